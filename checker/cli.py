@@ -1,0 +1,252 @@
+"""Command line: argv -> exit code. The only module that prints or exits.
+
+Exit codes: 0 every property proved (or covered); 1 a property violated; 2 usage error;
+3 error in a spec or property file; 4 nothing violated but something only bounded, unknown or
+not reached; 70 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import TextIO
+
+from checker import ir
+from checker.diagnostics import SpecError, UsageError, format_diagnostic
+from checker.engines import Options, check_properties
+from checker.lower import lower
+from checker.render import json as render_json
+from checker.render import text as render_text
+from checker.results import Bounded, PropertyResult, Unknown, Unreached, Violated
+from checker.sema import find_models, load_design, load_properties
+from checker.sema.resolve import property_models
+
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_SPEC, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="gicheck", description="Model-check KVM's vgic: a GIC spec and its properties, proved with Z3.")
+    p.add_argument("--debug", action="store_true", help="log each stage and show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    pr = sub.add_parser("prove", help="prove properties for every vCPU count in a range")
+    pr.add_argument("files", nargs="*", type=Path, help="property files or directories (default: properties/)")
+    pr.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+    pr.add_argument("--vcpus", default=None, help="a count N or a range A..B (default: the model's range)")
+    pr.add_argument("--depth", type=int, default=4, help="steps from reset for BMC and the largest k for k-induction (default 4)")
+    pr.add_argument("--timeout", type=float, default=None, help="seconds per solver query (default: none)")
+    pr.add_argument("--format", choices=["text", "json"], default="text")
+    pr.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
+    pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
+    pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
+    ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
+    ls.add_argument("files", nargs="*", type=Path)
+    ls.add_argument("--spec", type=Path, default=None)
+    return p
+
+
+def parse_vcpus(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", text)
+    if not m:
+        raise UsageError(f"--vcpus takes a count N or a range A..B, not '{text}'")
+    lo = int(m.group(1))
+    hi = int(m.group(2)) if m.group(2) else lo
+    if lo < 1:
+        raise UsageError(f"vCPU range {lo}..{hi} starts at {lo}: a VM has at least one vCPU")
+    if hi < lo:
+        raise UsageError(f"vCPU range {lo}..{hi} is empty")
+    return lo, hi
+
+
+def _find_root() -> Path:
+    here = Path.cwd()
+    for d in [here, *here.parents]:
+        if (d / "spec").is_dir() and (d / "properties").is_dir():
+            return d
+    raise UsageError("no spec/ directory here or above; give --spec DIR")
+
+
+def _property_files(args_files: list[Path], root: Path | None) -> list[Path]:
+    if not args_files:
+        if root is None:
+            raise UsageError("no property files given and no properties/ directory found")
+        args_files = [root / "properties"]
+    out: list[Path] = []
+    for f in args_files:
+        if f.is_dir():
+            out += sorted(f.rglob("*.prop"))
+        elif f.is_file():
+            out.append(f)
+        else:
+            raise UsageError(f"no such file or directory: {f}")
+    if not out:
+        raise UsageError(f"no .prop files in {', '.join(map(str, args_files))}")
+    return out
+
+
+def _spec_root(spec: Path | None) -> tuple[Path, Path | None]:
+    if spec is not None:
+        if not spec.is_dir():
+            raise UsageError(f"--spec {spec}: not a directory")
+        return spec, None
+    root = _find_root()
+    return root / "spec", root
+
+
+def _exit_code(results: list[PropertyResult]) -> int:
+    if any(isinstance(r.verdict, Violated) for r in results):
+        return EXIT_VIOLATED
+    if any(isinstance(r.verdict, (Bounded, Unknown, Unreached)) for r in results):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
+    spec, root = _spec_root(args.spec)
+    files = _property_files(args.files, root)
+    if args.depth < 1:
+        raise UsageError("--depth must be at least 1")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    groups, errors = property_models(files)
+    if errors:
+        raise SpecError(errors)
+    requested = parse_vcpus(args.vcpus) if args.vcpus else None
+    dump = None
+    if args.dump_smt is not None:
+        args.dump_smt.mkdir(parents=True, exist_ok=True)
+        counter = [0]
+
+        def dump(text: str) -> None:
+            counter[0] += 1
+            (args.dump_smt / f"query{counter[0]:04d}.smt2").write_text(text)
+
+    all_results: list[PropertyResult] = []
+    blocks: list[str] = []
+    meta_models = []
+    models = find_models(spec)
+    for model, srcs in groups.items():
+        if model not in models:
+            known = ", ".join(sorted(models)) or "none"
+            raise SpecError([_use_error(srcs, model, known)])
+        design = load_design(spec, model)
+        load_properties(design, srcs)
+        vcpus = requested or design.vcpus
+        lo, hi = design.vcpus
+        if not (lo <= vcpus[0] and vcpus[1] <= hi):
+            raise UsageError(f"model {model} allows {lo}..{hi} vCPUs; --vcpus {vcpus[0]}..{vcpus[1]} is outside it")
+        system = lower(design, vcpus)
+        only = set(args.property) if args.property else None
+        if only:
+            unknown = only - {p.name for p in system.properties}
+            if unknown and len(groups) == 1:
+                raise UsageError(f"no property named {', '.join(sorted(unknown))} in model {model}")
+        t0 = time.perf_counter()
+        results = check_properties(system, Options(vcpus, args.depth, args.timeout, dump), design.property_files, only)
+        dt = time.perf_counter() - t0
+        n = len(results)
+        header = (
+            f"gicheck prove: model {model} ({spec}), vCPUs {vcpus[0]}..{vcpus[1]}, {n} propert{'y' if n == 1 else 'ies'}, "
+            f"depth {args.depth}"
+        )
+        blocks.append(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")
+        meta_models.append({"model": model, "spec": str(spec), "vcpus": list(vcpus), "depth": args.depth, "seconds": round(dt, 3)})
+        all_results += results
+    code = _exit_code(all_results)
+    if args.format == "json":
+        out.write(render_json.render(all_results, {"models": meta_models, "exit_code": code}))
+    else:
+        out.write("\n".join(blocks))
+    return code
+
+
+def _use_error(srcs: list, model: str, known: str):  # type: ignore[no-untyped-def]
+    from checker.diagnostics import Diagnostic
+    from checker.syntax import ast as A
+
+    for s in srcs:
+        for d in s.decls:
+            if isinstance(d, A.UseModel):
+                return Diagnostic(f"no model '{model}' in the spec (models: {known})", d.span)
+    return Diagnostic(f"no model '{model}'", srcs[0].span)
+
+
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    spec, root = _spec_root(args.spec)
+    models = find_models(spec)
+    for name, info in sorted(models.items()):
+        design = load_design(spec, name)
+        out.write(f"model {name}  ({info.file}), vCPUs {design.vcpus[0]}..{design.vcpus[1]}\n")
+        out.write("  system registers:\n")
+        for reg in design.sysregs.values():
+            out.write(f"    {reg.name:<18} {reg.access:<11} {reg.type}   {reg.span}\n")
+        out.write("  environment actions:\n")
+        for a in design.actions.values():
+            sig = ", ".join(f"{p.name}: {p.type}" for p in a.params)
+            out.write(f"    {a.name}({sig})   {a.span}\n")
+        out.write("  state:\n")
+        for s in design.states.values():
+            out.write(f"    {s.name}: {s.type}\n")
+    files = _property_files(args.files, root) if (args.files or root) else []
+    groups, errors = property_models(files)
+    if errors:
+        raise SpecError(errors)
+    for model, srcs in groups.items():
+        design = load_design(spec, model)
+        load_properties(design, srcs)
+        out.write(f"properties of model {model}:\n")
+        for p in design.properties:
+            kind = type(p).__name__.lower()
+            first = p.doc.splitlines()[0] if p.doc else ""
+            out.write(f"  {kind:<12} {p.name:<36} {first}\n")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=err, format="%(name)s: %(message)s")
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "prove":
+            return cmd_prove(args, out)
+        if args.command == "list":
+            return cmd_list(args, out)
+        raise UsageError(f"unknown command {args.command}")
+    except UsageError as e:
+        err.write(f"gicheck: error: {e}\n")
+        return EXIT_USAGE
+    except SpecError as e:
+        sources: dict[str, str] = {}
+        for d in e.diagnostics:
+            err.write(format_diagnostic(d, sources) + "\n")
+        n = len(e.diagnostics)
+        err.write(f"gicheck: {n} error{'s' if n != 1 else ''}\n")
+        return EXIT_SPEC
+    except LookupError as e:
+        err.write(f"gicheck: error: {e.args[0] if e.args else e}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.write("gicheck: interrupted\n")
+        return 130
+    except Exception:  # noqa: BLE001 - the one place internal errors become a message
+        err.write("gicheck: internal error: this is a bug in gicheck, please report it with the command and files used.\n")
+        if debug:
+            err.write(traceback.format_exc())
+        else:
+            err.write("gicheck: run again with --debug for the traceback.\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Choose and run the engine for each property; every trace is replayed before it is returned.
+
+- fact: one query, the vCPU count a solver variable.
+- contract / independence: a one-step check from an arbitrary state (assuming the invariants
+  already proved); if it fails, the failure may sit in an unreachable state, so BMC from reset
+  looks for a real trace before anything is called violated.
+- invariant: k-induction (base case by BMC from reset, step from arbitrary states).
+- cover: BMC from reset, shortest trace first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from checker import ir
+from checker.engines import replay
+from checker.lower import cone, state_reads, state_writes
+from checker.results import Bounded, Covered, Proved, PropertyResult, Unknown, Unreached, Verdict, Violated
+from checker.smt import query as q
+
+log = logging.getLogger("gicheck.engines")
+
+
+@dataclass(frozen=True)
+class Options:
+    vcpus: tuple[int, int]
+    depth: int = 4
+    timeout: float | None = None
+    dump: Callable[[str], None] | None = None
+
+
+_SMALL = 8  # traces are searched with at most this many vCPUs first: smaller is faster and clearer
+
+
+def search_ranges(vcpus: tuple[int, int]) -> list[tuple[int, int]]:
+    """The vCPU range split so that a trace search tries a few vCPUs before many.
+
+    A loop over vCPUs unrolls up to the top of the range, so the small range is also the cheap one.
+    """
+    lo, hi = vcpus
+    if hi - lo < _SMALL:
+        return [vcpus]
+    return [(lo, lo + _SMALL - 1), (lo + _SMALL, hi)]
+
+
+def _kind(p: ir.Property) -> str:
+    return {ir.Fact: "fact", ir.Contract: "contract", ir.Independence: "independence", ir.Invariant: "invariant", ir.Cover: "cover"}[type(p)]
+
+
+def _unknown(a: q.Unknown) -> Unknown:
+    reason = a.reason or "unknown"
+    if "timeout" in reason or "canceled" in reason:
+        return Unknown(f"solver timeout ({reason})")
+    return Unknown(f"solver returned unknown ({reason})")
+
+
+def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
+    if isinstance(p, (ir.Contract, ir.Independence)):
+        action = system.actions[p.action]
+        roots = state_reads(p) | state_writes(action.body) | state_reads(action.body) | state_reads(action.requires)
+        return cone(system, roots, keep_actions=[p.action])
+    return cone(system, state_reads(p))
+
+
+def _step_then_bmc(
+    name: str, one_step: Callable[[int | None, list[ir.Expr], tuple[int, int]], q.Answer], to_trace: Callable[[q.Witness], Verdict],
+    opts: Options, assume: list[ir.Expr], assumed_names: list[str],
+) -> Verdict:
+    def attempt(asm: list[ir.Expr]) -> q.Answer:
+        # A failure usually shows with few vCPUs, where queries are cheap; only a pass needs the full range.
+        for rng in search_ranges(opts.vcpus):
+            a = one_step(None, asm, rng)
+            if not isinstance(a, q.Unsat):
+                return a
+        return q.Unsat()
+
+    first = attempt([])
+    if isinstance(first, q.Sat) and assume:
+        with_invariants = attempt(assume)
+        if isinstance(with_invariants, q.Unsat):
+            return Proved(f"one-step: holds after every such access from every state satisfying {', '.join(assumed_names)}")
+        if isinstance(with_invariants, q.Sat):
+            first = with_invariants  # a state closer to reachable: it satisfies the invariants
+    if isinstance(first, q.Unsat):
+        return Proved("one-step: holds after every such access from every state")
+    if isinstance(first, q.Unknown):
+        return _unknown(first)
+    cti = first.witness
+    for k in range(opts.depth):
+        for rng in search_ranges(opts.vcpus):
+            ans = one_step(k, [], rng)
+            if isinstance(ans, q.Sat):
+                return to_trace(ans.witness)
+            if isinstance(ans, q.Unknown):
+                return _unknown(ans)
+    cti_verdict = to_trace(cti)
+    return Bounded(
+        opts.depth,
+        f"no violation within {opts.depth} accesses from reset, but the one-step check fails from an "
+        "arbitrary state (perhaps unreachable: see --cti); an invariant excluding it would make this a proof",
+        cti_verdict.trace if isinstance(cti_verdict, Violated) else None,
+    )
+
+
+def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr]) -> Verdict:
+    sub = _cone_for(system, p)
+    vc, to, dump = opts.vcpus, opts.timeout, opts.dump
+    # invariants whose state lies inside this cone can be assumed
+    assume = [e for e in proved.values() if state_reads(e) <= set(sub.states)]
+    names = [n for n, e in proved.items() if state_reads(e) <= set(sub.states)]
+    match p:
+        case ir.Fact():
+            a = q.fact(sub, p, vc, to, dump)
+            if isinstance(a, q.Unsat):
+                return Proved("fact: one query, the vCPU count a solver variable")
+            if isinstance(a, q.Unknown):
+                return _unknown(a)
+            return Violated(replay.fact_trace(sub, p, a.witness))
+        case ir.Contract():
+            contract = p
+            return _step_then_bmc(
+                p.name,
+                lambda k, asm, rng: q.contract(sub, contract, rng, k, asm, to, dump),
+                lambda w: Violated(replay.contract_trace(sub, contract, w)),
+                opts, assume, names,
+            )
+        case ir.Independence():
+            indep = p
+            return _step_then_bmc(
+                p.name,
+                lambda k, asm, rng: q.independence(sub, indep, rng, k, asm, to, dump),
+                lambda w: Violated(replay.independence_trace(sub, indep, w)),
+                opts, assume, names,
+            )
+        case ir.Invariant():
+            bad = ir.Unop("not", p.body, ir.BOOL, p.span)
+            for k in range(0, opts.depth + 1):
+                for rng in search_ranges(vc):
+                    base = q.reach(sub, bad, rng, k, to, dump)
+                    if isinstance(base, q.Sat):
+                        return Violated(replay.state_trace(sub, p.name, bad, base.witness, "the invariant is false in this state"))
+                    if isinstance(base, q.Unknown):
+                        return _unknown(base)
+                if k == opts.depth:
+                    break
+                step = q.induction_step(sub, p.body, vc, k + 1, assume, to, dump)
+                if isinstance(step, q.Unsat):
+                    return Proved(f"{k + 1}-induction")
+                if isinstance(step, q.Unknown):
+                    return _unknown(step)
+            return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")
+        case ir.Cover():
+            for k in range(0, opts.depth + 1):
+                for rng in search_ranges(vc):
+                    a = q.reach(sub, p.body, rng, k, to, dump)
+                    if isinstance(a, q.Sat):
+                        return Covered(replay.state_trace(sub, p.name, p.body, a.witness, "reached"))
+                    if isinstance(a, q.Unknown):
+                        return _unknown(a)
+            return Unreached(opts.depth)
+    raise AssertionError(f"unhandled property {type(p).__name__}")
+
+
+def check_properties(system: ir.System, opts: Options, files: dict[str, str], only: set[str] | None = None) -> list[PropertyResult]:
+    """Check every property of `system` (invariants first, so the others may assume them)."""
+    props = [p for p in system.properties if only is None or p.name in only]
+    order = sorted(range(len(props)), key=lambda i: 0 if isinstance(props[i], ir.Invariant) else 1)
+    proved: dict[str, ir.Expr] = {}
+    results: dict[int, PropertyResult] = {}
+    for i in order:
+        p = props[i]
+        t0 = time.perf_counter()
+        try:
+            verdict = check_property(system, p, opts, proved)
+        except replay.ReplayMismatch as err:
+            verdict = Unknown(f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this")
+        dt = time.perf_counter() - t0
+        log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
+        if isinstance(p, ir.Invariant) and isinstance(verdict, Proved):
+            proved[p.name] = p.body
+        results[i] = PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt)
+    return [results[i] for i in range(len(props))]

@@ -1,0 +1,203 @@
+"""Replay a solver's witness in the interpreter and build the trace a user reads.
+
+No counterexample is shown unless this replay confirms it; a witness the interpreter does not
+confirm is a disagreement between the encoding and the interpreter, an internal error.
+"""
+
+from __future__ import annotations
+
+from checker import interp, ir
+from checker.render.exprs import show_expr
+from checker.results import Arg, Change, Failure, Field, Step, Trace
+from checker.smt.query import Witness
+
+
+class ReplayMismatch(Exception):
+    """The interpreter does not confirm what the solver found (a gicheck bug)."""
+
+
+def _arg(system: ir.System, p: ir.Local, v: interp.Value) -> Arg:
+    fields: tuple[Field, ...] = ()
+    if isinstance(p.type, ir.BitsT) and p.type.layout and p.type.layout in system.layouts:
+        lay = system.layouts[p.type.layout]
+        fields = tuple(Field(n, hi, lo, (int(v) >> lo) & ((1 << (hi - lo + 1)) - 1)) for n, hi, lo in lay.fields)
+    assert not isinstance(v, interp.Array)
+    return Arg(p.name, str(p.type), v, fields)
+
+
+def flatten(name: str, v: interp.Value, nr: int, t: ir.Type) -> dict[str, int | bool]:
+    """Every scalar inside a state value, keyed by its location: `pending[1][3]`."""
+    if isinstance(v, interp.Array):
+        assert isinstance(t, ir.ArrayT)
+        out: dict[str, int | bool] = {}
+        for i in interp.domain(t.index, nr):
+            out.update(flatten(f"{name}[{int(i)}]", v.get(int(i)), nr, t.elem))
+        return out
+    return {name: v}
+
+
+def flat_state(system: ir.System, s: interp.State, nr: int) -> dict[str, int | bool]:
+    out: dict[str, int | bool] = {}
+    for n, v in s.items():
+        out.update(flatten(n, v, nr, system.states[n].type))
+    return out
+
+
+def changes(system: ir.System, before: interp.State, after: interp.State, nr: int) -> tuple[Change, ...]:
+    a, b = flat_state(system, before, nr), flat_state(system, after, nr)
+    return tuple(Change(k, a[k], b[k]) for k in a if a[k] != b.get(k))
+
+
+def make_step(system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int) -> Step:
+    action = system.actions[name]
+    shown = tuple(_arg(system, p, args[p.name]) for p in action.params)
+    vcpu = None
+    if action.register is not None and action.params and action.params[0].type == ir.VCPU:
+        vcpu = int(args[action.params[0].name])  # type: ignore[arg-type]
+    return Step(name, action.register, vcpu, shown, changes(system, before, after, nr))
+
+
+def run_steps(system: ir.System, w: Witness, it: interp.Interp, start: interp.State, steps: list[tuple[str, dict[str, interp.Value]]]) -> tuple[list[Step], list[interp.State]]:
+    states = [start]
+    out = []
+    for name, args in steps:
+        try:
+            nxt = it.run(system.actions[name], states[-1], args)
+        except interp.Blocked:
+            raise ReplayMismatch(f"step {len(out) + 1}: {name} is not enabled in the interpreter") from None
+        out.append(make_step(system, name, args, states[-1], nxt, w.nr_vcpus))
+        states.append(nxt)
+    return out, states
+
+
+def failing_binding(it: interp.Interp, body: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None) -> dict[str, interp.Value] | None:
+    """The first values of the outer `forall`s under which `body` is false, or None if it holds."""
+    outer: list[ir.Local] = []
+    while isinstance(body, ir.Quant) and body.kind == "forall":
+        outer += list(body.vars)
+        body = body.body
+
+    def search(i: int, e: dict[str, interp.Value]) -> dict[str, interp.Value] | None:
+        if i == len(outer):
+            return None if it.eval(body, e, pre, post) else e
+        for v in interp.domain(outer[i].type, it.n):  # type: ignore[arg-type]
+            r = search(i + 1, {**e, outer[i].name: v})
+            if r is not None:
+                return r
+        return None
+
+    found = search(0, dict(env))
+    if found is None:
+        return None
+    return {v.name: found[v.name] for v in outer}
+
+
+def atoms(it: interp.Interp, e: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None) -> list[tuple[str, int | bool]]:
+    """The state and field reads inside the failing formula, with their values."""
+    out: list[tuple[str, int | bool]] = []
+    seen: set[str] = set()
+
+    def number(x: ir.Expr, env: dict[str, interp.Value]) -> object:
+        v = it.eval(x, env, pre, post)
+        return int(v) if not isinstance(v, bool) else v  # type: ignore[arg-type]
+
+    def visit(x: ir.Expr, env: dict[str, interp.Value]) -> None:
+        if isinstance(x, ir.Quant):
+            return
+        if isinstance(x, (ir.Select, ir.StateRef, ir.Extract, ir.Call)) and not isinstance(x.type, ir.ArrayT):
+            try:
+                v = it.eval(x, env, pre, post)
+            except KeyError:
+                return
+            text = show_expr(x, it.sys.layouts, lambda i, env=env: number(i, env))  # type: ignore[misc]
+            if text not in seen and not isinstance(v, interp.Array):
+                seen.add(text)
+                out.append((text, v))
+            if isinstance(x, (ir.Select, ir.StateRef)):
+                return
+        for f in getattr(x, "__dataclass_fields__", {}):
+            sub = getattr(x, f)
+            if isinstance(sub, tuple):
+                for s in sub:
+                    if hasattr(s, "type") and not isinstance(s, ir.Local):
+                        visit(s, env)
+            elif f not in ("type", "span") and hasattr(sub, "type") and not isinstance(sub, ir.Local):
+                visit(sub, env)
+
+    visit(e, env)
+    return out
+
+
+def fact_trace(system: ir.System, prop: ir.Fact, w: Witness) -> Trace:
+    it = interp.Interp(system, w.nr_vcpus)
+    body = prop.body
+    while isinstance(body, ir.Quant) and body.kind == "forall":
+        body = body.body
+    if it.eval(body, dict(w.bindings), {}):
+        raise ReplayMismatch(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
+    fail = Failure(prop.name, "the fact is false", tuple((k, _scalar(v)) for k, v in w.bindings.items()), tuple(atoms(it, body, dict(w.bindings), {}, None)))
+    return Trace(w.nr_vcpus, (), fail)
+
+
+def _scalar(v: interp.Value) -> int | bool:
+    assert not isinstance(v, interp.Array)
+    return v
+
+
+def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
+    it = interp.Interp(system, w.nr_vcpus)
+    start = w.pre_state if w.pre_state is not None else it.reset()
+    steps, states = run_steps(system, w, it, start, w.steps)
+    pre, post = states[-2], states[-1]
+    action = system.actions[prop.action]
+    env = {l.name: w.steps[-1][1][p.name] for p, l in zip(action.params, prop.params)}
+    if prop.where is not None and not it.eval(prop.where, env, pre):
+        raise ReplayMismatch(f"{prop.name}: the access does not satisfy the 'where' clause")
+    binding = failing_binding(it, prop.body, env, pre, post)
+    if binding is None:
+        raise ReplayMismatch(f"{prop.name}: the interpreter finds the property true after the trace")
+    inner = prop.body
+    while isinstance(inner, ir.Quant) and inner.kind == "forall":
+        inner = inner.body
+    full = {**env, **binding}
+    fail = Failure(prop.name, "the property is false after the last access", tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, full, pre, post)))
+    return Trace(w.nr_vcpus, tuple(steps), fail, from_reset=w.pre_state is None)
+
+
+def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> Trace:
+    it = interp.Interp(system, w.nr_vcpus)
+    start = w.pre_state if w.pre_state is not None else it.reset()
+    steps, states = run_steps(system, w, it, start, w.steps)
+    pre, post1 = states[-2], states[-1]
+    assert w.alt_args is not None
+    action = system.actions[prop.action]
+    try:
+        post2 = it.run(action, pre, w.alt_args)
+    except interp.Blocked:
+        raise ReplayMismatch(f"{prop.name}: the second run is not enabled") from None
+    a, b = flat_state(system, post1, w.nr_vcpus), flat_state(system, post2, w.nr_vcpus)
+    diffs = tuple((k, a[k], b[k]) for k in a if a[k] != b[k])
+    if not diffs:
+        raise ReplayMismatch(f"{prop.name}: the interpreter finds both runs end in the same state")
+    alt = make_step(system, action.name, w.alt_args, pre, post2, w.nr_vcpus)
+    fail = Failure(prop.name, f"the result depends on {', '.join(prop.ignored_text)}")
+    return Trace(w.nr_vcpus, tuple(steps), fail, alternative=alt, differences=diffs, from_reset=w.pre_state is None)
+
+
+def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message: str) -> Trace:
+    """A run from reset (or from an arbitrary state) ending in a state where `goal` holds."""
+    it = interp.Interp(system, w.nr_vcpus)
+    start = w.pre_state if w.pre_state is not None else it.reset()
+    steps, states = run_steps(system, w, it, start, w.steps)
+    if not it.eval(goal, {}, states[-1]):
+        raise ReplayMismatch(f"{name}: the interpreter does not reach the state the solver found")
+    inner = goal
+    binding: dict[str, interp.Value] = {}
+    if isinstance(goal, ir.Unop) and goal.op == "not":
+        b = failing_binding(it, goal.arg, {}, states[-1], None)
+        binding = b or {}
+        inner = goal.arg
+        while isinstance(inner, ir.Quant) and inner.kind == "forall":
+            inner = inner.body
+    fail = Failure(name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None)))
+    return Trace(w.nr_vcpus, tuple(steps), fail, from_reset=w.pre_state is None)

@@ -1,0 +1,278 @@
+"""A plain-Python interpreter of the IR.
+
+It replays every counterexample before it is shown, and it is the oracle the Z3 encoding is
+tested against (tests/test_differential.py). Values: bool, int (bits, kept masked to their
+width) and `Array` (a dict from index to value, with the reset value for entries never
+written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from checker import ir
+
+Value = Union[bool, int, "Array"]
+
+
+class InterpError(Exception):
+    """The IR asked for something the interpreter cannot do (an internal error)."""
+
+
+class Blocked(Exception):
+    """The action's `requires` condition is false in this state."""
+
+
+@dataclass
+class Array:
+    entries: dict[int, Value]
+    default: Callable[[int], Value]
+
+    def get(self, i: int) -> Value:
+        if i not in self.entries:
+            self.entries[i] = self.default(i)
+        return self.entries[i]
+
+    def set(self, i: int, v: Value) -> Array:
+        out = self.copy()
+        out.entries[i] = v
+        return out
+
+    def copy(self) -> Array:
+        return Array({k: (v.copy() if isinstance(v, Array) else v) for k, v in self.entries.items()}, self.default)
+
+
+State = dict[str, Value]
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _Return(Exception):
+    def __init__(self, value: Value | None):
+        self.value = value
+
+
+def _mask(v: int, w: int) -> int:
+    return v & ((1 << w) - 1)
+
+
+def domain(t: ir.IndexT | ir.BoolT, nr_vcpus: int) -> list[int] | list[bool]:
+    if isinstance(t, ir.BoolT):
+        return [False, True]
+    if t.hi is None:
+        return list(range(nr_vcpus))
+    return list(range(t.lo, t.hi + 1))
+
+
+class Interp:
+    def __init__(self, system: ir.System, nr_vcpus: int):
+        self.sys = system
+        self.n = nr_vcpus
+
+    # ---- state --------------------------------------------------------------------------
+    def reset(self) -> State:
+        return {name: self._reset_value(sv, sv.type, {}, 0) for name, sv in self.sys.states.items()}
+
+    def _reset_value(self, sv: ir.StateVar, t: ir.Type, env: dict[str, Value], depth: int) -> Value:
+        if isinstance(t, ir.ArrayT):
+            name = sv.indices[depth].name
+
+            def fill(i: int, env: dict[str, Value] = env) -> Value:
+                return self._reset_value(sv, t.elem, {**env, name: i}, depth + 1)  # type: ignore[union-attr]
+
+            arr = Array({}, fill)
+            for i in domain(t.index, self.n):
+                arr.get(int(i))
+            return arr
+        return self.eval(sv.init, env, {})
+
+    # ---- expressions --------------------------------------------------------------------
+    def eval(self, e: ir.Expr, env: dict[str, Value], state: State, post: State | None = None) -> Value:
+        match e:
+            case ir.Const(value=v):
+                return v
+            case ir.Local(name=n):
+                return env[n]
+            case ir.StateRef(name=n, primed=p):
+                if p:
+                    if post is None:
+                        raise InterpError(f"primed state {n}' read outside a contract")
+                    return post[n]
+                return state[n]
+            case ir.NrVcpus():
+                return self.n
+            case ir.Unop(op=op, arg=a, type=t):
+                v = self.eval(a, env, state, post)
+                if op == "not":
+                    return not v
+                w = ir.width_of(t)
+                return _mask(~int(v), w) if op == "bnot" else _mask(-int(v), w)
+            case ir.Binop(op=op, left=l, right=r, type=t):
+                if op in ("and", "or", "implies"):
+                    lv = bool(self.eval(l, env, state, post))
+                    if op == "and":
+                        return lv and bool(self.eval(r, env, state, post))
+                    if op == "or":
+                        return lv or bool(self.eval(r, env, state, post))
+                    return (not lv) or bool(self.eval(r, env, state, post))
+                a, b = self.eval(l, env, state, post), self.eval(r, env, state, post)
+                return _binop(op, a, b, t, l.type)
+            case ir.NonZero(arg=a):
+                return int(self.eval(a, env, state, post)) != 0  # type: ignore[arg-type]
+            case ir.ZExt(arg=a):
+                return self.eval(a, env, state, post)
+            case ir.Extract(arg=a, hi=hi, lo=lo):
+                return (int(self.eval(a, env, state, post)) >> lo) & ((1 << (hi - lo + 1)) - 1)  # type: ignore[arg-type]
+            case ir.BitAt(arg=a, index=i):
+                v = int(self.eval(a, env, state, post))  # type: ignore[arg-type]
+                idx = int(self.eval(i, env, state, post))  # type: ignore[arg-type]
+                return (v >> idx) & 1 if idx < ir.width_of(a.type) else 0
+            case ir.SetBits(arg=a, hi=hi, lo=lo, value=val):
+                return _set_bits(int(self.eval(a, env, state, post)), hi, lo, int(self.eval(val, env, state, post)))  # type: ignore[arg-type]
+            case ir.Select(array=a, index=i):
+                arr = self.eval(a, env, state, post)
+                assert isinstance(arr, Array)
+                return arr.get(int(self.eval(i, env, state, post)))  # type: ignore[arg-type]
+            case ir.Ite(cond=c, then=t, other=o):
+                return self.eval(t, env, state, post) if self.eval(c, env, state, post) else self.eval(o, env, state, post)
+            case ir.Call(func=f, args=args):
+                fn = self.sys.functions[f]
+                frame = {p.name: self.eval(a, env, state, post) for p, a in zip(fn.params, args)}
+                try:
+                    self._exec_block(fn.body, frame, {})
+                except _Return as r:
+                    assert r.value is not None
+                    return r.value
+                raise InterpError(f"function {f} ended without returning")
+            case ir.Quant(kind=k, vars=vs, body=b):
+                return self._quant(k, vs, b, env, state, post)
+        raise InterpError(f"unhandled expression {type(e).__name__}")
+
+    def _quant(self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: dict[str, Value], state: State, post: State | None) -> bool:
+        if not vs:
+            return bool(self.eval(body, env, state, post))
+        first, rest = vs[0], vs[1:]
+        for v in domain(first.type, self.n):  # type: ignore[arg-type]
+            r = self._quant(kind, rest, body, {**env, first.name: v}, state, post)
+            if kind == "forall" and not r:
+                return False
+            if kind == "exists" and r:
+                return True
+        return kind == "forall"
+
+    # ---- statements ---------------------------------------------------------------------
+    def run(self, action: ir.Action, state: State, args: dict[str, Value]) -> State:
+        """The state after `action` with `args`; raises Blocked if its `requires` is false."""
+        env = dict(args)
+        if action.requires is not None and not self.eval(action.requires, env, state):
+            raise Blocked(action.name)
+        new = {k: (v.copy() if isinstance(v, Array) else v) for k, v in state.items()}
+        try:
+            self._exec_block(action.body, env, new)
+        except _Return:
+            pass
+        return new
+
+    def _exec_block(self, stmts: tuple[ir.Stmt, ...], env: dict[str, Value], state: State) -> None:
+        for s in stmts:
+            self._exec(s, env, state)
+
+    def _exec(self, s: ir.Stmt, env: dict[str, Value], state: State) -> None:
+        match s:
+            case ir.Let(name=n, value=v):
+                env[n] = self.eval(v, env, state)
+            case ir.Assign(target=t, value=v):
+                value = self.eval(v, env, state)
+                root = state[t.root] if t.is_state else env[t.root]
+                new = self._update(root, t.path, value, env, state)
+                if t.is_state:
+                    state[t.root] = new
+                else:
+                    env[t.root] = new
+            case ir.If(cond=c, then=t, other=o):
+                self._exec_block(t if self.eval(c, env, state) else o, env, state)
+            case ir.For(var=var, domain=dom, body=body):
+                for i in domain(dom, self.n):
+                    env[var] = i
+                    try:
+                        self._exec_block(body, env, state)
+                    except _Continue:
+                        continue
+                    except _Break:
+                        break
+            case ir.Break():
+                raise _Break()
+            case ir.Continue():
+                raise _Continue()
+            case ir.Return(value=v):
+                raise _Return(None if v is None else self.eval(v, env, state))
+            case _:
+                raise InterpError(f"unhandled statement {type(s).__name__}")
+
+    def _update(self, root: Value, path: tuple[ir.PathStep, ...], value: Value, env: dict[str, Value], state: State) -> Value:
+        if not path:
+            return value
+        step, rest = path[0], path[1:]
+        match step:
+            case ir.PathIndex(index=i):
+                assert isinstance(root, Array)
+                idx = int(self.eval(i, env, state))  # type: ignore[arg-type]
+                return root.set(idx, self._update(root.get(idx), rest, value, env, state))
+            case ir.PathBits(hi=hi, lo=lo):
+                cur = (int(root) >> lo) & ((1 << (hi - lo + 1)) - 1)  # type: ignore[arg-type]
+                return _set_bits(int(root), hi, lo, int(self._update(cur, rest, value, env, state)))  # type: ignore[arg-type]
+            case ir.PathBit(index=i, width=width):
+                idx = int(self.eval(i, env, state))  # type: ignore[arg-type]
+                if idx >= width:
+                    return root
+                cur = (int(root) >> idx) & 1  # type: ignore[arg-type]
+                return _set_bits(int(root), idx, idx, int(self._update(cur, rest, value, env, state)))  # type: ignore[arg-type]
+        raise InterpError(f"unhandled path step {step}")
+
+
+def _set_bits(v: int, hi: int, lo: int, new: int) -> int:
+    m = ((1 << (hi - lo + 1)) - 1) << lo
+    return (v & ~m) | ((new << lo) & m)
+
+
+def _binop(op: str, a: Value, b: Value, t: ir.Type, operand_t: ir.Type) -> Value:
+    if op == "eq":
+        return a == b
+    if op == "ne":
+        return a != b
+    x, y = int(a), int(b)  # type: ignore[arg-type]
+    match op:
+        case "ult":
+            return x < y
+        case "ule":
+            return x <= y
+        case "ugt":
+            return x > y
+        case "uge":
+            return x >= y
+    w = ir.width_of(t)
+    match op:
+        case "add":
+            return _mask(x + y, w)
+        case "sub":
+            return _mask(x - y, w)
+        case "mul":
+            return _mask(x * y, w)
+        case "band":
+            return x & y
+        case "bor":
+            return x | y
+        case "bxor":
+            return x ^ y
+        case "shl":
+            return _mask(x << y, w) if y < w else 0
+        case "lshr":
+            return x >> y if y < w else 0
+    raise InterpError(f"unhandled operator {op}")

@@ -1,0 +1,410 @@
+"""The typed intermediate representation shared by the interpreter and the SMT encoding.
+
+Sema produces these nodes from the AST (types resolved, literals sized, constructors and field
+accesses turned into bit operations); lower.py assembles them into a `System`. Every node keeps
+the span of the source it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checker.syntax.ast import NOSPAN, Span
+
+# ---- types -------------------------------------------------------------------------------
+
+VCPU_WIDTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class BoolT:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class BitsT:
+    width: int
+    layout: str | None = None
+
+    def __str__(self) -> str:
+        return self.layout if self.layout else f"bits({self.width})"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexT:
+    """A bounded set of indices: the vCPUs of the VM (hi is None: the vCPU count) or lo..hi."""
+
+    name: str
+    lo: int
+    hi: int | None
+    width: int
+
+    @property
+    def is_vcpu(self) -> bool:
+        return self.hi is None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayT:
+    index: IndexT
+    elem: Type
+
+    def __str__(self) -> str:
+        return f"{self.elem}[{self.index}]"
+
+
+Type = BoolT | BitsT | IndexT | ArrayT
+
+VCPU = IndexT("vcpu", 0, None, VCPU_WIDTH)
+BOOL = BoolT()
+
+
+def width_of(t: Type) -> int:
+    match t:
+        case BitsT(width=w) | IndexT(width=w):
+            return w
+        case BoolT() | ArrayT():
+            raise TypeError(f"{t} has no bit width")
+    raise AssertionError(t)
+
+
+def range_type(lo: int, hi: int, name: str | None = None) -> IndexT:
+    return IndexT(name or f"{lo}..{hi}", lo, hi, max(1, hi.bit_length()))
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    name: str
+    width: int
+    fields: tuple[tuple[str, int, int], ...]  # (name, hi, lo), declaration order
+    span: Span = NOSPAN
+
+    def field(self, name: str) -> tuple[int, int] | None:
+        for fname, hi, lo in self.fields:
+            if fname == name:
+                return hi, lo
+        return None
+
+
+# ---- expressions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: int | bool
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """A let/var local, a parameter, a loop or quantifier variable."""
+
+    name: str
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class StateRef:
+    name: str
+    type: Type
+    primed: bool = False
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class NrVcpus:
+    type: Type = VCPU
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Unop:
+    op: str  # "not" (bool), "bnot", "neg"
+    arg: Expr
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Binop:
+    """Operands already have equal widths (bits ops) or are both bool (logic, ==, !=)."""
+
+    op: str  # and or implies eq ne ult ule ugt uge add sub mul band bor bxor shl lshr
+    left: Expr
+    right: Expr
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class NonZero:
+    arg: Expr
+    type: Type = BOOL
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class ZExt:
+    arg: Expr
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Extract:
+    arg: Expr
+    hi: int
+    lo: int
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class BitAt:
+    """Bit `index` of `arg`; an index at or past the width reads 0 (like C's BIT(n) & mask)."""
+
+    arg: Expr
+    index: Expr
+    type: Type = BitsT(1)
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class SetBits:
+    """`arg` with bits hi..lo replaced by `value` (a constructor or `with` field)."""
+
+    arg: Expr
+    hi: int
+    lo: int
+    value: Expr
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    array: Expr
+    index: Expr
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Ite:
+    cond: Expr
+    then: Expr
+    other: Expr
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Quant:
+    kind: str  # "forall" | "exists"
+    vars: tuple[Local, ...]
+    body: Expr
+    type: Type = BOOL
+    span: Span = NOSPAN
+
+
+Expr = (
+    Const | Local | StateRef | NrVcpus | Unop | Binop | NonZero | ZExt | Extract | BitAt | SetBits
+    | Select | Ite | Call | Quant
+)
+
+
+# ---- statements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PathIndex:
+    index: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class PathBits:
+    hi: int
+    lo: int
+
+
+@dataclass(frozen=True, slots=True)
+class PathBit:
+    """A dynamic bit of a `width`-bit value: writes at or past the width change nothing."""
+
+    index: Expr
+    width: int
+
+
+PathStep = PathIndex | PathBits | PathBit
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    root: str
+    is_state: bool
+    path: tuple[PathStep, ...]
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    name: str
+    value: Expr
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    target: Target
+    value: Expr
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    other: tuple[Stmt, ...]
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    var: str
+    domain: IndexT
+    body: tuple[Stmt, ...]
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Continue:
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    value: Expr | None
+    span: Span = NOSPAN
+
+
+Stmt = Let | Assign | If | For | Break | Continue | Return
+
+
+# ---- the system --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    params: tuple[Local, ...]
+    ret: Type
+    body: tuple[Stmt, ...]
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class StateVar:
+    name: str
+    type: Type
+    indices: tuple[Local, ...]  # names the reset value may use, one per array dimension
+    init: Expr
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One thing that can happen in a step: a register access by a vCPU or an environment event."""
+
+    name: str  # "ICC_SGI1R_EL1.write", "raise_line"
+    kind: str  # "sysreg-write" | "sysreg-read" | "env"
+    params: tuple[Local, ...]
+    requires: Expr | None
+    body: tuple[Stmt, ...]
+    register: str | None = None  # for register accesses
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    name: str
+    body: Expr
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    name: str
+    action: str
+    params: tuple[Local, ...]  # the action's parameters, under the property's names
+    where: Expr | None
+    body: Expr
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Independence:
+    name: str
+    action: str
+    params: tuple[Local, ...]
+    where: Expr | None
+    ignored: tuple[tuple[int, int, int], ...]  # (parameter position, hi, lo)
+    ignored_text: tuple[str, ...]
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    name: str
+    body: Expr
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    name: str
+    body: Expr
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+Property = Fact | Contract | Independence | Invariant | Cover
+
+
+@dataclass(frozen=True)
+class System:
+    model: str
+    vcpus: tuple[int, int]
+    layouts: dict[str, Layout]
+    functions: dict[str, Function]
+    states: dict[str, StateVar]
+    actions: dict[str, Action]
+    properties: tuple[Property, ...] = field(default=())
+    span: Span = NOSPAN
+
+    def action(self, name: str) -> Action:
+        return self.actions[name]

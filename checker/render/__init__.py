@@ -1,0 +1,1 @@
+"""Verdicts and traces -> text and JSON."""

@@ -1,0 +1,29 @@
+"""Results -> JSON: the same facts as the text output, for CI and other tools."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from checker.results import PropertyResult
+
+
+def _plain(x: Any) -> Any:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        out = {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+        return out
+    if isinstance(x, (list, tuple)):
+        return [_plain(y) for y in x]
+    return x
+
+
+def to_dict(r: PropertyResult) -> dict[str, Any]:
+    d = _plain(r)
+    d["verdict"] = {"kind": type(r.verdict).__name__.lower(), **_plain(r.verdict)}
+    d["passed"] = r.passed
+    return d  # type: ignore[no-any-return]
+
+
+def render(results: list[PropertyResult], meta: dict[str, Any]) -> str:
+    return json.dumps({**meta, "results": [to_dict(r) for r in results]}, indent=2) + "\n"

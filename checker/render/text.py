@@ -1,0 +1,145 @@
+"""Results -> text for a terminal or a CI log: one line per property, then each trace."""
+
+from __future__ import annotations
+
+from checker.results import (
+    Arg, Bounded, Covered, Proved, PropertyResult, Step, Trace, Unknown, Unreached, Violated,
+)
+
+
+def _v(v: int | bool) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v) if v < 10 else f"{v} (0x{v:x})"
+
+
+def _hex(v: int | bool, type_name: str) -> str:
+    if isinstance(v, bool):
+        return _v(v)
+    return f"0x{v:016x}" if v >= 1 << 32 or type_name in ("SGI1R", "MPIDR") else _v(v)
+
+
+def verdict_word(r: PropertyResult) -> str:
+    match r.verdict:
+        case Proved():
+            return "PROVED"
+        case Violated():
+            return "VIOLATED"
+        case Bounded():
+            return "BOUNDED"
+        case Unknown():
+            return "UNKNOWN"
+        case Covered():
+            return "COVERED"
+        case Unreached():
+            return "UNREACHED"
+    raise AssertionError(r.verdict)
+
+
+def _vcpus(r: PropertyResult) -> str:
+    lo, hi = r.vcpus
+    return f"vCPUs {lo}" if lo == hi else f"vCPUs {lo}..{hi}"
+
+
+def how(r: PropertyResult) -> str:
+    match r.verdict:
+        case Proved(method=m):
+            return f"{m}; every count in {_vcpus(r)}"
+        case Violated(trace=t):
+            n = len(t.steps)
+            return f"counterexample with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}, {n} step{'s' if n != 1 else ''} (replayed)"
+        case Bounded(depth=d, reason=why):
+            return f"no violation within {d} steps of reset, {_vcpus(r)}: {why}"
+        case Unknown(reason=why):
+            return why
+        case Covered(trace=t):
+            n = len(t.steps)
+            return f"reached in {n} step{'s' if n != 1 else ''} with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''} (replayed)"
+        case Unreached(depth=d):
+            return f"not reached within {d} steps of reset, {_vcpus(r)}"
+    raise AssertionError(r.verdict)
+
+
+def _arg_line(a: Arg) -> str:
+    if a.fields:
+        fields = " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
+        return f"{a.name} = {_hex(a.value, a.type)}  {{{fields}}}"
+    return f"{a.name} = {_v(a.value)}"
+
+
+def _step_lines(i: int, s: Step, indent: str) -> list[str]:
+    out = []
+    if s.register is not None and s.vcpu is not None:
+        kind = s.action.rsplit(".", 1)[-1]
+        verb = "writes" if kind == "write" else "reads"
+        val = [a for a in s.args[1:]]
+        head = f"{indent}#{i}  vCPU {s.vcpu} {verb} {s.register}"
+        if val:
+            head += f" = {_hex(val[0].value, val[0].type)}"
+        out.append(head)
+        for a in val:
+            if a.fields:
+                out.append(f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields))
+    else:
+        args = ", ".join(f"{a.name}={_v(a.value)}" for a in s.args)
+        out.append(f"{indent}#{i}  {s.action}({args})")
+    if s.changes:
+        for c in s.changes:
+            out.append(f"{indent}      {c.location}: {_v(c.before)} -> {_v(c.after)}")
+    else:
+        out.append(f"{indent}      (no state changed)")
+    return out
+
+
+def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
+    start = "from reset" if t.from_reset else "from an arbitrary state (one-step check; maybe unreachable)"
+    out = [f"{indent[:-2]}with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}, {start}:"]
+    if not t.steps:
+        out.append(f"{indent}(no accesses)")
+    for i, s in enumerate(t.steps, 1):
+        out += _step_lines(i, s, indent)
+    if t.alternative is not None:
+        out.append(f"{indent}second run of #{len(t.steps)} from the same state, differing only in {t.failure.message.split('depends on ', 1)[-1]}:")
+        out += _step_lines(len(t.steps), t.alternative, indent + "  ")
+        out.append(f"{indent}the two runs end in different states:")
+        for loc, a, b in t.differences:
+            out.append(f"{indent}  {loc}: {_v(a)} (first run)  vs  {_v(b)} (second run)")
+    f = t.failure
+    where = ""
+    if f.bindings:
+        where = " for " + ", ".join(f"{k} = {_v(v)}" for k, v in f.bindings)
+    out.append(f"{indent[:-2]}{f.property}: {f.message}{where}")
+    for text, v in f.values:
+        out.append(f"{indent}{text} = {_v(v)}")
+    return out
+
+
+def render(results: list[PropertyResult], header: str, show_cti: bool = False) -> str:
+    lines = [header, ""]
+    width = max((len(r.name) for r in results), default=10)
+    for r in results:
+        lines.append(f"  {verdict_word(r):<9}  {r.name:<{width}}  {how(r)}  [{r.seconds:.2f}s]")
+    for r in results:
+        v = r.verdict
+        trace = None
+        if isinstance(v, (Violated, Covered)):
+            trace = v.trace
+        elif isinstance(v, Bounded) and v.cti is not None and show_cti:
+            trace = v.cti
+        if trace is None:
+            continue
+        lines.append("")
+        lines.append(f"{r.location}: {r.name}: {verdict_word(r)}")
+        if r.doc:
+            lines += [f"  /// {d}" for d in r.doc.splitlines()]
+        lines += trace_lines(trace)
+    return "\n".join(lines) + "\n"
+
+
+def summary(results: list[PropertyResult]) -> str:
+    counts: dict[str, int] = {}
+    for r in results:
+        w = verdict_word(r).lower()
+        counts[w] = counts.get(w, 0) + 1
+    order = ["proved", "covered", "violated", "bounded", "unknown", "unreached"]
+    return ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no properties"

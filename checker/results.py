@@ -1,0 +1,110 @@
+"""Verdicts and traces: plain Python values, never solver objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    hi: int
+    lo: int
+    value: int
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    type: str
+    value: int | bool
+    fields: tuple[Field, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    location: str  # "pending[1][3]"
+    before: int | bool
+    after: int | bool
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # "ICC_SGI1R_EL1.write"
+    register: str | None
+    vcpu: int | None  # the accessing vCPU, for register accesses
+    args: tuple[Arg, ...]
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why the property fails at the end of the trace."""
+
+    property: str
+    message: str
+    bindings: tuple[tuple[str, int | bool], ...] = ()
+    values: tuple[tuple[str, int | bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class Trace:
+    nr_vcpus: int
+    steps: tuple[Step, ...]
+    failure: Failure
+    alternative: Step | None = None  # two-run properties: the second run of the last access
+    differences: tuple[tuple[str, int | bool, int | bool], ...] = ()  # location, run 1, run 2
+    from_reset: bool = True
+
+
+@dataclass(frozen=True)
+class Proved:
+    method: str
+
+
+@dataclass(frozen=True)
+class Violated:
+    trace: Trace
+
+
+@dataclass(frozen=True)
+class Bounded:
+    depth: int
+    reason: str
+    cti: Trace | None = None  # a counterexample to induction, from a state perhaps unreachable
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+    cti: Trace | None = None
+
+
+@dataclass(frozen=True)
+class Covered:
+    trace: Trace
+
+
+@dataclass(frozen=True)
+class Unreached:
+    depth: int
+
+
+Verdict = Proved | Violated | Bounded | Unknown | Covered | Unreached
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    name: str
+    kind: str  # fact | contract | independence | invariant | cover
+    doc: str
+    location: str  # path:line:col
+    model: str
+    vcpus: tuple[int, int]
+    verdict: Verdict
+    seconds: float
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return isinstance(self.verdict, (Proved, Covered))

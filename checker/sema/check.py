@@ -1,0 +1,682 @@
+"""Name resolution and type checking: AST expressions and statements -> typed IR.
+
+Errors are collected, never raised one at a time; an expression that fails to check becomes
+`_ERR` so one mistake does not cascade into many messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from checker import ir
+from checker.diagnostics import Diagnostic, Note
+from checker.model import Design
+from checker.syntax import ast as A
+
+
+class _ErrType:
+    def __str__(self) -> str:
+        return "<error>"
+
+
+ERR_T = _ErrType()
+_ERR = ir.Const(0, ir.BitsT(1))  # placeholder for an expression that did not check
+
+
+@dataclass(frozen=True)
+class _Lit:
+    """An integer literal whose width is not known yet."""
+
+    value: int
+    span: A.Span
+
+
+@dataclass
+class Scope:
+    """Locals visible at a point: name -> (type, mutable)."""
+
+    frames: list[dict[str, tuple[ir.Type, bool, A.Span]]] = field(default_factory=lambda: [{}])
+
+    def lookup(self, name: str) -> tuple[ir.Type, bool, A.Span] | None:
+        for frame in reversed(self.frames):
+            if name in frame:
+                return frame[name]
+        return None
+
+    def push(self) -> None:
+        self.frames.append({})
+
+    def pop(self) -> None:
+        self.frames.pop()
+
+    def declare(self, name: str, typ: ir.Type, mutable: bool, span: A.Span) -> None:
+        self.frames[-1][name] = (typ, mutable, span)
+
+
+@dataclass
+class Context:
+    """Where an expression stands: what it may read and write."""
+
+    what: str  # "function 'mpidr'", "handler ICC_SGI1R_EL1.write", "property 'x'", ...
+    reads_state: bool = True
+    writes_state: bool = False
+    primes: bool = False
+    in_loop: int = 0
+    returns: ir.Type | None = None  # a function's result type
+    scope: Scope = field(default_factory=Scope)
+
+
+def _bool_like(t: object) -> bool:
+    return isinstance(t, (ir.BoolT, ir.BitsT, ir.IndexT))
+
+
+def _is_bits(t: object) -> bool:
+    return isinstance(t, (ir.BitsT, ir.IndexT))
+
+
+_ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "band", "|": "bor", "^": "bxor"}
+_CMP = {"==": "eq", "!=": "ne", "<": "ult", "<=": "ule", ">": "ugt", ">=": "uge"}
+
+
+class Checker:
+    def __init__(self, design: Design, errors: list[Diagnostic], decl_spans: dict[str, A.Span]):
+        self.d = design
+        self.errors = errors
+        self.decl_spans = decl_spans
+
+    def error(self, msg: str, span: A.Span, *notes: Note) -> None:
+        self.errors.append(Diagnostic(msg, span, tuple(notes)))
+
+    # ---- types ----------------------------------------------------------------------------
+    def type(self, t: A.TypeExpr) -> ir.Type | _ErrType:
+        match t:
+            case A.BoolType():
+                return ir.BOOL
+            case A.BitsType(width=w, span=s):
+                if not 1 <= w <= 1024:
+                    self.error(f"bit width {w} is out of range (1 to 1024)", s)
+                    return ERR_T
+                return ir.BitsT(w)
+            case A.RangeType(lo=lo, hi=hi, span=s):
+                if hi < lo:
+                    self.error(f"empty range {lo}..{hi}: the upper bound is below the lower", s)
+                    return ERR_T
+                if hi >= 1 << 16:
+                    self.error(f"range {lo}..{hi} is too large to index by (at most 65535)", s)
+                    return ERR_T
+                return ir.range_type(lo, hi)
+            case A.NamedType(name=n, span=s):
+                if n == "vcpu":
+                    return ir.VCPU
+                if n in self.d.layouts:
+                    lay = self.d.layouts[n]
+                    return ir.BitsT(lay.width, lay.name)
+                if n in self.d.types:
+                    return self.d.types[n]
+                self.error(f"unknown type '{n}'", s)
+                return ERR_T
+        raise AssertionError(t)
+
+    def index_type(self, t: A.TypeExpr, what: str) -> ir.IndexT | None:
+        typ = self.type(t)
+        if isinstance(typ, _ErrType):
+            return None
+        if not isinstance(typ, ir.IndexT):
+            self.error(f"{what} must range over vcpu or a range such as 0..15, not {typ}", t.span)
+            return None
+        return typ
+
+    # ---- literals and widths --------------------------------------------------------------
+    def sized(self, e: ir.Expr | _Lit, width: int, span: A.Span) -> ir.Expr:
+        """A literal takes the given width; a narrower bits value is zero-extended."""
+        if isinstance(e, _Lit):
+            value = e.value
+            if value < 0:
+                value &= (1 << width) - 1
+            elif value >= 1 << width:
+                self.error(f"literal {e.value} does not fit in bits({width})", e.span)
+                return _ERR
+            return ir.Const(value, ir.BitsT(width), e.span)
+        t = e.type
+        if isinstance(t, (ir.BitsT, ir.IndexT)) and t.width < width:
+            return ir.ZExt(e, ir.BitsT(width), span)
+        return e
+
+    def concrete(self, e: ir.Expr | _Lit) -> ir.Expr:
+        if isinstance(e, _Lit):
+            return self.sized(e, 64, e.span)
+        return e
+
+    def convert(self, e: ir.Expr | _Lit, target: ir.Type | _ErrType, span: A.Span, what: str) -> ir.Expr:
+        """Check that `e` can be stored where `target` is expected, and convert it."""
+        if isinstance(target, _ErrType) or e is _ERR:
+            return _ERR
+        if isinstance(target, ir.BoolT):
+            if isinstance(e, _Lit) or not isinstance(e.type, ir.BoolT):
+                self.error(f"{what}: expected bool, found {self.describe(e)}", span)
+                return _ERR
+            return e
+        if isinstance(target, (ir.BitsT, ir.IndexT)):
+            if isinstance(e, _Lit):
+                return self.sized(e, target.width, span)
+            if not _is_bits(e.type):
+                self.error(f"{what}: expected {target}, found {self.describe(e)}", span)
+                return _ERR
+            w = ir.width_of(e.type)
+            if w > target.width:
+                self.error(
+                    f"{what}: {self.describe(e)} is wider than {target} (bits({target.width}));"
+                    f" take a slice such as [{target.width - 1}:0]",
+                    span,
+                )
+                return _ERR
+            return self.sized(e, target.width, span)
+        if isinstance(target, ir.ArrayT):
+            if isinstance(e, _Lit) or e.type != target:
+                self.error(f"{what}: expected {target}, found {self.describe(e)}", span)
+                return _ERR
+            return e
+        raise AssertionError(target)
+
+    def describe(self, e: ir.Expr | _Lit) -> str:
+        if isinstance(e, _Lit):
+            return f"integer {e.value}"
+        return str(e.type)
+
+    def cond(self, e: ir.Expr | _Lit, span: A.Span) -> ir.Expr:
+        """A condition: bool, or bits tested against zero as in C."""
+        if e is _ERR:
+            return _ERR
+        if isinstance(e, _Lit):
+            return ir.Const(e.value != 0, ir.BOOL, span)
+        if isinstance(e.type, ir.BoolT):
+            return e
+        if _is_bits(e.type):
+            return ir.NonZero(e, ir.BOOL, span)
+        self.error(f"expected a condition, found {e.type}", span)
+        return _ERR
+
+    def const_int(self, e: A.Expr, ctx: Context) -> int | None:
+        v = self.expr(e, ctx)
+        if isinstance(v, _Lit):
+            return v.value
+        if isinstance(v, ir.Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+            return v.value
+        if v is not _ERR:
+            self.error("expected a constant", e.span)
+        return None
+
+    # ---- expressions ----------------------------------------------------------------------
+    def expr(self, e: A.Expr, ctx: Context) -> ir.Expr | _Lit:
+        match e:
+            case A.IntLit(value=v, span=s):
+                return _Lit(v, s)
+            case A.BoolLit(value=v, span=s):
+                return ir.Const(v, ir.BOOL, s)
+            case A.Name():
+                return self.name(e, ctx)
+            case A.Call():
+                return self.call(e, ctx)
+            case A.Construct(layout=name, fields=fields, span=s):
+                lay = self.d.layouts.get(name)
+                if lay is None:
+                    if name in self.d.functions:
+                        self.error(f"'{name}' is a function; call it with positional arguments", s)
+                    else:
+                        self.error(f"unknown layout '{name}'", s)
+                    return _ERR
+                base: ir.Expr = ir.Const(0, ir.BitsT(lay.width, lay.name), s)
+                return self.set_fields(base, lay, fields, ctx)
+            case A.With(base=b, fields=fields, span=s):
+                base_e = self.concrete(self.expr(b, ctx))
+                if base_e is _ERR:
+                    return _ERR
+                lay = self.layout_of(base_e)
+                if lay is None:
+                    self.error(f"'with' needs a value with a layout, found {base_e.type}", b.span)
+                    return _ERR
+                return self.set_fields(base_e, lay, fields, ctx)
+            case A.Field(base=b, name=fname, span=s, name_span=ns):
+                base_e = self.concrete(self.expr(b, ctx))
+                if base_e is _ERR:
+                    return _ERR
+                lay = self.layout_of(base_e)
+                if lay is None:
+                    self.error(f"{base_e.type} has no fields (it is not a layout)", ns)
+                    return _ERR
+                fld = lay.field(fname)
+                if fld is None:
+                    self.error(
+                        f"layout '{lay.name}' has no field '{fname}'",
+                        ns,
+                        Note(f"'{lay.name}' declared here", lay.span),
+                    )
+                    return _ERR
+                hi, lo = fld
+                return ir.Extract(base_e, hi, lo, ir.BitsT(hi - lo + 1), s)
+            case A.Index(base=b, index=i, span=s):
+                base_e = self.concrete(self.expr(b, ctx))
+                if base_e is _ERR:
+                    return _ERR
+                idx = self.expr(i, ctx)
+                if idx is _ERR:
+                    return _ERR
+                if isinstance(base_e.type, ir.ArrayT):
+                    at = base_e.type
+                    idx_c = self.convert(idx, at.index, i.span, "array index")
+                    return ir.Select(base_e, idx_c, at.elem, s)
+                if _is_bits(base_e.type):
+                    w = ir.width_of(base_e.type)
+                    if isinstance(idx, _Lit):
+                        if not 0 <= idx.value < w:
+                            self.error(f"bit {idx.value} is outside {base_e.type} (bits {w - 1}..0)", i.span)
+                            return _ERR
+                        return ir.Extract(base_e, idx.value, idx.value, ir.BitsT(1), s)
+                    if not _is_bits(idx.type):
+                        self.error(f"a bit index must be a number, found {idx.type}", i.span)
+                        return _ERR
+                    return ir.BitAt(base_e, idx, ir.BitsT(1), s)
+                self.error(f"{base_e.type} cannot be indexed", b.span)
+                return _ERR
+            case A.Slice(base=b, hi=h, lo=l, span=s):
+                base_e = self.concrete(self.expr(b, ctx))
+                hi, lo = self.const_int(h, ctx), self.const_int(l, ctx)
+                if base_e is _ERR or hi is None or lo is None:
+                    return _ERR
+                if not _is_bits(base_e.type):
+                    self.error(f"{base_e.type} cannot be sliced", b.span)
+                    return _ERR
+                w = ir.width_of(base_e.type)
+                if not (0 <= lo <= hi < w):
+                    self.error(f"slice [{hi}:{lo}] is outside {base_e.type} (bits {w - 1}..0)", s)
+                    return _ERR
+                return ir.Extract(base_e, hi, lo, ir.BitsT(hi - lo + 1), s)
+            case A.Unary(op=op, operand=o, span=s):
+                arg = self.expr(o, ctx)
+                if arg is _ERR:
+                    return _ERR
+                if op == "!":
+                    c = self.cond(arg, o.span)
+                    return _ERR if c is _ERR else ir.Unop("not", c, ir.BOOL, s)
+                if isinstance(arg, _Lit):
+                    return _Lit(-arg.value if op == "-" else ~arg.value, s)
+                if not _is_bits(arg.type):
+                    self.error(f"'{op}' needs a number, found {arg.type}", o.span)
+                    return _ERR
+                bt = ir.BitsT(ir.width_of(arg.type))
+                return ir.Unop("neg" if op == "-" else "bnot", arg, bt, s)
+            case A.Binary():
+                return self.binary(e, ctx)
+            case A.Cond(cond=c, then=t, other=o, span=s):
+                ce = self.cond(self.expr(c, ctx), c.span)
+                te, oe = self.expr(t, ctx), self.expr(o, ctx)
+                if ce is _ERR or te is _ERR or oe is _ERR:
+                    return _ERR
+                if isinstance(te, _Lit) and isinstance(oe, _Lit):
+                    te, oe = self.concrete(te), self.concrete(oe)
+                pair = self.unify(te, oe, s)
+                if pair is None:
+                    return _ERR
+                return ir.Ite(ce, pair[0], pair[1], pair[0].type, s)
+            case A.Quant(kind=kind, binders=binders, body=body, span=s):
+                ctx.scope.push()
+                try:
+                    vars_: list[ir.Local] = []
+                    for b in binders:
+                        t = self.type(b.type)
+                        if isinstance(t, _ErrType):
+                            continue
+                        if not isinstance(t, (ir.IndexT, ir.BoolT)):
+                            self.error(
+                                f"a quantifier ranges over vcpu, a range or bool, not {t}", b.type.span
+                            )
+                            continue
+                        self.check_fresh(b.name, b.span, ctx)
+                        ctx.scope.declare(b.name, t, False, b.span)
+                        vars_.append(ir.Local(b.name, t, b.span))
+                    be = self.cond(self.expr(body, ctx), body.span)
+                finally:
+                    ctx.scope.pop()
+                if be is _ERR or len(vars_) != len(binders):
+                    return _ERR
+                return ir.Quant(kind, tuple(vars_), be, ir.BOOL, s)
+        raise AssertionError(f"unhandled expression {type(e).__name__}")
+
+    def layout_of(self, e: ir.Expr) -> ir.Layout | None:
+        if isinstance(e.type, ir.BitsT) and e.type.layout:
+            return self.d.layouts.get(e.type.layout)
+        return None
+
+    def set_fields(
+        self, base: ir.Expr, lay: ir.Layout, fields: tuple[A.FieldInit, ...], ctx: Context
+    ) -> ir.Expr:
+        seen: dict[str, A.Span] = {}
+        out = base
+        failed = False
+        for f in fields:
+            fld = lay.field(f.name)
+            if fld is None:
+                self.error(
+                    f"layout '{lay.name}' has no field '{f.name}'", f.span, Note(f"'{lay.name}' declared here", lay.span)
+                )
+                failed = True
+                continue
+            if f.name in seen:
+                self.error(f"field '{f.name}' is given twice", f.span, Note("first given here", seen[f.name]))
+                failed = True
+                continue
+            seen[f.name] = f.span
+            hi, lo = fld
+            v = self.convert(self.expr(f.value, ctx), ir.BitsT(hi - lo + 1), f.value.span, f"field '{f.name}'")
+            if v is _ERR:
+                failed = True
+                continue
+            out = ir.SetBits(out, hi, lo, v, ir.BitsT(lay.width, lay.name), f.span)
+        return _ERR if failed else out
+
+    def unify(self, a: ir.Expr | _Lit, b: ir.Expr | _Lit, span: A.Span) -> tuple[ir.Expr, ir.Expr] | None:
+        """Bring two operands to one type: bool with bool, or bits zero-extended to the wider."""
+        if isinstance(a, _Lit) and isinstance(b, _Lit):
+            a = self.concrete(a)
+        if isinstance(a, _Lit):
+            assert not isinstance(b, _Lit)
+            if not _is_bits(b.type):
+                self.error(f"cannot combine integer {a.value} with {b.type}", span)
+                return None
+            w = ir.width_of(b.type)
+            a2 = self.sized(a, w, span)
+            return (None, None) if a2 is _ERR else (a2, b)  # type: ignore[return-value]
+        if isinstance(b, _Lit):
+            pair = self.unify(b, a, span)
+            return None if pair is None else (pair[1], pair[0])
+        if isinstance(a.type, ir.BoolT) and isinstance(b.type, ir.BoolT):
+            return a, b
+        if _is_bits(a.type) and _is_bits(b.type):
+            w = max(ir.width_of(a.type), ir.width_of(b.type))
+            return self.sized(a, w, span), self.sized(b, w, span)
+        self.error(f"cannot combine {a.type} with {b.type}", span)
+        return None
+
+    def binary(self, e: A.Binary, ctx: Context) -> ir.Expr | _Lit:
+        op, s = e.op, e.span
+        left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
+        if left is _ERR or right is _ERR:
+            return _ERR
+        if op in ("&&", "||", "->"):
+            lc, rc = self.cond(left, e.left.span), self.cond(right, e.right.span)
+            if lc is _ERR or rc is _ERR:
+                return _ERR
+            return ir.Binop({"&&": "and", "||": "or", "->": "implies"}[op], lc, rc, ir.BOOL, s)
+        if isinstance(left, _Lit) and isinstance(right, _Lit):
+            return self.fold(op, left.value, right.value, s)
+        if op in ("<<", ">>"):
+            if isinstance(left, _Lit):
+                self.error("the value shifted needs a width; write it as a typed constant", e.left.span)
+                return _ERR
+            if not _is_bits(left.type):
+                self.error(f"'{op}' needs a number, found {left.type}", e.left.span)
+                return _ERR
+            w = ir.width_of(left.type)
+            amount = self.sized(right, w, s) if isinstance(right, _Lit) else right
+            if amount is _ERR:
+                return _ERR
+            if not _is_bits(amount.type):
+                self.error(f"a shift amount must be a number, found {amount.type}", e.right.span)
+                return _ERR
+            aw = ir.width_of(amount.type)
+            if aw < w:
+                amount = ir.ZExt(amount, ir.BitsT(w), s)
+            elif aw > w:
+                left = ir.ZExt(left, ir.BitsT(aw), s)
+                w = aw
+            return ir.Binop("shl" if op == "<<" else "lshr", left, amount, ir.BitsT(w), s)
+        pair = self.unify(left, right, s)
+        if pair is None or pair[0] is None:
+            return _ERR
+        a, b = pair
+        if op in ("==", "!="):
+            return ir.Binop(_CMP[op], a, b, ir.BOOL, s)
+        if not _is_bits(a.type):
+            self.error(f"'{op}' needs numbers, found {a.type}", s)
+            return _ERR
+        if op in _CMP:
+            return ir.Binop(_CMP[op], a, b, ir.BOOL, s)
+        return ir.Binop(_ARITH[op], a, b, ir.BitsT(ir.width_of(a.type)), s)
+
+    def fold(self, op: str, a: int, b: int, s: A.Span) -> ir.Expr | _Lit:
+        match op:
+            case "+":
+                return _Lit(a + b, s)
+            case "-":
+                return _Lit(a - b, s)
+            case "*":
+                return _Lit(a * b, s)
+            case "&":
+                return _Lit(a & b, s)
+            case "|":
+                return _Lit(a | b, s)
+            case "^":
+                return _Lit(a ^ b, s)
+            case "<<":
+                return _Lit(a << b, s)
+            case ">>":
+                return _Lit(a >> b, s)
+        cmp = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}
+        return ir.Const(cmp[op], ir.BOOL, s)
+
+    def name(self, e: A.Name, ctx: Context) -> ir.Expr | _Lit:
+        n, s = e.name, e.span
+        local = ctx.scope.lookup(n)
+        if local is not None and not e.primed:
+            return ir.Local(n, local[0], s)
+        if n == "nr_vcpus" and local is None:
+            return ir.NrVcpus(ir.VCPU, s)
+        if n in self.d.consts and local is None:
+            c = self.d.consts[n]
+            if isinstance(c.type, ir.BitsT) and c.type.width == 0:
+                return _Lit(int(c.value), s)
+            return ir.Const(c.value, c.type, s)
+        if n in self.d.states and local is None:
+            sv = self.d.states[n]
+            if not ctx.reads_state:
+                self.error(f"{ctx.what} cannot read state '{n}'", s, Note(f"'{n}' declared here", sv.span))
+                return _ERR
+            if e.primed and not ctx.primes:
+                self.error(f"'{n}'' (the state after the access) is only meaningful in a property's 'after' clause", s)
+                return _ERR
+            return ir.StateRef(n, sv.type, e.primed, s)
+        if e.primed:
+            self.error(f"only state has a primed (after-access) value; '{n}' is not state", s)
+            return _ERR
+        if n in self.d.functions:
+            self.error(f"'{n}' is a function; call it as {n}(...)", s)
+        else:
+            self.error(f"unknown name '{n}'", s)
+        return _ERR
+
+    def call(self, e: A.Call, ctx: Context) -> ir.Expr | _Lit:
+        fn = self.d.functions.get(e.func)
+        if fn is None:
+            if e.func in self.d.layouts and not e.args:
+                return ir.Const(0, ir.BitsT(self.d.layouts[e.func].width, e.func), e.span)
+            if e.func in self.d.layouts:
+                self.error(f"layout constructors name their fields: {e.func}(Field = value, ...)", e.span)
+            else:
+                self.error(f"unknown function '{e.func}'", e.span)
+            return _ERR
+        if len(e.args) != len(fn.params):
+            self.error(
+                f"'{e.func}' takes {len(fn.params)} argument(s), {len(e.args)} given",
+                e.span,
+                Note(f"'{e.func}' declared here", fn.span),
+            )
+            return _ERR
+        args = []
+        for p, a in zip(fn.params, e.args):
+            args.append(self.convert(self.expr(a, ctx), p.type, a.span, f"argument '{p.name}' of '{e.func}'"))
+        if any(a is _ERR for a in args):
+            return _ERR
+        return ir.Call(e.func, tuple(args), fn.ret, e.span)
+
+    def check_fresh(self, name: str, span: A.Span, ctx: Context) -> None:
+        prev = ctx.scope.lookup(name)
+        if prev is not None:
+            self.error(f"'{name}' is already defined in this scope", span, Note("previous definition here", prev[2]))
+        elif name in self.d.states or name in self.d.consts:
+            where = self.decl_spans.get(name)
+            notes = (Note(f"'{name}' declared here", where),) if where else ()
+            self.error(f"'{name}' hides a global of the same name", span, *notes)
+
+    # ---- statements -----------------------------------------------------------------------
+    def block(self, stmts: tuple[A.Stmt, ...], ctx: Context) -> tuple[ir.Stmt, ...]:
+        ctx.scope.push()
+        try:
+            return tuple(s for s in (self.stmt(x, ctx) for x in stmts) if s is not None)
+        finally:
+            ctx.scope.pop()
+
+    def stmt(self, st: A.Stmt, ctx: Context) -> ir.Stmt | None:
+        match st:
+            case A.Let(name=n, type=t, value=v, mutable=m, span=s):
+                val = self.expr(v, ctx)
+                if t is not None:
+                    typ = self.type(t)
+                    val_c = self.convert(val, typ, v.span, f"'{n}'")
+                else:
+                    val_c = self.concrete(val)
+                    typ = ERR_T if val_c is _ERR else val_c.type
+                self.check_fresh(n, s, ctx)
+                if not isinstance(typ, _ErrType):
+                    ctx.scope.declare(n, typ, m, s)
+                else:
+                    ctx.scope.declare(n, ir.BitsT(1), m, s)
+                return ir.Let(n, val_c, s)
+            case A.Assign(target=lv, value=v, span=s):
+                target = self.lvalue(lv, ctx)
+                val = self.expr(v, ctx)
+                if target is None:
+                    return None
+                return ir.Assign(target, self.convert(val, target.type, v.span, "assignment"), s)
+            case A.If(cond=c, then=t, other=o, span=s):
+                ce = self.cond(self.expr(c, ctx), c.span)
+                return ir.If(ce, self.block(t, ctx), self.block(o, ctx), s)
+            case A.For(var=var, domain=dom, body=body, span=s):
+                it = self.index_type(dom, "a loop")
+                ctx.scope.push()
+                ctx.in_loop += 1
+                try:
+                    self.check_fresh(var, s, ctx)
+                    ctx.scope.declare(var, it if it else ir.VCPU, False, s)
+                    body_ir = self.block(body, ctx)
+                finally:
+                    ctx.in_loop -= 1
+                    ctx.scope.pop()
+                return ir.For(var, it, body_ir, s) if it else None
+            case A.Break(span=s) | A.Continue(span=s):
+                if not ctx.in_loop:
+                    self.error(f"'{'break' if isinstance(st, A.Break) else 'continue'}' outside a loop", s)
+                    return None
+                return ir.Break(s) if isinstance(st, A.Break) else ir.Continue(s)
+            case A.Return(value=v, span=s):
+                if ctx.returns is None:
+                    if v is not None:
+                        self.error(f"{ctx.what} returns no value", v.span)
+                        return None
+                    return ir.Return(None, s)
+                if v is None:
+                    self.error(f"{ctx.what} must return a {ctx.returns}", s)
+                    return None
+                return ir.Return(self.convert(self.expr(v, ctx), ctx.returns, v.span, "return value"), s)
+        raise AssertionError(f"unhandled statement {type(st).__name__}")
+
+    def lvalue(self, lv: A.LValue, ctx: Context) -> ir.Target | None:
+        local = ctx.scope.lookup(lv.name)
+        root_span = A.Span(lv.span.file, lv.span.line, lv.span.col, lv.span.line, lv.span.col + len(lv.name))
+        if local is not None:
+            typ, mutable, decl = local
+            if not mutable:
+                self.error(
+                    f"cannot assign to '{lv.name}': it is not a var",
+                    root_span,
+                    Note(f"'{lv.name}' defined here; declare it with 'var' to change it", decl),
+                )
+                return None
+            is_state = False
+        elif lv.name in self.d.states:
+            if not ctx.writes_state:
+                self.error(f"{ctx.what} cannot change state '{lv.name}'", root_span)
+                return None
+            typ, is_state = self.d.states[lv.name].type, True
+        else:
+            self.error(f"unknown name '{lv.name}'", root_span)
+            return None
+        path: list[ir.PathStep] = []
+        for suf in lv.suffixes:
+            match suf:
+                case A.LvIndex(index=i):
+                    if isinstance(typ, ir.ArrayT):
+                        idx = self.convert(self.expr(i, ctx), typ.index, i.span, "array index")
+                        path.append(ir.PathIndex(idx))
+                        typ = typ.elem
+                    elif _is_bits(typ):
+                        w = ir.width_of(typ)
+                        iv = self.expr(i, ctx)
+                        if isinstance(iv, _Lit):
+                            if not 0 <= iv.value < w:
+                                self.error(f"bit {iv.value} is outside {typ} (bits {w - 1}..0)", i.span)
+                                return None
+                            path.append(ir.PathBits(iv.value, iv.value))
+                        elif iv is _ERR:
+                            return None
+                        elif not _is_bits(iv.type):
+                            self.error(f"a bit index must be a number, found {iv.type}", i.span)
+                            return None
+                        else:
+                            path.append(ir.PathBit(iv, w))
+                        typ = ir.BitsT(1)
+                    else:
+                        self.error(f"{typ} cannot be indexed", suf.span)
+                        return None
+                case A.LvSlice(hi=h, lo=l, span=s):
+                    hi, lo = self.const_int(h, ctx), self.const_int(l, ctx)
+                    if hi is None or lo is None:
+                        return None
+                    if not _is_bits(typ) or not (0 <= lo <= hi < ir.width_of(typ)):
+                        self.error(f"slice [{hi}:{lo}] is outside {typ}", s)
+                        return None
+                    path.append(ir.PathBits(hi, lo))
+                    typ = ir.BitsT(hi - lo + 1)
+                case A.LvField(name=fname, span=s):
+                    lay = self.d.layouts.get(typ.layout) if isinstance(typ, ir.BitsT) and typ.layout else None
+                    if lay is None:
+                        self.error(f"{typ} has no fields (it is not a layout)", s)
+                        return None
+                    fld = lay.field(fname)
+                    if fld is None:
+                        self.error(
+                            f"layout '{lay.name}' has no field '{fname}'", s, Note(f"'{lay.name}' declared here", lay.span)
+                        )
+                        return None
+                    path.append(ir.PathBits(*fld))
+                    typ = ir.BitsT(fld[0] - fld[1] + 1)
+        return ir.Target(lv.name, is_state, tuple(path), typ)
+
+
+def always_returns(stmts: tuple[ir.Stmt, ...]) -> bool:
+    for s in stmts:
+        if isinstance(s, ir.Return):
+            return True
+        if isinstance(s, ir.If) and always_returns(s.then) and always_returns(s.other):
+            return True
+    return False
+
+
+def walk_stmts(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
+    for s in stmts:
+        yield s
+        if isinstance(s, ir.If):
+            yield from walk_stmts(s.then)
+            yield from walk_stmts(s.other)
+        elif isinstance(s, ir.For):
+            yield from walk_stmts(s.body)

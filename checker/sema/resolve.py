@@ -1,0 +1,549 @@
+"""Load a model's files (following imports), resolve its declarations, check property files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from checker import ir
+from checker.diagnostics import Diagnostic, Note, SpecError
+from checker.model import Design, Sysreg
+from checker.sema.check import ERR_T, Checker, Context, Scope, _Lit, always_returns, walk_stmts
+from checker.syntax import ast as A
+from checker.syntax import parse_file
+
+# The first vCPU count a model may declare, and the largest any KVM has allowed so far (512).
+_VCPU_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    file: str
+    decl: A.ModelDecl
+
+
+def _spec_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.gic") if p.is_file())
+
+
+def find_models(spec_root: Path) -> dict[str, ModelInfo]:
+    """Every `model` declared under spec_root. Raises SpecError on parse errors or duplicates."""
+    errors: list[Diagnostic] = []
+    models: dict[str, ModelInfo] = {}
+    for path in _spec_files(spec_root):
+        try:
+            src = parse_file(path)
+        except SpecError as err:
+            errors += err.diagnostics
+            continue
+        for d in src.decls:
+            if isinstance(d, A.ModelDecl):
+                if d.name in models:
+                    errors.append(
+                        Diagnostic(f"model '{d.name}' is declared twice", d.span, (Note("first declared here", models[d.name].decl.span),))
+                    )
+                else:
+                    models[d.name] = ModelInfo(d.name, str(path), d)
+    if errors:
+        raise SpecError(errors)
+    return models
+
+
+def _load_closure(entry: Path, errors: list[Diagnostic]) -> list[A.SourceFile]:
+    """The entry file and everything it imports, dependencies first (a networkx DAG)."""
+    graph: nx.DiGraph = nx.DiGraph()
+    files: dict[str, A.SourceFile] = {}
+    todo = [entry.resolve()]
+    while todo:
+        path = todo.pop()
+        key = str(path)
+        if key in files:
+            continue
+        try:
+            src = parse_file(_display(path))
+        except SpecError as err:
+            errors += err.diagnostics
+            files[key] = A.SourceFile(key, ())
+            continue
+        files[key] = src
+        graph.add_node(key)
+        for d in src.decls:
+            if isinstance(d, A.Import):
+                target = (path.parent / d.path).resolve()
+                if not target.is_file():
+                    errors.append(Diagnostic(f"imported file '{d.path}' does not exist", d.span))
+                    continue
+                graph.add_edge(key, str(target), span=d.span)
+                todo.append(target)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = []
+    if cycle:
+        first = graph.edges[cycle[0][0], cycle[0][1]]["span"]
+        chain = " -> ".join(_display(Path(a)) for a, _ in cycle) + f" -> {_display(Path(cycle[0][0]))}"
+        errors.append(Diagnostic(f"import cycle: {chain}", first))
+        return list(files.values())
+    order = list(reversed(list(nx.topological_sort(graph)))) if graph.number_of_nodes() else []
+    return [files[k] for k in order if k in files]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _Resolver:
+    def __init__(self, design: Design, errors: list[Diagnostic]):
+        self.d = design
+        self.errors = errors
+        self.spans: dict[str, A.Span] = {}
+        self.check = Checker(design, errors, self.spans)
+
+    def error(self, msg: str, span: A.Span, *notes: Note) -> None:
+        self.errors.append(Diagnostic(msg, span, tuple(notes)))
+
+    def claim(self, name: str, span: A.Span, what: str) -> bool:
+        """Names of layouts, types, consts, state, functions, registers and actions are one namespace."""
+        if name in self.spans:
+            self.error(f"{what} '{name}' is already defined", span, Note("previous definition here", self.spans[name]))
+            return False
+        if name in ("vcpu", "bool", "nr_vcpus"):
+            self.error(f"'{name}' is a built-in name", span)
+            return False
+        self.spans[name] = span
+        return True
+
+    def declarations(self, decls: list[A.Decl]) -> None:
+        by_kind: dict[type, list[A.Decl]] = {}
+        for d in decls:
+            by_kind.setdefault(type(d), []).append(d)
+        for d in by_kind.get(A.LayoutDecl, []):
+            self.layout(d)  # type: ignore[arg-type]
+        for d in by_kind.get(A.TypeDecl, []):
+            self.typedef(d)  # type: ignore[arg-type]
+        for d in by_kind.get(A.ConstDecl, []):
+            self.const(d)  # type: ignore[arg-type]
+        for d in by_kind.get(A.StateDecl, []):
+            self.state(d)  # type: ignore[arg-type]
+        fns = [d for d in by_kind.get(A.FnDecl, []) if self.fn_signature(d)]  # type: ignore[arg-type]
+        for d in fns:
+            self.fn_body(d)  # type: ignore[arg-type]
+        self.check_recursion()
+        for d in by_kind.get(A.SysregDecl, []):
+            self.sysreg(d)  # type: ignore[arg-type]
+        for d in by_kind.get(A.ActionDecl, []):
+            self.action(d)  # type: ignore[arg-type]
+
+    # ---- declarations -----------------------------------------------------------------------
+    def layout(self, d: A.LayoutDecl) -> None:
+        if not self.claim(d.name, d.span, "layout"):
+            return
+        if not 1 <= d.width <= 1024:
+            self.error(f"layout width {d.width} is out of range (1 to 1024)", d.span)
+            return
+        owner: dict[int, A.FieldDecl] = {}
+        fields: list[tuple[str, int, int]] = []
+        names: dict[str, A.FieldDecl] = {}
+        for f in d.fields:
+            if f.name in names:
+                self.error(f"field '{f.name}' is declared twice in '{d.name}'", f.span, Note("first declared here", names[f.name].span))
+                continue
+            if f.hi < f.lo:
+                self.error(f"field '{f.name}' has its bits reversed: write [{f.lo}:{f.hi}]", f.span)
+                continue
+            if f.hi >= d.width:
+                self.error(f"field '{f.name}' [{f.hi}:{f.lo}] does not fit in bits({d.width})", f.span)
+                continue
+            clash = next((owner[b] for b in range(f.lo, f.hi + 1) if b in owner), None)
+            if clash is not None:
+                bit = next(b for b in range(f.lo, f.hi + 1) if b in owner)
+                self.error(
+                    f"field '{f.name}' overlaps field '{clash.name}' (bit {bit})",
+                    f.span,
+                    Note(f"'{clash.name}' declared here", clash.span),
+                )
+                continue
+            for b in range(f.lo, f.hi + 1):
+                owner[b] = f
+            names[f.name] = f
+            fields.append((f.name, f.hi, f.lo))
+        self.d.layouts[d.name] = ir.Layout(d.name, d.width, tuple(fields), d.span)
+
+    def typedef(self, d: A.TypeDecl) -> None:
+        if not self.claim(d.name, d.span, "type"):
+            return
+        t = self.check.type(d.type)
+        if t is ERR_T:
+            return
+        if isinstance(t, ir.IndexT) and not t.is_vcpu:
+            t = ir.IndexT(d.name, t.lo, t.hi, t.width)
+        self.d.types[d.name] = t  # type: ignore[assignment]
+
+    def const(self, d: A.ConstDecl) -> None:
+        if not self.claim(d.name, d.span, "constant"):
+            return
+        ctx = Context(f"constant '{d.name}'", reads_state=False)
+        v = self.check.expr(d.value, ctx)
+        if d.type is not None:
+            t = self.check.type(d.type)
+            v = self.check.convert(v, t, d.value.span, f"constant '{d.name}'")
+        if isinstance(v, _Lit):
+            self.d.consts[d.name] = ir.Const(v.value, ir.BitsT(0), d.span)  # width 0: unsized
+        elif isinstance(v, ir.Const):
+            self.d.consts[d.name] = ir.Const(v.value, v.type, d.span)
+        else:
+            self.error(f"constant '{d.name}' must have a value known before checking", d.value.span)
+
+    def state(self, d: A.StateDecl) -> None:
+        if not self.claim(d.name, d.span, "state"):
+            return
+        elem = self.check.type(d.type)
+        idx_types: list[ir.IndexT] = []
+        scope = Scope()
+        locals_: list[ir.Local] = []
+        for i, ix in enumerate(d.indices):
+            it = self.check.index_type(ix.type, "a state array")
+            if it is None:
+                return
+            idx_types.append(it)
+            name = ix.name or f"_i{i}"
+            scope.declare(name, it, False, ix.span)
+            locals_.append(ir.Local(name, it, ix.span))
+        if elem is ERR_T:
+            return
+        if isinstance(elem, ir.IndexT):
+            elem = ir.BitsT(elem.width)
+        ctx = Context(f"the reset value of '{d.name}'", reads_state=False, scope=scope)
+        if d.init is None:
+            init: ir.Expr = ir.Const(False, ir.BOOL) if isinstance(elem, ir.BoolT) else ir.Const(0, elem)  # type: ignore[arg-type]
+        else:
+            init = self.check.convert(self.check.expr(d.init, ctx), elem, d.init.span, f"reset value of '{d.name}'")
+        typ: ir.Type = elem  # type: ignore[assignment]
+        for it in reversed(idx_types):
+            typ = ir.ArrayT(it, typ)
+        self.d.states[d.name] = ir.StateVar(d.name, typ, tuple(locals_), init, d.doc, d.span)
+
+    def params(self, params: tuple[A.Param, ...], ctx: Context) -> list[ir.Local] | None:
+        out = []
+        ok = True
+        for p in params:
+            t = self.check.type(p.type)
+            if t is ERR_T:
+                ok = False
+                continue
+            if isinstance(t, ir.ArrayT):
+                self.error("parameters cannot be arrays", p.type.span)
+                ok = False
+                continue
+            self.check.check_fresh(p.name, p.span, ctx)
+            ctx.scope.declare(p.name, t, False, p.span)  # type: ignore[arg-type]
+            out.append(ir.Local(p.name, t, p.span))  # type: ignore[arg-type]
+        return out if ok else None
+
+    def fn_signature(self, d: A.FnDecl) -> bool:
+        if not self.claim(d.name, d.span, "function"):
+            return False
+        ctx = Context(f"function '{d.name}'", reads_state=False)
+        ps = self.params(d.params, ctx)
+        ret = self.check.type(d.ret)
+        if ps is None or ret is ERR_T:
+            return False
+        self.d.functions[d.name] = ir.Function(d.name, tuple(ps), ret, (), d.span)  # type: ignore[arg-type]
+        return True
+
+    def fn_body(self, d: A.FnDecl) -> None:
+        sig = self.d.functions[d.name]
+        ctx = Context(f"function '{d.name}'", reads_state=False, returns=sig.ret)
+        for p in sig.params:
+            ctx.scope.declare(p.name, p.type, False, p.span)
+        body = self.check.block(d.body, ctx)
+        if not always_returns(body):
+            self.error(f"function '{d.name}' can reach its end without returning a {sig.ret}", d.span)
+        self.d.functions[d.name] = ir.Function(d.name, sig.params, sig.ret, body, d.span)
+
+    def check_recursion(self) -> None:
+        graph: nx.DiGraph = nx.DiGraph()
+        for f in self.d.functions.values():
+            graph.add_node(f.name)
+            for callee in _calls_in(f.body):
+                graph.add_edge(f.name, callee)
+        for cycle in nx.simple_cycles(graph):
+            name = cycle[0]
+            self.error(
+                f"function '{name}' calls itself (through {' -> '.join(cycle + [name])}); functions must not recurse",
+                self.d.functions[name].span,
+            )
+            return
+
+    def handler_action(
+        self, name: str, kind: str, params: tuple[A.Param, ...], requires: A.Expr | None,
+        body: tuple[A.Stmt, ...], span: A.Span, register: str | None, doc: str,
+    ) -> ir.Action | None:
+        ctx = Context(f"{'handler' if register else 'action'} {name}", writes_state=True)
+        ps = self.params(params, ctx)
+        req = None
+        if requires is not None:
+            req = self.check.cond(self.check.expr(requires, ctx), requires.span)
+        body_ir = self.check.block(body, ctx)
+        if ps is None:
+            return None
+        return ir.Action(name, kind, tuple(ps), req, body_ir, register, doc, span)
+
+    def sysreg(self, d: A.SysregDecl) -> None:
+        if not self.claim(d.name, d.span, "register"):
+            return
+        t = self.check.type(d.type)
+        if t is not ERR_T and not isinstance(t, ir.BitsT):
+            self.error(f"a system register holds bits, not {t}", d.type.span)
+            return
+        handlers: dict[str, ir.Action] = {}
+        allowed = {"write-only": {"write"}, "read-only": {"read"}, "read-write": {"read", "write"}}[d.access]
+        for h in d.handlers:
+            if h.kind not in allowed:
+                self.error(f"{d.name} is {d.access}: it cannot have an 'on {h.kind}' handler", h.span)
+                continue
+            if h.kind in handlers:
+                self.error(f"{d.name} has two 'on {h.kind}' handlers", h.span)
+                continue
+            if h.kind == "read":
+                self.error("read handlers on system registers are not supported yet", h.span)
+                continue
+            expect = ["vcpu", str(t)]
+            got = [p.name for p in h.params]
+            if len(h.params) != 2:
+                self.error(
+                    f"'on write' of {d.name} takes (self: vcpu, val: {t}), found ({', '.join(got)})", h.span
+                )
+                continue
+            pt = [self.check.type(p.type) for p in h.params]
+            if pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
+                self.error(
+                    f"'on write' of {d.name} takes (self: vcpu, val: {t}),"
+                    f" found ({', '.join(f'{p.name}: {ty}' for p, ty in zip(h.params, pt))})",
+                    h.span,
+                )
+                continue
+            del expect
+            a = self.handler_action(f"{d.name}.{h.kind}", f"sysreg-{h.kind}", h.params, None, h.body, h.span, d.name, d.doc)
+            if a is not None:
+                handlers[h.kind] = a
+        self.d.sysregs[d.name] = Sysreg(d.name, t, d.access, handlers, d.doc, d.span)  # type: ignore[arg-type]
+
+    def action(self, d: A.ActionDecl) -> None:
+        if not self.claim(d.name, d.span, "action"):
+            return
+        a = self.handler_action(d.name, "env", d.params, d.requires, d.body, d.span, None, d.doc)
+        if a is not None:
+            self.d.actions[d.name] = a
+
+    # ---- properties -------------------------------------------------------------------------
+    def action_for(self, ref: A.ActionRef) -> ir.Action | None:
+        if ref.target in self.d.sysregs:
+            reg = self.d.sysregs[ref.target]
+            if ref.kind is None:
+                self.error(f"say which access of {ref.target}: {ref.target}.write(...) or {ref.target}.read(...)", ref.span)
+                return None
+            if ref.kind not in reg.handlers:
+                self.error(f"{ref.target} has no '{ref.kind}' access ({reg.access})", ref.span, Note(f"{ref.target} declared here", reg.span))
+                return None
+            return reg.handlers[ref.kind]
+        if ref.target in self.d.actions:
+            if ref.kind is not None:
+                self.error(f"'{ref.target}' is an action, not a register: write {ref.target}(...)", ref.span)
+                return None
+            return self.d.actions[ref.target]
+        known = sorted(self.d.sysregs) + sorted(self.d.actions)
+        hint = f" (known: {', '.join(known[:8])}{', ...' if len(known) > 8 else ''})" if known else ""
+        self.error(f"unknown register or action '{ref.target}' in model {self.d.model}{hint}", ref.span)
+        return None
+
+    def bind_action(self, ref: A.ActionRef, action: ir.Action, ctx: Context) -> tuple[ir.Local, ...] | None:
+        if len(ref.names) != len(action.params):
+            sig = ", ".join(f"{p.name}: {p.type}" for p in action.params)
+            self.error(f"{action.name} takes {len(action.params)} argument(s) ({sig}), {len(ref.names)} named", ref.span)
+            return None
+        out = []
+        for n, p in zip(ref.names, action.params):
+            self.check.check_fresh(n, ref.span, ctx)
+            ctx.scope.declare(n, p.type, False, ref.span)
+            out.append(ir.Local(n, p.type, ref.span))
+        return tuple(out)
+
+    def prop(self, d: A.Decl, file: str) -> None:
+        name = getattr(d, "name")
+        span = getattr(d, "span")
+        if name in self.d.property_files:
+            self.error(f"property '{name}' is already defined", span, Note("previous definition here", self.spans.get("prop:" + name, span)))
+            return
+        self.spans["prop:" + name] = span
+        self.d.property_files[name] = file
+        before = len(self.errors)
+        prop: ir.Property | None = None
+        match d:
+            case A.FactDecl(body=b, doc=doc):
+                ctx = Context(f"fact '{name}'", reads_state=False)
+                prop = ir.Fact(name, self.check.cond(self.check.expr(b, ctx), b.span), doc, span)
+            case A.InvariantDecl(body=b, doc=doc):
+                ctx = Context(f"invariant '{name}'")
+                prop = ir.Invariant(name, self.check.cond(self.check.expr(b, ctx), b.span), doc, span)
+            case A.CoverDecl(body=b, doc=doc):
+                ctx = Context(f"cover '{name}'")
+                prop = ir.Cover(name, self.check.cond(self.check.expr(b, ctx), b.span), doc, span)
+            case A.ContractDecl(action=ref, where=w, body=b, doc=doc):
+                action = self.action_for(ref)
+                ctx = Context(f"property '{name}'", primes=True)
+                params = self.bind_action(ref, action, ctx) if action else None
+                where = self.check.cond(self.check.expr(w, Context(f"property '{name}'", scope=ctx.scope)), w.span) if w and params is not None else None
+                body = self.check.cond(self.check.expr(b, ctx), b.span) if params is not None else None
+                if action and params is not None and body is not None:
+                    prop = ir.Contract(name, action.name, params, where, body, doc, span)
+            case A.IndependenceDecl(action=ref, where=w, ignored=ign, doc=doc):
+                action = self.action_for(ref)
+                ctx = Context(f"property '{name}'")
+                params = self.bind_action(ref, action, ctx) if action else None
+                if action and params is not None:
+                    where = self.check.cond(self.check.expr(w, ctx), w.span) if w else None
+                    ignored = []
+                    texts = []
+                    for e in ign:
+                        item = self.ignored_input(e, params, ctx)
+                        if item is not None:
+                            ignored.append(item)
+                            texts.append(_expr_text(e))
+                    prop = ir.Independence(name, action.name, params, where, tuple(ignored), tuple(texts), doc, span)
+            case _:
+                raise AssertionError(d)
+        if prop is not None and len(self.errors) == before:
+            self.d.properties.append(prop)
+
+    def ignored_input(self, e: A.Expr, params: tuple[ir.Local, ...], ctx: Context) -> tuple[int, int, int] | None:
+        pos = {p.name: i for i, p in enumerate(params)}
+        v = self.check.expr(e, ctx)
+        if isinstance(v, ir.Local) and v.name in pos and isinstance(v.type, (ir.BitsT, ir.IndexT)):
+            return pos[v.name], ir.width_of(v.type) - 1, 0
+        if isinstance(v, ir.Extract) and isinstance(v.arg, ir.Local) and v.arg.name in pos:
+            return pos[v.arg.name], v.hi, v.lo
+        if v is not ERR_T and not isinstance(v, _Lit) and v is not None and getattr(v, "span", None) is not None:
+            if v != ir.Const(0, ir.BitsT(1)):
+                self.error("'independent of' takes arguments of the access or their fields, such as val.TargetList", e.span)
+        return None
+
+
+def _expr_text(e: A.Expr) -> str:
+    match e:
+        case A.Name(name=n):
+            return n
+        case A.Field(base=b, name=n):
+            return f"{_expr_text(b)}.{n}"
+        case A.Slice(base=b, hi=A.IntLit(value=h), lo=A.IntLit(value=lo)):
+            return f"{_expr_text(b)}[{h}:{lo}]"
+    return "<expr>"
+
+
+def _calls_in(stmts: tuple[ir.Stmt, ...]) -> set[str]:
+    out: set[str] = set()
+
+    def expr(e: object) -> None:
+        if isinstance(e, ir.Call):
+            out.add(e.func)
+        if hasattr(e, "__dataclass_fields__"):
+            for f in e.__dataclass_fields__:  # type: ignore[attr-defined]
+                v = getattr(e, f)
+                if isinstance(v, tuple):
+                    for x in v:
+                        expr(x)
+                elif hasattr(v, "__dataclass_fields__") and not isinstance(v, A.Span):
+                    expr(v)
+
+    for s in walk_stmts(stmts):
+        expr(s)
+    return out
+
+
+def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = None) -> Design:
+    """Resolve one model: the file that declares it and everything that file imports."""
+    models = find_models(spec_root)
+    if model not in models:
+        known = ", ".join(sorted(models)) or "none"
+        raise LookupError(f"no model '{model}' under {spec_root} (models found: {known})")
+    info = models[model]
+    errors: list[Diagnostic] = []
+    files = _load_closure(Path(info.file), errors)
+    decl = info.decl
+    if decl.vcpus is None:
+        errors.append(Diagnostic(f"model '{model}' must declare its vCPU range, e.g. 'vcpus 1..255'", decl.span))
+        rng = (1, 1)
+    else:
+        lo, hi = decl.vcpus
+        if lo < 1 or hi < lo or hi > _VCPU_LIMIT:
+            errors.append(Diagnostic(f"vCPU range {lo}..{hi} is not valid: it must lie within 1..{_VCPU_LIMIT} and not be empty", decl.vcpus_span or decl.span))
+        rng = (max(lo, 1), max(min(hi, _VCPU_LIMIT), 1))
+    design = Design(model, rng, tuple(f.path for f in files), span=decl.span)
+    r = _Resolver(design, errors)
+    decls: list[A.Decl] = []
+    for f in files:
+        for d in f.decls:
+            if isinstance(d, (A.ModelDecl, A.Import)):
+                if isinstance(d, A.ModelDecl) and d.name != model:
+                    errors.append(Diagnostic(f"model '{d.name}' is declared in a file imported by model '{model}'", d.span))
+                continue
+            if isinstance(d, A.UseModel):
+                errors.append(Diagnostic("'use model' belongs in property files, not in spec files", d.span))
+                continue
+            decls.append(d)
+    r.declarations(decls)
+    for f in files:
+        for d in f.decls:
+            if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
+                r.prop(d, f.path)
+    if errors:
+        raise SpecError(errors)
+    design._resolver = r  # type: ignore[attr-defined]
+    return design
+
+
+def property_models(paths: list[Path]) -> tuple[dict[str, list[A.SourceFile]], list[Diagnostic]]:
+    """Parse property files and group them by the model each one `use`s."""
+    errors: list[Diagnostic] = []
+    groups: dict[str, list[A.SourceFile]] = {}
+    for p in paths:
+        try:
+            src = parse_file(_display(p))
+        except SpecError as err:
+            errors += err.diagnostics
+            continue
+        uses = [d for d in src.decls if isinstance(d, A.UseModel)]
+        if not uses:
+            errors.append(Diagnostic("a property file must say which model it checks: 'use model gicv3'", src.span))
+            continue
+        if len(uses) > 1:
+            errors.append(Diagnostic("a property file uses one model", uses[1].span, (Note("first 'use model' here", uses[0].span),)))
+        groups.setdefault(uses[0].name, []).append(src)
+    return groups, errors
+
+
+def load_properties(design: Design, files: list[A.SourceFile]) -> None:
+    """Check property files against a resolved design, adding their properties to it."""
+    r: _Resolver = design._resolver  # type: ignore[attr-defined]
+    errors = r.errors
+    before = len(errors)
+    for src in files:
+        helpers: list[A.Decl] = []
+        for d in src.decls:
+            if isinstance(d, (A.FnDecl, A.ConstDecl, A.TypeDecl, A.LayoutDecl)):
+                helpers.append(d)
+            elif isinstance(d, (A.StateDecl, A.SysregDecl, A.ActionDecl, A.ModelDecl, A.Import)):
+                kind = type(d).__name__.replace("Decl", "").lower()
+                errors.append(Diagnostic(f"a property file cannot declare {kind}s; put them in the spec", d.span))
+        r.declarations(helpers)
+        for d in src.decls:
+            if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
+                r.prop(d, src.path)
+    if len(errors) > before:
+        raise SpecError(errors[before:])

@@ -1,0 +1,1 @@
+"""IR -> Z3. The only package that imports z3."""

@@ -1,0 +1,381 @@
+"""Encode IR expressions, statements and actions as Z3 terms.
+
+State indexed by vCPU stays a Z3 array and the vCPU count is a solver variable `N`, so one query
+covers every count in a range. A loop over vCPUs is unrolled up to the largest count asked for,
+iteration i guarded by i < N; quantifiers over vCPUs become Z3 quantifiers bounded by N, and
+quantifiers over small ranges (INTIDs) are expanded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import z3
+
+from checker import ir
+
+_EXPAND_LIMIT = 64  # ranges up to this size are expanded rather than quantified
+
+Env = dict[str, z3.ExprRef]
+StateT = dict[str, z3.ExprRef]
+
+
+def sort_of(t: ir.Type) -> z3.SortRef:
+    match t:
+        case ir.BoolT():
+            return z3.BoolSort()
+        case ir.BitsT(width=w) | ir.IndexT(width=w):
+            return z3.BitVecSort(w)
+        case ir.ArrayT(index=i, elem=e):
+            return z3.ArraySort(z3.BitVecSort(i.width), sort_of(e))
+    raise AssertionError(f"no sort for {t}")
+
+
+_TRUE = z3.BoolVal(True)
+_FALSE = z3.BoolVal(False)
+
+
+def mk_and(*xs: z3.BoolRef) -> z3.BoolRef:
+    out = [x for x in xs if not z3.is_true(x)]
+    if any(z3.is_false(x) for x in out):
+        return _FALSE
+    if not out:
+        return _TRUE
+    return out[0] if len(out) == 1 else z3.And(*out)
+
+
+def mk_or(*xs: z3.BoolRef) -> z3.BoolRef:
+    out = [x for x in xs if not z3.is_false(x)]
+    if any(z3.is_true(x) for x in out):
+        return _TRUE
+    if not out:
+        return _FALSE
+    return out[0] if len(out) == 1 else z3.Or(*out)
+
+
+def mk_not(x: z3.BoolRef) -> z3.BoolRef:
+    if z3.is_true(x):
+        return _FALSE
+    if z3.is_false(x):
+        return _TRUE
+    return z3.Not(x)
+
+
+def mk_ite(c: z3.BoolRef, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
+    if z3.is_true(c):
+        return a
+    if z3.is_false(c):
+        return b
+    if a.eq(b):
+        return a
+    return z3.If(c, a, b)
+
+
+@dataclass
+class _Flow:
+    """Symbolic control flow: under which condition execution has left the block."""
+
+    done: z3.BoolRef = _FALSE  # returned
+    brk: z3.BoolRef = _FALSE
+    cont: z3.BoolRef = _FALSE
+    ret: z3.ExprRef | None = None
+
+    def guard(self, path: z3.BoolRef) -> z3.BoolRef:
+        return mk_and(path, mk_not(self.done), mk_not(self.brk), mk_not(self.cont))
+
+
+@dataclass
+class Encoder:
+    system: ir.System
+    n: z3.BitVecRef  # the vCPU count
+    max_n: int  # loops over vCPUs unroll this far
+    _fresh: int = field(default=0)
+
+    # ---- domains ------------------------------------------------------------------------
+    def in_domain(self, t: ir.Type, v: z3.ExprRef) -> z3.BoolRef:
+        if isinstance(t, ir.IndexT):
+            if t.hi is None:
+                return z3.ULT(v, self.n)
+            conds = []
+            if t.lo > 0:
+                conds.append(z3.UGE(v, z3.BitVecVal(t.lo, t.width)))
+            if t.hi < (1 << t.width) - 1:
+                conds.append(z3.ULE(v, z3.BitVecVal(t.hi, t.width)))
+            return mk_and(*conds)
+        return _TRUE
+
+    def var(self, name: str, t: ir.Type) -> z3.ExprRef:
+        return z3.Const(name, sort_of(t))
+
+    def fresh_state(self, suffix: str, states: dict[str, ir.StateVar] | None = None) -> StateT:
+        sv = self.system.states if states is None else states
+        return {n: self.var(f"{n}{suffix}", s.type) for n, s in sv.items()}
+
+    def reset_state(self) -> StateT:
+        return {n: self._reset(s, s.type, {}, 0) for n, s in self.system.states.items()}
+
+    def _reset(self, sv: ir.StateVar, t: ir.Type, env: Env, depth: int) -> z3.ExprRef:
+        """Reset values as constant arrays, with stores where the value depends on the index.
+
+        Lambdas would be shorter, but Z3's array solver handles K/Store terms far better.
+        """
+        if isinstance(t, ir.ArrayT):
+            idx = sv.indices[depth]
+            index_sort = z3.BitVecSort(t.index.width)
+            if idx.name not in _names_used(sv.init):
+                return z3.K(index_sort, self._reset(sv, t.elem, env, depth + 1))
+            if t.index.hi is None:
+                indices = range(self.max_n)
+            else:
+                indices = range(t.index.lo, t.index.hi + 1)
+            values = [(i, self._reset(sv, t.elem, {**env, idx.name: z3.BitVecVal(i, t.index.width)}, depth + 1)) for i in indices]
+            base = _most_common(values)
+            arr = z3.K(index_sort, base)
+            for i, v in values:
+                if not v.eq(base):
+                    arr = z3.Store(arr, z3.BitVecVal(i, t.index.width), v)
+            return arr
+        return z3.simplify(self.expr(sv.init, env, {}))
+
+    # ---- expressions --------------------------------------------------------------------
+    def expr(self, e: ir.Expr, env: Env, state: StateT, post: StateT | None = None) -> z3.ExprRef:
+        match e:
+            case ir.Const(value=v, type=t):
+                if isinstance(t, ir.BoolT):
+                    return z3.BoolVal(bool(v))
+                return z3.BitVecVal(int(v), ir.width_of(t))
+            case ir.Local(name=n):
+                return env[n]
+            case ir.StateRef(name=n, primed=p):
+                if p:
+                    assert post is not None, "primed state outside a contract"
+                    return post[n]
+                return state[n]
+            case ir.NrVcpus():
+                return self.n
+            case ir.Unop(op=op, arg=a):
+                v = self.expr(a, env, state, post)
+                if op == "not":
+                    return mk_not(v)
+                return ~v if op == "bnot" else -v
+            case ir.Binop(op=op, left=l, right=r):
+                a = self.expr(l, env, state, post)
+                b = self.expr(r, env, state, post)
+                return _binop(op, a, b)
+            case ir.NonZero(arg=a):
+                v = self.expr(a, env, state, post)
+                return v != z3.BitVecVal(0, v.size())
+            case ir.ZExt(arg=a, type=t):
+                v = self.expr(a, env, state, post)
+                return z3.ZeroExt(ir.width_of(t) - v.size(), v)
+            case ir.Extract(arg=a, hi=hi, lo=lo):
+                return z3.Extract(hi, lo, self.expr(a, env, state, post))
+            case ir.BitAt(arg=a, index=i):
+                v = self.expr(a, env, state, post)
+                idx = self.expr(i, env, state, post)
+                w = max(v.size(), idx.size())
+                v2 = z3.ZeroExt(w - v.size(), v) if w > v.size() else v
+                i2 = z3.ZeroExt(w - idx.size(), idx) if w > idx.size() else idx
+                # A bit at or past the value's width reads 0: it lies in the zero extension.
+                return z3.Extract(0, 0, z3.LShR(v2, i2))
+            case ir.SetBits(arg=a, hi=hi, lo=lo, value=val):
+                return _set_bits(self.expr(a, env, state, post), hi, lo, self.expr(val, env, state, post))
+            case ir.Select(array=a, index=i):
+                return z3.Select(self.expr(a, env, state, post), self.expr(i, env, state, post))
+            case ir.Ite(cond=c, then=t, other=o):
+                return mk_ite(self.expr(c, env, state, post), self.expr(t, env, state, post), self.expr(o, env, state, post))
+            case ir.Call(func=f, args=args):
+                fn = self.system.functions[f]
+                frame = {p.name: self.expr(a, env, state, post) for p, a in zip(fn.params, args)}
+                flow = _Flow()
+                self.block(fn.body, frame, dict(state), flow, _TRUE)
+                assert flow.ret is not None, f"function {f} has no return"
+                return flow.ret
+            case ir.Quant(kind=k, vars=vs, body=b):
+                return self.quant(k, vs, b, env, state, post)
+        raise AssertionError(f"unhandled expression {type(e).__name__}")
+
+    def quant(self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None) -> z3.BoolRef:
+        if not vs:
+            return self.expr(body, env, state, post)
+        v, rest = vs[0], vs[1:]
+        t = v.type
+        if isinstance(t, ir.BoolT) or (isinstance(t, ir.IndexT) and t.hi is not None and t.hi - t.lo < _EXPAND_LIMIT):
+            values = [_TRUE, _FALSE] if isinstance(t, ir.BoolT) else [z3.BitVecVal(i, t.width) for i in range(t.lo, t.hi + 1)]  # type: ignore[union-attr,operator]
+            parts = [self.quant(kind, rest, body, {**env, v.name: x}, state, post) for x in values]
+            return mk_and(*parts) if kind == "forall" else mk_or(*parts)
+        self._fresh += 1
+        x = z3.Const(f"{v.name}!q{self._fresh}", sort_of(t))
+        inner = self.quant(kind, rest, body, {**env, v.name: x}, state, post)
+        dom = self.in_domain(t, x)
+        if kind == "forall":
+            return z3.ForAll([x], z3.Implies(dom, inner))
+        return z3.Exists([x], z3.And(dom, inner))
+
+    # ---- statements ---------------------------------------------------------------------
+    def run(self, action: ir.Action, state: StateT, args: Env) -> tuple[z3.BoolRef, StateT]:
+        """(enabled, post-state) of `action` from `state` with `args`."""
+        env = dict(args)
+        enabled = _TRUE if action.requires is None else self.expr(action.requires, env, state)
+        new = dict(state)
+        self.block(action.body, env, new, _Flow(), _TRUE)
+        return enabled, new
+
+    def block(self, stmts: tuple[ir.Stmt, ...], env: Env, state: StateT, flow: _Flow, path: z3.BoolRef) -> None:
+        for s in stmts:
+            self.stmt(s, env, state, flow, path)
+
+    def stmt(self, s: ir.Stmt, env: Env, state: StateT, flow: _Flow, path: z3.BoolRef) -> None:
+        match s:
+            case ir.Let(name=n, value=v):
+                env[n] = self.expr(v, env, state)
+            case ir.Assign(target=t, value=v):
+                g = flow.guard(path)
+                value = self.expr(v, env, state)
+                root = state[t.root] if t.is_state else env[t.root]
+                new = self.update(root, t.path, value, env, state, g)
+                if t.is_state:
+                    state[t.root] = new
+                else:
+                    env[t.root] = new
+            case ir.If(cond=c, then=t, other=o):
+                # simplify folds conditions that pinned arguments make constant (val.IRM == 1)
+                cv = z3.simplify(self.expr(c, env, state))
+                self.block(t, env, state, flow, mk_and(path, cv))
+                self.block(o, env, state, flow, mk_and(path, mk_not(cv)))
+            case ir.For(var=var, domain=dom, body=body):
+                outer_brk, outer_cont = flow.brk, flow.cont
+                flow.brk = _FALSE
+                if dom.hi is None:
+                    indices = range(self.max_n)
+                else:
+                    indices = range(dom.lo, dom.hi + 1)
+                for i in indices:
+                    flow.cont = _FALSE
+                    iv = z3.BitVecVal(i, dom.width)
+                    env[var] = iv
+                    active = path if dom.hi is not None else mk_and(path, z3.ULT(iv, self.n))
+                    self.block(body, env, state, flow, active)
+                flow.brk, flow.cont = outer_brk, outer_cont
+            case ir.Break():
+                flow.brk = mk_or(flow.brk, flow.guard(path))
+            case ir.Continue():
+                flow.cont = mk_or(flow.cont, flow.guard(path))
+            case ir.Return(value=v):
+                g = flow.guard(path)
+                if v is not None:
+                    rv = self.expr(v, env, state)
+                    flow.ret = rv if flow.ret is None else mk_ite(g, rv, flow.ret)
+                flow.done = mk_or(flow.done, g)
+            case _:
+                raise AssertionError(f"unhandled statement {type(s).__name__}")
+
+    def update(self, root: z3.ExprRef, path: tuple[ir.PathStep, ...], value: z3.ExprRef, env: Env, state: StateT, guard: z3.BoolRef) -> z3.ExprRef:
+        """`root` with the element at `path` set to `value` where `guard` holds.
+
+        The guard is pushed down to the element (a Store of an If, never an If of arrays):
+        Z3 reasons about a chain of stores far better than about a choice between arrays.
+        """
+        if not path:
+            return mk_ite(guard, value, root)
+        step, rest = path[0], path[1:]
+        match step:
+            case ir.PathIndex(index=i):
+                idx = self.expr(i, env, state)
+                if z3.is_false(guard):
+                    return root
+                return z3.Store(root, idx, self.update(z3.Select(root, idx), rest, value, env, state, guard))
+            case ir.PathBits(hi=hi, lo=lo):
+                cur = z3.Extract(hi, lo, root)
+                return _set_bits(root, hi, lo, self.update(cur, rest, value, env, state, guard))
+            case ir.PathBit(index=i, width=w):
+                idx = self.expr(i, env, state)
+                iw = max(w, idx.size())
+                i2 = z3.ZeroExt(iw - idx.size(), idx) if iw > idx.size() else idx
+                wide = z3.ZeroExt(iw - w, root) if iw > w else root
+                cur = z3.Extract(0, 0, z3.LShR(wide, i2))
+                bit = self.update(cur, rest, value, env, state, guard)
+                mask = z3.BitVecVal(1, iw) << i2
+                new = (wide & ~mask) | (z3.ZeroExt(iw - 1, bit) << i2)
+                # A bit at or past the width lands in the extension (or shifts out): no change.
+                return z3.Extract(w - 1, 0, new) if iw > w else new
+        raise AssertionError(f"unhandled path step {step}")
+
+
+def _names_used(e: ir.Expr) -> set[str]:
+    out: set[str] = set()
+
+    def visit(x: object) -> None:
+        if isinstance(x, ir.Local):
+            out.add(x.name)
+        for f in getattr(x, "__dataclass_fields__", {}):
+            if f in ("span", "type"):
+                continue
+            v = getattr(x, f)
+            if isinstance(v, tuple):
+                for y in v:
+                    visit(y)
+            else:
+                visit(v)
+
+    visit(e)
+    return out
+
+
+def _most_common(values: list[tuple[int, z3.ExprRef]]) -> z3.ExprRef:
+    counts: dict[int, tuple[int, z3.ExprRef]] = {}
+    for _, v in values:
+        key = v.hash()
+        n, _ = counts.get(key, (0, v))
+        counts[key] = (n + 1, v)
+    return max(counts.values(), key=lambda p: p[0])[1]
+
+
+def _set_bits(v: z3.BitVecRef, hi: int, lo: int, new: z3.BitVecRef) -> z3.BitVecRef:
+    w = v.size()
+    parts = []
+    if hi < w - 1:
+        parts.append(z3.Extract(w - 1, hi + 1, v))
+    parts.append(new)
+    if lo > 0:
+        parts.append(z3.Extract(lo - 1, 0, v))
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def _binop(op: str, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
+    match op:
+        case "and":
+            return mk_and(a, b)
+        case "or":
+            return mk_or(a, b)
+        case "implies":
+            return mk_or(mk_not(a), b)
+        case "eq":
+            return a == b
+        case "ne":
+            return a != b
+        case "ult":
+            return z3.ULT(a, b)
+        case "ule":
+            return z3.ULE(a, b)
+        case "ugt":
+            return z3.UGT(a, b)
+        case "uge":
+            return z3.UGE(a, b)
+        case "add":
+            return a + b
+        case "sub":
+            return a - b
+        case "mul":
+            return a * b
+        case "band":
+            return a & b
+        case "bor":
+            return a | b
+        case "bxor":
+            return a ^ b
+        case "shl":
+            return a << b
+        case "lshr":
+            return z3.LShR(a, b)
+    raise AssertionError(f"unhandled operator {op}")

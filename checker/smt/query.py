@@ -1,0 +1,398 @@
+"""Solver queries behind the engines: one-step checks, unrollings from reset, k-induction steps.
+
+Each query answers with plain Python values (`Sat` with a `Witness`, `Unsat`, `Unknown`), so the
+engines never touch a solver object. Formulas follow Biere et al., "Bounded Model Checking"
+(2003) for the unrolling and Sheeran, Singh and Stalmarck, "Checking Safety Properties Using
+Induction and a SAT-Solver" (FMCAD 2000) for k-induction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import z3
+
+from checker import interp, ir
+from checker.smt.encode import Encoder, Env, StateT, mk_and, mk_or, sort_of
+
+log = logging.getLogger("gicheck.smt")
+
+
+@dataclass
+class Witness:
+    """A satisfying assignment, decoded: the vCPU count, accesses and values."""
+
+    nr_vcpus: int
+    steps: list[tuple[str, dict[str, interp.Value]]] = field(default_factory=list)
+    pre_state: interp.State | None = None  # set when the run starts from an arbitrary state
+    bindings: dict[str, interp.Value] = field(default_factory=dict)
+    alt_args: dict[str, interp.Value] | None = None
+
+
+@dataclass
+class Sat:
+    witness: Witness
+
+
+@dataclass
+class Unsat:
+    pass
+
+
+@dataclass
+class Unknown:
+    reason: str
+
+
+Answer = Sat | Unsat | Unknown
+
+
+class Query:
+    """One solver with the vCPU count N constrained to a range."""
+
+    def __init__(self, system: ir.System, vcpus: tuple[int, int], timeout_s: float | None, dump: Callable[[str], None] | None = None):
+        self.system = system
+        self.lo, self.hi = vcpus
+        self.n = z3.BitVec("nr_vcpus", ir.VCPU_WIDTH)
+        self.enc = Encoder(system, self.n, self.hi)
+        self.solver = z3.Solver()
+        if timeout_s:
+            self.solver.set("timeout", int(timeout_s * 1000))
+        self.solver.add(z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH)))
+        self.dump = dump
+        self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
+
+    # ---- building blocks ----------------------------------------------------------------
+    def params(self, action: ir.Action, names: tuple[ir.Local, ...], suffix: str, where: ir.Expr | None = None) -> Env:
+        """Fresh arguments for an action, each within its domain.
+
+        A layout-typed argument is a concatenation of one variable per field, and a field the
+        `where` clause pins to a constant (val.IRM == 1) is that constant: the handler's
+        conditions on it then fold away before the solver sees them.
+        """
+        env: Env = {}
+        pins = pinned_fields(where)
+        for p, local in zip(action.params, names):
+            name = f"{local.name}{suffix}"
+            if isinstance(p.type, ir.BitsT) and p.type.layout in self.system.layouts:
+                v = self.fielded(name, self.system.layouts[p.type.layout], pins.get(local.name, {}))
+            else:
+                v = z3.Const(name, sort_of(p.type))
+            self.solver.add(self.enc.in_domain(p.type, v))
+            env[local.name] = v
+        return env
+
+    def fielded(self, name: str, layout: ir.Layout, pins: dict[tuple[int, int], int]) -> z3.ExprRef:
+        parts = []
+        bit = layout.width - 1
+        for fname, hi, lo in sorted(layout.fields, key=lambda f: -f[1]):
+            if bit > hi:
+                parts.append(z3.BitVec(f"{name}[{bit}:{hi + 1}]", bit - hi))
+            if (hi, lo) in pins:
+                parts.append(z3.BitVecVal(pins[(hi, lo)], hi - lo + 1))
+            else:
+                parts.append(z3.BitVec(f"{name}.{fname}", hi - lo + 1))
+            bit = lo - 1
+        if bit >= 0:
+            parts.append(z3.BitVec(f"{name}[{bit}:0]", bit + 1))
+        return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+    def step(self, state: StateT, t: int) -> tuple[StateT, z3.ExprRef, dict[str, Env]]:
+        """One transition: some enabled action, with fresh arguments, from `state`."""
+        acts = list(self.system.actions.values())
+        sel = z3.BitVec(f"action@{t}", 16)
+        self.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
+        posts: list[StateT] = []
+        all_args: dict[str, Env] = {}
+        for k, a in enumerate(acts):
+            args: Env = {}
+            for p in a.params:
+                v = z3.Const(f"{a.name}.{p.name}@{t}", sort_of(p.type))
+                args[p.name] = v
+            chosen = sel == k
+            for p in a.params:
+                self.solver.add(z3.Implies(chosen, self.enc.in_domain(p.type, args[p.name])))
+            enabled, post = self.enc.run(a, state, args)
+            self.solver.add(z3.Implies(chosen, enabled))
+            posts.append(post)
+            all_args[a.name] = args
+        nxt: StateT = {}
+        for name in state:
+            term = posts[-1][name] if posts else state[name]
+            for k in range(len(acts) - 2, -1, -1):
+                if not posts[k][name].eq(term):
+                    term = z3.If(sel == k, posts[k][name], term)
+            nxt[name] = term
+        return nxt, sel, all_args
+
+    def unroll(self, k: int) -> tuple[list[StateT], list[tuple[z3.ExprRef, dict[str, Env]]]]:
+        """States s0..sk from reset and the k transitions between them."""
+        states = [self.enc.reset_state()]
+        trans = []
+        for t in range(k):
+            nxt, sel, args = self.step(states[-1], t)
+            # name each state so models and dumped queries stay readable
+            named = {}
+            for name, term in nxt.items():
+                v = z3.Const(f"{name}@{t + 1}", term.sort())
+                self.solver.add(v == term)
+                named[name] = v
+            states.append(named)
+            trans.append((sel, args))
+        return states, trans
+
+    # ---- solving and decoding -------------------------------------------------------------
+    def check(self, *extra: z3.BoolRef) -> z3.CheckSatResult:
+        if self.dump is not None:
+            s = z3.Solver()
+            s.add(self.solver.assertions())
+            s.add(*extra)
+            self.dump(s.sexpr())
+        return self.solver.check(*extra)
+
+    def solve(self, bad: z3.BoolRef, decode: Callable[[z3.ModelRef, Witness], None], minimize: bool = True) -> Answer:
+        """Is `bad` satisfiable? If so, with the fewest vCPUs the range allows."""
+        res = self.check(bad)
+        if res == z3.unknown:
+            return Unknown(self.solver.reason_unknown())
+        if res == z3.unsat:
+            return Unsat()
+        model = self.solver.model()
+        nr = model.eval(self.n, model_completion=True).as_long()
+        if minimize and nr > self.lo:
+            lo, hi = self.lo, nr - 1
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                r = self.check(bad, z3.ULE(self.n, z3.BitVecVal(mid, ir.VCPU_WIDTH)))
+                if r == z3.sat:
+                    model = self.solver.model()
+                    nr = model.eval(self.n, model_completion=True).as_long()
+                    hi = nr - 1
+                else:
+                    lo = mid + 1
+        w = Witness(nr)
+        decode(model, w)
+        return Sat(w)
+
+
+def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]]:
+    """Fields of arguments that a conjunct of `where` fixes: `val.F == k`, `val.F`, `!val.F`."""
+    out: dict[str, dict[tuple[int, int], int]] = {}
+
+    def field_of(e: ir.Expr) -> tuple[str, int, int] | None:
+        if isinstance(e, ir.ZExt):
+            e = e.arg
+        if isinstance(e, ir.Extract) and isinstance(e.arg, ir.Local):
+            return e.arg.name, e.hi, e.lo
+        return None
+
+    def visit(e: ir.Expr | None) -> None:
+        match e:
+            case ir.Binop(op="and", left=l, right=r):
+                visit(l)
+                visit(r)
+            case ir.Binop(op="eq", left=l, right=ir.Const(value=v)) if field_of(l) and not isinstance(v, bool):
+                name, hi, lo = field_of(l)  # type: ignore[misc]
+                if v < 1 << (hi - lo + 1):
+                    out.setdefault(name, {})[(hi, lo)] = int(v)
+            case ir.NonZero(arg=a) if field_of(a) and field_of(a)[1] == field_of(a)[2]:  # type: ignore[index]
+                name, hi, lo = field_of(a)  # type: ignore[misc]
+                out.setdefault(name, {})[(hi, lo)] = 1
+            case ir.Unop(op="not", arg=ir.NonZero(arg=a)) if field_of(a):
+                name, hi, lo = field_of(a)  # type: ignore[misc]
+                out.setdefault(name, {})[(hi, lo)] = 0
+
+    visit(where)
+    return out
+
+
+def value_of(model: z3.ModelRef, term: z3.ExprRef, t: ir.Type, nr_vcpus: int) -> interp.Value:
+    v = model.eval(term, model_completion=True)
+    if isinstance(t, ir.BoolT):
+        return bool(z3.is_true(v))
+    if isinstance(t, ir.ArrayT):
+        arr_t = t
+
+        def fill(i: int) -> interp.Value:
+            return value_of(model, z3.Select(v, z3.BitVecVal(i, arr_t.index.width)), arr_t.elem, nr_vcpus)
+
+        arr = interp.Array({}, fill)
+        for i in interp.domain(t.index, nr_vcpus):
+            arr.get(int(i))
+        return arr
+    return int(v.as_long())
+
+
+def decode_state(model: z3.ModelRef, system: ir.System, state: StateT, nr: int) -> interp.State:
+    return {n: value_of(model, term, system.states[n].type, nr) for n, term in state.items()}
+
+
+def decode_trans(model: z3.ModelRef, system: ir.System, trans: list[tuple[z3.ExprRef, dict[str, Env]]], nr: int) -> list[tuple[str, dict[str, interp.Value]]]:
+    acts = list(system.actions.values())
+    out = []
+    for sel, args in trans:
+        a = acts[model.eval(sel, model_completion=True).as_long()]
+        out.append((a.name, {p.name: value_of(model, args[a.name][p.name], p.type, nr) for p in a.params}))
+    return out
+
+
+# ---- the queries the engines ask -----------------------------------------------------------
+
+
+def fact(system: ir.System, prop: ir.Fact, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None) -> Answer:
+    """Is there a vCPU count and a binding of the outer `forall`s under which the fact is false?"""
+    q = Query(system, vcpus, timeout, dump)
+    body, outer = prop.body, []
+    while isinstance(body, ir.Quant) and body.kind == "forall":
+        outer += list(body.vars)
+        body = body.body
+    env: Env = {}
+    for v in outer:
+        c = z3.Const(v.name, sort_of(v.type))
+        q.solver.add(q.enc.in_domain(v.type, c))
+        env[v.name] = c
+    bad = z3.Not(q.enc.expr(body, env, {}))
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.bindings = {v.name: value_of(m, env[v.name], v.type, w.nr_vcpus) for v in outer}
+
+    return q.solve(bad, decode)
+
+
+def _final_action(q: Query, action: ir.Action, params: tuple[ir.Local, ...], where: ir.Expr | None, pre: StateT, suffix: str) -> tuple[Env, StateT]:
+    args = q.params(action, params, suffix, where)
+    act_args = {p.name: args[local.name] for p, local in zip(action.params, params)}
+    enabled, post = q.enc.run(action, pre, act_args)
+    q.solver.add(enabled)
+    if where is not None:
+        q.solver.add(q.enc.expr(where, args, pre))
+    return args, post
+
+
+def contract(
+    system: ir.System, prop: ir.Contract, vcpus: tuple[int, int], prefix: int | None,
+    assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
+) -> Answer:
+    """After `prefix` steps from reset (or from any state satisfying `assume`, when prefix is None),
+    can the access make the contract's body false?"""
+    q = Query(system, vcpus, timeout, dump)
+    action = system.actions[prop.action]
+    if prefix is None:
+        pre = q.enc.fresh_state("@pre")
+        for inv in assume:
+            q.solver.add(q.enc.expr(inv, {}, pre))
+        trans: list[tuple[z3.ExprRef, dict[str, Env]]] = []
+    else:
+        states, trans = q.unroll(prefix)
+        pre = states[-1]
+    args, post = _final_action(q, action, prop.params, prop.where, pre, "")
+    bad = z3.Not(q.enc.expr(prop.body, args, pre, post))
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.steps = decode_trans(m, system, trans, w.nr_vcpus)
+        if prefix is None:
+            w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
+        w.steps.append((action.name, {p.name: value_of(m, args[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}))
+
+    return q.solve(bad, decode, minimize=prefix is not None)
+
+
+def independence(
+    system: ir.System, prop: ir.Independence, vcpus: tuple[int, int], prefix: int | None,
+    assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
+) -> Answer:
+    """Two runs of the access from one state, with arguments equal but for the ignored bits:
+    can their post-states differ?"""
+    q = Query(system, vcpus, timeout, dump)
+    action = system.actions[prop.action]
+    if prefix is None:
+        pre = q.enc.fresh_state("@pre")
+        for inv in assume:
+            q.solver.add(q.enc.expr(inv, {}, pre))
+        trans: list[tuple[z3.ExprRef, dict[str, Env]]] = []
+    else:
+        states, trans = q.unroll(prefix)
+        pre = states[-1]
+    args1, post1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
+    args2, post2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
+    for i, local in enumerate(prop.params):
+        a, b = args1[local.name], args2[local.name]
+        ignored = [(hi, lo) for (pos, hi, lo) in prop.ignored if pos == i]
+        if not ignored:
+            q.solver.add(a == b)
+            continue
+        keep = _mask_except(a.size(), ignored)
+        q.solver.add(a & keep == b & keep)
+    bad = mk_or(*[z3.Not(post1[n] == post2[n]) for n in post1])
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.steps = decode_trans(m, system, trans, w.nr_vcpus)
+        if prefix is None:
+            w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
+        w.steps.append((action.name, {p.name: value_of(m, args1[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}))
+        w.alt_args = {p.name: value_of(m, args2[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}
+
+    return q.solve(bad, decode, minimize=prefix is not None)
+
+
+def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
+    m = (1 << width) - 1
+    for hi, lo in ranges:
+        m &= ~(((1 << (hi - lo + 1)) - 1) << lo)
+    return z3.BitVecVal(m, width)
+
+
+def reach(
+    system: ir.System, goal: ir.Expr, vcpus: tuple[int, int], k: int, timeout: float | None,
+    dump: Callable[[str], None] | None = None,
+) -> Answer:
+    """Is a state satisfying `goal` reachable in exactly k steps from reset? (BMC, one depth)"""
+    q = Query(system, vcpus, timeout, dump)
+    states, trans = q.unroll(k)
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.steps = decode_trans(m, system, trans, w.nr_vcpus)
+
+    return q.solve(q.enc.expr(goal, {}, states[-1]), decode)
+
+
+def induction_step(
+    system: ir.System, prop: ir.Expr, vcpus: tuple[int, int], k: int, assume: list[ir.Expr],
+    timeout: float | None, dump: Callable[[str], None] | None = None,
+) -> Answer:
+    """k-induction step: k consecutive states satisfying `prop` (from any state, not only reset)
+    followed by one that does not. Unsat proves `prop` given the base case."""
+    q = Query(system, vcpus, timeout, dump)
+    s0 = q.enc.fresh_state("@0")
+    states = [s0]
+    trans = []
+    for t in range(k):
+        nxt, sel, args = q.step(states[-1], t)
+        named = {}
+        for name, term in nxt.items():
+            v = z3.Const(f"{name}@{t + 1}", term.sort())
+            q.solver.add(v == term)
+            named[name] = v
+        states.append(named)
+        trans.append((sel, args))
+    for s in states[:-1]:
+        q.solver.add(q.enc.expr(prop, {}, s))
+        for inv in assume:
+            q.solver.add(q.enc.expr(inv, {}, s))
+    for inv in assume:
+        q.solver.add(q.enc.expr(inv, {}, states[-1]))
+    bad = z3.Not(q.enc.expr(prop, {}, states[-1]))
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.pre_state = decode_state(m, system, s0, w.nr_vcpus)
+        w.steps = decode_trans(m, system, trans, w.nr_vcpus)
+
+    return q.solve(bad, decode, minimize=False)
+
+
+__all__ = [
+    "Answer", "Sat", "Unsat", "Unknown", "Witness", "fact", "contract", "independence", "reach",
+    "induction_step", "mk_and",
+]

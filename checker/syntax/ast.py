@@ -1,0 +1,432 @@
+"""AST of the gicheck language: frozen dataclasses, each with the span it was parsed from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NOSPAN = Span("<builtin>", 0, 0, 0, 0)
+
+
+# ---- types -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoolType:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BitsType:
+    width: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RangeType:
+    lo: int
+    hi: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class NamedType:
+    name: str
+    span: Span
+
+
+TypeExpr = BoolType | BitsType | RangeType | NamedType
+
+
+# ---- expressions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IntLit:
+    value: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BoolLit:
+    value: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    span: Span
+    primed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInit:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Construct:
+    layout: str
+    fields: tuple[FieldInit, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class With:
+    base: Expr
+    fields: tuple[FieldInit, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    base: Expr
+    index: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    base: Expr
+    hi: Expr
+    lo: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    base: Expr
+    name: str
+    span: Span
+    name_span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str
+    operand: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    cond: Expr
+    then: Expr
+    other: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Binder:
+    name: str
+    type: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Quant:
+    kind: str  # "forall" | "exists"
+    binders: tuple[Binder, ...]
+    body: Expr
+    span: Span
+
+
+Expr = IntLit | BoolLit | Name | Call | Construct | With | Index | Slice | Field | Unary | Binary | Cond | Quant
+
+
+# ---- statements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LvIndex:
+    index: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class LvSlice:
+    hi: Expr
+    lo: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class LvField:
+    name: str
+    span: Span
+
+
+LvSuffix = LvIndex | LvSlice | LvField
+
+
+@dataclass(frozen=True, slots=True)
+class LValue:
+    name: str
+    suffixes: tuple[LvSuffix, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    name: str
+    type: TypeExpr | None
+    value: Expr
+    mutable: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    target: LValue
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    other: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    var: str
+    domain: TypeExpr
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Continue:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    value: Expr | None
+    span: Span
+
+
+Stmt = Let | Assign | If | For | Break | Continue | Return
+
+
+# ---- declarations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    path: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class UseModel:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDecl:
+    name: str
+    vcpus: tuple[int, int] | None
+    vcpus_span: Span | None
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConstDecl:
+    name: str
+    type: TypeExpr | None
+    value: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDecl:
+    name: str
+    type: TypeExpr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDecl:
+    name: str
+    hi: int
+    lo: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutDecl:
+    name: str
+    width: int
+    fields: tuple[FieldDecl, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDecl:
+    name: str | None
+    type: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class StateDecl:
+    name: str
+    indices: tuple[IndexDecl, ...]
+    type: TypeExpr
+    init: Expr | None
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FnDecl:
+    name: str
+    params: tuple[Param, ...]
+    ret: TypeExpr
+    body: tuple[Stmt, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    kind: str  # "write" | "read"
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SysregDecl:
+    name: str
+    type: TypeExpr
+    access: str
+    handlers: tuple[Handler, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDecl:
+    name: str
+    params: tuple[Param, ...]
+    requires: Expr | None
+    body: tuple[Stmt, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRef:
+    target: str
+    kind: str | None
+    names: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ContractDecl:
+    name: str
+    action: ActionRef
+    where: Expr | None
+    body: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IndependenceDecl:
+    name: str
+    action: ActionRef
+    where: Expr | None
+    ignored: tuple[Expr, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantDecl:
+    name: str
+    body: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FactDecl:
+    name: str
+    body: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CoverDecl:
+    name: str
+    body: Expr
+    span: Span
+    doc: str = ""
+
+
+Decl = (
+    Import | UseModel | ModelDecl | ConstDecl | TypeDecl | LayoutDecl | StateDecl | FnDecl | SysregDecl
+    | ActionDecl | ContractDecl | IndependenceDecl | InvariantDecl | FactDecl | CoverDecl
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str
+    decls: tuple[Decl, ...]
+    span: Span = field(default=NOSPAN)

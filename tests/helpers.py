@@ -1,0 +1,46 @@
+"""Shared helpers for tests: run the CLI in-process, write small spec trees."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from checker.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return root
+
+
+# A small GICv3-like spec the error and verdict tests build on.
+SMALL_SPEC = '''
+layout SGI1R : bits(64) {
+    TargetList [15:0]
+    INTID      [27:24]
+    IRM        [40]
+}
+type sgi = 0..15
+state pending[vcpu][sgi] : bool = false
+sysreg ICC_SGI1R_EL1 : SGI1R write-only {
+    on write(self: vcpu, val: SGI1R) {
+        for c in vcpu {
+            if val.IRM && c == self { continue }
+            if !val.IRM && !val.TargetList[c[3:0]] { continue }
+            pending[c][val.INTID] := true
+        }
+    }
+}
+model gicv3 { vcpus 1..8 }
+'''
