@@ -16,7 +16,6 @@ import traceback
 from pathlib import Path
 from typing import TextIO
 
-from checker import ir
 from checker.diagnostics import SpecError, UsageError, format_diagnostic
 from checker.engines import Options, check_properties
 from checker.lower import lower
@@ -187,15 +186,13 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         design = load_design(spec, name)
         out.write(f"model {name}  ({info.file}), vCPUs {design.vcpus[0]}..{design.vcpus[1]}\n")
         out.write("  system registers:\n")
-        for reg in design.sysregs.values():
-            out.write(f"    {reg.name:<18} {reg.access:<11} {reg.type}   {reg.span}\n")
+        out.writelines(f"    {reg.name:<18} {reg.access:<11} {reg.type}   {reg.span}\n" for reg in design.sysregs.values())
         out.write("  environment actions:\n")
         for a in design.actions.values():
             sig = ", ".join(f"{p.name}: {p.type}" for p in a.params)
             out.write(f"    {a.name}({sig})   {a.span}\n")
         out.write("  state:\n")
-        for s in design.states.values():
-            out.write(f"    {s.name}: {s.type}\n")
+        out.writelines(f"    {s.name}: {s.type}\n" for s in design.states.values())
     files = _property_files(args.files, root) if (args.files or root) else []
     groups, errors = property_models(files)
     if errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker.syntax.ast import Span
+from checker.span import Span
 
 
 @dataclass(frozen=True, slots=True)

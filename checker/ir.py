@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checker.syntax.ast import NOSPAN, Span
+from checker.span import NOSPAN, Span
 
 # ---- types -------------------------------------------------------------------------------
 

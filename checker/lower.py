@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import fields, is_dataclass, replace
-from typing import Iterable, Iterator
 
 import networkx as nx
 

@@ -101,6 +101,12 @@ def _random_value(draw: st.DrawFn, system: ir.System, t: ir.Type, reset: interp.
     default (the interpreter's Array fills them from it)."""
     if isinstance(t, ir.ArrayT):
         assert isinstance(reset, interp.Array)
+        dom = interp.domain(t.index, n)
+        if isinstance(t.elem, ir.BoolT):
+            # one draw per row rather than one per entry: far cheaper for Hypothesis at n=20
+            full = (1 << len(dom)) - 1
+            bits = draw(st.one_of(st.integers(0, full), st.integers(0, full), st.just(0), st.just(full)))
+            return interp.Array({int(i): bool((bits >> k) & 1) for k, i in enumerate(dom)}, reset.default)
         entries = {}
         for i in interp.domain(t.index, n):
             entries[int(i)] = _random_value(draw, system, t.elem, reset.get(int(i)), n)
@@ -126,9 +132,14 @@ def access(draw: st.DrawFn, spec: str, n: int) -> tuple[str, dict[str, interp.Va
     return name, args
 
 
+# Every count 1..MAX_VCPUS, weighted toward small ones (the encoding's cost grows with n) and
+# toward the edges: a single vCPU, and 16/17 where vCPU 16 is the first with Aff1 = 1.
+vcpu_counts = st.one_of(st.integers(1, MAX_VCPUS), st.integers(1, 4), st.sampled_from([1, 2, 16, 17]))
+
+
 @st.composite
 def case(draw: st.DrawFn, spec: str) -> tuple[int, interp.State, str, dict[str, interp.Value]]:
-    n = draw(st.one_of(st.integers(1, MAX_VCPUS), st.sampled_from([1, 2, 16, 17])))
+    n = draw(vcpu_counts)
     state = draw(pre_state(spec, n))
     name, args = draw(access(spec, n))
     return n, state, name, args
@@ -150,12 +161,16 @@ def step_both(spec: str, n: int, state: interp.State, name: str, args: dict[str,
     except interp.Blocked:
         want = None
     enabled, got = run_action(system, n, state, name, args)
-    where = f"n={n} {name}({args}) pre={ {k: v for k, v in flat_state(system, state, n).items() if v} }"
-    assert enabled == (want is not None), f"enabled: interp={want is not None} z3={enabled} for {where}"
+
+    def where() -> str:
+        nonzero = {k: v for k, v in flat_state(system, state, n).items() if v}
+        return f"n={n} {name}({args}) from the pre-state whose true/non-zero entries are {nonzero}"
+
+    assert enabled == (want is not None), f"enabled: interp={want is not None} z3={enabled} for {where()}"
     if want is None:
         return None
     a, b = flat_state(system, want, n), flat_state(system, got, n)
-    assert a == b, f"post-states differ for {where}:\n" + "\n".join(_diff(a, b))
+    assert a == b, f"post-states differ for {where()}:\n" + "\n".join(_diff(a, b))
     return want
 
 
@@ -178,12 +193,12 @@ def test_single_access_agrees_v1_example(c: tuple[int, interp.State, str, dict[s
 
 @st.composite
 def sequence(draw: st.DrawFn, spec: str) -> tuple[int, list[tuple[str, dict[str, interp.Value]]]]:
-    n = draw(st.integers(1, MAX_VCPUS))
+    n = draw(vcpu_counts)
     steps = draw(st.lists(access(spec, n), min_size=1, max_size=5))
     return n, steps
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sequence(str(SPEC)))
 def test_sequences_from_reset_agree(seq: tuple[int, list[tuple[str, dict[str, interp.Value]]]]) -> None:
     n, steps = seq

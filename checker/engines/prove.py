@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from checker import ir
 from checker.engines import replay
 from checker.lower import cone, state_reads, state_writes
-from checker.results import Bounded, Covered, Proved, PropertyResult, Unknown, Unreached, Verdict, Violated
+from checker.results import Bounded, Covered, PropertyResult, Proved, Unknown, Unreached, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -137,7 +137,7 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
             )
         case ir.Invariant():
             bad = ir.Unop("not", p.body, ir.BOOL, p.span)
-            for k in range(0, opts.depth + 1):
+            for k in range(opts.depth + 1):
                 for rng in search_ranges(vc):
                     base = q.reach(sub, bad, rng, k, to, dump)
                     if isinstance(base, q.Sat):
@@ -148,12 +148,12 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
                     break
                 step = q.induction_step(sub, p.body, vc, k + 1, assume, to, dump)
                 if isinstance(step, q.Unsat):
-                    return Proved(f"{k + 1}-induction")
+                    return Proved(f"{k + 1}-induction" + (f" assuming the proved {', '.join(names)}" if names else ""))
                 if isinstance(step, q.Unknown):
                     return _unknown(step)
             return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")
         case ir.Cover():
-            for k in range(0, opts.depth + 1):
+            for k in range(opts.depth + 1):
                 for rng in search_ranges(vc):
                     a = q.reach(sub, p.body, rng, k, to, dump)
                     if isinstance(a, q.Sat):

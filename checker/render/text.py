@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from checker.results import (
-    Arg, Bounded, Covered, Proved, PropertyResult, Step, Trace, Unknown, Unreached, Violated,
+    Arg,
+    Bounded,
+    Covered,
+    PropertyResult,
+    Proved,
+    Step,
+    Trace,
+    Unknown,
+    Unreached,
+    Violated,
 )
 
 

@@ -6,8 +6,8 @@ Errors are collected, never raised one at a time; an expression that fails to ch
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from checker import ir
 from checker.diagnostics import Diagnostic, Note

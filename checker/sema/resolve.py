@@ -376,8 +376,8 @@ class _Resolver:
         return tuple(out)
 
     def prop(self, d: A.Decl, file: str) -> None:
-        name = getattr(d, "name")
-        span = getattr(d, "span")
+        name = d.name
+        span = d.span
         if name in self.d.property_files:
             self.error(f"property '{name}' is already defined", span, Note("previous definition here", self.spans.get("prop:" + name, span)))
             return

@@ -9,8 +9,8 @@ Induction and a SAT-Solver" (FMCAD 2000) for k-induction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import z3
 
@@ -393,6 +393,15 @@ def induction_step(
 
 
 __all__ = [
-    "Answer", "Sat", "Unsat", "Unknown", "Witness", "fact", "contract", "independence", "reach",
-    "induction_step", "mk_and",
+    "Answer",
+    "Sat",
+    "Unknown",
+    "Unsat",
+    "Witness",
+    "contract",
+    "fact",
+    "independence",
+    "induction_step",
+    "mk_and",
+    "reach",
 ]

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    file: str
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+from checker.span import NOSPAN, Span  # noqa: F401 - AST users name spans through this module
 
 
-NOSPAN = Span("<builtin>", 0, 0, 0, 0)
 
 
 # ---- types -------------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""Time `gicheck prove` on the shipped spec and properties; write bench/results.md.
+
+Usage: python bench/run.py [--runs N] [--counts 4,64,255]
+
+Each configuration runs N times (default 3) as a separate process; the median wall time is
+recorded with the machine, the versions and the commit it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _time(args: list[str]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - t0, proc.returncode
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--counts", default="4,64,255")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench/results.md")
+    a = ap.parse_args()
+    import z3
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    rows = []
+    for n in [int(x) for x in a.counts.split(",")]:
+        for label, vc in ((f"{n}", f"{n}"), (f"1..{n}", f"1..{n}")):
+            args = ["prove", "--vcpus", vc]
+            times, codes = [], set()
+            for _ in range(a.runs):
+                dt, code = _time(args)
+                times.append(dt)
+                codes.add(code)
+            rows.append((label, statistics.median(times), min(times), max(times), sorted(codes)))
+            print(f"vcpus {label}: median {statistics.median(times):.2f}s exit {sorted(codes)}", file=sys.stderr)
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    lines = [
+        "# gicheck prove: recorded timings",
+        "",
+        f"- command: `python -m checker prove --vcpus V` (all shipped properties in properties/ on spec/), {a.runs} runs each, wall time",
+        f"- reproduce: `python bench/run.py --runs {a.runs} --counts {a.counts}`",
+        f"- when: {datetime.date.today().isoformat()}, commit {commit}",
+        f"- machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; z3 {z3.get_version_string()}",
+        "- `V = N` checks one vCPU count; `V = 1..N` checks every count from 1 to N in the same queries (the count is a solver variable)",
+        "",
+        "| --vcpus | median (s) | min (s) | max (s) | exit codes |",
+        "|---|---|---|---|---|",
+    ]
+    for label, med, lo, hi, codes in rows:
+        lines.append(f"| {label} | {med:.2f} | {lo:.2f} | {hi:.2f} | {', '.join(map(str, codes))} |")
+    a.out.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""End to end through the CLI, in-process: shipped spec, the v1 example, JSON, list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT, run
+
+V1 = ROOT / "examples/sgi-broadcast-v1"
+
+
+def test_shipped_properties_prove_at_4_vcpus() -> None:
+    code, out, err = run("prove", "--spec", ROOT / "spec", ROOT / "properties", "--vcpus", "4")
+    assert (code, err) == (0, "")
+    lines = [l for l in out.splitlines() if l.startswith("  ") and l.split()[0].isupper()]
+    assert len(lines) == 10
+    assert all(l.split()[0] in ("PROVED", "COVERED") for l in lines), out
+    assert "every count in vCPUs 4" in out
+
+
+def test_v1_example_is_violated_with_the_broadcast_trace() -> None:
+    code, out, err = run("prove", "--spec", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..8",
+                         "--property", "broadcast_reaches_all_others")
+    assert (code, err) == (1, "")
+    assert "VIOLATED   broadcast_reaches_all_others  counterexample with 2 vCPUs, 1 step (replayed)" in out
+    assert "properties/sgi.prop:12:1: broadcast_reaches_all_others: VIOLATED" in out
+    assert "writes ICC_SGI1R_EL1 = 0x0000010000000000" in out
+    assert "TargetList=0 Aff1=0 INTID=0 Aff2=0 IRM=1 RS=0 Aff3=0" in out
+    assert "(no state changed)" in out
+    assert "pending'[" in out and "] = false" in out
+
+
+def test_v1_example_json_holds_the_same_trace() -> None:
+    code, out, _ = run("prove", "--spec", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..8",
+                       "--property", "broadcast_reaches_all_others", "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["exit_code"] == 1
+    (r,) = doc["results"]
+    assert r["name"] == "broadcast_reaches_all_others" and r["passed"] is False
+    v = r["verdict"]
+    assert v["kind"] == "violated"
+    t = v["trace"]
+    assert t["nr_vcpus"] == 2 and t["from_reset"] is True
+    (step,) = t["steps"]
+    assert step["register"] == "ICC_SGI1R_EL1" and step["changes"] == []
+    fields = {f["name"]: f["value"] for f in step["args"][1]["fields"]}
+    assert fields["IRM"] == 1 and fields["TargetList"] == 0
+    ((name, c),) = t["failure"]["bindings"]
+    assert name == "c" and c != step["vcpu"]
+    assert t["failure"]["values"] == [[f"pending'[{c}][{fields['INTID']}]", False]]
+
+
+def test_list_shows_registers_actions_and_properties() -> None:
+    code, out, err = run("list", "--spec", ROOT / "spec", ROOT / "properties")
+    assert (code, err) == (0, "")
+    assert "model gicv3" in out and "vCPUs 1..255" in out
+    assert "ICC_SGI1R_EL1      write-only  SGI1R" in out
+    assert "acknowledge(self: vcpu, intid: private_intid)" in out
+    assert "contract     broadcast_reaches_all_others" in out
+
+
+def test_python_dash_m_and_console_script_exit_codes() -> None:
+    proc = subprocess.run([sys.executable, "-m", "checker", "prove", "--vcpus", "0"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == "gicheck: error: vCPU range 0..0 starts at 0: a VM has at least one vCPU\n"
+
+
+@pytest.mark.slow
+def test_every_count_up_to_255() -> None:
+    """The issue's main claim: the SGI and MPIDR properties hold for every count 1..255."""
+    code, out, err = run("prove", "--spec", ROOT / "spec", ROOT / "properties", "--vcpus", "1..255")
+    assert (code, err) == (0, ""), out
+    assert out.count("every count in vCPUs 1..255") == 9
+    assert "COVERED    sgi_taken" in out

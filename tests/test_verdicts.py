@@ -1,0 +1,147 @@
+"""The verdict table: spec, property, engine, expected verdict -- and every trace replayed."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from checker import interp, ir
+from checker.engines import Options, check_properties
+from checker.lower import lower
+from checker.results import Bounded, Covered, PropertyResult, Proved, Unreached, Violated
+from checker.sema import load_design, load_properties
+from checker.sema.resolve import property_models
+from tests.helpers import ROOT
+
+ENGINES = ROOT / "tests/specs/engines"
+
+
+@cache
+def results(spec: Path, props: Path, vcpus: tuple[int, int], depth: int = 4) -> dict[str, PropertyResult]:
+    groups, errors = property_models([props])
+    assert not errors
+    design = load_design(spec, "gicv3")
+    load_properties(design, groups["gicv3"])
+    system = lower(design, vcpus)
+    return {r.name: r for r in check_properties(system, Options(vcpus, depth), design.property_files)}
+
+
+TABLE = [
+    # spec, properties, property, vCPUs, verdict, how (substring of the method or reason)
+    (ENGINES, "props.prop", "x_small", (1, 4), Proved, "1-induction"),
+    (ENGINES, "props.prop", "y_follows", (1, 4), Proved, "1-induction"),
+    (ENGINES, "props.prop", "x_not_2", (1, 4), Violated, ""),
+    (ENGINES, "props.prop", "x_is_3", (1, 4), Covered, ""),
+    (ENGINES, "props.prop", "x_is_5", (1, 4), Unreached, ""),
+    (ENGINES, "props.prop", "inc_adds_one", (1, 4), Proved, "one-step"),
+    (ENGINES, "props.prop", "keep_not_5", (1, 4), Bounded, "one-step check fails from an arbitrary state"),
+    (ENGINES, "props.prop", "add_no_wrap", (1, 4), Violated, ""),
+    (ENGINES, "props.prop", "vcpu_below_count", (1, 4), Proved, "fact"),
+    (ENGINES, "props.prop", "setw_ignores_value", (1, 4), Violated, ""),
+    (ENGINES, "props.prop", "setw_ignores_writer", (1, 4), Proved, "one-step"),
+    (ROOT / "spec", "properties/mpidr.prop", "mpidr_unique", (1, 255), Proved, "fact"),
+    (ROOT / "spec", "properties/mpidr.prop", "aff0_addressable", (1, 255), Proved, "fact"),
+    (ROOT / "spec", "properties/sgi.prop", "broadcast_reaches_all_others", (1, 16), Proved, "one-step"),
+    (ROOT / "spec", "properties/sgi.prop", "broadcast_skips_sender", (1, 16), Proved, "one-step"),
+    (ROOT / "spec", "properties/sgi.prop", "targeted_reaches_exactly_matching", (1, 16), Proved, "one-step"),
+    (ROOT / "spec", "properties/sgi.prop", "broadcast_ignores_targets", (1, 16), Proved, "one-step"),
+    (ROOT / "spec", "properties/sgi.prop", "active_sgi_enabled", (1, 16), Proved, "1-induction"),
+    (ROOT / "spec", "properties/sgi.prop", "sgi_taken", (1, 16), Covered, ""),
+    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "broadcast_reaches_all_others", (1, 16), Violated, ""),
+    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "broadcast_ignores_targets", (1, 16), Violated, ""),
+    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "broadcast_skips_sender", (1, 16), Proved, "one-step"),
+    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "targeted_reaches_exactly_matching", (1, 16), Proved, "one-step"),
+]
+
+
+@pytest.mark.parametrize("spec,props,name,vcpus,verdict,how", TABLE, ids=[f"{r[0].name}:{r[2]}" for r in TABLE])
+def test_verdict_table(spec: Path, props: str, name: str, vcpus: tuple[int, int], verdict: type, how: str) -> None:
+    base = ENGINES if props == "props.prop" else ROOT
+    r = results(spec, base / props, vcpus)[name]
+    assert isinstance(r.verdict, verdict), r.verdict
+    text = getattr(r.verdict, "method", "") or getattr(r.verdict, "reason", "")
+    assert how in text
+    assert r.vcpus == vcpus
+
+
+def _system(spec: Path, vcpus: tuple[int, int]) -> ir.System:
+    return lower(load_design(spec, "gicv3"), vcpus)
+
+
+def test_invariant_trace_is_the_shortest_and_replays() -> None:
+    v = results(ENGINES, ENGINES / "props.prop", (1, 4))["x_not_2"].verdict
+    assert isinstance(v, Violated)
+    t = v.trace
+    assert [s.action for s in t.steps] == ["inc", "inc"]
+    assert [(c.location, c.before, c.after) for s in t.steps for c in s.changes] == [("x", 0, 1), ("x", 1, 2)]
+    assert t.nr_vcpus == 1 and t.from_reset
+    assert t.failure.values == (("x", 2),)
+    # replay by hand in the interpreter
+    system = _system(ENGINES, (1, 1))
+    it = interp.Interp(system, 1)
+    s = it.reset()
+    for step in t.steps:
+        s = it.run(system.actions[step.action], s, {a.name: a.value for a in step.args})
+    assert s["x"] == 2
+
+
+def test_cover_trace() -> None:
+    v = results(ENGINES, ENGINES / "props.prop", (1, 4))["x_is_3"].verdict
+    assert isinstance(v, Covered)
+    assert [s.action for s in v.trace.steps] == ["inc", "inc", "inc"]
+
+
+def test_bounded_carries_a_replayed_cti_from_an_arbitrary_state() -> None:
+    v = results(ENGINES, ENGINES / "props.prop", (1, 4))["keep_not_5"].verdict
+    assert isinstance(v, Bounded) and v.depth == 4
+    assert v.cti is not None and not v.cti.from_reset
+    assert v.cti.failure.values == (("w'", 5),)
+
+
+def test_fact_witness() -> None:
+    v = results(ENGINES, ENGINES / "props.prop", (1, 4))["add_no_wrap"].verdict
+    assert isinstance(v, Violated)
+    assert v.trace.failure.bindings == (("a", 15),)
+    assert v.trace.steps == ()
+
+
+def test_two_run_trace_shows_both_runs() -> None:
+    v = results(ENGINES, ENGINES / "props.prop", (1, 4))["setw_ignores_value"].verdict
+    assert isinstance(v, Violated)
+    t = v.trace
+    assert t.alternative is not None
+    first, second = t.steps[-1], t.alternative
+    assert first.args[1].value != second.args[1].value
+    assert first.args[0].value == second.args[0].value
+    assert t.differences == (("u", first.args[1].value, second.args[1].value),)
+
+
+def test_v1_broadcast_trace() -> None:
+    """The series' v1 bug: IRM=1 with TargetList=0 reaches no vCPU."""
+    v = results(ROOT / "examples/sgi-broadcast-v1", ROOT / "properties/sgi.prop", (1, 16))["broadcast_reaches_all_others"].verdict
+    assert isinstance(v, Violated)
+    t = v.trace
+    assert t.nr_vcpus == 2 and t.from_reset
+    (step,) = t.steps
+    assert step.register == "ICC_SGI1R_EL1"
+    fields = {f.name: f.value for f in step.args[1].fields}
+    assert fields["IRM"] == 1 and fields["TargetList"] == 0
+    assert step.changes == ()
+    (binding,) = t.failure.bindings
+    assert binding[0] == "c" and binding[1] != step.vcpu
+    intid = fields["INTID"]
+    assert t.failure.values == ((f"pending'[{binding[1]}][{intid}]", False),)
+
+
+def test_v1_independence_trace_differs_only_in_ignored_fields() -> None:
+    v = results(ROOT / "examples/sgi-broadcast-v1", ROOT / "properties/sgi.prop", (1, 16))["broadcast_ignores_targets"].verdict
+    assert isinstance(v, Violated)
+    t = v.trace
+    assert t.alternative is not None
+    a = {f.name: f.value for f in t.steps[-1].args[1].fields}
+    b = {f.name: f.value for f in t.alternative.args[1].fields}
+    assert a["IRM"] == b["IRM"] == 1 and a["INTID"] == b["INTID"]
+    assert (a["TargetList"] == 0) != (b["TargetList"] == 0)
+    assert t.differences and all(loc.startswith("pending[") for loc, _, _ in t.differences)
