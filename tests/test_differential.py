@@ -81,6 +81,25 @@ def _layout_value(lay: ir.Layout) -> st.SearchStrategy[int]:
     return compose()
 
 
+def _sgi1r_value(lay: ir.Layout) -> st.SearchStrategy[int]:
+    """What software actually writes to ICC_SGI1R_EL1: Aff3/Aff2/RS zero, Aff1 small (0 for
+    vCPUs 0-15, 1 for 16-31), IRM set or clear, TargetList empty, one bit or a few bits."""
+    pos = {name: lo for name, _, lo in lay.fields}
+
+    @st.composite
+    def compose(draw: st.DrawFn) -> int:
+        targets = draw(st.one_of(st.just(0), st.integers(0, 15).map(lambda k: 1 << k), st.integers(0, 0xFFFF)))
+        aff1 = draw(st.one_of(st.integers(0, 1), st.integers(0, 2)))
+        return (
+            (targets << pos["TargetList"])
+            | (aff1 << pos["Aff1"])
+            | (draw(st.integers(0, 15)) << pos["INTID"])
+            | (draw(st.integers(0, 1)) << pos["IRM"])
+        )
+
+    return compose()
+
+
 def value_strategy(system: ir.System, t: ir.Type, n: int) -> st.SearchStrategy[interp.Value]:
     """A scalar value of type `t` (parameters, array entries)."""
     match t:
@@ -91,7 +110,11 @@ def value_strategy(system: ir.System, t: ir.Type, n: int) -> st.SearchStrategy[i
         case ir.BitsT(width=w, layout=layout):
             raw = st.integers(0, (1 << w) - 1)
             if layout is not None and layout in system.layouts:
-                return st.one_of(raw, _layout_value(system.layouts[layout]), _layout_value(system.layouts[layout]))
+                lay = system.layouts[layout]
+                composed = _layout_value(lay)
+                if layout == "SGI1R":
+                    return st.one_of(raw, composed, _sgi1r_value(lay), _sgi1r_value(lay))
+                return st.one_of(raw, composed, composed)
             return st.one_of(raw, st.just(0), st.just((1 << w) - 1))
     raise AssertionError(f"no strategy for {t}")
 

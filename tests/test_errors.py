@@ -20,7 +20,7 @@ def test_syntax_error_in_spec(tmp_path: Path) -> None:
     code, err = check_spec(tmp_path, "model gicv3 { vcpus 1..8 }\nstate s : = false\n")
     assert code == 3
     path = tmp_path / "spec/model.gic"
-    assert f"{path}:2:11: error: expected a name or a number, found '='" in err
+    assert f"{path}:2:11: error: expected 'bits', 'bool', a name or a number, found '='" in err
     assert " 2 | state s : = false\n   |           ^" in err
 
 
@@ -141,3 +141,14 @@ def test_unreadable_bytes_are_an_error_not_a_crash(tmp_path: Path) -> None:
     code, _, err = run("prove", "--spec", tmp_path / "spec", tmp_path / "p.prop")
     assert code == 3
     assert "model.gic:1:1: error: cannot read file" in err
+
+
+def test_every_declaration_with_a_syntax_error_is_reported(tmp_path: Path) -> None:
+    props = "use model gicv3\nfact a: 1 +\nfact b: forall x: vcpu x\n/// fine\nfact c: true\nfact d: (1\n"
+    code, err = check_spec(tmp_path, SMALL_SPEC, props)
+    assert code == 3
+    p = tmp_path / "p.prop"
+    assert f"{p}:2:12: error: expected an expression, found 'fact' (the next declaration)" in err
+    assert f"{p}:3:24: error: expected ',' or '.', found 'x'" in err
+    assert f"{p}:6:11: error: expected ')', found end of file" in err
+    assert "gicheck: 3 errors" in err

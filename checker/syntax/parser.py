@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -117,7 +118,13 @@ def _syntax_error(err: UnexpectedInput, path: str, text: str) -> Diagnostic:
             span = _span_of(path, len(lines), len(lines[-1]) + 1)
         else:
             span = _span_of(path, token.line or 1, token.column or 1, len(str(token.value)))
-        return Diagnostic(f"expected {_expected_words(set(err.expected))}, found {_token_words(token)}", span)
+        expected = set(err.expected)
+        if err.interactive_parser is not None:
+            try:
+                expected = set(err.interactive_parser.accepts()) or expected  # exact, unlike LALR lookaheads
+            except UnexpectedInput:
+                pass
+        return Diagnostic(f"expected {_expected_words(expected)}, found {_token_words(token)}", span)
     if isinstance(err, UnexpectedCharacters):
         char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else "?"
         return Diagnostic(f"unexpected character '{char}'", _span_of(path, err.line, err.column))
@@ -128,6 +135,35 @@ def _syntax_error(err: UnexpectedInput, path: str, text: str) -> Diagnostic:
             _span_of(path, len(lines), len(lines[-1]) + 1),
         )
     return Diagnostic("syntax error", _span_of(path, 1, 1))  # pragma: no cover - lark has no other kind
+
+
+_DECL_START = re.compile(
+    r"^(import|use|model|const|type|layout|state|fn|sysreg|action|property|invariant|fact|cover)\b"
+)
+
+
+def _all_syntax_errors(text: str, path: str, first: Diagnostic) -> list[Diagnostic]:
+    """Every declaration's first syntax error, not only the file's first.
+
+    Recovery is by declaration: the file is cut before each line that starts (in column 1) with a
+    declaration keyword, and each piece is parsed on its own, at its own line numbers.
+    """
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if _DECL_START.match(line)]
+    if not starts or starts[0] != 0:
+        starts = [0, *starts]
+    errors: list[Diagnostic] = []
+    for a, b in zip(starts, [*starts[1:], len(lines)]):
+        piece = "\n" * a + "".join(lines[a:b])
+        try:
+            _parser().parse(piece)
+        except UnexpectedInput as err:
+            d = _syntax_error(err, path, piece)
+            if b < len(lines) and d.message.endswith("found end of file"):
+                word = lines[b].split()[0]
+                d = Diagnostic(d.message.replace("found end of file", f"found '{word}' (the next declaration)"), d.span)
+            errors.append(d)
+    return errors or [first]
 
 
 def _int(token: Token) -> int:
@@ -527,7 +563,7 @@ def parse(text: str, path: str = "<input>") -> A.SourceFile:
         docs = [t for t in tokens if t.type == "DOC_COMMENT"]
         tree = parser.parse(text)
     except UnexpectedInput as err:
-        raise SpecError([_syntax_error(err, path, text)]) from None
+        raise SpecError(_all_syntax_errors(text, path, _syntax_error(err, path, text))) from None
     decls = _Build(path).transform(tree)
     if isinstance(decls, Tree):  # pragma: no cover - start always builds a tuple
         raise AssertionError("parse produced a raw tree")
