@@ -54,7 +54,11 @@ class ArrayT:
     elem: Type
 
     def __str__(self) -> str:
-        return f"{self.elem}[{self.index}]"
+        dims, elem = [], self  # type: ignore[var-annotated]
+        while isinstance(elem, ArrayT):
+            dims.append(f"[{elem.index}]")
+            elem = elem.elem  # type: ignore[assignment]
+        return f"{elem}{''.join(dims)}"
 
 
 Type = BoolT | BitsT | IndexT | ArrayT

@@ -114,3 +114,12 @@ def test_constructor_and_with() -> None:
     assert isinstance(ret, A.Return) and isinstance(ret.value, A.With)
     assert isinstance(ret.value.base, A.Construct) and ret.value.base.layout == "M"
     assert [f.name for f in ret.value.fields] == ["B"]
+
+
+def test_shifts_are_one_token_and_bind_tighter_than_comparison() -> None:
+    (decl,) = parse("fact f: x << 3 < y >> 1", "t.gic").decls
+    assert isinstance(decl, A.FactDecl)
+    body = decl.body
+    assert isinstance(body, A.Binary) and body.op == "<"
+    assert isinstance(body.left, A.Binary) and body.left.op == "<<"
+    assert isinstance(body.right, A.Binary) and body.right.op == ">>"

@@ -101,10 +101,12 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
 
 
 def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
-    start = "from reset" if t.from_reset else "from an arbitrary state (one-step check; maybe unreachable)"
-    out = [f"{indent[:-2]}with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}, {start}:"]
+    vcpus = f"with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}"
     if not t.steps:
-        out.append(f"{indent}(no accesses)")
+        out = [f"{indent[:-2]}{vcpus}:"]  # a fact: values, no accesses
+    else:
+        start = "from reset" if t.from_reset else "from an arbitrary state (one-step check; maybe unreachable)"
+        out = [f"{indent[:-2]}{vcpus}, {start}:"]
     for i, s in enumerate(t.steps, 1):
         out += _step_lines(i, s, indent)
     if t.alternative is not None:

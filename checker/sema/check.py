@@ -165,9 +165,9 @@ class Checker:
                 return _ERR
             w = ir.width_of(e.type)
             if w > target.width:
+                shown = f"{target}" if str(target) == f"bits({target.width})" else f"{target} (bits({target.width}))"
                 self.error(
-                    f"{what}: {self.describe(e)} is wider than {target} (bits({target.width}));"
-                    f" take a slice such as [{target.width - 1}:0]",
+                    f"{what}: {self.describe(e)} is wider than {shown}; take a slice such as [{target.width - 1}:0]",
                     span,
                 )
                 return _ERR
@@ -335,10 +335,12 @@ class Checker:
                         self.check_fresh(b.name, b.span, ctx)
                         ctx.scope.declare(b.name, t, False, b.span)
                         vars_.append(ir.Local(b.name, t, b.span))
+                    if len(vars_) != len(binders):
+                        return _ERR  # the body would only repeat the binder's error
                     be = self.cond(self.expr(body, ctx), body.span)
                 finally:
                     ctx.scope.pop()
-                if be is _ERR or len(vars_) != len(binders):
+                if be is _ERR:
                     return _ERR
                 return ir.Quant(kind, tuple(vars_), be, ir.BOOL, s)
         raise AssertionError(f"unhandled expression {type(e).__name__}")
@@ -483,7 +485,7 @@ class Checker:
                 self.error(f"{ctx.what} cannot read state '{n}'", s, Note(f"'{n}' declared here", sv.span))
                 return _ERR
             if e.primed and not ctx.primes:
-                self.error(f"'{n}'' (the state after the access) is only meaningful in a property's 'after' clause", s)
+                self.error(f"'{n}'' (the state after the access) can only be used in the body of an 'after' property, after its ':'", s)
                 return _ERR
             return ir.StateRef(n, sv.type, e.primed, s)
         if e.primed:

@@ -491,7 +491,10 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
         for d in f.decls:
             if isinstance(d, (A.ModelDecl, A.Import)):
                 if isinstance(d, A.ModelDecl) and d.name != model:
-                    errors.append(Diagnostic(f"model '{d.name}' is declared in a file imported by model '{model}'", d.span))
+                    if f.path == info.file or Path(f.path).resolve() == Path(info.file).resolve():
+                        errors.append(Diagnostic(f"model '{d.name}' is declared in the same file as model '{model}'; declare one model per file", d.span))
+                    else:
+                        errors.append(Diagnostic(f"model '{d.name}' is declared in a file imported by model '{model}'", d.span))
                 continue
             if isinstance(d, A.UseModel):
                 errors.append(Diagnostic("'use model' belongs in property files, not in spec files", d.span))

@@ -137,7 +137,7 @@ class Query:
             named = {}
             for name, term in nxt.items():
                 v = z3.Const(f"{name}@{t + 1}", term.sort())
-                self.solver.add(v == term)
+                self.solver.add(v == z3.simplify(term))
                 named[name] = v
             states.append(named)
             trans.append((sel, args))
