@@ -33,12 +33,12 @@ MAX_VCPUS = 20
 # ---- loading (cached: sema + lowering once per spec and vCPU count) -------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _design(spec: str):
     return load_design(Path(spec), MODEL)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def system_for(spec: str, n: int) -> ir.System:
     return lower(_design(spec), (n, n))
 
@@ -65,17 +65,16 @@ def _field_values(width: int) -> st.SearchStrategy[int]:
 
 def _layout_value(lay: ir.Layout) -> st.SearchStrategy[int]:
     """A register value composed field by field, sometimes with junk in the unnamed bits."""
-    parts = [_field_values(hi - lo + 1).map(lambda v, lo=lo: v << lo) for _, hi, lo in lay.fields]
     named = 0
     for _, hi, lo in lay.fields:
         named |= ((1 << (hi - lo + 1)) - 1) << lo
-    junk = st.one_of(st.just(0), st.integers(0, (1 << lay.width) - 1).map(lambda v: v & ~named))
+    junk = st.one_of(st.just(0), st.integers(0, (1 << lay.width) - 1))
 
     @st.composite
     def compose(draw: st.DrawFn) -> int:
-        v = draw(junk)
-        for p in parts:
-            v |= draw(p)
+        v = draw(junk) & ~named
+        for _, hi, lo in lay.fields:
+            v |= draw(_field_values(hi - lo + 1)) << lo
         return v
 
     return compose()
@@ -238,7 +237,7 @@ def test_broadcast_sgi_known_answer() -> None:
     system = system_for(spec, n)
     it = interp_for(spec, n)
     reset = it.reset()
-    args = {"self": 1, "val": (1 << 40) | (5 << 24)}
+    args: dict[str, interp.Value] = {"self": 1, "val": (1 << 40) | (5 << 24)}
     ours = flat_state(system, it.run(system.actions[name], reset, args), n)
     enabled, post = run_action(system, n, reset, name, args)
     assert enabled is True

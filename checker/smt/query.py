@@ -271,6 +271,18 @@ def _final_action(q: Query, action: ir.Action, params: tuple[ir.Local, ...], whe
     return args, post
 
 
+def _pre_state(q: Query, prefix: int | None, assume: list[ir.Expr]) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
+    """The state an access starts from: any state satisfying `assume` (prefix None), or the
+    state after `prefix` steps from reset, with those steps."""
+    if prefix is None:
+        pre = q.enc.fresh_state("@pre")
+        for inv in assume:
+            q.solver.add(q.enc.expr(inv, {}, pre))
+        return pre, []
+    states, trans = q.unroll(prefix)
+    return states[-1], trans
+
+
 def contract(
     system: ir.System, prop: ir.Contract, vcpus: tuple[int, int], prefix: int | None,
     assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
@@ -279,14 +291,7 @@ def contract(
     can the access make the contract's body false?"""
     q = Query(system, vcpus, timeout, dump)
     action = system.actions[prop.action]
-    if prefix is None:
-        pre = q.enc.fresh_state("@pre")
-        for inv in assume:
-            q.solver.add(q.enc.expr(inv, {}, pre))
-        trans: list[tuple[z3.ExprRef, dict[str, Env]]] = []
-    else:
-        states, trans = q.unroll(prefix)
-        pre = states[-1]
+    pre, trans = _pre_state(q, prefix, assume)
     args, post = _final_action(q, action, prop.params, prop.where, pre, "")
     bad = z3.Not(q.enc.expr(prop.body, args, pre, post))
 
@@ -307,14 +312,7 @@ def independence(
     can their post-states differ?"""
     q = Query(system, vcpus, timeout, dump)
     action = system.actions[prop.action]
-    if prefix is None:
-        pre = q.enc.fresh_state("@pre")
-        for inv in assume:
-            q.solver.add(q.enc.expr(inv, {}, pre))
-        trans: list[tuple[z3.ExprRef, dict[str, Env]]] = []
-    else:
-        states, trans = q.unroll(prefix)
-        pre = states[-1]
+    pre, trans = _pre_state(q, prefix, assume)
     args1, post1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
     args2, post2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
     for i, local in enumerate(prop.params):
