@@ -110,11 +110,11 @@ class Interp:
             case ir.NrVcpus():
                 return self.n
             case ir.Unop(op=op, arg=a, type=t):
-                v = self.eval(a, env, state, post)
+                operand = self.eval(a, env, state, post)
                 if op == "not":
-                    return not v
+                    return not operand
                 w = ir.width_of(t)
-                return _mask(~int(v), w) if op == "bnot" else _mask(-int(v), w)
+                return _mask(~int(operand), w) if op == "bnot" else _mask(-int(operand), w)  # type: ignore[arg-type]
             case ir.Binop(op=op, left=l, right=r, type=t):
                 if op in ("and", "or", "implies"):
                     lv = bool(self.eval(l, env, state, post))
@@ -123,8 +123,8 @@ class Interp:
                     if op == "or":
                         return lv or bool(self.eval(r, env, state, post))
                     return (not lv) or bool(self.eval(r, env, state, post))
-                a, b = self.eval(l, env, state, post), self.eval(r, env, state, post)
-                return _binop(op, a, b, t, l.type)
+                lhs, rhs = self.eval(l, env, state, post), self.eval(r, env, state, post)
+                return _binop(op, lhs, rhs, t, l.type)
             case ir.NonZero(arg=a):
                 return int(self.eval(a, env, state, post)) != 0  # type: ignore[arg-type]
             case ir.ZExt(arg=a):

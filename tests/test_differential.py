@@ -206,7 +206,7 @@ def test_single_access_agrees(c: tuple[int, interp.State, str, dict[str, interp.
     step_both(str(SPEC), n, state, name, args)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case(str(V1)))
 def test_single_access_agrees_v1_example(c: tuple[int, interp.State, str, dict[str, interp.Value]]) -> None:
     n, state, name, args = c
@@ -220,7 +220,7 @@ def sequence(draw: st.DrawFn, spec: str) -> tuple[int, list[tuple[str, dict[str,
     return n, steps
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sequence(str(SPEC)))
 def test_sequences_from_reset_agree(seq: tuple[int, list[tuple[str, dict[str, interp.Value]]]]) -> None:
     n, steps = seq

@@ -17,11 +17,11 @@ class ReplayMismatch(Exception):
 
 
 def _arg(system: ir.System, p: ir.Local, v: interp.Value) -> Arg:
+    assert not isinstance(v, interp.Array)
     fields: tuple[Field, ...] = ()
     if isinstance(p.type, ir.BitsT) and p.type.layout and p.type.layout in system.layouts:
         lay = system.layouts[p.type.layout]
         fields = tuple(Field(n, hi, lo, (int(v) >> lo) & ((1 << (hi - lo + 1)) - 1)) for n, hi, lo in lay.fields)
-    assert not isinstance(v, interp.Array)
     return Arg(p.name, str(p.type), v, fields)
 
 
@@ -59,7 +59,7 @@ def make_step(system: ir.System, name: str, args: dict[str, interp.Value], befor
 
 def run_steps(system: ir.System, w: Witness, it: interp.Interp, start: interp.State, steps: list[tuple[str, dict[str, interp.Value]]]) -> tuple[list[Step], list[interp.State]]:
     states = [start]
-    out = []
+    out: list[Step] = []
     for name, args in steps:
         try:
             nxt = it.run(system.actions[name], states[-1], args)

@@ -281,17 +281,17 @@ class Checker:
                 return _ERR
             case A.Slice(base=b, hi=h, lo=l, span=s):
                 base_e = self.concrete(self.expr(b, ctx))
-                hi, lo = self.const_int(h, ctx), self.const_int(l, ctx)
-                if base_e is _ERR or hi is None or lo is None:
+                shi, slo = self.const_int(h, ctx), self.const_int(l, ctx)
+                if base_e is _ERR or shi is None or slo is None:
                     return _ERR
                 if not _is_bits(base_e.type):
                     self.error(f"{base_e.type} cannot be sliced", b.span)
                     return _ERR
                 w = ir.width_of(base_e.type)
-                if not (0 <= lo <= hi < w):
-                    self.error(f"slice [{hi}:{lo}] is outside {base_e.type} (bits {w - 1}..0)", s)
+                if not (0 <= slo <= shi < w):
+                    self.error(f"slice [{shi}:{slo}] is outside {base_e.type} (bits {w - 1}..0)", s)
                     return _ERR
-                return ir.Extract(base_e, hi, lo, ir.BitsT(hi - lo + 1), s)
+                return ir.Extract(base_e, shi, slo, ir.BitsT(shi - slo + 1), s)
             case A.Unary(op=op, operand=o, span=s):
                 arg = self.expr(o, ctx)
                 if arg is _ERR:
@@ -304,8 +304,7 @@ class Checker:
                 if not _is_bits(arg.type):
                     self.error(f"'{op}' needs a number, found {arg.type}", o.span)
                     return _ERR
-                bt = ir.BitsT(ir.width_of(arg.type))
-                return ir.Unop("neg" if op == "-" else "bnot", arg, bt, s)
+                return ir.Unop("neg" if op == "-" else "bnot", arg, ir.BitsT(ir.width_of(arg.type)), s)
             case A.Binary():
                 return self.binary(e, ctx)
             case A.Cond(cond=c, then=t, other=o, span=s):
@@ -323,18 +322,16 @@ class Checker:
                 ctx.scope.push()
                 try:
                     vars_: list[ir.Local] = []
-                    for b in binders:
-                        t = self.type(b.type)
-                        if isinstance(t, _ErrType):
+                    for binder in binders:
+                        bt = self.type(binder.type)
+                        if isinstance(bt, _ErrType):
                             continue
-                        if not isinstance(t, (ir.IndexT, ir.BoolT)):
-                            self.error(
-                                f"a quantifier ranges over vcpu, a range or bool, not {t}", b.type.span
-                            )
+                        if not isinstance(bt, (ir.IndexT, ir.BoolT)):
+                            self.error(f"a quantifier ranges over vcpu, a range or bool, not {bt}", binder.type.span)
                             continue
-                        self.check_fresh(b.name, b.span, ctx)
-                        ctx.scope.declare(b.name, t, False, b.span)
-                        vars_.append(ir.Local(b.name, t, b.span))
+                        self.check_fresh(binder.name, binder.span, ctx)
+                        ctx.scope.declare(binder.name, bt, False, binder.span)
+                        vars_.append(ir.Local(binder.name, bt, binder.span))
                     if len(vars_) != len(binders):
                         return _ERR  # the body would only repeat the binder's error
                     be = self.cond(self.expr(body, ctx), body.span)

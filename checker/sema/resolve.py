@@ -375,7 +375,7 @@ class _Resolver:
             out.append(ir.Local(n, p.type, ref.span))
         return tuple(out)
 
-    def prop(self, d: A.Decl, file: str) -> None:
+    def prop(self, d: A.ContractDecl | A.IndependenceDecl | A.InvariantDecl | A.FactDecl | A.CoverDecl, file: str) -> None:
         name = d.name
         span = d.span
         if name in self.d.property_files:

@@ -126,7 +126,8 @@ def _syntax_error(err: UnexpectedInput, path: str, text: str) -> Diagnostic:
                 pass
         return Diagnostic(f"expected {_expected_words(expected)}, found {_token_words(token)}", span)
     if isinstance(err, UnexpectedCharacters):
-        char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else "?"
+        pos = err.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else "?"
         return Diagnostic(f"unexpected character '{char}'", _span_of(path, err.line, err.column))
     if isinstance(err, UnexpectedEOF):
         lines = text.splitlines() or [""]
