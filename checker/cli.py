@@ -116,7 +116,8 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--depth must be at least 1")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    groups, errors = property_models(files)
+    models = find_models(spec)
+    groups, errors = property_models(files, set(models))
     if errors:
         raise SpecError(errors)
     requested = parse_vcpus(args.vcpus) if args.vcpus else None
@@ -132,11 +133,7 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
     all_results: list[PropertyResult] = []
     blocks: list[str] = []
     meta_models = []
-    models = find_models(spec)
     for model, srcs in groups.items():
-        if model not in models:
-            known = ", ".join(sorted(models)) or "none"
-            raise SpecError([_use_error(srcs, model, known)])
         design = load_design(spec, model)
         load_properties(design, srcs)
         vcpus = requested or design.vcpus
@@ -168,17 +165,6 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
     return code
 
 
-def _use_error(srcs: list, model: str, known: str):  # type: ignore[no-untyped-def]
-    from checker.diagnostics import Diagnostic
-    from checker.syntax import ast as A
-
-    for s in srcs:
-        for d in s.decls:
-            if isinstance(d, A.UseModel):
-                return Diagnostic(f"no model '{model}' in the spec (models: {known})", d.span)
-    return Diagnostic(f"no model '{model}'", srcs[0].span)
-
-
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     spec, root = _spec_root(args.spec)
     models = find_models(spec)
@@ -194,7 +180,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         out.write("  state:\n")
         out.writelines(f"    {s.name}: {s.type}\n" for s in design.states.values())
     files = _property_files(args.files, root) if (args.files or root) else []
-    groups, errors = property_models(files)
+    groups, errors = property_models(files, set(models))
     if errors:
         raise SpecError(errors)
     for model, srcs in groups.items():

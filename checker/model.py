@@ -34,4 +34,5 @@ class Design:
     actions: dict[str, ir.Action] = field(default_factory=dict)  # environment actions
     properties: list[ir.Property] = field(default_factory=list)
     property_files: dict[str, str] = field(default_factory=dict)  # property name -> file
+    names: dict[str, Span] = field(default_factory=dict)  # every declared name, where it was declared
     span: Span | None = None

@@ -102,7 +102,7 @@ class _Resolver:
     def __init__(self, design: Design, errors: list[Diagnostic]):
         self.d = design
         self.errors = errors
-        self.spans: dict[str, A.Span] = {}
+        self.spans = design.names
         self.check = Checker(design, errors, self.spans)
 
     def error(self, msg: str, span: A.Span, *notes: Note) -> None:
@@ -507,12 +507,11 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
                 r.prop(d, f.path)
     if errors:
         raise SpecError(errors)
-    design._resolver = r  # type: ignore[attr-defined]
     return design
 
 
-def property_models(paths: list[Path]) -> tuple[dict[str, list[A.SourceFile]], list[Diagnostic]]:
-    """Parse property files and group them by the model each one `use`s."""
+def property_models(paths: list[Path], known: set[str] | None = None) -> tuple[dict[str, list[A.SourceFile]], list[Diagnostic]]:
+    """Parse property files and group them by the model each one `use`s (one of `known`, if given)."""
     errors: list[Diagnostic] = []
     groups: dict[str, list[A.SourceFile]] = {}
     for p in paths:
@@ -527,15 +526,17 @@ def property_models(paths: list[Path]) -> tuple[dict[str, list[A.SourceFile]], l
             continue
         if len(uses) > 1:
             errors.append(Diagnostic("a property file uses one model", uses[1].span, (Note("first 'use model' here", uses[0].span),)))
+        if known is not None and uses[0].name not in known:
+            errors.append(Diagnostic(f"no model '{uses[0].name}' in the spec (models: {', '.join(sorted(known)) or 'none'})", uses[0].span))
+            continue
         groups.setdefault(uses[0].name, []).append(src)
     return groups, errors
 
 
 def load_properties(design: Design, files: list[A.SourceFile]) -> None:
     """Check property files against a resolved design, adding their properties to it."""
-    r: _Resolver = design._resolver  # type: ignore[attr-defined]
-    errors = r.errors
-    before = len(errors)
+    errors: list[Diagnostic] = []
+    r = _Resolver(design, errors)
     for src in files:
         helpers: list[A.Decl] = []
         for d in src.decls:
@@ -548,5 +549,5 @@ def load_properties(design: Design, files: list[A.SourceFile]) -> None:
         for d in src.decls:
             if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
                 r.prop(d, src.path)
-    if len(errors) > before:
-        raise SpecError(errors[before:])
+    if errors:
+        raise SpecError(errors)
