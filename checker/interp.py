@@ -171,15 +171,19 @@ class Interp:
     # ---- statements ---------------------------------------------------------------------
     def run(self, action: ir.Action, state: State, args: dict[str, Value]) -> State:
         """The state after `action` with `args`; raises Blocked if its `requires` is false."""
+        return self.access(action, state, args)[0]
+
+    def access(self, action: ir.Action, state: State, args: dict[str, Value]) -> tuple[State, Value | None]:
+        """The state after `action` and what it returns (a read's value, else None)."""
         env = dict(args)
         if action.requires is not None and not self.eval(action.requires, env, state):
             raise Blocked(action.name)
         new = {k: (v.copy() if isinstance(v, Array) else v) for k, v in state.items()}
         try:
             self._exec_block(action.body, env, new)
-        except _Return:
-            pass
-        return new
+        except _Return as r:
+            return new, r.value
+        return new, None
 
     def _exec_block(self, stmts: tuple[ir.Stmt, ...], env: dict[str, Value], state: State) -> None:
         for s in stmts:

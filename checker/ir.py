@@ -347,6 +347,7 @@ class Action:
     register: str | None = None  # for register accesses
     doc: str = ""
     span: Span = NOSPAN
+    result: Type | None = None  # what a read returns
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +363,7 @@ class Contract:
     name: str
     action: str
     params: tuple[Local, ...]  # the action's parameters, under the property's names
+    result: Local | None  # the name the property gives a read's result
     where: Expr | None
     body: Expr
     doc: str = ""

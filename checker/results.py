@@ -35,6 +35,7 @@ class Step:
     vcpu: int | None  # the accessing vCPU, for register accesses
     args: tuple[Arg, ...]
     changes: tuple[Change, ...]
+    result: Arg | None = None  # what a read returned
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from checker import interp, ir
 from checker.engines.replay import flat_state
 from checker.lower import lower
 from checker.sema import load_design
-from checker.smt.concrete import run_action
+from checker.smt.concrete import run_access, run_action
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec"
@@ -249,3 +249,14 @@ def test_broadcast_sgi_known_answer() -> None:
         # nothing else became pending
         assert [k for k, v in flat.items() if k.startswith("pending[") and v] == ["pending[0][5]", "pending[2][5]"]
     assert ours == theirs
+
+
+def test_read_results_agree() -> None:
+    """A read's value is computed the same way by both sides (ICC_SRE_EL1 reads SRE=1)."""
+    system = lower(load_design(ROOT / "spec", "gicv3"), (2, 2))
+    it = interp.Interp(system, 2)
+    state = it.reset()
+    post, value = it.access(system.actions["ICC_SRE_EL1.read"], state, {"self": 1})
+    enabled, z_post, z_value = run_access(system, 2, state, "ICC_SRE_EL1.read", {"self": 1})
+    assert (value, z_value, enabled) == (1, 1, True)
+    assert flat_state(system, post, 2) == flat_state(system, z_post, 2)

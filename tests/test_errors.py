@@ -152,3 +152,20 @@ def test_every_declaration_with_a_syntax_error_is_reported(tmp_path: Path) -> No
     assert f"{p}:3:24: error: expected ',' or '.', found 'x'" in err
     assert f"{p}:6:11: error: expected ')', found end of file" in err
     assert "gicheck: 3 errors" in err
+
+
+def test_read_handler_rules(tmp_path: Path) -> None:
+    spec = SMALL_SPEC + "sysreg R : bits(8) read-only {\n    on read(self: vcpu, x: bool) {\n        return 1\n    }\n}\n" \
+        "sysreg Q : bits(8) read-only {\n    on read(self: vcpu) {\n        if true { return 1 }\n    }\n}\n"
+    props = "use model gicv3\nproperty p: after ICC_SGI1R_EL1.write(self, val) -> r: true\n"
+    code, err = check_spec(tmp_path, spec, props)
+    assert code == 3
+    assert "error: 'on read' of R takes (self: vcpu), found (self, x)" in err
+    assert "error: handler Q.read can reach its end without returning a bits(8)" in err
+
+
+def test_result_name_on_a_write(tmp_path: Path) -> None:
+    props = "use model gicv3\nproperty p: after ICC_SGI1R_EL1.write(self, val) -> r: true\n"
+    code, err = check_spec(tmp_path, SMALL_SPEC, props)
+    assert code == 3
+    assert "p.prop:2:19: error: ICC_SGI1R_EL1.write returns no value: drop '-> r'" in err

@@ -123,3 +123,9 @@ def test_shifts_are_one_token_and_bind_tighter_than_comparison() -> None:
     assert isinstance(body, A.Binary) and body.op == "<"
     assert isinstance(body.left, A.Binary) and body.left.op == "<<"
     assert isinstance(body.right, A.Binary) and body.right.op == ">>"
+
+
+def test_contract_on_a_read_names_its_result() -> None:
+    (decl,) = parse("property p: after ICC_SRE_EL1.read(self) -> r: r.SRE == 1", "t.gic").decls
+    assert isinstance(decl, A.ContractDecl)
+    assert decl.action == A.ActionRef("ICC_SRE_EL1", "read", ("self",), S(1, 19, 1, 46), "r")

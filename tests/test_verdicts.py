@@ -41,6 +41,10 @@ TABLE = [
     (ENGINES, "props.prop", "vcpu_below_count", (1, 4), Proved, "fact"),
     (ENGINES, "props.prop", "setw_ignores_value", (1, 4), Violated, ""),
     (ENGINES, "props.prop", "setw_ignores_writer", (1, 4), Proved, "one-step"),
+    (ENGINES, "props.prop", "xreg_reads_zero", (1, 4), Violated, ""),
+    (ENGINES, "props.prop", "xreg_same_for_all", (1, 4), Proved, "one-step"),
+    (ROOT / "spec", "properties/sysreg.prop", "sre_reads_one", (1, 255), Proved, "one-step"),
+    (ROOT / "spec", "properties/sysreg.prop", "sre_write_ignored", (1, 255), Proved, "one-step"),
     (ROOT / "spec", "properties/mpidr.prop", "mpidr_unique", (1, 255), Proved, "fact"),
     (ROOT / "spec", "properties/mpidr.prop", "aff0_addressable", (1, 255), Proved, "fact"),
     (ROOT / "spec", "properties/sgi.prop", "broadcast_reaches_all_others", (1, 16), Proved, "one-step"),
@@ -145,3 +149,14 @@ def test_v1_independence_trace_differs_only_in_ignored_fields() -> None:
     assert a["IRM"] == b["IRM"] == 1 and a["INTID"] == b["INTID"]
     assert (a["TargetList"] == 0) != (b["TargetList"] == 0)
     assert t.differences and all(loc.startswith("pending[") for loc, _, _ in t.differences)
+
+
+def test_read_trace_shows_the_value_read() -> None:
+    v = results(ENGINES, ENGINES / "props.prop", (1, 4))["xreg_reads_zero"].verdict
+    assert isinstance(v, Violated)
+    t = v.trace
+    assert [s.action for s in t.steps] == ["inc", "XREG.read"]
+    read = t.steps[-1]
+    assert read.register == "XREG" and read.vcpu == 0 and read.changes == ()
+    assert read.result is not None and read.result.value == 1
+    assert t.failure.values == (("r", 1),)

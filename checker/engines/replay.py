@@ -48,26 +48,36 @@ def changes(system: ir.System, before: interp.State, after: interp.State, nr: in
     return tuple(Change(k, a[k], b[k]) for k in a if a[k] != b.get(k))
 
 
-def make_step(system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int) -> Step:
+def make_step(
+    system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int,
+    result: interp.Value | None = None,
+) -> Step:
     action = system.actions[name]
     shown = tuple(_arg(system, p, args[p.name]) for p in action.params)
     vcpu = None
     if action.register is not None and action.params and action.params[0].type == ir.VCPU:
         vcpu = int(args[action.params[0].name])  # type: ignore[arg-type]
-    return Step(name, action.register, vcpu, shown, changes(system, before, after, nr))
+    res = None
+    if action.result is not None and result is not None:
+        res = _arg(system, ir.Local("result", action.result), result)
+    return Step(name, action.register, vcpu, shown, changes(system, before, after, nr), res)
 
 
-def run_steps(system: ir.System, w: Witness, it: interp.Interp, start: interp.State, steps: list[tuple[str, dict[str, interp.Value]]]) -> tuple[list[Step], list[interp.State]]:
+def run_steps(
+    system: ir.System, w: Witness, it: interp.Interp, start: interp.State, steps: list[tuple[str, dict[str, interp.Value]]],
+) -> tuple[list[Step], list[interp.State], interp.Value | None]:
+    """Replay the accesses; the states before and after each, and what the last one returned."""
     states = [start]
     out: list[Step] = []
+    result: interp.Value | None = None
     for name, args in steps:
         try:
-            nxt = it.run(system.actions[name], states[-1], args)
+            nxt, result = it.access(system.actions[name], states[-1], args)
         except interp.Blocked:
             raise ReplayMismatch(f"step {len(out) + 1}: {name} is not enabled in the interpreter") from None
-        out.append(make_step(system, name, args, states[-1], nxt, w.nr_vcpus))
+        out.append(make_step(system, name, args, states[-1], nxt, w.nr_vcpus, result))
         states.append(nxt)
-    return out, states
+    return out, states, result
 
 
 def failing_binding(it: interp.Interp, body: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None) -> dict[str, interp.Value] | None:
@@ -147,10 +157,12 @@ def _scalar(v: interp.Value) -> int | bool:
 def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
     it = interp.Interp(system, w.nr_vcpus)
     start = w.pre_state if w.pre_state is not None else it.reset()
-    steps, states = run_steps(system, w, it, start, w.steps)
+    steps, states, result = run_steps(system, w, it, start, w.steps)
     pre, post = states[-2], states[-1]
     action = system.actions[prop.action]
     env = {l.name: w.steps[-1][1][p.name] for p, l in zip(action.params, prop.params)}
+    if prop.result is not None and result is not None:
+        env[prop.result.name] = result
     if prop.where is not None and not it.eval(prop.where, env, pre):
         raise ReplayMismatch(f"{prop.name}: the access does not satisfy the 'where' clause")
     binding = failing_binding(it, prop.body, env, pre, post)
@@ -160,26 +172,31 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
     while isinstance(inner, ir.Quant) and inner.kind == "forall":
         inner = inner.body
     full = {**env, **binding}
-    fail = Failure(prop.name, "the property is false after the last access", tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, full, pre, post)))
+    values = atoms(it, inner, full, pre, post)
+    if prop.result is not None and result is not None:
+        values.insert(0, (prop.result.name, _scalar(result)))
+    fail = Failure(prop.name, "the property is false after the last access", tuple((k, _scalar(v)) for k, v in binding.items()), tuple(values))
     return Trace(w.nr_vcpus, tuple(steps), fail, from_reset=w.pre_state is None)
 
 
 def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> Trace:
     it = interp.Interp(system, w.nr_vcpus)
     start = w.pre_state if w.pre_state is not None else it.reset()
-    steps, states = run_steps(system, w, it, start, w.steps)
+    steps, states, result1 = run_steps(system, w, it, start, w.steps)
     pre, post1 = states[-2], states[-1]
     assert w.alt_args is not None
     action = system.actions[prop.action]
     try:
-        post2 = it.run(action, pre, w.alt_args)
+        post2, result2 = it.access(action, pre, w.alt_args)
     except interp.Blocked:
         raise ReplayMismatch(f"{prop.name}: the second run is not enabled") from None
     a, b = flat_state(system, post1, w.nr_vcpus), flat_state(system, post2, w.nr_vcpus)
     diffs = tuple((k, a[k], b[k]) for k in a if a[k] != b[k])
+    if result1 != result2 and result1 is not None and result2 is not None:
+        diffs += (("(value read)", _scalar(result1), _scalar(result2)),)
     if not diffs:
         raise ReplayMismatch(f"{prop.name}: the interpreter finds both runs end in the same state")
-    alt = make_step(system, action.name, w.alt_args, pre, post2, w.nr_vcpus)
+    alt = make_step(system, action.name, w.alt_args, pre, post2, w.nr_vcpus, result2)
     fail = Failure(prop.name, f"the result depends on {', '.join(prop.ignored_text)}")
     return Trace(w.nr_vcpus, tuple(steps), fail, alternative=alt, differences=diffs, from_reset=w.pre_state is None)
 
@@ -188,7 +205,7 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
     """A run from reset (or from an arbitrary state) ending in a state where `goal` holds."""
     it = interp.Interp(system, w.nr_vcpus)
     start = w.pre_state if w.pre_state is not None else it.reset()
-    steps, states = run_steps(system, w, it, start, w.steps)
+    steps, states, _ = run_steps(system, w, it, start, w.steps)
     if not it.eval(goal, {}, states[-1]):
         raise ReplayMismatch(f"{name}: the interpreter does not reach the state the solver found")
     inner = goal

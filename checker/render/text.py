@@ -85,6 +85,9 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
         head = f"{indent}#{i}  vCPU {s.vcpu} {verb} {s.register}"
         if val:
             head += f" = {_hex(val[0].value, val[0].type)}"
+        if s.result is not None:
+            head += f" -> {_hex(s.result.value, s.result.type)}"
+            val = [*val, s.result]
         out.append(head)
         for a in val:
             if a.fields:

@@ -283,17 +283,20 @@ class _Resolver:
 
     def handler_action(
         self, name: str, kind: str, params: tuple[A.Param, ...], requires: A.Expr | None,
-        body: tuple[A.Stmt, ...], span: A.Span, register: str | None, doc: str,
+        body: tuple[A.Stmt, ...], span: A.Span, register: str | None, doc: str, result: object = None,
     ) -> ir.Action | None:
-        ctx = Context(f"{'handler' if register else 'action'} {name}", writes_state=True)
+        returns = result if isinstance(result, (ir.BitsT, ir.BoolT, ir.IndexT)) else None
+        ctx = Context(f"{'handler' if register else 'action'} {name}", writes_state=True, returns=returns)
         ps = self.params(params, ctx)
         req = None
         if requires is not None:
             req = self.check.cond(self.check.expr(requires, ctx), requires.span)
         body_ir = self.check.block(body, ctx)
+        if returns is not None and not always_returns(body_ir):
+            self.error(f"handler {name} can reach its end without returning a {returns}", span)
         if ps is None:
             return None
-        return ir.Action(name, kind, tuple(ps), req, body_ir, register, doc, span)
+        return ir.Action(name, kind, tuple(ps), req, body_ir, register, doc, span, returns)
 
     def sysreg(self, d: A.SysregDecl) -> None:
         if not self.claim(d.name, d.span, "register"):
@@ -311,11 +314,16 @@ class _Resolver:
             if h.kind in handlers:
                 self.error(f"{d.name} has two 'on {h.kind}' handlers", h.span)
                 continue
-            if h.kind == "read":
-                self.error("read handlers on system registers are not supported yet", h.span)
-                continue
-            expect = ["vcpu", str(t)]
             got = [p.name for p in h.params]
+            if h.kind == "read":
+                pt = [self.check.type(p.type) for p in h.params]
+                if len(h.params) != 1 or pt[0] != ir.VCPU:
+                    self.error(f"'on read' of {d.name} takes (self: vcpu), found ({', '.join(got)})", h.span)
+                    continue
+                a = self.handler_action(f"{d.name}.read", "sysreg-read", h.params, None, h.body, h.span, d.name, d.doc, t)
+                if a is not None:
+                    handlers["read"] = a
+                continue
             if len(h.params) != 2:
                 self.error(
                     f"'on write' of {d.name} takes (self: vcpu, val: {t}), found ({', '.join(got)})", h.span
@@ -329,7 +337,6 @@ class _Resolver:
                     h.span,
                 )
                 continue
-            del expect
             a = self.handler_action(f"{d.name}.{h.kind}", f"sysreg-{h.kind}", h.params, None, h.body, h.span, d.name, d.doc)
             if a is not None:
                 handlers[h.kind] = a
@@ -373,6 +380,11 @@ class _Resolver:
             self.check.check_fresh(n, ref.span, ctx)
             ctx.scope.declare(n, p.type, False, ref.span)
             out.append(ir.Local(n, p.type, ref.span))
+        if ref.result is not None:
+            if action.result is None:
+                self.error(f"{action.name} returns no value: drop '-> {ref.result}'", ref.span)
+                return None
+            self.check.check_fresh(ref.result, ref.span, ctx)
         return tuple(out)
 
     def prop(self, d: A.ContractDecl | A.IndependenceDecl | A.InvariantDecl | A.FactDecl | A.CoverDecl, file: str) -> None:
@@ -400,9 +412,12 @@ class _Resolver:
                 ctx = Context(f"property '{name}'", primes=True)
                 params = self.bind_action(ref, action, ctx) if action else None
                 where = self.check.cond(self.check.expr(w, Context(f"property '{name}'", scope=ctx.scope)), w.span) if w and params is not None else None
+                if action and action.result is not None and ref.result and params is not None:
+                    ctx.scope.declare(ref.result, action.result, False, ref.span)  # after `where`: the result is not known there
                 body = self.check.cond(self.check.expr(b, ctx), b.span) if params is not None else None
                 if action and params is not None and body is not None:
-                    prop = ir.Contract(name, action.name, params, where, body, doc, span)
+                    res = ir.Local(ref.result, action.result, ref.span) if ref.result and action.result else None
+                    prop = ir.Contract(name, action.name, params, res, where, body, doc, span)
             case A.IndependenceDecl(action=ref, where=w, ignored=ign, doc=doc):
                 action = self.action_for(ref)
                 ctx = Context(f"property '{name}'")

@@ -25,12 +25,20 @@ def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
 
 def run_action(system: ir.System, nr_vcpus: int, state: interp.State, action: str, args: dict[str, interp.Value]) -> tuple[bool, interp.State]:
     """(enabled, post-state) of `action` computed by the Z3 encoding and read back from a model."""
+    enabled, post, _ = run_access(system, nr_vcpus, state, action, args)
+    return enabled, post
+
+
+def run_access(
+    system: ir.System, nr_vcpus: int, state: interp.State, action: str, args: dict[str, interp.Value],
+) -> tuple[bool, interp.State, interp.Value | None]:
+    """(enabled, post-state, value read) of `action` through the Z3 encoding."""
     n = z3.BitVecVal(nr_vcpus, ir.VCPU_WIDTH)
     enc = Encoder(system, n, nr_vcpus)
     a = system.actions[action]
     pre = {k: _to_z3(v, system.states[k].type, nr_vcpus) for k, v in state.items()}
     z_args = {p.name: _to_z3(args[p.name], p.type, nr_vcpus) for p in a.params}
-    enabled, post = enc.run(a, pre, z_args)
+    enabled, post, result = enc.access(a, pre, z_args)
     s = z3.Solver()
     names = {k: z3.Const(f"post.{k}", sort_of(system.states[k].type)) for k in post}
     for k, term in post.items():
@@ -39,4 +47,6 @@ def run_action(system: ir.System, nr_vcpus: int, state: interp.State, action: st
     s.add(en == enabled)
     assert s.check() == z3.sat
     m = s.model()
-    return bool(z3.is_true(m.eval(en, model_completion=True))), {k: value_of(m, names[k], system.states[k].type, nr_vcpus) for k in post}
+    value = None if result is None or a.result is None else value_of(m, result, a.result, nr_vcpus)
+    post_values = {k: value_of(m, names[k], system.states[k].type, nr_vcpus) for k in post}
+    return bool(z3.is_true(m.eval(en, model_completion=True))), post_values, value

@@ -215,11 +215,17 @@ class Encoder:
     # ---- statements ---------------------------------------------------------------------
     def run(self, action: ir.Action, state: StateT, args: Env) -> tuple[z3.BoolRef, StateT]:
         """(enabled, post-state) of `action` from `state` with `args`."""
+        enabled, new, _ = self.access(action, state, args)
+        return enabled, new
+
+    def access(self, action: ir.Action, state: StateT, args: Env) -> tuple[z3.BoolRef, StateT, z3.ExprRef | None]:
+        """(enabled, post-state, result) of `action`; the result is None for writes and events."""
         env = dict(args)
         enabled = _TRUE if action.requires is None else self.expr(action.requires, env, state)
         new = dict(state)
-        self.block(action.body, env, new, _Flow(), _TRUE)
-        return enabled, new
+        flow = _Flow()
+        self.block(action.body, env, new, flow, _TRUE)
+        return enabled, new, flow.ret
 
     def block(self, stmts: tuple[ir.Stmt, ...], env: Env, state: StateT, flow: _Flow, path: z3.BoolRef) -> None:
         for s in stmts:

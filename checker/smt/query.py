@@ -261,14 +261,16 @@ def fact(system: ir.System, prop: ir.Fact, vcpus: tuple[int, int], timeout: floa
     return q.solve(bad, decode)
 
 
-def _final_action(q: Query, action: ir.Action, params: tuple[ir.Local, ...], where: ir.Expr | None, pre: StateT, suffix: str) -> tuple[Env, StateT]:
+def _final_action(
+    q: Query, action: ir.Action, params: tuple[ir.Local, ...], where: ir.Expr | None, pre: StateT, suffix: str,
+) -> tuple[Env, StateT, z3.ExprRef | None]:
     args = q.params(action, params, suffix, where)
     act_args = {p.name: args[local.name] for p, local in zip(action.params, params)}
-    enabled, post = q.enc.run(action, pre, act_args)
+    enabled, post, result = q.enc.access(action, pre, act_args)
     q.solver.add(enabled)
     if where is not None:
         q.solver.add(q.enc.expr(where, args, pre))
-    return args, post
+    return args, post, result
 
 
 def _pre_state(q: Query, prefix: int | None, assume: list[ir.Expr]) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
@@ -292,8 +294,11 @@ def contract(
     q = Query(system, vcpus, timeout, dump)
     action = system.actions[prop.action]
     pre, trans = _pre_state(q, prefix, assume)
-    args, post = _final_action(q, action, prop.params, prop.where, pre, "")
-    bad = z3.Not(q.enc.expr(prop.body, args, pre, post))
+    args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
+    env = dict(args)
+    if prop.result is not None and result is not None:
+        env[prop.result.name] = result
+    bad = z3.Not(q.enc.expr(prop.body, env, pre, post))
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
@@ -313,8 +318,8 @@ def independence(
     q = Query(system, vcpus, timeout, dump)
     action = system.actions[prop.action]
     pre, trans = _pre_state(q, prefix, assume)
-    args1, post1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
-    args2, post2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
+    args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
+    args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
     for i, local in enumerate(prop.params):
         a, b = args1[local.name], args2[local.name]
         ignored = [(hi, lo) for (pos, hi, lo) in prop.ignored if pos == i]
@@ -323,7 +328,10 @@ def independence(
             continue
         keep = _mask_except(a.size(), ignored)
         q.solver.add(a & keep == b & keep)
-    bad = mk_or(*[z3.Not(post1[n] == post2[n]) for n in post1])
+    differ = [z3.Not(post1[n] == post2[n]) for n in post1]
+    if result1 is not None and result2 is not None:
+        differ.append(result1 != result2)  # a read must return the same value too
+    bad = mk_or(*differ)
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)

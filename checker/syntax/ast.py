@@ -362,6 +362,7 @@ class ActionRef:
     kind: str | None
     names: tuple[str, ...]
     span: Span
+    result: str | None = None  # `-> r`: the name of a read's result
 
 
 @dataclass(frozen=True, slots=True)

@@ -315,13 +315,16 @@ class _Build(Transformer[Token, Any]):
     def action_ref(self, meta: Any, c: list[Any]) -> A.ActionRef:
         target = str(c[0])
         kind = None
+        result = None
         names: tuple[str, ...] = ()
         for x in c[1:]:
             if isinstance(x, Token) and x.type == "HANDLER_KIND":
                 kind = str(x)
+            elif isinstance(x, Token) and x.type == "NAME":
+                result = str(x)
             elif isinstance(x, tuple):
                 names = x
-        return A.ActionRef(target, kind, names, self._span(meta))
+        return A.ActionRef(target, kind, names, self._span(meta), result)
 
     def names(self, c: list[Any]) -> tuple[str, ...]:
         return tuple(str(x) for x in c)
