@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 import time
@@ -222,6 +223,13 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     except KeyboardInterrupt:
         err.write("gicheck: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`gicheck prove | head`): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        except OSError:
+            pass
+        return 141
     except Exception:  # noqa: BLE001 - the one place internal errors become a message
         err.write("gicheck: internal error: this is a bug in gicheck, please report it with the command and files used.\n")
         if debug:

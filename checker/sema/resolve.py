@@ -46,7 +46,7 @@ def find_models(spec_root: Path) -> dict[str, ModelInfo]:
                         Diagnostic(f"model '{d.name}' is declared twice", d.span, (Note("first declared here", models[d.name].decl.span),))
                     )
                 else:
-                    models[d.name] = ModelInfo(d.name, str(path), d)
+                    models[d.name] = ModelInfo(d.name, _display(path), d)
     if errors:
         raise SpecError(errors)
     return models
