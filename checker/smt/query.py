@@ -143,6 +143,22 @@ class Query:
             trans.append((sel, args))
         return states, trans
 
+    def witness_vars(self, e: ir.Expr, kind: str, env: Env) -> tuple[ir.Expr, Env]:
+        """Leading `kind` quantifiers of `e` (exists in a goal, forall under a negation) become
+        free constants within their domains: the query stays quantifier-free, and Z3 picks its
+        faster solver for arrays and bit-vectors."""
+        env = dict(env)
+        if kind == "exists" and isinstance(e, ir.Unop) and e.op == "not" and isinstance(e.arg, ir.Quant) and e.arg.kind == "forall":
+            inner, env = self.witness_vars(e.arg, "forall", env)  # !forall x. P  ==  exists x. !P
+            return ir.Unop("not", inner, ir.BOOL, e.span), env
+        while isinstance(e, ir.Quant) and e.kind == kind:
+            for v in e.vars:
+                c = z3.Const(f"{v.name}!w", sort_of(v.type))
+                self.solver.add(self.enc.in_domain(v.type, c))
+                env[v.name] = c
+            e = e.body
+        return e, env
+
     # ---- solving and decoding -------------------------------------------------------------
     def check(self, *extra: z3.BoolRef) -> z3.CheckSatResult:
         if self.dump is not None:
@@ -298,7 +314,8 @@ def contract(
     env = dict(args)
     if prop.result is not None and result is not None:
         env[prop.result.name] = result
-    bad = z3.Not(q.enc.expr(prop.body, env, pre, post))
+    body, env = q.witness_vars(prop.body, "forall", env)
+    bad = z3.Not(q.enc.expr(body, env, pre, post))
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
@@ -357,11 +374,12 @@ def reach(
     """Is a state satisfying `goal` reachable in exactly k steps from reset? (BMC, one depth)"""
     q = Query(system, vcpus, timeout, dump)
     states, trans = q.unroll(k)
+    body, env = q.witness_vars(goal, "exists", {})
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
 
-    return q.solve(q.enc.expr(goal, {}, states[-1]), decode)
+    return q.solve(q.enc.expr(body, env, states[-1]), decode)
 
 
 def induction_step(
@@ -389,7 +407,8 @@ def induction_step(
             q.solver.add(q.enc.expr(inv, {}, s))
     for inv in assume:
         q.solver.add(q.enc.expr(inv, {}, states[-1]))
-    bad = z3.Not(q.enc.expr(prop, {}, states[-1]))
+    body, env = q.witness_vars(prop, "forall", {})
+    bad = z3.Not(q.enc.expr(body, env, states[-1]))
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.pre_state = decode_state(m, system, s0, w.nr_vcpus)
