@@ -148,7 +148,7 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             if unknown and len(groups) == 1:
                 raise UsageError(f"no property named {', '.join(sorted(unknown))} in model {model}")
         t0 = time.perf_counter()
-        results = check_properties(system, Options(vcpus, args.depth, args.timeout, dump), design.property_files, only)
+        results = check_properties(system, Options(vcpus, args.depth, args.timeout, dump), only)
         dt = time.perf_counter() - t0
         n = len(results)
         header = (

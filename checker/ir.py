@@ -7,7 +7,8 @@ the span of the source it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Iterator
 
 from checker.span import NOSPAN, Span
 
@@ -414,3 +415,15 @@ class System:
 
     def action(self, name: str) -> Action:
         return self.actions[name]
+
+
+def walk(x: object) -> Iterator[object]:
+    """Every node inside an IR value (expressions, statements, tuples of them), `x` first."""
+    yield x
+    if isinstance(x, tuple):
+        for y in x:
+            yield from walk(y)
+    elif is_dataclass(x) and not isinstance(x, type):
+        for f in fields(x):
+            if f.name != "span":
+                yield from walk(getattr(x, f.name))

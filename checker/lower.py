@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import fields, is_dataclass, replace
+from collections.abc import Iterable
+from dataclasses import replace
 
 import networkx as nx
 
@@ -30,24 +30,13 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
     )
 
 
-def _nodes(x: object) -> Iterator[object]:
-    yield x
-    if isinstance(x, tuple):
-        for y in x:
-            yield from _nodes(y)
-    elif is_dataclass(x) and not isinstance(x, type):
-        for f in fields(x):
-            if f.name != "span":
-                yield from _nodes(getattr(x, f.name))
-
-
-def state_reads(x: object, functions: dict[str, ir.Function] | None = None) -> set[str]:
-    """State variables an expression, statement list or action reads."""
-    return {n.name for n in _nodes(x) if isinstance(n, ir.StateRef)}
+def state_reads(x: object) -> set[str]:
+    """State variables an expression, statement list or action reads (functions read none)."""
+    return {n.name for n in ir.walk(x) if isinstance(n, ir.StateRef)}
 
 
 def state_writes(x: object) -> set[str]:
-    return {n.target.root for n in _nodes(x) if isinstance(n, ir.Assign) and n.target.is_state}
+    return {n.target.root for n in ir.walk(x) if isinstance(n, ir.Assign) and n.target.is_state}
 
 
 def influence_graph(system: ir.System) -> nx.DiGraph:

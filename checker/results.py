@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Arg:
     type: str
     value: int | bool
     fields: tuple[Field, ...] = ()
+    width: int | None = None  # bits, for values that have a width
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,6 @@ class PropertyResult:
     vcpus: tuple[int, int]
     verdict: Verdict
     seconds: float
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def passed(self) -> bool:

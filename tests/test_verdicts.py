@@ -25,7 +25,7 @@ def results(spec: Path, props: Path, vcpus: tuple[int, int], depth: int = 4) -> 
     design = load_design(spec, "gicv3")
     load_properties(design, groups["gicv3"])
     system = lower(design, vcpus)
-    return {r.name: r for r in check_properties(system, Options(vcpus, depth), design.property_files)}
+    return {r.name: r for r in check_properties(system, Options(vcpus, depth))}
 
 
 TABLE = [

@@ -66,7 +66,7 @@ def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
 
 
 def _step_then_bmc(
-    name: str, one_step: Callable[[int | None, list[ir.Expr], tuple[int, int]], q.Answer], to_trace: Callable[[q.Witness], Verdict],
+    one_step: Callable[[int | None, list[ir.Expr], tuple[int, int]], q.Answer], to_trace: Callable[[q.Witness], Verdict],
     opts: Options, assume: list[ir.Expr], assumed_names: list[str],
 ) -> Verdict:
     def attempt(asm: list[ir.Expr]) -> q.Answer:
@@ -122,7 +122,6 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
         case ir.Contract():
             contract = p
             return _step_then_bmc(
-                p.name,
                 lambda k, asm, rng: q.contract(sub, contract, rng, k, asm, to, dump),
                 lambda w: Violated(replay.contract_trace(sub, contract, w)),
                 opts, assume, names,
@@ -130,7 +129,6 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
         case ir.Independence():
             indep = p
             return _step_then_bmc(
-                p.name,
                 lambda k, asm, rng: q.independence(sub, indep, rng, k, asm, to, dump),
                 lambda w: Violated(replay.independence_trace(sub, indep, w)),
                 opts, assume, names,
@@ -164,7 +162,7 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
     raise AssertionError(f"unhandled property {type(p).__name__}")
 
 
-def check_properties(system: ir.System, opts: Options, files: dict[str, str], only: set[str] | None = None) -> list[PropertyResult]:
+def check_properties(system: ir.System, opts: Options, only: set[str] | None = None) -> list[PropertyResult]:
     """Check every property of `system` (invariants first, so the others may assume them)."""
     props = [p for p in system.properties if only is None or p.name in only]
     order = sorted(range(len(props)), key=lambda i: 0 if isinstance(props[i], ir.Invariant) else 1)

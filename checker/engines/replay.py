@@ -22,7 +22,8 @@ def _arg(system: ir.System, p: ir.Local, v: interp.Value) -> Arg:
     if isinstance(p.type, ir.BitsT) and p.type.layout and p.type.layout in system.layouts:
         lay = system.layouts[p.type.layout]
         fields = tuple(Field(n, hi, lo, (int(v) >> lo) & ((1 << (hi - lo + 1)) - 1)) for n, hi, lo in lay.fields)
-    return Arg(p.name, str(p.type), v, fields)
+    width = ir.width_of(p.type) if isinstance(p.type, (ir.BitsT, ir.IndexT)) else None
+    return Arg(p.name, str(p.type), v, fields, width)
 
 
 def flatten(name: str, v: interp.Value, nr: int, t: ir.Type) -> dict[str, int | bool]:

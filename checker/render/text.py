@@ -22,10 +22,11 @@ def _v(v: int | bool) -> str:
     return str(v) if v < 10 else f"{v} (0x{v:x})"
 
 
-def _hex(v: int | bool, type_name: str) -> str:
-    if isinstance(v, bool):
-        return _v(v)
-    return f"0x{v:016x}" if v >= 1 << 32 or type_name in ("SGI1R", "MPIDR") else _v(v)
+def _hex(a: Arg) -> str:
+    """A register value (one with fields) in hex, all its digits shown; anything else as a number."""
+    if isinstance(a.value, bool) or not a.fields or a.width is None:
+        return _v(a.value)
+    return f"0x{a.value:0{(a.width + 3) // 4}x}"
 
 
 def verdict_word(r: PropertyResult) -> str:
@@ -69,13 +70,6 @@ def how(r: PropertyResult) -> str:
     raise AssertionError(r.verdict)
 
 
-def _arg_line(a: Arg) -> str:
-    if a.fields:
-        fields = " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
-        return f"{a.name} = {_hex(a.value, a.type)}  {{{fields}}}"
-    return f"{a.name} = {_v(a.value)}"
-
-
 def _step_lines(i: int, s: Step, indent: str) -> list[str]:
     out = []
     if s.register is not None and s.vcpu is not None:
@@ -84,9 +78,9 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
         val = [a for a in s.args[1:]]
         head = f"{indent}#{i}  vCPU {s.vcpu} {verb} {s.register}"
         if val:
-            head += f" = {_hex(val[0].value, val[0].type)}"
+            head += f" = {_hex(val[0])}"
         if s.result is not None:
-            head += f" -> {_hex(s.result.value, s.result.type)}"
+            head += f" -> {_hex(s.result)}"
             val = [*val, s.result]
         out.append(head)
         for a in val:

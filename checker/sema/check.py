@@ -6,7 +6,6 @@ Errors are collected, never raised one at a time; an expression that fails to ch
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from checker import ir
@@ -669,13 +668,3 @@ def always_returns(stmts: tuple[ir.Stmt, ...]) -> bool:
         if isinstance(s, ir.If) and always_returns(s.then) and always_returns(s.other):
             return True
     return False
-
-
-def walk_stmts(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
-    for s in stmts:
-        yield s
-        if isinstance(s, ir.If):
-            yield from walk_stmts(s.then)
-            yield from walk_stmts(s.other)
-        elif isinstance(s, ir.For):
-            yield from walk_stmts(s.body)

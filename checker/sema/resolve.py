@@ -10,7 +10,7 @@ import networkx as nx
 from checker import ir
 from checker.diagnostics import Diagnostic, Note, SpecError
 from checker.model import Design, Sysreg
-from checker.sema.check import ERR_T, Checker, Context, Scope, _Lit, always_returns, walk_stmts
+from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
 from checker.syntax import ast as A
 from checker.syntax import parse_file
 
@@ -444,9 +444,8 @@ class _Resolver:
             return pos[v.name], ir.width_of(v.type) - 1, 0
         if isinstance(v, ir.Extract) and isinstance(v.arg, ir.Local) and v.arg.name in pos:
             return pos[v.arg.name], v.hi, v.lo
-        if v is not ERR_T and not isinstance(v, _Lit) and v is not None and getattr(v, "span", None) is not None:
-            if v != ir.Const(0, ir.BitsT(1)):
-                self.error("'independent of' takes arguments of the access or their fields, such as val.TargetList", e.span)
+        if v is not _ERR:  # an expression that failed to check has its error already
+            self.error("'independent of' takes arguments of the access or their fields, such as val.TargetList", e.span)
         return None
 
 
@@ -462,23 +461,7 @@ def _expr_text(e: A.Expr) -> str:
 
 
 def _calls_in(stmts: tuple[ir.Stmt, ...]) -> set[str]:
-    out: set[str] = set()
-
-    def expr(e: object) -> None:
-        if isinstance(e, ir.Call):
-            out.add(e.func)
-        if hasattr(e, "__dataclass_fields__"):
-            for f in e.__dataclass_fields__:  # type: ignore[attr-defined]
-                v = getattr(e, f)
-                if isinstance(v, tuple):
-                    for x in v:
-                        expr(x)
-                elif hasattr(v, "__dataclass_fields__") and not isinstance(v, A.Span):
-                    expr(v)
-
-    for s in walk_stmts(stmts):
-        expr(s)
-    return out
+    return {n.func for n in ir.walk(stmts) if isinstance(n, ir.Call)}
 
 
 def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = None) -> Design:

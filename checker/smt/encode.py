@@ -309,23 +309,7 @@ class Encoder:
 
 
 def _names_used(e: ir.Expr) -> set[str]:
-    out: set[str] = set()
-
-    def visit(x: object) -> None:
-        if isinstance(x, ir.Local):
-            out.add(x.name)
-        for f in getattr(x, "__dataclass_fields__", {}):
-            if f in ("span", "type"):
-                continue
-            v = getattr(x, f)
-            if isinstance(v, tuple):
-                for y in v:
-                    visit(y)
-            else:
-                visit(v)
-
-    visit(e)
-    return out
+    return {n.name for n in ir.walk(e) if isinstance(n, ir.Local)}
 
 
 def _most_common(values: list[tuple[int, z3.ExprRef]]) -> z3.ExprRef:

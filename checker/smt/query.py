@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import interp, ir
-from checker.smt.encode import Encoder, Env, StateT, mk_and, mk_or, sort_of
+from checker.smt.encode import Encoder, Env, StateT, mk_or, sort_of
 
 log = logging.getLogger("gicheck.smt")
 
@@ -427,6 +427,5 @@ __all__ = [
     "fact",
     "independence",
     "induction_step",
-    "mk_and",
     "reach",
 ]

@@ -45,7 +45,6 @@ def _parser() -> Lark:
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=False,
-        lexer_callbacks={},
     )
 
 
