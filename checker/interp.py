@@ -73,9 +73,13 @@ def domain(t: ir.IndexT | ir.BoolT, nr_vcpus: int) -> list[int] | list[bool]:
 
 
 class Interp:
-    def __init__(self, system: ir.System, nr_vcpus: int):
+    def __init__(self, system: ir.System, nr_vcpus: int, params: dict[str, int] | None = None):
         self.sys = system
         self.n = nr_vcpus
+        self.params = dict(params or {})
+        missing = sorted(set(system.params) - set(self.params))
+        if missing:
+            raise InterpError(f"no value for parameter(s) {', '.join(missing)}")
 
     # ---- state --------------------------------------------------------------------------
     def reset(self) -> State:
@@ -109,6 +113,8 @@ class Interp:
                 return state[n]
             case ir.NrVcpus():
                 return self.n
+            case ir.ParamRef(name=n):
+                return self.params[n]
             case ir.Unop(op=op, arg=a, type=t):
                 operand = self.eval(a, env, state, post)
                 if op == "not":
@@ -218,6 +224,18 @@ class Interp:
                 raise _Continue()
             case ir.Return(value=v):
                 raise _Return(None if v is None else self.eval(v, env, state))
+            case ir.Invoke(action=name, args=args, result=res):
+                callee = self.sys.action(name)
+                frame = {p.name: self.eval(a, env, state) for p, a in zip(callee.params, args)}
+                returned: Value | None = None
+                try:
+                    self._exec_block(callee.body, frame, state)
+                except _Return as r:
+                    returned = r.value
+                if res is not None:
+                    if returned is None:
+                        raise InterpError(f"{name} returned no value")
+                    env[res] = returned
             case _:
                 raise InterpError(f"unhandled statement {type(s).__name__}")
 

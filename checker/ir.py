@@ -129,6 +129,15 @@ class NrVcpus:
 
 
 @dataclass(frozen=True, slots=True)
+class ParamRef:
+    """A configuration parameter (`param nr_irqs`): fixed for a run, any value in its range."""
+
+    name: str
+    type: Type
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
 class Unop:
     op: str  # "not" (bool), "bnot", "neg"
     arg: Expr
@@ -227,7 +236,7 @@ class Quant:
 
 
 Expr = (
-    Const | Local | StateRef | NrVcpus | Unop | Binop | NonZero | ZExt | Extract | BitAt | SetBits
+    Const | Local | StateRef | NrVcpus | ParamRef | Unop | Binop | NonZero | ZExt | Extract | BitAt | SetBits
     | Select | Ite | Call | Quant
 )
 
@@ -311,7 +320,18 @@ class Return:
     span: Span = NOSPAN
 
 
-Stmt = Let | Assign | If | For | Break | Continue | Return
+@dataclass(frozen=True, slots=True)
+class Invoke:
+    """Run another action's body (a register handler) with `args`; its returned value, if
+    `result` names a local, lands there. Frame accesses decode to these."""
+
+    action: str
+    args: tuple[Expr, ...]
+    result: str | None = None
+    span: Span = NOSPAN
+
+
+Stmt = Let | Assign | If | For | Break | Continue | Return | Invoke
 
 
 # ---- the system --------------------------------------------------------------------------
@@ -402,6 +422,58 @@ class Cover:
 Property = Fact | Contract | Independence | Invariant | Cover
 
 
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: IndexT
+    where: Expr | None
+    doc: str = ""
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class MmioRegister:
+    """Where a register sits in its frame; its accesses are the actions `<name>.read/.write`."""
+
+    name: str
+    offset: int  # of element 0 of an array
+    bytes: int  # its width in bytes; elements of an array are this far apart
+    lo: int  # array index range (0..0 for a single register)
+    hi: int
+    type: Type
+    access: str
+    widths: tuple[int, ...]  # access widths in bits that reach the handlers
+    array: bool = False
+
+    def element_at(self, offset: int) -> int | None:
+        """The array index an offset (within the frame) falls in, if it falls in this register."""
+        first = self.offset + self.lo * self.bytes
+        if first <= offset < self.offset + (self.hi + 1) * self.bytes:
+            return (offset - self.offset) // self.bytes
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class MmioFrame:
+    name: str
+    per_vcpu: bool
+    size: int
+    stride: int
+    split: tuple[int, str] | None
+    registers: tuple[MmioRegister, ...]
+
+    def decode(self, offset: int) -> tuple[int | None, MmioRegister | None, int | None]:
+        """(vCPU of a per-vCPU frame, register, array index) of an offset; None where unmapped."""
+        rd = None
+        if self.per_vcpu:
+            rd, offset = offset // self.stride, offset % self.stride
+        for r in self.registers:
+            n = r.element_at(offset)
+            if n is not None:
+                return rd, r, n
+        return rd, None, None
+
+
 @dataclass(frozen=True)
 class System:
     model: str
@@ -409,12 +481,16 @@ class System:
     layouts: dict[str, Layout]
     functions: dict[str, Function]
     states: dict[str, StateVar]
-    actions: dict[str, Action]
+    actions: dict[str, Action]  # the transitions: what can happen in a step
     properties: tuple[Property, ...] = field(default=())
     span: Span = NOSPAN
+    params: dict[str, Param] = field(default_factory=dict)
+    callables: dict[str, Action] = field(default_factory=dict)  # register handlers, frame helpers
+    frames: dict[str, MmioFrame] = field(default_factory=dict)
 
     def action(self, name: str) -> Action:
-        return self.actions[name]
+        """A transition or a register handler a property names."""
+        return self.actions[name] if name in self.actions else self.callables[name]
 
 
 def walk(x: object) -> Iterator[object]:

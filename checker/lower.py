@@ -12,11 +12,28 @@ from checker.model import Design
 
 
 def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
-    """The transition system of a design: every register access and environment event an action."""
+    """The transition system of a design: every register access and environment event an action.
+
+    A memory-mapped register is reached through its frame's access actions (by offset and
+    width); its own read and write handlers are callables the frame invokes and properties name.
+    """
     actions: dict[str, ir.Action] = {}
     for reg in design.sysregs.values():
         for a in reg.handlers.values():
             actions[a.name] = a
+    callables: dict[str, ir.Action] = {}
+    frames: dict[str, ir.MmioFrame] = {}
+    for f in design.frames.values():
+        for a in f.actions.values():
+            actions[a.name] = a
+        regs = []
+        for rn in f.registers:
+            r = design.registers[rn]
+            for a in r.handlers.values():
+                callables[a.name] = a
+            lo, hi = (r.index.type.lo, r.index.type.hi) if r.index else (0, 0)  # type: ignore[union-attr]
+            regs.append(ir.MmioRegister(r.name, r.offset, r.bytes, lo, hi, r.type, r.access, r.widths, r.index is not None))  # type: ignore[arg-type]
+        frames[f.name] = ir.MmioFrame(f.name, f.index is not None, f.size, f.stride, f.split, tuple(regs))
     actions.update(design.actions)
     return ir.System(
         model=design.model,
@@ -27,16 +44,33 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
         actions=actions,
         properties=tuple(design.properties),
         span=design.span or ir.NOSPAN,
+        params=dict(design.params),
+        callables=callables,
+        frames=frames,
     )
 
 
-def state_reads(x: object) -> set[str]:
-    """State variables an expression, statement list or action reads (functions read none)."""
-    return {n.name for n in ir.walk(x) if isinstance(n, ir.StateRef)}
+def _reached(x: object, system: ir.System | None) -> Iterable[object]:
+    """Every IR node in `x` and in the bodies of the handlers it invokes."""
+    seen: set[str] = set()
+    todo = [x]
+    while todo:
+        for n in ir.walk(todo.pop()):
+            yield n
+            if isinstance(n, ir.Invoke) and system is not None and n.action not in seen:
+                seen.add(n.action)
+                a = system.action(n.action)
+                todo.append((a.body, a.requires))
 
 
-def state_writes(x: object) -> set[str]:
-    return {n.target.root for n in ir.walk(x) if isinstance(n, ir.Assign) and n.target.is_state}
+def state_reads(x: object, system: ir.System | None = None) -> set[str]:
+    """State variables an expression, statement list or action reads (functions read none);
+    with `system`, also through the handlers it invokes."""
+    return {n.name for n in _reached(x, system) if isinstance(n, ir.StateRef)}
+
+
+def state_writes(x: object, system: ir.System | None = None) -> set[str]:
+    return {n.target.root for n in _reached(x, system) if isinstance(n, ir.Assign) and n.target.is_state}
 
 
 def influence_graph(system: ir.System) -> nx.DiGraph:
@@ -44,8 +78,8 @@ def influence_graph(system: ir.System) -> nx.DiGraph:
     g: nx.DiGraph = nx.DiGraph()
     g.add_nodes_from(system.states)
     for a in system.actions.values():
-        writes = state_writes(a.body)
-        reads = state_reads(a.body) | state_reads(a.requires)
+        writes = state_writes(a.body, system)
+        reads = state_reads(a.body, system) | state_reads(a.requires, system)
         for w in writes:
             g.add_edge(w, w, action=a.name)
             for r in reads:
@@ -64,8 +98,10 @@ def cone(system: ir.System, roots: Iterable[str], keep_actions: Iterable[str] = 
     for r in roots:
         if r in g:
             keep |= nx.ancestors(g, r) | {r}
-    acts = {n: a for n, a in system.actions.items() if state_writes(a.body) & keep or n in set(keep_actions)}
-    for a in acts.values():
-        keep |= state_reads(a.body) | state_reads(a.requires) | state_writes(a.body)
+    kept = set(keep_actions)
+    acts = {n: a for n, a in system.actions.items() if state_writes(a.body, system) & keep or n in kept}
+    extra = [system.action(n) for n in kept if n not in system.actions]
+    for a in [*acts.values(), *extra]:
+        keep |= state_reads(a.body, system) | state_reads(a.requires, system) | state_writes(a.body, system)
     states = {n: s for n, s in system.states.items() if n in keep}
     return replace(system, states=states, actions=acts)

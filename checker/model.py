@@ -18,6 +18,37 @@ class Sysreg:
     span: Span
 
 
+@dataclass(frozen=True)
+class Register:
+    """A memory-mapped register (or register array) of a frame."""
+
+    name: str
+    frame: str
+    type: ir.Type
+    access: str  # read-write | read-only | write-only | raz/wi | rao/wi | w1s | w1c
+    handlers: dict[str, ir.Action]  # "read" and "write", synthesized where the kind fixes them
+    index: ir.Local | None  # `n` of an array
+    offset: int
+    bytes: int
+    widths: tuple[int, ...]
+    where: ir.Expr | None  # false: the element is absent and reads as zero, ignores writes
+    doc: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Frame:
+    name: str
+    index: ir.Local | None  # `rd` of a per-vCPU frame
+    size: int
+    stride: int
+    split: tuple[int, str] | None
+    registers: tuple[str, ...]
+    doc: str
+    span: Span
+    actions: dict[str, ir.Action] = field(default_factory=dict)  # "read" / "write": an access by offset and width
+
+
 @dataclass
 class Design:
     """Everything one model declares, with its name resolved and typed."""
@@ -32,6 +63,9 @@ class Design:
     states: dict[str, ir.StateVar] = field(default_factory=dict)
     sysregs: dict[str, Sysreg] = field(default_factory=dict)
     actions: dict[str, ir.Action] = field(default_factory=dict)  # environment actions
+    params: dict[str, ir.Param] = field(default_factory=dict)
+    frames: dict[str, Frame] = field(default_factory=dict)
+    registers: dict[str, Register] = field(default_factory=dict)
     properties: list[ir.Property] = field(default_factory=list)
     property_files: dict[str, str] = field(default_factory=dict)  # property name -> file
     names: dict[str, Span] = field(default_factory=dict)  # every declared name, where it was declared

@@ -37,6 +37,7 @@ class Step:
     args: tuple[Arg, ...]
     changes: tuple[Change, ...]
     result: Arg | None = None  # what a read returned
+    target: str | None = None  # a frame access: the register its offset reaches
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Trace:
     nr_vcpus: int
     steps: tuple[Step, ...]
     failure: Failure
+    params: tuple[tuple[str, int], ...] = ()  # the configuration parameters of this run
     alternative: Step | None = None  # two-run properties: the second run of the last access
     differences: tuple[tuple[str, int | bool, int | bool], ...] = ()  # location, run 1, run 2
     from_reset: bool = True

@@ -59,8 +59,8 @@ def _unknown(a: q.Unknown) -> Unknown:
 
 def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
     if isinstance(p, (ir.Contract, ir.Independence)):
-        action = system.actions[p.action]
-        roots = state_reads(p) | state_writes(action.body) | state_reads(action.body) | state_reads(action.requires)
+        action = system.action(p.action)
+        roots = state_reads(p) | state_writes(action.body, system) | state_reads(action.body, system) | state_reads(action.requires, system)
         return cone(system, roots, keep_actions=[p.action])
     return cone(system, state_reads(p))
 

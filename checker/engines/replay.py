@@ -53,15 +53,46 @@ def make_step(
     system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int,
     result: interp.Value | None = None,
 ) -> Step:
-    action = system.actions[name]
+    action = system.action(name)
     shown = tuple(_arg(system, p, args[p.name]) for p in action.params)
     vcpu = None
     if action.register is not None and action.params and action.params[0].type == ir.VCPU:
         vcpu = int(args[action.params[0].name])  # type: ignore[arg-type]
     res = None
-    if action.result is not None and result is not None:
+    target = None
+    if action.kind.startswith("mmio-"):
+        shown, res, target = _mmio_args(system, action, args, result)
+    elif action.result is not None and result is not None:
         res = _arg(system, ir.Local("result", action.result), result)
-    return Step(name, action.register, vcpu, shown, changes(system, before, after, nr), res)
+    return Step(name, action.register, vcpu, shown, changes(system, before, after, nr), res, target)
+
+
+def _mmio_args(
+    system: ir.System, action: ir.Action, args: dict[str, interp.Value], result: interp.Value | None,
+) -> tuple[tuple[Arg, ...], Arg | None, str]:
+    """A frame access shown by the register it reaches, its value decoded into that register's
+    fields when the access covers the whole register."""
+    frame = system.frames[action.register]  # type: ignore[index]
+    offset, width = int(args["offset"]), int(args["width"])  # type: ignore[arg-type]
+    rd, reg, n = frame.decode(offset)
+    where = f"{frame.name}[{rd}]" if rd is not None else frame.name
+    if reg is None:
+        target = f"{where} +{offset:#06x} (no register: reads as zero, writes ignored)"
+    else:
+        name = f"{reg.name}[{n}]" if reg.array else reg.name
+        target = f"{where}.{name}" if rd is not None else name
+        inner = offset % frame.stride if frame.per_vcpu else offset
+        target += f" (+{offset:#06x})" if inner == reg.offset + (n or 0) * reg.bytes else f" (+{offset:#06x}, byte {inner - reg.offset - (n or 0) * reg.bytes})"
+    vtype: ir.Type = ir.BitsT(width)
+    if reg is not None and width == reg.bytes * 8:
+        vtype = reg.type
+    shown = [_arg(system, action.params[0], args["self"]), Arg("width", "bits", width)]
+    res = None
+    if "val" in args:
+        shown.append(_arg(system, ir.Local("val", vtype), int(args["val"]) & ((1 << width) - 1)))  # type: ignore[arg-type]
+    if result is not None:
+        res = _arg(system, ir.Local("result", vtype), int(result) & ((1 << width) - 1))  # type: ignore[arg-type]
+    return tuple(shown), res, target
 
 
 def run_steps(
@@ -73,7 +104,7 @@ def run_steps(
     result: interp.Value | None = None
     for name, args in steps:
         try:
-            nxt, result = it.access(system.actions[name], states[-1], args)
+            nxt, result = it.access(system.action(name), states[-1], args)
         except interp.Blocked:
             raise ReplayMismatch(f"step {len(out) + 1}: {name} is not enabled in the interpreter") from None
         out.append(make_step(system, name, args, states[-1], nxt, w.nr_vcpus, result))
@@ -140,14 +171,14 @@ def atoms(it: interp.Interp, e: ir.Expr, env: dict[str, interp.Value], pre: inte
 
 
 def fact_trace(system: ir.System, prop: ir.Fact, w: Witness) -> Trace:
-    it = interp.Interp(system, w.nr_vcpus)
+    it = interp.Interp(system, w.nr_vcpus, w.params)
     body = prop.body
     while isinstance(body, ir.Quant) and body.kind == "forall":
         body = body.body
     if it.eval(body, dict(w.bindings), {}):
         raise ReplayMismatch(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
     fail = Failure(prop.name, "the fact is false", tuple((k, _scalar(v)) for k, v in w.bindings.items()), tuple(atoms(it, body, dict(w.bindings), {}, None)))
-    return Trace(w.nr_vcpus, (), fail)
+    return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=(), failure=fail)
 
 
 def _scalar(v: interp.Value) -> int | bool:
@@ -156,11 +187,11 @@ def _scalar(v: interp.Value) -> int | bool:
 
 
 def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
-    it = interp.Interp(system, w.nr_vcpus)
+    it = interp.Interp(system, w.nr_vcpus, w.params)
     start = w.pre_state if w.pre_state is not None else it.reset()
     steps, states, result = run_steps(system, w, it, start, w.steps)
     pre, post = states[-2], states[-1]
-    action = system.actions[prop.action]
+    action = system.action(prop.action)
     env = {l.name: w.steps[-1][1][p.name] for p, l in zip(action.params, prop.params)}
     if prop.result is not None and result is not None:
         env[prop.result.name] = result
@@ -177,16 +208,16 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
     if prop.result is not None and result is not None:
         values.insert(0, (prop.result.name, _scalar(result)))
     fail = Failure(prop.name, "the property is false after the last access", tuple((k, _scalar(v)) for k, v in binding.items()), tuple(values))
-    return Trace(w.nr_vcpus, tuple(steps), fail, from_reset=w.pre_state is None)
+    return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, from_reset=w.pre_state is None)
 
 
 def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> Trace:
-    it = interp.Interp(system, w.nr_vcpus)
+    it = interp.Interp(system, w.nr_vcpus, w.params)
     start = w.pre_state if w.pre_state is not None else it.reset()
     steps, states, result1 = run_steps(system, w, it, start, w.steps)
     pre, post1 = states[-2], states[-1]
     assert w.alt_args is not None
-    action = system.actions[prop.action]
+    action = system.action(prop.action)
     try:
         post2, result2 = it.access(action, pre, w.alt_args)
     except interp.Blocked:
@@ -199,12 +230,12 @@ def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> 
         raise ReplayMismatch(f"{prop.name}: the interpreter finds both runs end in the same state")
     alt = make_step(system, action.name, w.alt_args, pre, post2, w.nr_vcpus, result2)
     fail = Failure(prop.name, f"the result depends on {', '.join(prop.ignored_text)}")
-    return Trace(w.nr_vcpus, tuple(steps), fail, alternative=alt, differences=diffs, from_reset=w.pre_state is None)
+    return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, alternative=alt, differences=diffs, from_reset=w.pre_state is None)
 
 
 def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message: str) -> Trace:
     """A run from reset (or from an arbitrary state) ending in a state where `goal` holds."""
-    it = interp.Interp(system, w.nr_vcpus)
+    it = interp.Interp(system, w.nr_vcpus, w.params)
     start = w.pre_state if w.pre_state is not None else it.reset()
     steps, states, _ = run_steps(system, w, it, start, w.steps)
     if not it.eval(goal, {}, states[-1]):
@@ -218,4 +249,4 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
         while isinstance(inner, ir.Quant) and inner.kind == "forall":
             inner = inner.body
     fail = Failure(name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None)))
-    return Trace(w.nr_vcpus, tuple(steps), fail, from_reset=w.pre_state is None)
+    return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, from_reset=w.pre_state is None)

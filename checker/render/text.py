@@ -72,7 +72,19 @@ def how(r: PropertyResult) -> str:
 
 def _step_lines(i: int, s: Step, indent: str) -> list[str]:
     out = []
-    if s.register is not None and s.vcpu is not None:
+    if s.target is not None and s.vcpu is not None:
+        kind = s.action.rsplit(".", 1)[-1]
+        width = s.args[1].value
+        vals = list(s.args[2:]) if kind == "write" else ([s.result] if s.result is not None else [])
+        arrow = "=" if kind == "write" else "->"
+        head = f"{indent}#{i}  vCPU {s.vcpu} {'writes' if kind == 'write' else 'reads'} {s.target}, {width} bits"
+        if vals:
+            head += f" {arrow} {_hex(vals[0])}"
+        out.append(head)
+        for a in vals:
+            if a.fields:
+                out.append(f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields))
+    elif s.register is not None and s.vcpu is not None:
         kind = s.action.rsplit(".", 1)[-1]
         verb = "writes" if kind == "write" else "reads"
         val = [a for a in s.args[1:]]
@@ -98,7 +110,7 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
 
 
 def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
-    vcpus = f"with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}"
+    vcpus = f"with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}" + "".join(f", {k} = {_v(v)}" for k, v in t.params)
     if not t.steps:
         out = [f"{indent[:-2]}{vcpus}:"]  # a fact: values, no accesses
     else:

@@ -470,6 +470,8 @@ class Checker:
             return ir.Local(n, local[0], s)
         if n == "nr_vcpus" and local is None:
             return ir.NrVcpus(ir.VCPU, s)
+        if n in self.d.params and local is None:
+            return ir.ParamRef(n, self.d.params[n].type, s)
         if n in self.d.consts and local is None:
             c = self.d.consts[n]
             if isinstance(c.type, ir.BitsT) and c.type.width == 0:

@@ -9,7 +9,8 @@ import networkx as nx
 
 from checker import ir
 from checker.diagnostics import Diagnostic, Note, SpecError
-from checker.model import Design, Sysreg
+from checker.model import Design, Frame, Register, Sysreg
+from checker.sema.mmio import RESERVED, frame_actions
 from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
 from checker.syntax import ast as A
 from checker.syntax import parse_file
@@ -129,6 +130,8 @@ class _Resolver:
             self.typedef(d)  # type: ignore[arg-type]
         for d in by_kind.get(A.ConstDecl, []):
             self.const(d)  # type: ignore[arg-type]
+        for d in by_kind.get(A.ParamDecl, []):
+            self.param(d)  # type: ignore[arg-type]
         for d in by_kind.get(A.StateDecl, []):
             self.state(d)  # type: ignore[arg-type]
         fns = [d for d in by_kind.get(A.FnDecl, []) if self.fn_signature(d)]  # type: ignore[arg-type]
@@ -137,6 +140,8 @@ class _Resolver:
         self.check_recursion()
         for d in by_kind.get(A.SysregDecl, []):
             self.sysreg(d)  # type: ignore[arg-type]
+        for d in by_kind.get(A.FrameDecl, []):
+            self.frame(d)  # type: ignore[arg-type]
         for d in by_kind.get(A.ActionDecl, []):
             self.action(d)  # type: ignore[arg-type]
 
@@ -284,10 +289,15 @@ class _Resolver:
     def handler_action(
         self, name: str, kind: str, params: tuple[A.Param, ...], requires: A.Expr | None,
         body: tuple[A.Stmt, ...], span: A.Span, register: str | None, doc: str, result: object = None,
+        extra: list[ir.Local] | None = None,
     ) -> ir.Action | None:
         returns = result if isinstance(result, (ir.BitsT, ir.BoolT, ir.IndexT)) else None
         ctx = Context(f"{'handler' if register else 'action'} {name}", writes_state=True, returns=returns)
+        for loc in extra or []:
+            ctx.scope.declare(loc.name, loc.type, False, loc.span)
         ps = self.params(params, ctx)
+        if ps is not None and extra:
+            ps = ps[:1] + list(extra) + ps[1:]
         req = None
         if requires is not None:
             req = self.check.cond(self.check.expr(requires, ctx), requires.span)
@@ -298,6 +308,80 @@ class _Resolver:
             return None
         return ir.Action(name, kind, tuple(ps), req, body_ir, register, doc, span, returns)
 
+    def param(self, d: A.ParamDecl) -> None:
+        if not self.claim(d.name, d.span, "parameter"):
+            return
+        t = self.check.index_type(d.type, f"parameter '{d.name}'")
+        if t is None:
+            return
+        if t.is_vcpu:
+            self.error(f"parameter '{d.name}' must range over numbers such as 64..1024; the vCPU count is nr_vcpus", d.type.span)
+            return
+        t = ir.IndexT(d.name, t.lo, t.hi, t.width)
+        self.d.params[d.name] = ir.Param(d.name, t, None, d.doc, d.span)
+        if d.where is not None:
+            where = self.check.cond(self.check.expr(d.where, Context(f"parameter '{d.name}'", reads_state=False)), d.where.span)
+            self.d.params[d.name] = ir.Param(d.name, t, where, d.doc, d.span)
+
+    # Which handlers each access kind takes: (required, allowed). The rest the kind defines.
+    _KIND_HANDLERS = {
+        "read-write": ({"read", "write"}, {"read", "write"}),
+        "w1s": ({"read", "write"}, {"read", "write"}),
+        "w1c": ({"read", "write"}, {"read", "write"}),
+        "read-only": ({"read"}, {"read"}),
+        "write-only": ({"write"}, {"write"}),
+        "raz/wi": (set(), set()),
+        "rao/wi": (set(), set()),
+    }
+
+    def handlers(
+        self, name: str, t: ir.Type, access: str, decls: tuple[A.Handler, ...], extra: list[ir.Local],
+        kind_prefix: str, doc: str, span: A.Span, mmio: bool,
+    ) -> dict[str, ir.Action]:
+        """The read and write actions of a register: its handlers, checked against its access
+        kind, and what the kind defines (RAZ/WI reads 0 and ignores writes, RAO/WI reads all ones;
+        an MMIO write-only register reads as zero, an MMIO read-only register ignores writes).
+        `extra` are the implicit parameters (`rd` of a per-vCPU frame, `n` of an array)."""
+        required, allowed = self._KIND_HANDLERS[access]
+        out: dict[str, ir.Action] = {}
+        for h in decls:
+            if h.kind not in allowed:
+                what = "no handlers: the kind defines both accesses" if not allowed else f"only 'on {next(iter(allowed))}'"
+                self.error(f"{name} is {access}: it takes {what}", h.span)
+                continue
+            if h.kind in out:
+                self.error(f"{name} has two 'on {h.kind}' handlers", h.span)
+                continue
+            got = [p.name for p in h.params]
+            pt = [self.check.type(p.type) for p in h.params]
+            if h.kind == "read":
+                if len(h.params) != 1 or pt[0] != ir.VCPU:
+                    self.error(f"'on read' of {name} takes (self: vcpu), found ({', '.join(got)})", h.span)
+                    continue
+                a = self.handler_action(f"{name}.read", f"{kind_prefix}-read", h.params, None, h.body, h.span, name, doc, t, extra)
+            else:
+                if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
+                    found = ", ".join(f"{p.name}: {ty}" for p, ty in zip(h.params, pt))
+                    self.error(f"'on write' of {name} takes (self: vcpu, val: {t}), found ({found})", h.span)
+                    continue
+                a = self.handler_action(f"{name}.write", f"{kind_prefix}-write", h.params, None, h.body, h.span, name, doc, None, extra)
+            if a is not None:
+                out[h.kind] = a
+        missing = sorted(required - {h.kind for h in decls})
+        for k in missing:
+            self.error(f"{name} is {access}: it needs an 'on {k}' handler", span)
+        if not isinstance(t, ir.BitsT) or missing:
+            return out
+        selfp = ir.Local("self", ir.VCPU, span)
+        valp = ir.Local("val", t, span)
+        ones = (1 << t.width) - 1
+        if "read" not in out and (access in ("raz/wi", "rao/wi") or mmio and access == "write-only"):
+            value = ir.Const(ones if access == "rao/wi" else 0, t, span)
+            out["read"] = ir.Action(f"{name}.read", f"{kind_prefix}-read", (selfp, *extra), None, (ir.Return(value, span),), name, doc, span, t)
+        if "write" not in out and (access in ("raz/wi", "rao/wi") or mmio and access == "read-only"):
+            out["write"] = ir.Action(f"{name}.write", f"{kind_prefix}-write", (selfp, *extra, valp), None, (), name, doc, span)
+        return out
+
     def sysreg(self, d: A.SysregDecl) -> None:
         if not self.claim(d.name, d.span, "register"):
             return
@@ -305,42 +389,114 @@ class _Resolver:
         if t is not ERR_T and not isinstance(t, ir.BitsT):
             self.error(f"a system register holds bits, not {t}", d.type.span)
             return
-        handlers: dict[str, ir.Action] = {}
-        allowed = {"write-only": {"write"}, "read-only": {"read"}, "read-write": {"read", "write"}}[d.access]
-        for h in d.handlers:
-            if h.kind not in allowed:
-                self.error(f"{d.name} is {d.access}: it cannot have an 'on {h.kind}' handler", h.span)
-                continue
-            if h.kind in handlers:
-                self.error(f"{d.name} has two 'on {h.kind}' handlers", h.span)
-                continue
-            got = [p.name for p in h.params]
-            if h.kind == "read":
-                pt = [self.check.type(p.type) for p in h.params]
-                if len(h.params) != 1 or pt[0] != ir.VCPU:
-                    self.error(f"'on read' of {d.name} takes (self: vcpu), found ({', '.join(got)})", h.span)
-                    continue
-                a = self.handler_action(f"{d.name}.read", "sysreg-read", h.params, None, h.body, h.span, d.name, d.doc, t)
-                if a is not None:
-                    handlers["read"] = a
-                continue
-            if len(h.params) != 2:
-                self.error(
-                    f"'on write' of {d.name} takes (self: vcpu, val: {t}), found ({', '.join(got)})", h.span
-                )
-                continue
-            pt = [self.check.type(p.type) for p in h.params]
-            if pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
-                self.error(
-                    f"'on write' of {d.name} takes (self: vcpu, val: {t}),"
-                    f" found ({', '.join(f'{p.name}: {ty}' for p, ty in zip(h.params, pt))})",
-                    h.span,
-                )
-                continue
-            a = self.handler_action(f"{d.name}.{h.kind}", f"sysreg-{h.kind}", h.params, None, h.body, h.span, d.name, d.doc)
-            if a is not None:
-                handlers[h.kind] = a
+        if d.access in ("w1s", "w1c"):
+            self.error(f"{d.access} is an access kind of memory-mapped registers; a system register is read-write, read-only, write-only, raz/wi or rao/wi", d.span)
+            return
+        handlers = self.handlers(d.name, t, d.access, d.handlers, [], "sysreg", d.doc, d.span, mmio=False)  # type: ignore[arg-type]
         self.d.sysregs[d.name] = Sysreg(d.name, t, d.access, handlers, d.doc, d.span)  # type: ignore[arg-type]
+
+    def frame(self, d: A.FrameDecl) -> None:
+        if not self.claim(d.name, d.span, "frame"):
+            return
+        rd: ir.Local | None = None
+        if d.index is not None:
+            it = self.check.index_type(d.index.type, f"the index of frame {d.name}")
+            if it is not None and not it.is_vcpu:
+                self.error(f"a per-vCPU frame is indexed by vcpu, not {it}: write [{d.index.name}: vcpu]", d.index.type.span)
+            rd = ir.Local(d.index.name, ir.VCPU, d.index.span)
+            if d.index.name in RESERVED:
+                self.error(f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name", d.index.span)
+                return
+        if d.size <= 0 or d.size > 1 << 24:
+            self.error(f"frame size {d.size:#x} is out of range (1 byte to 16 MiB)", d.span)
+            return
+        stride = d.size
+        if d.stride is not None:
+            if rd is None:
+                self.error(f"only a per-vCPU frame has a stride: write 'frame {d.name}[rd: vcpu] ...'", d.span)
+            elif d.stride < d.size or d.stride & (d.stride - 1):
+                self.error(f"stride {d.stride:#x} must be a power of two no smaller than the frame size {d.size:#x}", d.span)
+            else:
+                stride = d.stride
+        elif rd is not None:
+            if d.size & (d.size - 1):
+                self.error(f"per-vCPU frame {d.name} needs a power-of-two stride: add 'stride <bytes>'", d.span)
+        if d.split is not None and d.split[0] != 64:
+            self.error(f"only 64-bit accesses can be split into two 32-bit halves, not {d.split[0]}-bit ones", d.span)
+        names: list[str] = []
+        placed: list[tuple[int, int, A.RegisterDecl]] = []
+        for r in d.registers:
+            reg = self.register(d, r, rd)
+            if reg is None:
+                continue
+            first = reg.offset + (reg.index.type.lo if reg.index else 0) * reg.bytes  # type: ignore[union-attr]
+            last = reg.offset + ((reg.index.type.hi if reg.index else 0) + 1) * reg.bytes  # type: ignore[union-attr,operator]
+            if last > d.size:
+                self.error(f"{r.name} ends at offset {last:#x}, past the end of frame {d.name} (size {d.size:#x})", r.span)
+                continue
+            clash = next((o for o in placed if o[0] < last and first < o[1]), None)
+            if clash is not None:
+                self.error(
+                    f"{r.name} ({first:#x}..{last - 1:#x}) overlaps {clash[2].name} ({clash[0]:#x}..{clash[1] - 1:#x})",
+                    r.span, Note(f"'{clash[2].name}' declared here", clash[2].span),
+                )
+                continue
+            placed.append((first, last, r))
+            names.append(reg.name)
+            self.d.registers[reg.name] = reg
+        frame = Frame(d.name, rd, d.size, stride, d.split, tuple(names), d.doc, d.span)
+        read, write = frame_actions(frame, [self.d.registers[n] for n in names])
+        frame.actions.update(read=read, write=write)
+        self.d.frames[d.name] = frame
+
+    def register(self, frame: A.FrameDecl, d: A.RegisterDecl, rd: ir.Local | None) -> Register | None:
+        if not self.claim(d.name, d.span, "register"):
+            return None
+        t = self.check.type(d.type)
+        if t is ERR_T:
+            return None
+        if not isinstance(t, ir.BitsT) or t.width not in (8, 16, 32, 64):
+            self.error(f"a memory-mapped register is 8, 16, 32 or 64 bits wide, not {t}", d.type.span)
+            return None
+        nbytes = t.width // 8
+        if d.offset % nbytes:
+            self.error(f"{d.name} at {d.offset:#x} is not aligned to its width ({nbytes} bytes)", d.span)
+            return None
+        extra: list[ir.Local] = [rd] if rd is not None else []
+        index = None
+        if d.index is not None:
+            it = self.check.index_type(d.index.type, f"the index of {d.name}")
+            if it is None:
+                return None
+            if it.is_vcpu:
+                self.error(f"a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])", d.index.type.span)
+                return None
+            if d.index.name in RESERVED:
+                self.error(f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name", d.index.span)
+                return None
+            if rd is not None and d.index.name == rd.name:
+                self.error(f"'{d.index.name}' already names the vCPU of frame {frame.name}", d.index.span)
+                return None
+            index = ir.Local(d.index.name, it, d.index.span)
+            extra.append(index)
+        widths = d.widths or (t.width,)
+        for w in widths:
+            if w not in (8, 16, 32, 64) or w > t.width:
+                self.error(f"{d.name} cannot take {w}-bit accesses: access widths are 8, 16, 32 or 64 and at most the register's {t.width}", d.span)
+                return None
+        if t.width not in widths:
+            self.error(f"{d.name} must accept accesses of its own width ({t.width} bits)", d.span)
+            return None
+        where = None
+        if d.where is not None:
+            ctx = Context(f"the 'where' of {d.name}", reads_state=False)
+            for loc in extra:
+                ctx.scope.declare(loc.name, loc.type, False, loc.span)
+            where = self.check.cond(self.check.expr(d.where, ctx), d.where.span)
+        handlers = self.handlers(d.name, t, d.access, d.handlers, extra, "mmio", d.doc, d.span, mmio=True)
+        if set(handlers) != {"read", "write"}:
+            return None
+        return Register(d.name, frame.name, t, d.access, handlers, index, d.offset, nbytes, tuple(sorted(widths)), where, d.doc, d.span)
 
     def action(self, d: A.ActionDecl) -> None:
         if not self.claim(d.name, d.span, "action"):
@@ -351,8 +507,14 @@ class _Resolver:
 
     # ---- properties -------------------------------------------------------------------------
     def action_for(self, ref: A.ActionRef) -> ir.Action | None:
-        if ref.target in self.d.sysregs:
-            reg = self.d.sysregs[ref.target]
+        if ref.target in self.d.frames:
+            frame = self.d.frames[ref.target]
+            if ref.kind is None:
+                self.error(f"say which access of frame {ref.target}: {ref.target}.write(self, offset, width, val) or {ref.target}.read(self, offset, width)", ref.span)
+                return None
+            return frame.actions[ref.kind]
+        if ref.target in self.d.sysregs or ref.target in self.d.registers:
+            reg = self.d.sysregs.get(ref.target) or self.d.registers[ref.target]
             if ref.kind is None:
                 self.error(f"say which access of {ref.target}: {ref.target}.write(...) or {ref.target}.read(...)", ref.span)
                 return None
@@ -365,7 +527,7 @@ class _Resolver:
                 self.error(f"'{ref.target}' is an action, not a register: write {ref.target}(...)", ref.span)
                 return None
             return self.d.actions[ref.target]
-        known = sorted(self.d.sysregs) + sorted(self.d.actions)
+        known = sorted(self.d.sysregs) + sorted(self.d.registers) + sorted(self.d.frames) + sorted(self.d.actions)
         hint = f" (known: {', '.join(known[:8])}{', ...' if len(known) > 8 else ''})" if known else ""
         self.error(f"unknown register or action '{ref.target}' in model {self.d.model}{hint}", ref.span)
         return None
@@ -540,7 +702,7 @@ def load_properties(design: Design, files: list[A.SourceFile]) -> None:
         for d in src.decls:
             if isinstance(d, (A.FnDecl, A.ConstDecl, A.TypeDecl, A.LayoutDecl)):
                 helpers.append(d)
-            elif isinstance(d, (A.StateDecl, A.SysregDecl, A.ActionDecl, A.ModelDecl, A.Import)):
+            elif isinstance(d, (A.StateDecl, A.SysregDecl, A.ActionDecl, A.ModelDecl, A.Import, A.ParamDecl, A.FrameDecl)):
                 kind = type(d).__name__.replace("Decl", "").lower()
                 errors.append(Diagnostic(f"a property file cannot declare {kind}s; put them in the spec", d.span))
         r.declarations(helpers)

@@ -35,7 +35,7 @@ def run_access(
     """(enabled, post-state, value read) of `action` through the Z3 encoding."""
     n = z3.BitVecVal(nr_vcpus, ir.VCPU_WIDTH)
     enc = Encoder(system, n, nr_vcpus)
-    a = system.actions[action]
+    a = system.action(action)
     pre = {k: _to_z3(v, system.states[k].type, nr_vcpus) for k, v in state.items()}
     z_args = {p.name: _to_z3(args[p.name], p.type, nr_vcpus) for p in a.params}
     enabled, post, result = enc.access(a, pre, z_args)

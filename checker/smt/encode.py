@@ -89,6 +89,7 @@ class Encoder:
     system: ir.System
     n: z3.BitVecRef  # the vCPU count
     max_n: int  # loops over vCPUs unroll this far
+    params: dict[str, z3.ExprRef] = field(default_factory=dict)  # configuration parameters
     _fresh: int = field(default=0)
 
     # ---- domains ------------------------------------------------------------------------
@@ -153,6 +154,8 @@ class Encoder:
                 return state[n]
             case ir.NrVcpus():
                 return self.n
+            case ir.ParamRef(name=n):
+                return self.params[n]
             case ir.Unop(op=op, arg=a):
                 v = self.expr(a, env, state, post)
                 if op == "not":
@@ -273,6 +276,14 @@ class Encoder:
                     rv = self.expr(v, env, state)
                     flow.ret = rv if flow.ret is None else mk_ite(g, rv, flow.ret)
                 flow.done = mk_or(flow.done, g)
+            case ir.Invoke(action=name, args=args, result=res):
+                callee = self.system.action(name)
+                frame = {p.name: self.expr(a, env, state) for p, a in zip(callee.params, args)}
+                sub = _Flow()
+                self.block(callee.body, frame, state, sub, flow.guard(path))
+                if res is not None:
+                    assert sub.ret is not None, f"{name} returns no value"
+                    env[res] = sub.ret
             case _:
                 raise AssertionError(f"unhandled statement {type(s).__name__}")
 

@@ -25,6 +25,7 @@ class Witness:
     """A satisfying assignment, decoded: the vCPU count, accesses and values."""
 
     nr_vcpus: int
+    params: dict[str, int] = field(default_factory=dict)
     steps: list[tuple[str, dict[str, interp.Value]]] = field(default_factory=list)
     pre_state: interp.State | None = None  # set when the run starts from an arbitrary state
     bindings: dict[str, interp.Value] = field(default_factory=dict)
@@ -52,15 +53,23 @@ Answer = Sat | Unsat | Unknown
 class Query:
     """One solver with the vCPU count N constrained to a range."""
 
-    def __init__(self, system: ir.System, vcpus: tuple[int, int], timeout_s: float | None, dump: Callable[[str], None] | None = None):
+    def __init__(
+        self, system: ir.System, vcpus: tuple[int, int], timeout_s: float | None, dump: Callable[[str], None] | None = None,
+    ):
         self.system = system
         self.lo, self.hi = vcpus
         self.n = z3.BitVec("nr_vcpus", ir.VCPU_WIDTH)
-        self.enc = Encoder(system, self.n, self.hi)
+        self.config = {p.name: z3.BitVec(p.name, p.type.width) for p in system.params.values()}
+        self.enc = Encoder(system, self.n, self.hi, self.config)
         self.solver = z3.Solver()
         if timeout_s:
             self.solver.set("timeout", int(timeout_s * 1000))
         self.solver.add(z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH)))
+        for p in system.params.values():
+            v = self.config[p.name]
+            self.solver.add(self.enc.in_domain(p.type, v))
+            if p.where is not None:
+                self.solver.add(self.enc.expr(p.where, {}, {}))
         self.dump = dump
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
 
@@ -188,7 +197,7 @@ class Query:
                     hi = nr - 1
                 else:
                     lo = mid + 1
-        w = Witness(nr)
+        w = Witness(nr, {k: model.eval(v, model_completion=True).as_long() for k, v in self.config.items()})
         decode(model, w)
         return Sat(w)
 
@@ -308,7 +317,7 @@ def contract(
     """After `prefix` steps from reset (or from any state satisfying `assume`, when prefix is None),
     can the access make the contract's body false?"""
     q = Query(system, vcpus, timeout, dump)
-    action = system.actions[prop.action]
+    action = system.action(prop.action)
     pre, trans = _pre_state(q, prefix, assume)
     args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
     env = dict(args)
@@ -333,7 +342,7 @@ def independence(
     """Two runs of the access from one state, with arguments equal but for the ignored bits:
     can their post-states differ?"""
     q = Query(system, vcpus, timeout, dump)
-    action = system.actions[prop.action]
+    action = system.action(prop.action)
     pre, trans = _pre_state(q, prefix, assume)
     args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
     args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")

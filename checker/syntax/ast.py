@@ -347,6 +347,52 @@ class SysregDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ParamDecl:
+    """`param nr_irqs : 64..1024 where ...`: a configuration value every check ranges over."""
+
+    name: str
+    type: TypeExpr
+    where: Expr | None
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameIndex:
+    """`[n: 0..31]` on a register array, `[rd: vcpu]` on a per-vCPU frame."""
+
+    name: str
+    type: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterDecl:
+    name: str
+    index: FrameIndex | None
+    offset: int
+    type: TypeExpr
+    access: str
+    widths: tuple[int, ...]  # empty: the register's own width only
+    where: Expr | None
+    handlers: tuple[Handler, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameDecl:
+    name: str
+    index: FrameIndex | None
+    size: int
+    stride: int | None
+    split: tuple[int, str] | None  # (64, "upper-first"): a wider access is two halves, in that order
+    registers: tuple[RegisterDecl, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ActionDecl:
     name: str
     params: tuple[Param, ...]
@@ -411,7 +457,7 @@ class CoverDecl:
 
 Decl = (
     Import | UseModel | ModelDecl | ConstDecl | TypeDecl | LayoutDecl | StateDecl | FnDecl | SysregDecl
-    | ActionDecl | ContractDecl | IndependenceDecl | InvariantDecl | FactDecl | CoverDecl
+    | ParamDecl | FrameDecl | ActionDecl | ContractDecl | IndependenceDecl | InvariantDecl | FactDecl | CoverDecl
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -24,7 +25,8 @@ _TERMINAL_WORDS = {
     "ADD_OP": "'+' or '-'",
     "UNARY_OP": "'!', '~' or '-'",
     "QUANT": "'forall' or 'exists'",
-    "ACCESS": "an access kind (write-only, read-only, read-write)",
+    "ACCESS": "an access kind (read-write, read-only, write-only, raz/wi, rao/wi, w1s, w1c)",
+    "SPLIT_ORDER": "'upper-first' or 'lower-first'",
     "HANDLER_KIND": "'write' or 'read'",
     "PRIME": "a prime (')",
     "$END": "end of file",
@@ -32,7 +34,7 @@ _TERMINAL_WORDS = {
 
 # Statements every declaration can start with, used to say "expected a declaration".
 _DECL_KEYWORDS = {
-    "IMPORT", "USE", "MODEL", "CONST", "TYPE", "LAYOUT", "STATE", "FN", "SYSREG", "ACTION",
+    "IMPORT", "USE", "MODEL", "CONST", "TYPE", "LAYOUT", "STATE", "FN", "SYSREG", "ACTION", "PARAM", "FRAME",
     "PROPERTY", "INVARIANT", "FACT", "COVER",
 }
 
@@ -138,7 +140,7 @@ def _syntax_error(err: UnexpectedInput, path: str, text: str) -> Diagnostic:
 
 
 _DECL_START = re.compile(
-    r"^(import|use|model|const|type|layout|state|fn|sysreg|action|property|invariant|fact|cover)\b"
+    r"^(import|use|model|const|type|layout|state|fn|sysreg|param|frame|action|property|invariant|fact|cover)\b"
 )
 
 
@@ -272,6 +274,58 @@ class _Build(Transformer[Token, Any]):
     @v_args(meta=True)
     def sysreg_decl(self, meta: Any, c: list[Any]) -> A.SysregDecl:
         return A.SysregDecl(str(c[0]), c[1], str(c[2]), tuple(c[3:]), self._span(meta))
+
+    @v_args(meta=True)
+    def param_decl(self, meta: Any, c: list[Any]) -> A.ParamDecl:
+        return A.ParamDecl(str(c[0]), c[1], c[2] if len(c) > 2 else None, self._span(meta))
+
+    @v_args(meta=True)
+    def frame_index(self, meta: Any, c: list[Any]) -> A.FrameIndex:
+        return A.FrameIndex(str(c[0]), c[1], self._span(meta))
+
+    @v_args(meta=True)
+    def frame_decl(self, meta: Any, c: list[Any]) -> A.FrameDecl:
+        name = str(c[0])
+        index = next((x for x in c[1:] if isinstance(x, A.FrameIndex)), None)
+        rest = [x for x in c[1:] if not isinstance(x, A.FrameIndex)]
+        size = _int(rest[0])
+        stride = next((x[1] for x in rest[1:] if isinstance(x, tuple) and x[0] == "stride"), None)
+        split = next((x[1] for x in rest[1:] if isinstance(x, tuple) and x[0] == "split"), None)
+        regs = tuple(x for x in rest[1:] if isinstance(x, A.RegisterDecl))
+        return A.FrameDecl(name, index, size, stride, split, regs, self._span(meta))
+
+    def frame_stride(self, c: list[Any]) -> tuple[str, int]:
+        return "stride", _int(c[0])
+
+    def frame_split(self, c: list[Any]) -> tuple[str, tuple[int, str]]:
+        return "split", (_int(c[0]), str(c[1]))
+
+    @v_args(meta=True)
+    def register_decl(self, meta: Any, c: list[Any]) -> A.RegisterDecl:
+        name = str(c[0])
+        index = c[1] if isinstance(c[1], A.FrameIndex) else None
+        rest = c[2:] if index is not None else c[1:]
+        offset, typ, access = _int(rest[0]), rest[1], str(rest[2])
+        widths: tuple[int, ...] = ()
+        where = None
+        handlers: tuple[A.Handler, ...] = ()
+        for x in rest[3:]:
+            if isinstance(x, tuple) and x and x[0] == "widths":
+                widths = x[1]
+            elif isinstance(x, tuple) and x and x[0] == "where":
+                where = x[1]
+            elif isinstance(x, list):
+                handlers = tuple(x)
+        return A.RegisterDecl(name, index, offset, typ, access, widths, where, handlers, self._span(meta))
+
+    def reg_widths(self, c: list[Any]) -> tuple[str, tuple[int, ...]]:
+        return "widths", tuple(_int(x) for x in c)
+
+    def reg_where(self, c: list[Any]) -> tuple[str, A.Expr]:
+        return "where", c[0]
+
+    def register_body(self, c: list[Any]) -> list[A.Handler]:
+        return list(c)
 
     @v_args(meta=True)
     def handler(self, meta: Any, c: list[Any]) -> A.Handler:
@@ -551,8 +605,10 @@ def _attach_docs(decls: tuple[Any, ...], docs: list[Token]) -> tuple[Any, ...]:
     out = []
     for d in decls:
         text = by_end.get(d.span.line - 1)
+        if isinstance(d, A.FrameDecl):
+            d = replace(d, registers=_attach_docs(d.registers, docs))
         if text and hasattr(d, "doc"):
-            d = type(d)(**{**{f: getattr(d, f) for f in d.__dataclass_fields__}, "doc": "\n".join(text)})
+            d = replace(d, doc="\n".join(text))
         out.append(d)
     return tuple(out)
 
