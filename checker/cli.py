@@ -24,7 +24,7 @@ from checker.render import json as render_json
 from checker.render import text as render_text
 from checker.results import Bounded, PropertyResult, Unknown, Unreached, Violated
 from checker.sema import find_models, load_design, load_properties
-from checker.sema.resolve import property_models
+from checker.sema.resolve import ModelNotFound, property_models
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_SPEC, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
 
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         n = len(e.diagnostics)
         err.write(f"gicheck: {n} error{'s' if n != 1 else ''}\n")
         return EXIT_SPEC
-    except LookupError as e:
+    except ModelNotFound as e:
         err.write(f"gicheck: error: {e.args[0] if e.args else e}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -130,6 +130,9 @@ class Interp:
                         return lv or bool(self.eval(r, env, state, post))
                     return (not lv) or bool(self.eval(r, env, state, post))
                 lhs, rhs = self.eval(l, env, state, post), self.eval(r, env, state, post)
+                if isinstance(l.type, ir.ArrayT):
+                    same = self._array_eq(lhs, rhs, l.type)
+                    return same if op == "eq" else not same
                 return _binop(op, lhs, rhs, t, l.type)
             case ir.NonZero(arg=a):
                 return int(self.eval(a, env, state, post)) != 0  # type: ignore[arg-type]
@@ -153,7 +156,7 @@ class Interp:
                 fn = self.sys.functions[f]
                 frame = {p.name: self.eval(a, env, state, post) for p, a in zip(fn.params, args)}
                 try:
-                    self._exec_block(fn.body, frame, {})
+                    self._exec_block(fn.body, frame, state)
                 except _Return as r:
                     assert r.value is not None
                     return r.value
@@ -161,6 +164,19 @@ class Interp:
             case ir.Quant(kind=k, vars=vs, body=b):
                 return self._quant(k, vs, b, env, state, post)
         raise InterpError(f"unhandled expression {type(e).__name__}")
+
+    def _array_eq(self, a: Value, b: Value, t: ir.ArrayT) -> bool:
+        """Arrays are equal when every entry of the index domain is (entries outside it are
+        never read)."""
+        assert isinstance(a, Array) and isinstance(b, Array)
+        for i in domain(t.index, self.n):
+            x, y = a.get(int(i)), b.get(int(i))
+            if isinstance(t.elem, ir.ArrayT):
+                if not self._array_eq(x, y, t.elem):
+                    return False
+            elif x != y:
+                return False
+        return True
 
     def _quant(self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: dict[str, Value], state: State, post: State | None) -> bool:
         if not vs:

@@ -14,8 +14,13 @@ from checker.model import Design
 def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
     """The transition system of a design: every register access and environment event an action.
 
-    A memory-mapped register is reached through its frame's access actions (by offset and
-    width); its own read and write handlers are callables the frame invokes and properties name.
+    The transitions of memory-mapped registers are their handlers at the register's own width
+    (guarded by the register's `where`), not the frame accesses by offset and width: every frame
+    access has the effect of a sequence of such handler runs (a narrower write runs the write
+    handler with the merged value; an unmapped or refused access changes nothing; a split access
+    is two handler runs), so the reachable states are the same and the terms far smaller. The
+    frame accesses stay callable, for properties about decoding; traces are replayed through
+    them (engines/replay.py), so a trace shown is a sequence of real frame accesses.
     """
     actions: dict[str, ir.Action] = {}
     for reg in design.sysregs.values():
@@ -25,12 +30,13 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
     frames: dict[str, ir.MmioFrame] = {}
     for f in design.frames.values():
         for a in f.actions.values():
-            actions[a.name] = a
+            callables[a.name] = a
         regs = []
         for rn in f.registers:
             r = design.registers[rn]
             for a in r.handlers.values():
-                callables[a.name] = a
+                actions[a.name] = a
+                callables[a.name] = a  # frames invoke them even where the cone drops the transition
             lo, hi = (r.index.type.lo, r.index.type.hi) if r.index else (0, 0)  # type: ignore[union-attr]
             regs.append(ir.MmioRegister(r.name, r.offset, r.bytes, lo, hi, r.type, r.access, r.widths, r.index is not None))  # type: ignore[arg-type]
         frames[f.name] = ir.MmioFrame(f.name, f.index is not None, f.size, f.stride, f.split, tuple(regs))
@@ -51,7 +57,7 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
 
 
 def _reached(x: object, system: ir.System | None) -> Iterable[object]:
-    """Every IR node in `x` and in the bodies of the handlers it invokes."""
+    """Every IR node in `x` and in the bodies of the handlers it invokes and functions it calls."""
     seen: set[str] = set()
     todo = [x]
     while todo:
@@ -61,6 +67,9 @@ def _reached(x: object, system: ir.System | None) -> Iterable[object]:
                 seen.add(n.action)
                 a = system.action(n.action)
                 todo.append((a.body, a.requires))
+            if isinstance(n, ir.Call) and system is not None and "fn:" + n.func not in seen:
+                seen.add("fn:" + n.func)
+                todo.append(system.functions[n.func].body)
 
 
 def state_reads(x: object, system: ir.System | None = None) -> set[str]:

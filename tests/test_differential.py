@@ -146,12 +146,39 @@ def pre_state(draw: st.DrawFn, spec: str, n: int) -> interp.State:
     return {name: _random_value(draw, system, sv.type, reset[name], n) for name, sv in system.states.items()}
 
 
+def _frame_offset(system: ir.System, frame: str, n: int) -> st.SearchStrategy[int]:
+    """Offsets into a frame: mostly at or inside a register (any byte of it, so narrow and
+    misaligned accesses come up), sometimes anywhere; for a per-vCPU frame, of vCPU 0..n
+    (n: one past the last, which no redistributor answers)."""
+    f = system.frames[frame]
+    inner: list[int] = []
+    for r in f.registers:
+        for k in sorted({r.lo, r.lo + 1, r.hi} & set(range(r.lo, r.hi + 1))):
+            inner += [r.offset + k * r.bytes + b for b in range(r.bytes)]
+    within = st.one_of(st.sampled_from(inner), st.sampled_from(inner), st.integers(0, f.size - 1))
+    if not f.per_vcpu:
+        return within
+    return st.tuples(st.integers(0, n), within).map(lambda p: p[0] * f.stride + p[1])
+
+
+def _frame_actions(system: ir.System) -> list[str]:
+    return sorted(a for a in system.callables if a.split(".")[0] in system.frames)
+
+
 @st.composite
 def access(draw: st.DrawFn, spec: str, n: int) -> tuple[str, dict[str, interp.Value]]:
+    """A transition, or an access to a frame by offset and width (what a guest does)."""
     system = system_for(spec, n)
-    name = draw(st.sampled_from(sorted(system.actions)))
-    args = {p.name: draw(value_strategy(system, p.type, n)) for p in system.actions[name].params}
-    return name, args
+    frames = _frame_actions(system)
+    name = draw(st.sampled_from(sorted(system.actions) + frames * 3))
+    action = system.action(name)
+    if name in frames:
+        args: dict[str, interp.Value] = {"self": draw(st.integers(0, n - 1)), "width": draw(st.sampled_from([8, 16, 32, 32, 64]))}
+        args["offset"] = draw(_frame_offset(system, action.register, n))  # type: ignore[arg-type]
+        if "val" in {p.name for p in action.params}:
+            args["val"] = draw(st.one_of(st.integers(0, (1 << 64) - 1), st.integers(0, 0xFFFFFFFF), st.just(0)))
+        return name, args
+    return name, {p.name: draw(value_strategy(system, p.type, n)) for p in action.params}
 
 
 # Every count 1..MAX_VCPUS, weighted toward small ones (the encoding's cost grows with n) and
@@ -178,11 +205,12 @@ def step_both(spec: str, n: int, state: interp.State, name: str, args: dict[str,
     """Run one access through both sides, assert they agree; the post-state (None if blocked)."""
     system = system_for(spec, n)
     it = interp_for(spec, n)
+    value: interp.Value | None = None
     try:
-        want: interp.State | None = it.run(system.actions[name], state, args)
+        want, value = it.access(system.action(name), state, args)
     except interp.Blocked:
         want = None
-    enabled, got = run_action(system, n, state, name, args)
+    enabled, got, z_value = run_access(system, n, state, name, args)
 
     def where() -> str:
         nonzero = {k: v for k, v in flat_state(system, state, n).items() if v}
@@ -193,6 +221,7 @@ def step_both(spec: str, n: int, state: interp.State, name: str, args: dict[str,
         return None
     a, b = flat_state(system, want, n), flat_state(system, got, n)
     assert a == b, f"post-states differ for {where()}:\n" + "\n".join(_diff(a, b))
+    assert value == z_value, f"values read differ: interp={value!r} z3={z_value!r} for {where()}"
     return want
 
 

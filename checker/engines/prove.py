@@ -60,9 +60,9 @@ def _unknown(a: q.Unknown) -> Unknown:
 def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
     if isinstance(p, (ir.Contract, ir.Independence)):
         action = system.action(p.action)
-        roots = state_reads(p) | state_writes(action.body, system) | state_reads(action.body, system) | state_reads(action.requires, system)
+        roots = state_reads(p, system) | state_writes(action.body, system) | state_reads(action.body, system) | state_reads(action.requires, system)
         return cone(system, roots, keep_actions=[p.action])
-    return cone(system, state_reads(p))
+    return cone(system, state_reads(p, system))
 
 
 def _step_then_bmc(
@@ -109,8 +109,8 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
     sub = _cone_for(system, p)
     vc, to, dump = opts.vcpus, opts.timeout, opts.dump
     # invariants whose state lies inside this cone can be assumed
-    assume = [e for e in proved.values() if state_reads(e) <= set(sub.states)]
-    names = [n for n, e in proved.items() if state_reads(e) <= set(sub.states)]
+    assume = [e for e in proved.values() if state_reads(e, system) <= set(sub.states)]
+    names = [n for n, e in proved.items() if state_reads(e, system) <= set(sub.states)]
     match p:
         case ir.Fact():
             a = q.fact(sub, p, vc, to, dump)

@@ -83,6 +83,7 @@ class Checker:
         self.d = design
         self.errors = errors
         self.decl_spans = decl_spans
+        self.state_fns: set[str] = set()  # functions that read state
 
     def error(self, msg: str, span: A.Span, *notes: Note) -> None:
         self.errors.append(Diagnostic(msg, span, tuple(notes)))
@@ -429,6 +430,11 @@ class Checker:
                 left = ir.ZExt(left, ir.BitsT(aw), s)
                 w = aw
             return ir.Binop("shl" if op == "<<" else "lshr", left, amount, ir.BitsT(w), s)
+        if op in ("==", "!=") and not isinstance(left, _Lit) and not isinstance(right, _Lit) and isinstance(left.type, ir.ArrayT):
+            if left.type != right.type:
+                self.error(f"cannot compare {left.type} with {right.type}", s)
+                return _ERR
+            return ir.Binop(_CMP[op], left, right, ir.BOOL, s)  # every entry equal (unchanged state: x' == x)
         pair = self.unify(left, right, s)
         if pair is None or pair[0] is None:
             return _ERR
@@ -504,6 +510,9 @@ class Checker:
                 self.error(f"layout constructors name their fields: {e.func}(Field = value, ...)", e.span)
             else:
                 self.error(f"unknown function '{e.func}'", e.span)
+            return _ERR
+        if e.func in self.state_fns and not ctx.reads_state:
+            self.error(f"{ctx.what} cannot call '{e.func}': it reads state", e.span, Note(f"'{e.func}' declared here", fn.span))
             return _ERR
         if len(e.args) != len(fn.params):
             self.error(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import networkx as nx
@@ -17,6 +17,10 @@ from checker.syntax import parse_file
 
 # The first vCPU count a model may declare, and the largest any KVM has allowed so far (512).
 _VCPU_LIMIT = 4096
+
+
+class ModelNotFound(LookupError):
+    """The spec declares no model of the name asked for (a usage error, not a crash)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class _Resolver:
         for d in fns:
             self.fn_body(d)  # type: ignore[arg-type]
         self.check_recursion()
+        self.mark_state_functions()
         for d in by_kind.get(A.SysregDecl, []):
             self.sysreg(d)  # type: ignore[arg-type]
         for d in by_kind.get(A.FrameDecl, []):
@@ -264,13 +269,27 @@ class _Resolver:
 
     def fn_body(self, d: A.FnDecl) -> None:
         sig = self.d.functions[d.name]
-        ctx = Context(f"function '{d.name}'", reads_state=False, returns=sig.ret)
+        ctx = Context(f"function '{d.name}'", returns=sig.ret)
         for p in sig.params:
             ctx.scope.declare(p.name, p.type, False, p.span)
         body = self.check.block(d.body, ctx)
         if not always_returns(body):
             self.error(f"function '{d.name}' can reach its end without returning a {sig.ret}", d.span)
         self.d.functions[d.name] = ir.Function(d.name, sig.params, sig.ret, body, d.span)
+
+    def mark_state_functions(self) -> None:
+        """Functions may read state (never write it); those that do, directly or through a call,
+        cannot be called where no state exists (facts, register `where` clauses)."""
+        graph: nx.DiGraph = nx.DiGraph()
+        direct = set()
+        for f in self.d.functions.values():
+            graph.add_node(f.name)
+            for callee in _calls_in(f.body):
+                graph.add_edge(f.name, callee)
+            if any(isinstance(n, ir.StateRef) for n in ir.walk(f.body)):
+                direct.add(f.name)
+        for name in direct:
+            self.check.state_fns |= {name} | nx.ancestors(graph, name)
 
     def check_recursion(self) -> None:
         graph: nx.DiGraph = nx.DiGraph()
@@ -493,9 +512,18 @@ class _Resolver:
             for loc in extra:
                 ctx.scope.declare(loc.name, loc.type, False, loc.span)
             where = self.check.cond(self.check.expr(d.where, ctx), d.where.span)
+        if frame.split is not None and t.width == 64 and d.access not in ("read-only", "raz/wi", "rao/wi"):
+            self.error(
+                f"{d.name} is a writable 64-bit register in frame {frame.name}, which splits 64-bit accesses into two"
+                " 32-bit ones: declare it as 32-bit halves (the 2014 vgic had no 64-bit registers) or drop the split",
+                d.span,
+            )
+            return None
         handlers = self.handlers(d.name, t, d.access, d.handlers, extra, "mmio", d.doc, d.span, mmio=True)
         if set(handlers) != {"read", "write"}:
             return None
+        if where is not None:  # an absent element is RAZ/WI: its handlers never run
+            handlers = {k: replace(a, requires=where) for k, a in handlers.items()}
         return Register(d.name, frame.name, t, d.access, handlers, index, d.offset, nbytes, tuple(sorted(widths)), where, d.doc, d.span)
 
     def action(self, d: A.ActionDecl) -> None:
@@ -631,7 +659,7 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
     models = find_models(spec_root)
     if model not in models:
         known = ", ".join(sorted(models)) or "none"
-        raise LookupError(f"no model '{model}' under {spec_root} (models found: {known})")
+        raise ModelNotFound(f"no model '{model}' under {spec_root} (models found: {known})")
     info = models[model]
     errors: list[Diagnostic] = []
     files = _load_closure(Path(info.file), errors)

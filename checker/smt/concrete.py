@@ -23,18 +23,23 @@ def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
     return z3.BitVecVal(int(v), ir.width_of(t))  # type: ignore[arg-type]
 
 
-def run_action(system: ir.System, nr_vcpus: int, state: interp.State, action: str, args: dict[str, interp.Value]) -> tuple[bool, interp.State]:
+def run_action(
+    system: ir.System, nr_vcpus: int, state: interp.State, action: str, args: dict[str, interp.Value],
+    params: dict[str, int] | None = None,
+) -> tuple[bool, interp.State]:
     """(enabled, post-state) of `action` computed by the Z3 encoding and read back from a model."""
-    enabled, post, _ = run_access(system, nr_vcpus, state, action, args)
+    enabled, post, _ = run_access(system, nr_vcpus, state, action, args, params)
     return enabled, post
 
 
 def run_access(
     system: ir.System, nr_vcpus: int, state: interp.State, action: str, args: dict[str, interp.Value],
+    params: dict[str, int] | None = None,
 ) -> tuple[bool, interp.State, interp.Value | None]:
     """(enabled, post-state, value read) of `action` through the Z3 encoding."""
     n = z3.BitVecVal(nr_vcpus, ir.VCPU_WIDTH)
-    enc = Encoder(system, n, nr_vcpus)
+    config = {p.name: z3.BitVecVal((params or {})[p.name], p.type.width) for p in system.params.values()}
+    enc = Encoder(system, n, nr_vcpus, config)
     a = system.action(action)
     pre = {k: _to_z3(v, system.states[k].type, nr_vcpus) for k, v in state.items()}
     z_args = {p.name: _to_z3(args[p.name], p.type, nr_vcpus) for p in a.params}

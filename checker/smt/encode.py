@@ -184,7 +184,7 @@ class Encoder:
             case ir.SetBits(arg=a, hi=hi, lo=lo, value=val):
                 return _set_bits(self.expr(a, env, state, post), hi, lo, self.expr(val, env, state, post))
             case ir.Select(array=a, index=i):
-                return z3.Select(self.expr(a, env, state, post), self.expr(i, env, state, post))
+                return select(self.expr(a, env, state, post), self.expr(i, env, state, post))
             case ir.Ite(cond=c, then=t, other=o):
                 return mk_ite(self.expr(c, env, state, post), self.expr(t, env, state, post), self.expr(o, env, state, post))
             case ir.Call(func=f, args=args):
@@ -301,7 +301,7 @@ class Encoder:
                 idx = self.expr(i, env, state)
                 if z3.is_false(guard):
                     return root
-                return z3.Store(root, idx, self.update(z3.Select(root, idx), rest, value, env, state, guard))
+                return store(root, idx, self.update(select(root, idx), rest, value, env, state, guard))
             case ir.PathBits(hi=hi, lo=lo):
                 cur = z3.Extract(hi, lo, root)
                 return _set_bits(root, hi, lo, self.update(cur, rest, value, env, state, guard))
@@ -317,6 +317,40 @@ class Encoder:
                 # A bit at or past the width lands in the extension (or shifts out): no change.
                 return z3.Extract(w - 1, 0, new) if iw > w else new
         raise AssertionError(f"unhandled path step {step}")
+
+
+def _same(i: z3.ExprRef, j: z3.ExprRef) -> bool | None:
+    """Whether two index terms are equal (True), differ (False), or cannot be told apart here."""
+    if i.eq(j):
+        return True
+    if z3.is_bv_value(i) and z3.is_bv_value(j):
+        return False
+    return None
+
+
+def select(arr: z3.ExprRef, idx: z3.ExprRef) -> z3.ExprRef:
+    """Select, looking through stores at the same or at a different constant index.
+
+    A handler's loop updates one row of a per-vCPU array many times (one INTID per iteration):
+    without this, every iteration selects through all the stores before it, and the solver
+    has to untangle a chain Z3 does not simplify while building terms.
+    """
+    while z3.is_store(arr):
+        same = _same(arr.arg(1), idx)
+        if same is True:
+            return arr.arg(2)
+        if same is False:
+            arr = arr.arg(0)
+            continue
+        break
+    return z3.Select(arr, idx)
+
+
+def store(arr: z3.ExprRef, idx: z3.ExprRef, value: z3.ExprRef) -> z3.ExprRef:
+    """Store, replacing a store at the same index instead of stacking on it."""
+    if z3.is_store(arr) and arr.arg(1).eq(idx):
+        arr = arr.arg(0)
+    return z3.Store(arr, idx, value)
 
 
 def _names_used(e: ir.Expr) -> set[str]:
