@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("files", nargs="*", type=Path, help="property files or directories (default: properties/)")
     pr.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
     pr.add_argument("--vcpus", default=None, help="a count N or a range A..B (default: the model's range)")
+    pr.add_argument("--param", action="append", default=[], metavar="NAME=V|A..B",
+                    help="fix a spec parameter (param nr_irqs) to a value or a range (default: its whole range)")
     pr.add_argument("--depth", type=int, default=4, help="steps from reset for BMC and the largest k for k-induction (default 4)")
     pr.add_argument("--timeout", type=float, default=None, help="seconds per solver query (default: none)")
     pr.add_argument("--format", choices=["text", "json"], default="text")
@@ -65,6 +67,25 @@ def parse_vcpus(text: str) -> tuple[int, int]:
     if hi < lo:
         raise UsageError(f"vCPU range {lo}..{hi} is empty")
     return lo, hi
+
+
+def parse_params(items: list[str], design_params: dict[str, object]) -> dict[str, tuple[int, int]]:
+    """`--param nr_irqs=128` or `--param nr_irqs=64..256`, checked against the model's params."""
+    out: dict[str, tuple[int, int]] = {}
+    for item in items:
+        m = re.fullmatch(r"\s*(\w+)\s*=\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", item)
+        if not m:
+            raise UsageError(f"--param takes NAME=V or NAME=A..B, not '{item}'")
+        name, lo = m.group(1), int(m.group(2))
+        hi = int(m.group(3)) if m.group(3) else lo
+        if name not in design_params:
+            known = ", ".join(sorted(design_params)) or "none"
+            raise UsageError(f"--param {name}: the model has no parameter '{name}' (parameters: {known})")
+        t = design_params[name].type  # type: ignore[attr-defined]
+        if hi < lo or lo < t.lo or hi > t.hi:
+            raise UsageError(f"--param {name}={lo}..{hi} is outside {name}'s range {t.lo}..{t.hi}")
+        out[name] = (lo, hi)
+    return out
 
 
 def _find_root() -> Path:
@@ -141,7 +162,8 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
         lo, hi = design.vcpus
         if not (lo <= vcpus[0] and vcpus[1] <= hi):
             raise UsageError(f"model {model} allows {lo}..{hi} vCPUs; --vcpus {vcpus[0]}..{vcpus[1]} is outside it")
-        system = lower(design, vcpus)
+        pins = parse_params(args.param, design.params)  # type: ignore[arg-type]
+        system = lower(design, vcpus, pins)
         only = set(args.property) if args.property else None
         if only:
             unknown = only - {p.name for p in system.properties}
@@ -151,12 +173,18 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
         results = check_properties(system, Options(vcpus, args.depth, args.timeout, dump), only)
         dt = time.perf_counter() - t0
         n = len(results)
+        ranges = "".join(
+            f", {p.name} {p.type.lo}" + (f"..{p.type.hi}" if p.type.hi != p.type.lo else "") for p in system.params.values()
+        )
         header = (
-            f"gicheck prove: model {model} ({spec}), vCPUs {vcpus[0]}..{vcpus[1]}, {n} propert{'y' if n == 1 else 'ies'}, "
+            f"gicheck prove: model {model} ({spec}), vCPUs {vcpus[0]}..{vcpus[1]}{ranges}, {n} propert{'y' if n == 1 else 'ies'}, "
             f"depth {args.depth}"
         )
         blocks.append(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")
-        meta_models.append({"model": model, "spec": str(spec), "vcpus": list(vcpus), "depth": args.depth, "seconds": round(dt, 3)})
+        meta_models.append({
+            "model": model, "spec": str(spec), "vcpus": list(vcpus), "depth": args.depth, "seconds": round(dt, 3),
+            "params": {p.name: [p.type.lo, p.type.hi] for p in system.params.values()},
+        })
         all_results += results
     code = _exit_code(all_results)
     if args.format == "json":
@@ -172,8 +200,24 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     for name, info in sorted(models.items()):
         design = load_design(spec, name)
         out.write(f"model {name}  ({info.file}), vCPUs {design.vcpus[0]}..{design.vcpus[1]}\n")
+        for prm in design.params.values():
+            out.write(f"  param {prm.name}: {prm.type.lo}..{prm.type.hi}   {prm.span}\n")
         out.write("  system registers:\n")
         out.writelines(f"    {reg.name:<18} {reg.access:<11} {reg.type}   {reg.span}\n" for reg in design.sysregs.values())
+        for f in design.frames.values():
+            per = f" per vCPU [{f.index.name}], stride {f.stride:#x}" if f.index is not None else ""
+            split = f", {f.split[0]}-bit accesses split {f.split[1]}" if f.split else ""
+            out.write(f"  frame {f.name}: {f.size:#x} bytes{per}{split}   {f.span}\n")
+            for rn in f.registers:
+                r = design.registers[rn]
+                if r.index is not None:
+                    lo, hi = r.index.type.lo, r.index.type.hi  # type: ignore[union-attr]
+                    where = f"{r.offset + lo * r.bytes:#06x}..{r.offset + (hi + 1) * r.bytes - 1:#06x}"  # type: ignore[operator]
+                    name = f"{r.name}[{r.index.name}: {lo}..{hi}]"
+                else:
+                    where, name = f"{r.offset:#06x}", r.name
+                widths = "/".join(str(w) for w in r.widths)
+                out.write(f"    {where:<15} {name:<30} {r.access:<10} {r.type}, {widths}-bit   {r.span}\n")
         out.write("  environment actions:\n")
         for a in design.actions.values():
             sig = ", ".join(f"{p.name}: {p.type}" for p in a.params)

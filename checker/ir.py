@@ -7,8 +7,8 @@ the span of the source it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Iterator
 
 from checker.span import NOSPAN, Span
 

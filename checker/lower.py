@@ -11,7 +11,7 @@ from checker import ir
 from checker.model import Design
 
 
-def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
+def lower(design: Design, vcpus: tuple[int, int] | None = None, params: dict[str, tuple[int, int]] | None = None) -> ir.System:
     """The transition system of a design: every register access and environment event an action.
 
     The transitions of memory-mapped registers are their handlers at the register's own width
@@ -41,6 +41,10 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
             regs.append(ir.MmioRegister(r.name, r.offset, r.bytes, lo, hi, r.type, r.access, r.widths, r.index is not None))  # type: ignore[arg-type]
         frames[f.name] = ir.MmioFrame(f.name, f.index is not None, f.size, f.stride, f.split, tuple(regs))
     actions.update(design.actions)
+    config = dict(design.params)
+    for name, (lo, hi) in (params or {}).items():  # narrowed by the user (--param)
+        p = config[name]
+        config[name] = ir.Param(name, ir.IndexT(p.type.name, lo, hi, p.type.width), p.where, p.doc, p.span)
     return ir.System(
         model=design.model,
         vcpus=vcpus or design.vcpus,
@@ -50,7 +54,7 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None) -> ir.System:
         actions=actions,
         properties=tuple(design.properties),
         span=design.span or ir.NOSPAN,
-        params=dict(design.params),
+        params=config,
         callables=callables,
         frames=frames,
     )

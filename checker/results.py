@@ -107,6 +107,7 @@ class PropertyResult:
     vcpus: tuple[int, int]
     verdict: Verdict
     seconds: float
+    params: tuple[tuple[str, int, int], ...] = ()  # each parameter's range the verdict covers
 
     @property
     def passed(self) -> bool:

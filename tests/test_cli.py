@@ -19,7 +19,7 @@ def test_shipped_properties_prove_at_4_vcpus() -> None:
     assert (code, err) == (0, "")
     lines = [l for l in out.splitlines() if l.startswith("  ") and l.split()[0].isupper()]
     declared = {m for f in (ROOT / "properties").glob("*.prop")
-                for m in re.findall(r"^(?:property|fact|invariant|cover) (\w+)", f.read_text(), re.M)}
+                for m in re.findall(r"^(?:property|fact|invariant|cover) (\w+)", f.read_text(), re.MULTILINE)}
     assert {l.split()[1] for l in lines} == declared and len(lines) == len(declared)
     assert all(l.split()[0] in ("PROVED", "COVERED") for l in lines), out
     assert "every count in vCPUs 4" in out

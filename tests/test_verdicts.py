@@ -38,6 +38,7 @@ TABLE = [
     (ENGINES, "props.prop", "inc_adds_one", (1, 4), Proved, "one-step"),
     (ENGINES, "props.prop", "keep_not_5", (1, 4), Bounded, "one-step check fails from an arbitrary state"),
     (ENGINES, "props.prop", "add_no_wrap", (1, 4), Violated, ""),
+    (ENGINES, "props.prop", "range_add_widens", (1, 4), Proved, "fact"),
     (ENGINES, "props.prop", "vcpu_below_count", (1, 4), Proved, "fact"),
     (ENGINES, "props.prop", "setw_ignores_value", (1, 4), Violated, ""),
     (ENGINES, "props.prop", "setw_ignores_writer", (1, 4), Proved, "one-step"),

@@ -179,5 +179,6 @@ def check_properties(system: ir.System, opts: Options, only: set[str] | None = N
         log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
         if isinstance(p, ir.Invariant) and isinstance(verdict, Proved):
             proved[p.name] = p.body
-        results[i] = PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt)
+        ranges = tuple((c.name, c.type.lo, c.type.hi) for c in system.params.values())
+        results[i] = PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt, ranges)  # type: ignore[arg-type]
     return [results[i] for i in range(len(props))]

@@ -48,7 +48,10 @@ def verdict_word(r: PropertyResult) -> str:
 
 def _vcpus(r: PropertyResult) -> str:
     lo, hi = r.vcpus
-    return f"vCPUs {lo}" if lo == hi else f"vCPUs {lo}..{hi}"
+    out = f"vCPUs {lo}" if lo == hi else f"vCPUs {lo}..{hi}"
+    for name, a, b in r.params:
+        out += f" and every allowed {name} in {a}" + (f"..{b}" if b != a else "")
+    return out
 
 
 def how(r: PropertyResult) -> str:

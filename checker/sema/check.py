@@ -430,6 +430,9 @@ class Checker:
                 left = ir.ZExt(left, ir.BitsT(aw), s)
                 w = aw
             return ir.Binop("shl" if op == "<<" else "lshr", left, amount, ir.BitsT(w), s)
+        ranged = self.range_arith(op, left, right, s)
+        if ranged is not None:
+            return ranged
         if op in ("==", "!=") and not isinstance(left, _Lit) and not isinstance(right, _Lit) and isinstance(left.type, ir.ArrayT):
             if left.type != right.type:
                 self.error(f"cannot compare {left.type} with {right.type}", s)
@@ -447,6 +450,36 @@ class Checker:
         if op in _CMP:
             return ir.Binop(_CMP[op], a, b, ir.BOOL, s)
         return ir.Binop(_ARITH[op], a, b, ir.BitsT(ir.width_of(a.type)), s)
+
+    @staticmethod
+    def _bounds(e: ir.Expr | _Lit) -> tuple[int, int] | None:
+        if isinstance(e, _Lit):
+            return (e.value, e.value) if e.value >= 0 else None
+        t = e.type
+        if isinstance(t, ir.IndexT) and t.hi is not None:
+            return t.lo, t.hi
+        return None
+
+    def range_arith(self, op: str, left: ir.Expr | _Lit, right: ir.Expr | _Lit, s: A.Span) -> ir.Expr | None:
+        """`+` and `*` on range-typed values (an INTID, a register array index) and literals give
+        a range wide enough for every result, as C's int would: 32 * n + i with n: 1..31 and
+        i: 0..31 is 32..1023, ten bits, not a five-bit value that wraps. Bits stay modular."""
+        if op not in ("+", "*") or (isinstance(left, _Lit) and isinstance(right, _Lit)):
+            return None
+        a, b = self._bounds(left), self._bounds(right)
+        if a is None or b is None:
+            return None
+        lo, hi = (a[0] + b[0], a[1] + b[1]) if op == "+" else (a[0] * b[0], a[1] * b[1])
+        if hi >= 1 << 16:
+            return None
+        t = ir.range_type(lo, hi)
+        widths = [ir.width_of(x.type) for x in (left, right) if not isinstance(x, _Lit)]
+        if max(widths) > t.width:  # 0 * n: keep the operands' width
+            t = ir.IndexT(t.name, lo, hi, max(widths))
+        l2, r2 = self.sized(left, t.width, s), self.sized(right, t.width, s)
+        if l2 is _ERR or r2 is _ERR:
+            return _ERR
+        return ir.Binop(_ARITH[op], l2, r2, t, s)
 
     def fold(self, op: str, a: int, b: int, s: A.Span) -> ir.Expr | _Lit:
         match op:

@@ -10,8 +10,8 @@ import networkx as nx
 from checker import ir
 from checker.diagnostics import Diagnostic, Note, SpecError
 from checker.model import Design, Frame, Register, Sysreg
-from checker.sema.mmio import RESERVED, frame_actions
 from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
+from checker.sema.mmio import RESERVED, frame_actions
 from checker.syntax import ast as A
 from checker.syntax import parse_file
 
@@ -488,7 +488,7 @@ class _Resolver:
             if it is None:
                 return None
             if it.is_vcpu:
-                self.error(f"a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])", d.index.type.span)
+                self.error("a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])", d.index.type.span)
                 return None
             if d.index.name in RESERVED:
                 self.error(f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name", d.index.span)

@@ -221,13 +221,14 @@ class Encoder:
         enabled, new, _ = self.access(action, state, args)
         return enabled, new
 
-    def access(self, action: ir.Action, state: StateT, args: Env) -> tuple[z3.BoolRef, StateT, z3.ExprRef | None]:
-        """(enabled, post-state, result) of `action`; the result is None for writes and events."""
+    def access(self, action: ir.Action, state: StateT, args: Env, path: z3.BoolRef = _TRUE) -> tuple[z3.BoolRef, StateT, z3.ExprRef | None]:
+        """(enabled, post-state, result) of `action`; the result is None for writes and events.
+        With `path`, every write is guarded by it (the state is unchanged where it is false)."""
         env = dict(args)
         enabled = _TRUE if action.requires is None else self.expr(action.requires, env, state)
         new = dict(state)
         flow = _Flow()
-        self.block(action.body, env, new, flow, _TRUE)
+        self.block(action.body, env, new, flow, path)
         return enabled, new, flow.ret
 
     def block(self, stmts: tuple[ir.Stmt, ...], env: Env, state: StateT, flow: _Flow, path: z3.BoolRef) -> None:

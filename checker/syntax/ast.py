@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checker.span import NOSPAN, Span  # noqa: F401 - AST users name spans through this module
-
-
-
+from checker.span import NOSPAN, Span
 
 # ---- types -------------------------------------------------------------------------------
 
