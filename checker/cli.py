@@ -217,7 +217,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
                 else:
                     where, name = f"{r.offset:#06x}", r.name
                 widths = "/".join(str(w) for w in r.widths)
-                out.write(f"    {where:<15} {name:<30} {r.access:<10} {r.type}, {widths}-bit   {r.span}\n")
+                out.write(f"    {where:<17} {name:<30} {r.access:<10} {r.type}, {widths}-bit   {r.span}\n")
         out.write("  environment actions:\n")
         for a in design.actions.values():
             sig = ", ".join(f"{p.name}: {p.type}" for p in a.params)

@@ -251,8 +251,8 @@ def test_list_shows_frames_and_params() -> None:
     assert code == 0
     assert "  param nr_irqs: 64..256   tests/specs/mmio/model.gic:10:1\n" in out
     assert "  frame D: 0x1000 bytes, 64-bit accesses split upper-first" in out
-    assert "    0x0104..0x011f  D_ISEN[n: 1..7]                w1s        bits(32), 32-bit" in out
-    assert "    0x0400..0x04ff  D_PRIO[n: 0..63]               read-write bits(32), 8/32-bit" in out
+    assert "    0x0104..0x011f    D_ISEN[n: 1..7]                w1s        bits(32), 32-bit" in out
+    assert "    0x0400..0x04ff    D_PRIO[n: 0..63]               read-write bits(32), 8/32-bit" in out
     assert "  frame R: 0x100 bytes per vCPU [rd], stride 0x1000" in out
 
 
