@@ -19,6 +19,11 @@ from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
 
 log = logging.getLogger("gicheck.smt")
 
+# How long a query with transitions runs on Z3's SAT-based core before the default core gets it
+# (see Query.check): the SAT core wins on small unrollings, the default core on loops unrolled
+# to hundreds of vCPUs.
+_SAT_CORE_BUDGET_MS = 10_000
+
 
 @dataclass
 class Witness:
@@ -192,11 +197,20 @@ class Query:
         if not self.has_transitions:
             r = self.solver.check(*extra)
             return r, (self.solver.model() if r == z3.sat else None), (self.solver.reason_unknown() if r == z3.unknown else "")
-        z3.set_param("sat.smt", True)  # Z3's SAT-based core: see above
+        # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
+        first = _SAT_CORE_BUDGET_MS if not self.timeout_ms else min(_SAT_CORE_BUDGET_MS, self.timeout_ms)
+        res, model, why = self._fresh(extra, first, sat_core=True)
+        if res != z3.unknown or (self.timeout_ms and self.timeout_ms <= first):
+            return res, model, why
+        rest = self.timeout_ms - first if self.timeout_ms else 0
+        return self._fresh(extra, rest, sat_core=False)
+
+    def _fresh(self, extra: tuple[z3.BoolRef, ...], timeout_ms: int, sat_core: bool) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+        z3.set_param("sat.smt", sat_core)
         try:
             s = z3.Solver()
-            if self.timeout_ms:
-                s.set("timeout", self.timeout_ms)
+            if timeout_ms:
+                s.set("timeout", timeout_ms)
             s.add(self.solver.assertions())
             s.add(*extra)
             res = s.check()
