@@ -67,7 +67,7 @@ def main() -> int:
         "# gicheck prove: recorded timings",
         "",
         f"- command: `python -m checker prove --vcpus V` (all shipped properties in properties/ on spec/), {a.runs} runs each, wall time",
-        f"- reproduce: `python bench/run.py --runs {a.runs} --counts {a.counts}`",
+        f"- reproduce: `python bench/run.py --runs {a.runs} --counts {a.counts} --timeout {a.timeout:g}`",
         f"- when: {datetime.date.today().isoformat()}, commit {commit}",
         f"- machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; z3 {z3.get_version_string()}",
         "- `V = N` checks one vCPU count; `V = 1..N` checks every count from 1 to N in the same queries (the count is a solver variable)",

@@ -161,3 +161,39 @@ def test_read_trace_shows_the_value_read() -> None:
     assert read.register == "XREG" and read.vcpu == 0 and read.changes == ()
     assert read.result is not None and read.result.value == 1
     assert t.failure.values == (("r", 1),)
+
+
+TRANSFER = ROOT / "tests/specs/transfer"
+
+
+def test_trace_found_with_few_vcpus_is_replayed_at_a_count_in_the_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--vcpus 10..12: a trace is searched with 1..8 vCPUs first and kept only if the interpreter
+    reaches the goal with it at 10 (or 12); otherwise the range itself is searched."""
+    from checker.smt import query
+
+    asked: list[tuple[str, tuple[int, int], int]] = []
+    real = query.reach
+
+    def spy(system: ir.System, goal: ir.Expr, vcpus: tuple[int, int], k: int, *a: object, **kw: object) -> query.Answer:
+        asked.append((str(goal.span.line), vcpus, k))
+        return real(system, goal, vcpus, k, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(query, "reach", spy)
+    groups, errors = property_models([TRANSFER / "props.prop"])
+    assert not errors
+    design = load_design(TRANSFER, "gicv3")
+    load_properties(design, groups["gicv3"])
+    got = {r.name: r for r in check_properties(lower(design, (10, 12)), Options((10, 12), 4))}
+    # found with 1 vCPU, replayed with 10: the range itself is never searched at depth 1
+    anym = got["any_marked"].verdict
+    assert isinstance(anym, Covered) and anym.trace.nr_vcpus == 10
+    assert [(s.action, s.args[0].value) for s in anym.trace.steps] == [("mark", 0)]
+    # the goal names the last vCPU: the small trace does not replay at 10, the range is searched
+    last = got["last_marked"].verdict
+    assert isinstance(last, Covered) and last.trace.nr_vcpus == 10
+    assert [(s.action, s.args[0].value) for s in last.trace.steps] == [("mark", 9)]
+    inv = got["none_marked"].verdict
+    assert isinstance(inv, Violated) and inv.trace.nr_vcpus == 10 and inv.trace.failure.bindings == (("c", 0),)
+    lines = {line: [(v, k) for ln, v, k in asked if ln == line] for line in {ln for ln, _, _ in asked}}
+    assert lines["4"] == [((1, 8), 0), ((10, 12), 0), ((1, 8), 1)]  # any_marked
+    assert lines["6"] == [((1, 8), 0), ((10, 12), 0), ((1, 8), 1), ((10, 12), 1)]  # last_marked
