@@ -160,8 +160,17 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
         load_properties(design, srcs)
         vcpus = requested or design.vcpus
         lo, hi = design.vcpus
+        note = ""
         if not (lo <= vcpus[0] and vcpus[1] <= hi):
-            raise UsageError(f"model {model} allows {lo}..{hi} vCPUs; --vcpus {vcpus[0]}..{vcpus[1]} is outside it")
+            clipped = (max(lo, vcpus[0]), min(hi, vcpus[1]))
+            if len(groups) == 1 or clipped[0] > clipped[1]:
+                if len(groups) == 1:
+                    raise UsageError(f"model {model} allows {lo}..{hi} vCPUs; --vcpus {vcpus[0]}..{vcpus[1]} is outside it")
+                blocks.append(f"gicheck prove: model {model} skipped: it allows {lo}..{hi} vCPUs, none of --vcpus {vcpus[0]}..{vcpus[1]}\n")
+                continue
+            # several models: each checks the part of the request it allows (GICv2 stops at 8)
+            note = f" (of --vcpus {vcpus[0]}..{vcpus[1]}, the model allows {lo}..{hi})"
+            vcpus = clipped
         pins = parse_params(args.param, design.params)  # type: ignore[arg-type]
         system = lower(design, vcpus, pins)
         only = set(args.property) if args.property else None
@@ -177,7 +186,7 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             f", {p.name} {p.type.lo}" + (f"..{p.type.hi}" if p.type.hi != p.type.lo else "") for p in system.params.values()
         )
         header = (
-            f"gicheck prove: model {model} ({spec}), vCPUs {vcpus[0]}..{vcpus[1]}{ranges}, {n} propert{'y' if n == 1 else 'ies'}, "
+            f"gicheck prove: model {model} ({spec}), vCPUs {vcpus[0]}..{vcpus[1]}{note}{ranges}, {n} propert{'y' if n == 1 else 'ies'}, "
             f"depth {args.depth}"
         )
         blocks.append(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")

@@ -43,8 +43,28 @@ def system_for(spec: str, n: int) -> ir.System:
     return lower(_design(spec), (n, n))
 
 
-def interp_for(spec: str, n: int) -> interp.Interp:
-    return interp.Interp(system_for(spec, n), n)
+def interp_for(spec: str, n: int, params: tuple[tuple[str, int], ...] = ()) -> interp.Interp:
+    return interp.Interp(system_for(spec, n), n, dict(params))
+
+
+@functools.cache
+def param_values(spec: str) -> dict[str, list[int]]:
+    """Every allowed value of each spec parameter (nr_irqs: the multiples of 32 in 64..1024)."""
+    system = system_for(spec, 1)
+    out: dict[str, list[int]] = {}
+    for p in system.params.values():
+        out[p.name] = [v for v in range(p.type.lo, p.type.hi + 1)
+                       if p.where is None or interp.Interp(system, 1, {q: v for q in system.params}).eval(p.where, {}, {})]
+    return out
+
+
+def params_strategy(spec: str) -> st.SearchStrategy[tuple[tuple[str, int], ...]]:
+    """Parameter values, weighted toward the ends of their ranges (64 and 1024 SPIs' edges)."""
+    choices = param_values(spec)
+    if not choices:
+        return st.just(())
+    parts = [st.one_of(st.sampled_from(vs), st.sampled_from([vs[0], vs[-1]])).map(lambda v, k=k: (k, v)) for k, vs in choices.items()]
+    return st.tuples(*parts)
 
 
 # ---- strategies from IR types -----------------------------------------------------------------
@@ -129,6 +149,9 @@ def _random_value(draw: st.DrawFn, system: ir.System, t: ir.Type, reset: interp.
             full = (1 << len(dom)) - 1
             bits = draw(st.one_of(st.integers(0, full), st.integers(0, full), st.just(0), st.just(full)))
             return interp.Array({int(i): bool((bits >> k) & 1) for k, i in enumerate(dom)}, reset.default)
+        if len(dom) > 64:  # SPI-sized arrays: a few entries differ from reset, the rest keep it
+            picked = draw(st.lists(st.sampled_from(dom), max_size=8, unique=True))
+            return interp.Array({int(i): _random_value(draw, system, t.elem, reset.get(int(i)), n) for i in picked}, reset.default)
         entries = {}
         for i in interp.domain(t.index, n):
             entries[int(i)] = _random_value(draw, system, t.elem, reset.get(int(i)), n)
@@ -137,9 +160,9 @@ def _random_value(draw: st.DrawFn, system: ir.System, t: ir.Type, reset: interp.
 
 
 @st.composite
-def pre_state(draw: st.DrawFn, spec: str, n: int) -> interp.State:
+def pre_state(draw: st.DrawFn, spec: str, n: int, params: tuple[tuple[str, int], ...] = ()) -> interp.State:
     system = system_for(spec, n)
-    reset = interp_for(spec, n).reset()
+    reset = interp_for(spec, n, params).reset()
     kind = draw(st.sampled_from(["random", "random", "random", "reset"]))
     if kind == "reset":
         return reset
@@ -186,12 +209,16 @@ def access(draw: st.DrawFn, spec: str, n: int) -> tuple[str, dict[str, interp.Va
 vcpu_counts = st.one_of(st.integers(1, MAX_VCPUS), st.integers(1, 4), st.sampled_from([1, 2, 16, 17]))
 
 
+Case = tuple[int, tuple[tuple[str, int], ...], interp.State, str, dict[str, interp.Value]]
+
+
 @st.composite
-def case(draw: st.DrawFn, spec: str) -> tuple[int, interp.State, str, dict[str, interp.Value]]:
+def case(draw: st.DrawFn, spec: str) -> Case:
     n = draw(vcpu_counts)
-    state = draw(pre_state(spec, n))
+    params = draw(params_strategy(spec))
+    state = draw(pre_state(spec, n, params))
     name, args = draw(access(spec, n))
-    return n, state, name, args
+    return n, params, state, name, args
 
 
 # ---- the comparison ---------------------------------------------------------------------------
@@ -201,20 +228,22 @@ def _diff(a: dict[str, int | bool], b: dict[str, int | bool]) -> list[str]:
     return [f"{k}: interp={a.get(k)!r} z3={b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
-def step_both(spec: str, n: int, state: interp.State, name: str, args: dict[str, interp.Value]) -> interp.State | None:
+def step_both(
+    spec: str, n: int, state: interp.State, name: str, args: dict[str, interp.Value], params: tuple[tuple[str, int], ...] = (),
+) -> interp.State | None:
     """Run one access through both sides, assert they agree; the post-state (None if blocked)."""
     system = system_for(spec, n)
-    it = interp_for(spec, n)
+    it = interp_for(spec, n, params)
     value: interp.Value | None = None
     try:
         want, value = it.access(system.action(name), state, args)
     except interp.Blocked:
         want = None
-    enabled, got, z_value = run_access(system, n, state, name, args)
+    enabled, got, z_value = run_access(system, n, state, name, args, dict(params))
 
     def where() -> str:
         nonzero = {k: v for k, v in flat_state(system, state, n).items() if v}
-        return f"n={n} {name}({args}) from the pre-state whose true/non-zero entries are {nonzero}"
+        return f"n={n} {dict(params)} {name}({args}) from the pre-state whose true/non-zero entries are {nonzero}"
 
     assert enabled == (want is not None), f"enabled: interp={want is not None} z3={enabled} for {where()}"
     if want is None:
@@ -230,32 +259,36 @@ def step_both(spec: str, n: int, state: interp.State, name: str, args: dict[str,
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case(str(SPEC)))
-def test_single_access_agrees(c: tuple[int, interp.State, str, dict[str, interp.Value]]) -> None:
-    n, state, name, args = c
-    step_both(str(SPEC), n, state, name, args)
+def test_single_access_agrees(c: Case) -> None:
+    n, params, state, name, args = c
+    step_both(str(SPEC), n, state, name, args, params)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case(str(V1)))
-def test_single_access_agrees_v1_example(c: tuple[int, interp.State, str, dict[str, interp.Value]]) -> None:
-    n, state, name, args = c
-    step_both(str(V1), n, state, name, args)
+def test_single_access_agrees_v1_example(c: Case) -> None:
+    n, params, state, name, args = c
+    step_both(str(V1), n, state, name, args, params)
+
+
+Seq = tuple[int, tuple[tuple[str, int], ...], list[tuple[str, dict[str, interp.Value]]]]
 
 
 @st.composite
-def sequence(draw: st.DrawFn, spec: str) -> tuple[int, list[tuple[str, dict[str, interp.Value]]]]:
+def sequence(draw: st.DrawFn, spec: str) -> Seq:
     n = draw(vcpu_counts)
+    params = draw(params_strategy(spec))
     steps = draw(st.lists(access(spec, n), min_size=1, max_size=5))
-    return n, steps
+    return n, params, steps
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sequence(str(SPEC)))
-def test_sequences_from_reset_agree(seq: tuple[int, list[tuple[str, dict[str, interp.Value]]]]) -> None:
-    n, steps = seq
-    state = interp_for(str(SPEC), n).reset()
+def test_sequences_from_reset_agree(seq: Seq) -> None:
+    n, params, steps = seq
+    state = interp_for(str(SPEC), n, params).reset()
     for name, args in steps:
-        post = step_both(str(SPEC), n, state, name, args)
+        post = step_both(str(SPEC), n, state, name, args, params)
         if post is not None:
             state = post
 
@@ -264,11 +297,11 @@ def test_broadcast_sgi_known_answer() -> None:
     """n=3, from reset, vCPU 1 writes IRM=1 INTID=5: vCPUs 0 and 2 get SGI 5, the sender does not."""
     n, spec, name = 3, str(SPEC), "ICC_SGI1R_EL1.write"
     system = system_for(spec, n)
-    it = interp_for(spec, n)
+    it = interp_for(spec, n, (("nr_irqs", 256),))
     reset = it.reset()
     args: dict[str, interp.Value] = {"self": 1, "val": (1 << 40) | (5 << 24)}
     ours = flat_state(system, it.run(system.actions[name], reset, args), n)
-    enabled, post = run_action(system, n, reset, name, args)
+    enabled, post = run_action(system, n, reset, name, args, {"nr_irqs": 256})
     assert enabled is True
     theirs = flat_state(system, post, n)
     for flat in (ours, theirs):
@@ -283,9 +316,9 @@ def test_broadcast_sgi_known_answer() -> None:
 def test_read_results_agree() -> None:
     """A read's value is computed the same way by both sides (ICC_SRE_EL1 reads SRE=1)."""
     system = lower(load_design(ROOT / "spec", "gicv3"), (2, 2))
-    it = interp.Interp(system, 2)
+    it = interp.Interp(system, 2, {"nr_irqs": 64})
     state = it.reset()
     post, value = it.access(system.actions["ICC_SRE_EL1.read"], state, {"self": 1})
-    enabled, z_post, z_value = run_access(system, 2, state, "ICC_SRE_EL1.read", {"self": 1})
+    enabled, z_post, z_value = run_access(system, 2, state, "ICC_SRE_EL1.read", {"self": 1}, {"nr_irqs": 64})
     assert (value, z_value, enabled) == (1, 1, True)
     assert flat_state(system, post, 2) == flat_state(system, z_post, 2)

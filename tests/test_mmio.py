@@ -254,24 +254,3 @@ def test_list_shows_frames_and_params() -> None:
     assert "    0x0104..0x011f    D_ISEN[n: 1..7]                w1s        bits(32), 32-bit" in out
     assert "    0x0400..0x04ff    D_PRIO[n: 0..63]               read-write bits(32), 8/32-bit" in out
     assert "  frame R: 0x100 bytes per vCPU [rd], stride 0x1000" in out
-
-
-# ---- the shipped redistributors -----------------------------------------------------------------
-
-
-def test_redistributor_typer_last_broken(tmp_path: Path) -> None:
-    """A GICR_TYPER.Last set on every redistributor breaks typer_last_only_on_last, with a trace
-    that reads GICR_TYPER of a redistributor that is not the last."""
-    import shutil
-
-    shutil.copytree(ROOT / "spec", tmp_path / "spec")
-    redist = tmp_path / "spec" / "gicv3" / "redist.gic"
-    text = redist.read_text()
-    assert "            if rd == nr_vcpus - 1 {" in text
-    redist.write_text(text.replace("            if rd == nr_vcpus - 1 {", "            if true {"))
-    code, out, err = run("prove", "--spec", tmp_path / "spec", ROOT / "properties" / "redist.prop", "--vcpus", "1..8",
-                         "--property", "typer_last_only_on_last")
-    assert (code, err) == (1, "")
-    assert "  with 2 vCPUs, from reset:\n    #1  vCPU " in out
-    assert "reads GICR[0].GICR_TYPER (+0x0008), 64 bits -> " in out or "reads GICR[0].GICR_TYPER (+0x0008), 32 bits -> " in out
-    assert "Last=1" in out

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from checker import ir
-from checker.engines import replay
+from checker.engines import replay, specialize
 from checker.lower import cone, state_reads, state_writes
 from checker.results import Bounded, Covered, PropertyResult, Proved, Unknown, Unreached, Verdict, Violated
 from checker.smt import query as q
@@ -46,8 +46,69 @@ def search_ranges(vcpus: tuple[int, int]) -> list[tuple[int, int]]:
     return [(lo, lo + _SMALL - 1), (lo + _SMALL, hi)]
 
 
+Ask = Callable[[tuple[int, int], "tuple[str, ...] | None", "int | None"], q.Answer]
+
+# The first attempt at one BMC depth, all actions at every step in one query, gets this long before
+# the depth is split into one query per sequence of actions (see bmc_depth).
+_WHOLE_DEPTH_BUDGET_MS = 5_000
+# More sequences than this at one depth and the split is not tried: the answer stays Unknown.
+_MAX_PATHS = 4_096
+
+
+def live_paths(system: ir.System, k: int, need: set[str]) -> list[tuple[str, ...]]:
+    """The sequences of k actions in which every action writes some state that a later action or
+    the goal (reading `need`) reads.
+
+    Only these need searching at depth k once depth k-1 has none: an action that writes nothing
+    read later can be dropped from a trace without changing any value the later actions or the
+    goal see, which leaves a shorter trace to the same goal.
+    """
+    rw = {n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system)) for n, a in system.actions.items()}
+    out: list[tuple[str, ...]] = []
+
+    def back(t: int, need: set[str], suffix: tuple[str, ...]) -> None:
+        if len(out) > _MAX_PATHS:
+            return
+        if t < 0:
+            out.append(suffix)
+            return
+        for n, (reads, writes) in rw.items():
+            if writes & need:
+                back(t - 1, need | reads, (n, *suffix))
+
+    back(k - 1, set(need), ())
+    return out
+
+
+def bmc_depth(ask: Ask, rng: tuple[int, int], system: ir.System, k: int, need: set[str]) -> q.Answer:
+    """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
+
+    One query with every action possible at every step first, for _WHOLE_DEPTH_BUDGET_MS; if the
+    solver has no answer by then, one query per live sequence of actions (live_paths), each
+    straight-line code. Measured on the GICv3 spec: reaching an active SGI takes 3 steps (enable
+    the distributor, pend, acknowledge) among 8 actions; the one query ran past 30 s on every Z3
+    configuration tried, even with 1 vCPU, while the 3-action sequence that reaches it solves in
+    0.04 s. Every sequence answering Unsat is the same proof as the one query answering Unsat.
+    """
+    whole = ask(rng, None, _WHOLE_DEPTH_BUDGET_MS if k > 1 else None)
+    if not isinstance(whole, q.Unknown) or k <= 1:
+        return whole
+    paths = live_paths(system, k, need)
+    if len(paths) > _MAX_PATHS:
+        return q.Unknown(f"{whole.reason}; and more than {_MAX_PATHS} action sequences of length {k} to search one by one")
+    log.info("depth %d over vCPUs %s: %d action sequences one by one", k, rng, len(paths))
+    unknown: q.Unknown | None = None
+    for path in paths:
+        a = ask(rng, path, None)
+        if isinstance(a, q.Sat):
+            return a
+        if isinstance(a, q.Unknown):
+            unknown = a
+    return unknown or q.Unsat()
+
+
 def find_trace(
-    ask: Callable[[tuple[int, int]], q.Answer], vcpus: tuple[int, int], to_verdict: Callable[[q.Witness], Verdict],
+    ask: Ask, vcpus: tuple[int, int], to_verdict: Callable[[q.Witness], Verdict], system: ir.System, k: int, need: set[str],
 ) -> Verdict | q.Unsat | q.Unknown:
     """One BMC depth over a vCPU range: the verdict built from a replayed trace, or the answer
     (Unsat, Unknown) when there is no trace at this depth.
@@ -61,7 +122,7 @@ def find_trace(
     """
     lo, hi = vcpus
     if lo > _SMALL:
-        small = ask((1, _SMALL))
+        small = bmc_depth(ask, (1, _SMALL), system, k, need)
         if isinstance(small, q.Sat):
             for nr in dict.fromkeys((lo, hi)):
                 try:
@@ -69,7 +130,7 @@ def find_trace(
                 except replay.ReplayMismatch as why:
                     log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
     for rng in search_ranges(vcpus):
-        ans = ask(rng)
+        ans = bmc_depth(ask, rng, system, k, need)
         if isinstance(ans, q.Sat):
             return to_verdict(ans.witness)
         if isinstance(ans, q.Unknown):
@@ -96,14 +157,23 @@ def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
     return cone(system, state_reads(p, system))
 
 
+OneStep = Callable[[int | None, list[ir.Expr], tuple[int, int], "tuple[str, ...] | None", "int | None"], q.Answer]
+
+
+def _final_reads(system: ir.System, p: ir.Contract | ir.Independence) -> set[str]:
+    """The state a trace's last access and the property read: what the steps before must feed."""
+    action = system.action(p.action)
+    return state_reads(p, system) | state_reads(action.body, system) | state_reads(action.requires, system)
+
+
 def _step_then_bmc(
-    one_step: Callable[[int | None, list[ir.Expr], tuple[int, int]], q.Answer], to_trace: Callable[[q.Witness], Verdict],
-    opts: Options, assume: list[ir.Expr], assumed_names: list[str],
+    one_step: OneStep, to_trace: Callable[[q.Witness], Verdict],
+    opts: Options, assume: list[ir.Expr], assumed_names: list[str], system: ir.System, need: set[str],
 ) -> Verdict:
     def attempt(asm: list[ir.Expr]) -> q.Answer:
         # A failure usually shows with few vCPUs, where queries are cheap; only a pass needs the full range.
         for rng in search_ranges(opts.vcpus):
-            a = one_step(None, asm, rng)
+            a = one_step(None, asm, rng, None, None)
             if not isinstance(a, q.Unsat):
                 return a
         return q.Unsat()
@@ -121,7 +191,7 @@ def _step_then_bmc(
         return _unknown(first)
     cti = first.witness
     for k in range(opts.depth):
-        found = find_trace(lambda rng, k=k: one_step(k, [], rng), opts.vcpus, to_trace)  # type: ignore[misc]
+        found = find_trace(lambda rng, path, budget, k=k: one_step(k, [], rng, path, budget), opts.vcpus, to_trace, system, k, need)  # type: ignore[misc]
         if isinstance(found, q.Unknown):
             return _unknown(found)
         if not isinstance(found, q.Unsat):
@@ -137,6 +207,8 @@ def _step_then_bmc(
 
 def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr]) -> Verdict:
     sub = _cone_for(system, p)
+    if isinstance(p, (ir.Contract, ir.Independence)):
+        sub = specialize.for_property(sub, p)
     vc, to, dump = opts.vcpus, opts.timeout, opts.dump
     # invariants whose state lies inside this cone can be assumed
     assume = [e for e in proved.values() if state_reads(e, system) <= set(sub.states)]
@@ -152,24 +224,25 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
         case ir.Contract():
             contract = p
             return _step_then_bmc(
-                lambda k, asm, rng: q.contract(sub, contract, rng, k, asm, to, dump),
+                lambda k, asm, rng, path, budget: q.contract(sub, contract, rng, k, asm, to, dump, path, budget),
                 lambda w: Violated(replay.contract_trace(sub, contract, w)),
-                opts, assume, names,
+                opts, assume, names, sub, _final_reads(sub, p),
             )
         case ir.Independence():
             indep = p
             return _step_then_bmc(
-                lambda k, asm, rng: q.independence(sub, indep, rng, k, asm, to, dump),
+                lambda k, asm, rng, path, budget: q.independence(sub, indep, rng, k, asm, to, dump, path, budget),
                 lambda w: Violated(replay.independence_trace(sub, indep, w)),
-                opts, assume, names,
+                opts, assume, names, sub, _final_reads(sub, p),
             )
         case ir.Invariant():
             bad = ir.Unop("not", p.body, ir.BOOL, p.span)
+            inv = p
             for k in range(opts.depth + 1):
-                inv = p
                 base = find_trace(
-                    lambda rng, k=k: q.reach(sub, bad, rng, k, to, dump),  # type: ignore[misc]
+                    lambda rng, path, budget, k=k: q.reach(sub, bad, rng, k, to, dump, path, budget),  # type: ignore[misc]
                     vc, lambda w: Violated(replay.state_trace(sub, inv.name, bad, w, "the invariant is false in this state")),
+                    sub, k, state_reads(p, system),
                 )
                 if isinstance(base, q.Unknown):
                     return _unknown(base)
@@ -184,11 +257,12 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
                     return _unknown(step)
             return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")
         case ir.Cover():
+            cov = p
             for k in range(opts.depth + 1):
-                cov = p
                 reached = find_trace(
-                    lambda rng, k=k: q.reach(sub, cov.body, rng, k, to, dump),  # type: ignore[misc]
+                    lambda rng, path, budget, k=k: q.reach(sub, cov.body, rng, k, to, dump, path, budget),  # type: ignore[misc]
                     vc, lambda w: Covered(replay.state_trace(sub, cov.name, cov.body, w, "reached")),
+                    sub, k, state_reads(p, system),
                 )
                 if isinstance(reached, q.Unknown):
                     return _unknown(reached)

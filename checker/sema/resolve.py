@@ -512,10 +512,10 @@ class _Resolver:
             for loc in extra:
                 ctx.scope.declare(loc.name, loc.type, False, loc.span)
             where = self.check.cond(self.check.expr(d.where, ctx), d.where.span)
-        if frame.split is not None and t.width == 64 and d.access not in ("read-only", "raz/wi", "rao/wi"):
+        if frame.split is not None and t.width == 64 and d.access not in ("read-only", "raz/wi", "rao/wi") and 32 not in widths:
             self.error(
                 f"{d.name} is a writable 64-bit register in frame {frame.name}, which splits 64-bit accesses into two"
-                " 32-bit ones: declare it as 32-bit halves (the 2014 vgic had no 64-bit registers) or drop the split",
+                " 32-bit ones: let it take them ('widths 32, 64'), declare it as 32-bit halves, or drop the split",
                 d.span,
             )
             return None

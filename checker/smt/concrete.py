@@ -15,10 +15,18 @@ def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
         return z3.BoolVal(bool(v))
     if isinstance(t, ir.ArrayT):
         assert isinstance(v, interp.Array)
-        # entries outside the domain are the reset value in the interpreter: write the domain only
-        arr = z3.K(z3.BitVecSort(t.index.width), _to_z3(v.get(int(interp.domain(t.index, nr)[0])), t.elem, nr))
-        for i in interp.domain(t.index, nr):
-            arr = z3.Store(arr, z3.BitVecVal(int(i), t.index.width), _to_z3(v.get(int(i)), t.elem, nr))
+        # entries outside the domain are the reset value in the interpreter: write the domain only;
+        # the most common scalar value fills the array, the others are stored (SPI arrays have
+        # ~1000 entries, mostly equal)
+        dom = [int(i) for i in interp.domain(t.index, nr)]
+        values = [v.get(i) for i in dom]
+        fill = values[0]
+        if not isinstance(t.elem, ir.ArrayT):
+            fill = max(set(values), key=values.count)  # type: ignore[arg-type]
+        arr = z3.K(z3.BitVecSort(t.index.width), _to_z3(fill, t.elem, nr))
+        for i, x in zip(dom, values):
+            if isinstance(t.elem, ir.ArrayT) or x != fill:
+                arr = z3.Store(arr, z3.BitVecVal(i, t.index.width), _to_z3(x, t.elem, nr))
         return arr
     return z3.BitVecVal(int(v), ir.width_of(t))  # type: ignore[arg-type]
 
@@ -53,5 +61,6 @@ def run_access(
     assert s.check() == z3.sat
     m = s.model()
     value = None if result is None or a.result is None else value_of(m, result, a.result, nr_vcpus)
-    post_values = {k: value_of(m, names[k], system.states[k].type, nr_vcpus) for k in post}
+    # a state the action leaves as it was (the same term) is read back from the pre-state as is
+    post_values = {k: (state[k] if post[k].eq(pre[k]) else value_of(m, names[k], system.states[k].type, nr_vcpus)) for k in post}
     return bool(z3.is_true(m.eval(en, model_completion=True))), post_values, value

@@ -115,7 +115,7 @@ class Query:
             parts.append(z3.BitVec(f"{name}[{bit}:0]", bit + 1))
         return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
-    def step(self, state: StateT, t: int) -> tuple[StateT, z3.ExprRef, dict[str, Env]]:
+    def step(self, state: StateT, t: int, only: str | None = None) -> tuple[StateT, z3.ExprRef, dict[str, Env]]:
         """One transition: some enabled action, with fresh arguments, from `state`.
 
         Each action runs from `state`; the next state picks the chosen action's result with an
@@ -125,10 +125,22 @@ class Query:
         milliseconds to beyond 20 s; this is the one that holds up on the shipped spec.)"""
         self.has_transitions = True
         acts = list(self.system.actions.values())
-        sel = z3.BitVec(f"action@{t}", 16)
-        self.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
         all_args: dict[str, Env] = {}
         nxt = dict(state)
+        if only is not None:
+            # one given action: the step is straight-line code, no choice between actions
+            k = [a.name for a in acts].index(only)
+            a = acts[k]
+            fixed: Env = {p.name: z3.Const(f"{a.name}.{p.name}@{t}", sort_of(p.type)) for p in a.params}
+            for p in a.params:
+                self.solver.add(self.enc.in_domain(p.type, fixed[p.name]))
+            enabled, post = self.enc.run(a, state, fixed)
+            self.solver.add(enabled)
+            nxt.update(post)
+            all_args[a.name] = fixed
+            return nxt, z3.BitVecVal(k, 16), all_args
+        sel = z3.BitVec(f"action@{t}", 16)
+        self.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
         for k, a in enumerate(acts):
             args: Env = {}
             for p in a.params:
@@ -145,12 +157,14 @@ class Query:
             all_args[a.name] = args
         return nxt, sel, all_args
 
-    def unroll(self, k: int) -> tuple[list[StateT], list[tuple[z3.ExprRef, dict[str, Env]]]]:
-        """States s0..sk from reset and the k transitions between them."""
+    def unroll(self, k: int, path: tuple[str, ...] | None = None) -> tuple[list[StateT], list[tuple[z3.ExprRef, dict[str, Env]]]]:
+        """States s0..sk from reset and the k transitions between them: any enabled action at
+        each step, or the actions of `path` in order."""
+        assert path is None or len(path) == k
         states = [self.enc.reset_state()]
         trans = []
         for t in range(k):
-            nxt, sel, args = self.step(states[-1], t)
+            nxt, sel, args = self.step(states[-1], t, path[t] if path is not None else None)
             # name each state so models and dumped queries stay readable
             named = {}
             for name, term in nxt.items():
@@ -178,7 +192,7 @@ class Query:
         return e, env
 
     # ---- solving and decoding -------------------------------------------------------------
-    def check(self, *extra: z3.BoolRef) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+    def check(self, *extra: z3.BoolRef, budget_ms: int | None = None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         """Solve the assertions plus `extra`: (result, model, reason unknown).
 
         Two ways, measured: a query with transitions in it (an unrolling from reset, an induction
@@ -197,6 +211,9 @@ class Query:
         if not self.has_transitions:
             r = self.solver.check(*extra)
             return r, (self.solver.model() if r == z3.sat else None), (self.solver.reason_unknown() if r == z3.unknown else "")
+        if budget_ms is not None:  # a bounded first attempt: the caller has another way
+            limit = min(budget_ms, self.timeout_ms) if self.timeout_ms else budget_ms
+            return self._fresh(extra, limit, sat_core=True)
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
         first = _SAT_CORE_BUDGET_MS if not self.timeout_ms else min(_SAT_CORE_BUDGET_MS, self.timeout_ms)
         res, model, why = self._fresh(extra, first, sat_core=True)
@@ -218,9 +235,10 @@ class Query:
         finally:
             z3.set_param("sat.smt", False)
 
-    def solve(self, bad: z3.BoolRef, decode: Callable[[z3.ModelRef, Witness], None], minimize: bool = True) -> Answer:
-        """Is `bad` satisfiable? If so, with the fewest vCPUs the range allows."""
-        res, model, why = self.check(bad)
+    def solve(self, bad: z3.BoolRef, decode: Callable[[z3.ModelRef, Witness], None], minimize: bool = True, budget_ms: int | None = None) -> Answer:
+        """Is `bad` satisfiable? If so, with the fewest vCPUs the range allows. With `budget_ms`,
+        the first answer must come within that time (or it is Unknown)."""
+        res, model, why = self.check(bad, budget_ms=budget_ms)
         if res == z3.unknown:
             return Unknown(why)
         if res == z3.unsat or model is None:
@@ -230,7 +248,7 @@ class Query:
             lo, hi = self.lo, nr - 1
             while lo <= hi:
                 mid = (lo + hi) // 2
-                r, m, _ = self.check(bad, z3.ULE(self.n, z3.BitVecVal(mid, ir.VCPU_WIDTH)))
+                r, m, _ = self.check(bad, z3.ULE(self.n, z3.BitVecVal(mid, ir.VCPU_WIDTH)), budget_ms=budget_ms)
                 if r == z3.sat and m is not None:
                     model = m
                     nr = model.eval(self.n, model_completion=True).as_long()
@@ -338,7 +356,7 @@ def _final_action(
     return args, post, result
 
 
-def _pre_state(q: Query, prefix: int | None, assume: list[ir.Expr]) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
+def _pre_state(q: Query, prefix: int | None, assume: list[ir.Expr], path: tuple[str, ...] | None = None) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
     """The state an access starts from: any state satisfying `assume` (prefix None), or the
     state after `prefix` steps from reset, with those steps."""
     if prefix is None:
@@ -346,19 +364,20 @@ def _pre_state(q: Query, prefix: int | None, assume: list[ir.Expr]) -> tuple[Sta
         for inv in assume:
             q.solver.add(q.enc.expr(inv, {}, pre))
         return pre, []
-    states, trans = q.unroll(prefix)
+    states, trans = q.unroll(prefix, path)
     return states[-1], trans
 
 
 def contract(
     system: ir.System, prop: ir.Contract, vcpus: tuple[int, int], prefix: int | None,
     assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
+    path: tuple[str, ...] | None = None, budget_ms: int | None = None,
 ) -> Answer:
     """After `prefix` steps from reset (or from any state satisfying `assume`, when prefix is None),
     can the access make the contract's body false?"""
     q = Query(system, vcpus, timeout, dump)
     action = system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume)
+    pre, trans = _pre_state(q, prefix, assume, path)
     args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
     env = dict(args)
     if prop.result is not None and result is not None:
@@ -372,18 +391,19 @@ def contract(
             w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
         w.steps.append((action.name, {p.name: value_of(m, args[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}))
 
-    return q.solve(bad, decode, minimize=prefix is not None)
+    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
 
 
 def independence(
     system: ir.System, prop: ir.Independence, vcpus: tuple[int, int], prefix: int | None,
     assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
+    path: tuple[str, ...] | None = None, budget_ms: int | None = None,
 ) -> Answer:
     """Two runs of the access from one state, with arguments equal but for the ignored bits:
     can their post-states differ?"""
     q = Query(system, vcpus, timeout, dump)
     action = system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume)
+    pre, trans = _pre_state(q, prefix, assume, path)
     args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
     args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
     for i, local in enumerate(prop.params):
@@ -406,7 +426,7 @@ def independence(
         w.steps.append((action.name, {p.name: value_of(m, args1[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}))
         w.alt_args = {p.name: value_of(m, args2[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}
 
-    return q.solve(bad, decode, minimize=prefix is not None)
+    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
 
 
 def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
@@ -418,17 +438,18 @@ def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
 
 def reach(
     system: ir.System, goal: ir.Expr, vcpus: tuple[int, int], k: int, timeout: float | None,
-    dump: Callable[[str], None] | None = None,
+    dump: Callable[[str], None] | None = None, path: tuple[str, ...] | None = None, budget_ms: int | None = None,
 ) -> Answer:
-    """Is a state satisfying `goal` reachable in exactly k steps from reset? (BMC, one depth)"""
+    """Is a state satisfying `goal` reachable in exactly k steps from reset (through the actions
+    of `path`, if given)? (BMC, one depth)"""
     q = Query(system, vcpus, timeout, dump)
-    states, trans = q.unroll(k)
+    states, trans = q.unroll(k, path)
     body, env = q.witness_vars(goal, "exists", {})
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
 
-    return q.solve(q.enc.expr(body, env, states[-1]), decode)
+    return q.solve(q.enc.expr(body, env, states[-1]), decode, budget_ms=budget_ms)
 
 
 def induction_step(
