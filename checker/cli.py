@@ -153,7 +153,17 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             (args.dump_smt / f"query{counter[0]:04d}.smt2").write_text(text)
 
     all_results: list[PropertyResult] = []
-    blocks: list[str] = []
+    blocks = 0
+
+    def emit(block: str) -> None:
+        """Text output goes out model by model, so a long run shows the first model's results
+        while the next one is checked."""
+        nonlocal blocks
+        if args.format == "text":
+            out.write(("\n" if blocks else "") + block)
+            out.flush()
+            blocks += 1
+
     meta_models = []
     for model, srcs in groups.items():
         design = load_design(spec, model)
@@ -166,7 +176,7 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             if len(groups) == 1 or clipped[0] > clipped[1]:
                 if len(groups) == 1:
                     raise UsageError(f"model {model} allows {lo}..{hi} vCPUs; --vcpus {vcpus[0]}..{vcpus[1]} is outside it")
-                blocks.append(f"gicheck prove: model {model} skipped: it allows {lo}..{hi} vCPUs, none of --vcpus {vcpus[0]}..{vcpus[1]}\n")
+                emit(f"gicheck prove: model {model} skipped: it allows {lo}..{hi} vCPUs, none of --vcpus {vcpus[0]}..{vcpus[1]}\n")
                 continue
             # several models: each checks the part of the request it allows (GICv2 stops at 8)
             note = f" (of --vcpus {vcpus[0]}..{vcpus[1]}, the model allows {lo}..{hi})"
@@ -189,7 +199,7 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             f"gicheck prove: model {model} ({spec}), vCPUs {vcpus[0]}..{vcpus[1]}{note}{ranges}, {n} propert{'y' if n == 1 else 'ies'}, "
             f"depth {args.depth}"
         )
-        blocks.append(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")
+        emit(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")
         meta_models.append({
             "model": model, "spec": str(spec), "vcpus": list(vcpus), "depth": args.depth, "seconds": round(dt, 3),
             "params": {p.name: [p.type.lo, p.type.hi] for p in system.params.values()},
@@ -198,8 +208,6 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
     code = _exit_code(all_results)
     if args.format == "json":
         out.write(render_json.render(all_results, {"models": meta_models, "exit_code": code}))
-    else:
-        out.write("\n".join(blocks))
     return code
 
 

@@ -53,6 +53,22 @@ VARIANTS = [
         "dist.prop", "ctlr_reads_state", "1..8",
         ("reads GICD_CTLR (+0x0000)", "r.ARE = 0"),
     ),
+    # The 2014 vgic_set_target_reg: the lowest set bit of the byte, never checked against the
+    # number of vCPUs (spec/gicv2/dist.gic keeps today's masking instead).
+    Variant(
+        "itargetsr-keeps-absent-vcpu-bits", "gicv2/dist.gic",
+        "    for c in vcpu {\n        if b[c] {\n            r := c[7:0]",
+        "    for c in 0..7 {\n        if b[c] {\n            r := c",
+        "gicv2-targets.prop", "write_routes_to_existing_vcpu", "1..8",
+        ("with 1 vCPU,", "writes GICD_ITARGETSR[", "write_routes_to_existing_vcpu: the property is false"),
+    ),
+    Variant(
+        "sgir-filter1-includes-sender", "gicv2/dist.gic",
+        "                    if c != self {\n                        targets[c] := 1\n                    }",
+        "                    targets[c] := 1",
+        "gicv2-sgi.prop", "filter1_skips_sender", "1..8",
+        ("writes GICD_SGIR (+0x0f00)", "TargetListFilter=1", "pending[0]["),
+    ),
 ]
 
 
@@ -71,8 +87,11 @@ def test_broken_variant_is_caught(v: Variant, tmp_path: Path) -> None:
 
 
 def test_unbroken_spec_proves_the_same_properties() -> None:
-    """The properties the variants break hold on the shipped spec."""
+    """The properties the variants break hold on the shipped spec, at every vCPU count the
+    variants are checked at."""
     for props in sorted({v.props for v in VARIANTS}):
-        names = [x for v in VARIANTS if v.props == props for x in ("--property", v.prop)]
-        code, out, err = run("prove", "--spec", ROOT / "spec", ROOT / "properties" / props, "--vcpus", "1..32", *names)
+        group = [v for v in VARIANTS if v.props == props]
+        names = [x for v in group for x in ("--property", v.prop)]
+        (vcpus,) = {v.vcpus for v in group}
+        code, out, err = run("prove", "--spec", ROOT / "spec", ROOT / "properties" / props, "--vcpus", vcpus, *names)
         assert (code, err) == (0, ""), out
