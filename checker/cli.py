@@ -153,16 +153,16 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             (args.dump_smt / f"query{counter[0]:04d}.smt2").write_text(text)
 
     all_results: list[PropertyResult] = []
-    blocks = 0
+    emitted = 0
 
     def emit(block: str) -> None:
         """Text output goes out model by model, so a long run shows the first model's results
         while the next one is checked."""
-        nonlocal blocks
+        nonlocal emitted
         if args.format == "text":
-            out.write(("\n" if blocks else "") + block)
+            out.write(("\n" if emitted else "") + block)
             out.flush()
-            blocks += 1
+            emitted += 1
 
     meta_models = []
     for model, srcs in groups.items():
