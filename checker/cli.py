@@ -249,6 +249,9 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         design = load_design(spec, model)
         load_properties(design, srcs)
         out.write(f"properties of model {model}:\n")
+        for ref in design.refinements:
+            cases = ", ".join(dict.fromkeys(c.action for c in ref.cases))
+            out.write(f"  {'refinement':<12} {ref.handler:<36} every access is a step of {cases}, or changes nothing\n")
         for p in design.properties:
             kind = type(p).__name__.lower()
             first = p.doc.splitlines()[0] if p.doc else ""

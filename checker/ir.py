@@ -423,6 +423,30 @@ Property = Fact | Contract | Independence | Invariant | Cover
 
 
 @dataclass(frozen=True, slots=True)
+class RefineCase:
+    """One `refines` clause: the action a handler's run is a step of, with its arguments as
+    expressions over the handler's parameters and result, when `cond` holds."""
+
+    action: str
+    args: tuple[Expr, ...]
+    cond: Expr | None
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Refinement:
+    """A handler that claims every run of it is a step of one of `cases` (the first whose
+    condition holds) or changes nothing. Proved once (engines/prove.py), it lets the search
+    leave the handler out: its steps are steps the cases' actions take anyway."""
+
+    handler: str
+    params: tuple[Local, ...]
+    result: Local | None
+    cases: tuple[RefineCase, ...]
+    span: Span = NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     type: IndexT
@@ -487,6 +511,7 @@ class System:
     params: dict[str, Param] = field(default_factory=dict)
     callables: dict[str, Action] = field(default_factory=dict)  # register handlers, frame helpers
     frames: dict[str, MmioFrame] = field(default_factory=dict)
+    refinements: tuple[Refinement, ...] = field(default=())
 
     def action(self, name: str) -> Action:
         """A transition or a register handler a property names."""

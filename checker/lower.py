@@ -23,10 +23,11 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None, params: dict[str
     them (engines/replay.py), so a trace shown is a sequence of real frame accesses.
     """
     actions: dict[str, ir.Action] = {}
+    callables: dict[str, ir.Action] = {}
     for reg in design.sysregs.values():
         for a in reg.handlers.values():
             actions[a.name] = a
-    callables: dict[str, ir.Action] = {}
+            callables[a.name] = a  # still callable where a proved refinement drops the transition
     frames: dict[str, ir.MmioFrame] = {}
     for f in design.frames.values():
         for a in f.actions.values():
@@ -57,6 +58,7 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None, params: dict[str
         params=config,
         callables=callables,
         frames=frames,
+        refinements=tuple(design.refinements),
     )
 
 

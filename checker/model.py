@@ -67,6 +67,7 @@ class Design:
     frames: dict[str, Frame] = field(default_factory=dict)
     registers: dict[str, Register] = field(default_factory=dict)
     properties: list[ir.Property] = field(default_factory=list)
+    refinements: list[ir.Refinement] = field(default_factory=list)
     property_files: dict[str, str] = field(default_factory=dict)  # property name -> file
     names: dict[str, Span] = field(default_factory=dict)  # every declared name, where it was declared
     span: Span | None = None

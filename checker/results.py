@@ -59,6 +59,7 @@ class Trace:
     alternative: Step | None = None  # two-run properties: the second run of the last access
     differences: tuple[tuple[str, int | bool, int | bool], ...] = ()  # location, run 1, run 2
     from_reset: bool = True
+    labels: tuple[str, str] = ("first run", "second run")  # what `differences` compares
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def _final_reads(system: ir.System, p: ir.Contract | ir.Independence) -> set[str
 
 def _step_then_bmc(
     one_step: OneStep, to_trace: Callable[[q.Witness], Verdict],
-    opts: Options, assume: list[ir.Expr], assumed_names: list[str], system: ir.System, need: set[str],
+    opts: Options, assume: list[ir.Expr], assumed_names: list[str], searched: Callable[[int], ir.System], need: set[str],
 ) -> Verdict:
     def attempt(asm: list[ir.Expr]) -> q.Answer:
         # A failure usually shows with few vCPUs, where queries are cheap; only a pass needs the full range.
@@ -191,7 +191,7 @@ def _step_then_bmc(
         return _unknown(first)
     cti = first.witness
     for k in range(opts.depth):
-        found = find_trace(lambda rng, path, budget, k=k: one_step(k, [], rng, path, budget), opts.vcpus, to_trace, system, k, need)  # type: ignore[misc]
+        found = find_trace(lambda rng, path, budget, k=k: one_step(k, [], rng, path, budget), opts.vcpus, to_trace, searched(k), k, need)  # type: ignore[misc]
         if isinstance(found, q.Unknown):
             return _unknown(found)
         if not isinstance(found, q.Unsat):
@@ -205,10 +205,75 @@ def _step_then_bmc(
     )
 
 
-def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr]) -> Verdict:
+class Refiner:
+    """The handlers' `refines` claims, each checked the first time a search would branch on
+    that handler, once per run. A handler whose claim is proved leaves the transitions: each of
+    its steps is a step of an action that stays, or a stutter, so every state reachable with it
+    is reachable without it, and BMC and induction need not branch on it. It stays callable, for
+    properties about it and for replaying traces. A handler whose claim is not proved stays a
+    transition, so no verdict depends on an unproved claim. A run whose searches never reach a
+    handler (one-step contracts, say) does not check its claim."""
+
+    def __init__(self, system: ir.System, opts: Options):
+        self.system = system
+        self.opts = opts
+        self.claims = {r.handler: r for r in system.refinements}
+        self.results: dict[str, PropertyResult] = {}
+
+    def proved(self, sub: ir.System) -> set[str]:
+        """The handlers among `sub`'s transitions whose claims are proved (checking them now if
+        this run has not yet)."""
+        out = set()
+        for name in sub.actions:
+            ref = self.claims.get(name)
+            if ref is None:
+                continue
+            if name not in self.results:
+                self.results[name] = self.check(ref)
+            if isinstance(self.results[name].verdict, Proved):
+                out.add(name)
+        return out
+
+    def check(self, ref: ir.Refinement) -> PropertyResult:
+        t0 = time.perf_counter()
+        try:
+            verdict = check_refinement(self.system, ref, self.opts)
+        except replay.ReplayMismatch as err:
+            verdict = Unknown(f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this")
+        dt = time.perf_counter() - t0
+        log.info("%s refinement: %s in %.2fs", ref.handler, type(verdict).__name__, dt)
+        cases = ", ".join(dict.fromkeys(c.action for c in ref.cases))
+        doc = f"Every {ref.handler} is a step of {cases}, or changes nothing (its 'refines' clauses)."
+        ranges = tuple((c.name, c.type.lo, c.type.hi) for c in self.system.params.values())
+        return PropertyResult(ref.handler, "refinement", doc, str(ref.span), self.system.model, self.opts.vcpus, verdict, dt, ranges)  # type: ignore[arg-type]
+
+
+def _restrict(system: ir.System, p: ir.Property) -> ir.System:
     sub = _cone_for(system, p)
     if isinstance(p, (ir.Contract, ir.Independence)):
         sub = specialize.for_property(sub, p)
+    return sub
+
+
+def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr], refiner: Refiner | None = None) -> Verdict:
+    sub = _restrict(system, p)
+    pruned: list[ir.System] = []
+
+    def searched(k: int) -> ir.System:
+        """The system a search of k steps runs: without the handlers proved to refine actions,
+        and with the cone taken again without them (a handler that reads much to write little,
+        like an IAR, would otherwise pull the state it reads and its writers into the cone).
+        With no steps there are no transitions, so no claim needs checking."""
+        if k == 0 or refiner is None:
+            return sub
+        if not pruned:
+            drop = refiner.proved(sub)
+            if drop:
+                pruned.append(_restrict(replace(system, actions={n: a for n, a in system.actions.items() if n not in drop}), p))
+            else:
+                pruned.append(sub)
+        return pruned[0]
+
     vc, to, dump = opts.vcpus, opts.timeout, opts.dump
     # invariants whose state lies inside this cone can be assumed
     assume = [e for e in proved.values() if state_reads(e, system) <= set(sub.states)]
@@ -224,25 +289,25 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
         case ir.Contract():
             contract = p
             return _step_then_bmc(
-                lambda k, asm, rng, path, budget: q.contract(sub, contract, rng, k, asm, to, dump, path, budget),
+                lambda k, asm, rng, path, budget: q.contract(sub if k is None else searched(k), contract, rng, k, asm, to, dump, path, budget),
                 lambda w: Violated(replay.contract_trace(sub, contract, w)),
-                opts, assume, names, sub, _final_reads(sub, p),
+                opts, assume, names, searched, _final_reads(sub, p),
             )
         case ir.Independence():
             indep = p
             return _step_then_bmc(
-                lambda k, asm, rng, path, budget: q.independence(sub, indep, rng, k, asm, to, dump, path, budget),
+                lambda k, asm, rng, path, budget: q.independence(sub if k is None else searched(k), indep, rng, k, asm, to, dump, path, budget),
                 lambda w: Violated(replay.independence_trace(sub, indep, w)),
-                opts, assume, names, sub, _final_reads(sub, p),
+                opts, assume, names, searched, _final_reads(sub, p),
             )
         case ir.Invariant():
             bad = ir.Unop("not", p.body, ir.BOOL, p.span)
             inv = p
             for k in range(opts.depth + 1):
                 base = find_trace(
-                    lambda rng, path, budget, k=k: q.reach(sub, bad, rng, k, to, dump, path, budget),  # type: ignore[misc]
+                    lambda rng, path, budget, k=k: q.reach(searched(k), bad, rng, k, to, dump, path, budget),  # type: ignore[misc]
                     vc, lambda w: Violated(replay.state_trace(sub, inv.name, bad, w, "the invariant is false in this state")),
-                    sub, k, state_reads(p, system),
+                    searched(k), k, state_reads(p, system),
                 )
                 if isinstance(base, q.Unknown):
                     return _unknown(base)
@@ -250,9 +315,11 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
                     return base
                 if k == opts.depth:
                     break
-                step = q.induction_step(sub, p.body, vc, k + 1, assume, to, dump)
+                stepped = searched(k + 1)
+                inside = [n for n in names if state_reads(proved[n], system) <= set(stepped.states)]
+                step = q.induction_step(stepped, p.body, vc, k + 1, [proved[n] for n in inside], to, dump)
                 if isinstance(step, q.Unsat):
-                    return Proved(f"{k + 1}-induction" + (f" assuming the proved {', '.join(names)}" if names else ""))
+                    return Proved(f"{k + 1}-induction" + (f" assuming the proved {', '.join(inside)}" if inside else ""))
                 if isinstance(step, q.Unknown):
                     return _unknown(step)
             return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")
@@ -260,9 +327,9 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
             cov = p
             for k in range(opts.depth + 1):
                 reached = find_trace(
-                    lambda rng, path, budget, k=k: q.reach(sub, cov.body, rng, k, to, dump, path, budget),  # type: ignore[misc]
+                    lambda rng, path, budget, k=k: q.reach(searched(k), cov.body, rng, k, to, dump, path, budget),  # type: ignore[misc]
                     vc, lambda w: Covered(replay.state_trace(sub, cov.name, cov.body, w, "reached")),
-                    sub, k, state_reads(p, system),
+                    searched(k), k, state_reads(p, system),
                 )
                 if isinstance(reached, q.Unknown):
                     return _unknown(reached)
@@ -272,8 +339,24 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
     raise AssertionError(f"unhandled property {type(p).__name__}")
 
 
+def check_refinement(system: ir.System, ref: ir.Refinement, opts: Options) -> Verdict:
+    """One query per case and vCPU range (small counts first): the handler, from every state and
+    with every argument, does what its first applicable case's action does, or nothing."""
+    for rng in search_ranges(opts.vcpus):
+        for case in range(len(ref.cases) + 1):
+            a = q.refinement(system, ref, case, rng, opts.timeout, opts.dump)
+            if isinstance(a, q.Unknown):
+                return _unknown(a)
+            if isinstance(a, q.Sat):
+                return Violated(replay.refinement_trace(system, ref, a.witness))
+    cases = " or ".join(dict.fromkeys(c.action for c in ref.cases))
+    return Proved(f"refinement: from every state, each access is a step of {cases}, or changes nothing")
+
+
 def check_properties(system: ir.System, opts: Options, only: set[str] | None = None) -> list[PropertyResult]:
-    """Check every property of `system` (invariants first, so the others may assume them)."""
+    """Check every property of `system` (invariants first, so the others may assume them), and
+    the handlers' refinement claims the searches needed, listed first."""
+    refiner = Refiner(system, opts)
     props = [p for p in system.properties if only is None or p.name in only]
     order = sorted(range(len(props)), key=lambda i: 0 if isinstance(props[i], ir.Invariant) else 1)
     proved: dict[str, ir.Expr] = {}
@@ -282,7 +365,7 @@ def check_properties(system: ir.System, opts: Options, only: set[str] | None = N
         p = props[i]
         t0 = time.perf_counter()
         try:
-            verdict = check_property(system, p, opts, proved)
+            verdict = check_property(system, p, opts, proved, refiner)
         except replay.ReplayMismatch as err:
             verdict = Unknown(f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this")
         dt = time.perf_counter() - t0
@@ -291,4 +374,4 @@ def check_properties(system: ir.System, opts: Options, only: set[str] | None = N
             proved[p.name] = p.body
         ranges = tuple((c.name, c.type.lo, c.type.hi) for c in system.params.values())
         results[i] = PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt, ranges)  # type: ignore[arg-type]
-    return [results[i] for i in range(len(props))]
+    return list(refiner.results.values()) + [results[i] for i in range(len(props))]

@@ -278,3 +278,57 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
             inner = inner.body
     fail = Failure(name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None)))
     return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, from_reset=w.pre_state is None)
+
+
+def refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace:
+    """A state and an access where the handler does something its `refines` cases do not:
+    both runs replayed in the interpreter, the differing locations listed."""
+    it = interp.Interp(system, w.nr_vcpus, w.params)
+    assert w.pre_state is not None
+    pre = w.pre_state
+    handler = system.action(ref.handler)
+    hargs = w.steps[-1][1]
+    try:
+        post, result = it.access(handler, pre, hargs)
+    except interp.Blocked:
+        raise ReplayMismatch(f"{ref.handler}: the access is not enabled in the interpreter") from None
+    step = make_step(system, handler.name, hargs, pre, post, w.nr_vcpus, result)
+    env: dict[str, interp.Value] = dict(hargs)
+    if ref.result is not None and result is not None:
+        env[ref.result.name] = result
+    case = next((c for c in ref.cases if c.cond is None or it.eval(c.cond, env, pre)), None)
+    params = tuple(w.params.items())
+    if case is None:
+        diffs = _differences(system, post, pre, w.nr_vcpus)
+        if not diffs:
+            raise ReplayMismatch(f"{ref.handler}: the interpreter finds that it changes nothing where no case applies")
+        fail = Failure(ref.handler, "no 'refines' case applies, yet the access changes the state")
+        return Trace(w.nr_vcpus, (step,), fail, params, None, diffs, False, ("the access", "before it"))
+    target = system.action(case.action)
+    targs = {p.name: it.eval(a, env, pre) for p, a in zip(target.params, case.args)}
+    call = f"{case.action}({', '.join(f'{k}={_show(v)}' for k, v in targs.items())})"
+    out_of_domain = [p.name for p in target.params if isinstance(p.type, ir.IndexT) and targs[p.name] not in interp.domain(p.type, w.nr_vcpus)]
+    if out_of_domain:
+        fail = Failure(ref.handler, f"the case it falls in names {call}, and {', '.join(out_of_domain)} is out of its range")
+        return Trace(w.nr_vcpus, (step,), fail, params, from_reset=False)
+    try:
+        tpost, _ = it.access(target, pre, targs)
+    except interp.Blocked:
+        fail = Failure(ref.handler, f"the case it falls in names {call}, which is not enabled here (its 'requires' is false)")
+        return Trace(w.nr_vcpus, (step,), fail, params, from_reset=False)
+    diffs = _differences(system, post, tpost, w.nr_vcpus)
+    if not diffs:
+        raise ReplayMismatch(f"{ref.handler}: the interpreter finds the access and {call} end in the same state")
+    alt = make_step(system, target.name, targs, pre, tpost, w.nr_vcpus)
+    fail = Failure(ref.handler, f"the access does not do what {call} does")
+    return Trace(w.nr_vcpus, (step,), fail, params, alt, diffs, False, ("the access", case.action))
+
+
+def _differences(system: ir.System, a: interp.State, b: interp.State, nr: int) -> tuple[tuple[str, int | bool, int | bool], ...]:
+    fa, fb = flat_state(system, a, nr), flat_state(system, b, nr)
+    return tuple((k, fa[k], fb[k]) for k in fa if fa[k] != fb[k])
+
+
+def _show(v: interp.Value) -> str:
+    assert not isinstance(v, interp.Array)
+    return str(v).lower() if isinstance(v, bool) else str(v)

@@ -121,12 +121,18 @@ def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
         out = [f"{indent[:-2]}{vcpus}, {start}:"]
     for i, s in enumerate(t.steps, 1):
         out += _step_lines(i, s, indent)
-    if t.alternative is not None:
+    first, second = t.labels
+    if t.alternative is not None and t.labels == Trace.labels:
         out.append(f"{indent}second run of #{len(t.steps)} from the same state, differing only in {t.failure.message.split('depends on ', 1)[-1]}:")
         out += _step_lines(len(t.steps), t.alternative, indent + "  ")
         out.append(f"{indent}the two runs end in different states:")
+    elif t.alternative is not None:
+        out.append(f"{indent}what {second} does from the same state:")
+        out += _step_lines(len(t.steps), t.alternative, indent + "  ")
+        out.append(f"{indent}they end in different states:")
+    if t.alternative is not None:  # (without one, the step's own changes are the differences)
         for loc, a, b in t.differences:
-            out.append(f"{indent}  {loc}: {_v(a)} (first run)  vs  {_v(b)} (second run)")
+            out.append(f"{indent}  {loc}: {_v(a)} ({first})  vs  {_v(b)} ({second})")
     f = t.failure
     where = ""
     if f.bindings:

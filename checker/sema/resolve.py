@@ -109,6 +109,7 @@ class _Resolver:
         self.errors = errors
         self.spans = design.names
         self.check = Checker(design, errors, self.spans)
+        self.refining: list[tuple[ir.Action, A.Handler]] = []  # handlers with `refines`, resolved last
 
     def error(self, msg: str, span: A.Span, *notes: Note) -> None:
         self.errors.append(Diagnostic(msg, span, tuple(notes)))
@@ -149,6 +150,50 @@ class _Resolver:
             self.frame(d)  # type: ignore[arg-type]
         for d in by_kind.get(A.ActionDecl, []):
             self.action(d)  # type: ignore[arg-type]
+        for a, h in self.refining:
+            self.refinement(a, h)
+        self.refining = []
+
+    def refinement(self, handler: ir.Action, h: A.Handler) -> None:
+        """`on read(self: vcpu) -> r refines acknowledge(self, r.INTID[4:0]) if r.INTID < 32 ...`:
+        each clause names an action and its arguments over the handler's parameters and value."""
+        ctx = Context(f"'refines' of {handler.name}")
+        for p in handler.params:
+            ctx.scope.declare(p.name, p.type, False, p.span)
+        result = None
+        if h.result is not None:
+            if handler.result is None:
+                self.error(f"'-> {h.result}' names the value a read returns; {handler.name} returns none", h.span)
+                return
+            self.check.check_fresh(h.result, h.span, ctx)
+            ctx.scope.declare(h.result, handler.result, False, h.span)
+            result = ir.Local(h.result, handler.result, h.span)
+            if not h.refines:
+                self.error(f"'-> {h.result}' is for 'refines' clauses, and {handler.name} has none", h.span)
+                return
+        cases = []
+        before = len(self.errors)
+        for i, c in enumerate(h.refines):
+            if c.cond is None and i != len(h.refines) - 1:
+                self.error("this 'refines' clause has no 'if', so the clauses after it never apply", c.span)
+            target = self.d.actions.get(c.action)
+            if target is None:
+                what = "a register access" if c.action in self.d.registers or c.action in self.d.sysregs else "unknown"
+                known = ", ".join(sorted(self.d.actions)) or "none"
+                self.error(f"'refines' names an action declared with 'action' ('{c.action}' is {what}; actions: {known})", c.span)
+                continue
+            if len(c.args) != len(target.params):
+                sig = ", ".join(f"{p.name}: {p.type}" for p in target.params)
+                self.error(f"{c.action} takes {len(target.params)} argument(s) ({sig}), {len(c.args)} given", c.span, Note(f"'{c.action}' declared here", target.span))
+                continue
+            args = tuple(
+                self.check.convert(self.check.expr(a, ctx), p.type, a.span, f"argument '{p.name}' of '{c.action}'")
+                for p, a in zip(target.params, c.args)
+            )
+            cond = self.check.cond(self.check.expr(c.cond, ctx), c.cond.span) if c.cond is not None else None
+            cases.append(ir.RefineCase(c.action, args, cond, c.span))  # type: ignore[arg-type]
+        if len(self.errors) == before:
+            self.d.refinements.append(ir.Refinement(handler.name, handler.params, result, tuple(cases), h.span))
 
     # ---- declarations -----------------------------------------------------------------------
     def layout(self, d: A.LayoutDecl) -> None:
@@ -386,6 +431,8 @@ class _Resolver:
                 a = self.handler_action(f"{name}.write", f"{kind_prefix}-write", h.params, None, h.body, h.span, name, doc, None, extra)
             if a is not None:
                 out[h.kind] = a
+                if h.refines or h.result is not None:
+                    self.refining.append((a, h))
         missing = sorted(required - {h.kind for h in decls})
         for k in missing:
             self.error(f"{name} is {access}: it needs an 'on {k}' handler", span)

@@ -326,11 +326,23 @@ class FnDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class Refines:
+    """`refines acknowledge(self, r.INTID[4:0]) if r.INTID < 32` on a handler."""
+
+    action: str
+    args: tuple[Expr, ...]
+    cond: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Handler:
     kind: str  # "write" | "read"
     params: tuple[Param, ...]
     body: tuple[Stmt, ...]
     span: Span
+    result: str | None = None  # `-> r`: the name `refines` clauses give a read's value
+    refines: tuple[Refines, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,6 +172,13 @@ def _int(token: Token) -> int:
     return int(str(token).replace("_", ""), 0)
 
 
+
+class _Result:
+    """`-> r` after a handler's parameters (a parse-tree value, not in the AST)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
 class _Build(Transformer[Token, Any]):
     """Builds AST nodes; every rule of the grammar has a method, the default raises."""
 
@@ -330,8 +337,26 @@ class _Build(Transformer[Token, Any]):
     @v_args(meta=True)
     def handler(self, meta: Any, c: list[Any]) -> A.Handler:
         kind = str(c[0])
-        params: tuple[A.Param, ...] = c[1] if len(c) == 3 else ()
-        return A.Handler(kind, params, c[-1], self._span(meta))
+        body = c[-1]
+        mid = c[1:-1]
+        params: tuple[A.Param, ...] = ()
+        if mid and isinstance(mid[0], tuple):
+            params, mid = mid[0], mid[1:]
+        result = next((x.name for x in mid if isinstance(x, _Result)), None)
+        refines = tuple(x for x in mid if isinstance(x, A.Refines))
+        return A.Handler(kind, params, body, self._span(meta), result, refines)
+
+    def handler_result(self, c: list[Any]) -> _Result:
+        return _Result(str(c[0]))
+
+    @v_args(meta=True)
+    def refines_clause(self, meta: Any, c: list[Any]) -> A.Refines:
+        name = str(c[0])
+        rest = c[1:]
+        args: tuple[A.Expr, ...] = ()
+        if rest and isinstance(rest[0], tuple):
+            args, rest = rest[0], rest[1:]
+        return A.Refines(name, args, rest[0] if rest else None, self._span(meta))
 
     @v_args(meta=True)
     def action_decl(self, meta: Any, c: list[Any]) -> A.ActionDecl:
