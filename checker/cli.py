@@ -14,16 +14,18 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from checker.diagnostics import SpecError, UsageError, format_diagnostic
+from checker.diagnostics import Diagnostic, SpecError, UsageError, format_diagnostic
 from checker.engines import Options, check_properties
 from checker.lower import lower
 from checker.render import json as render_json
 from checker.render import text as render_text
 from checker.results import Bounded, PropertyResult, Unknown, Unreached, Violated
 from checker.sema import find_models, load_design, load_properties
+from checker.sema.overlay import Overlay, load_overlays
 from checker.sema.resolve import ModelNotFound, property_models
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_SPEC, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
@@ -41,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prove", help="prove properties for every vCPU count in a range")
     pr.add_argument("files", nargs="*", type=Path, help="property files or directories (default: properties/)")
     pr.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+    pr.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE",
+                    help="patch the spec with an overlay file (repeatable; all for one model), then prove")
     pr.add_argument("--vcpus", default=None, help="a count N or a range A..B (default: the model's range)")
     pr.add_argument("--param", action="append", default=[], metavar="NAME=V|A..B",
                     help="fix a spec parameter (param nr_irqs) to a value or a range (default: its whole range)")
@@ -50,9 +54,27 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
     pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
+    df = sub.add_parser("diff", help="what a patch changes: properties broken or fixed, actions that behave differently")
+    df.add_argument("sides", nargs="*", metavar="SIDE",
+                    help="OLD NEW, each a spec directory, overlay files, or DIR+OVERLAY[+OVERLAY]; NEW given as overlays alone "
+                         "patches OLD; one overlay alone patches the default spec")
+    df.add_argument("--rev", default=None, metavar="A..B", help="compare two git revisions of this repository's spec/ and properties/")
+    df.add_argument("--properties", action="append", type=Path, default=None, metavar="PATH",
+                    help="property files or directories to check on both sides (default: each side's properties/)")
+    df.add_argument("--no-properties", action="store_true", help="compare the actions only")
+    df.add_argument("--model", default=None, help="diff only this model")
+    df.add_argument("--vcpus", default=None, help="a count N or a range A..B (default: each model's range)")
+    df.add_argument("--param", action="append", default=[], metavar="NAME=V|A..B")
+    df.add_argument("--depth", type=int, default=4, help="steps from reset for the searches (default 4)")
+    df.add_argument("--timeout", type=float, default=None, help="seconds per solver query")
+    df.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
+    df.add_argument("--expect", action="append", default=[], metavar="NAME",
+                    help="an action, register, system register, frame or state the patch means to change (repeatable)")
+    df.add_argument("--format", choices=["text", "json"], default="text")
     ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
     ls.add_argument("files", nargs="*", type=Path)
     ls.add_argument("--spec", type=Path, default=None)
+    ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
     return p
 
 
@@ -142,6 +164,9 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
     groups, errors = property_models(files, set(models))
     if errors:
         raise SpecError(errors)
+    overlay = _overlay(args.overlay, models)
+    if overlay is not None:
+        groups = {m: srcs for m, srcs in groups.items() if m == overlay.model} or {overlay.model: []}
     requested = parse_vcpus(args.vcpus) if args.vcpus else None
     dump = None
     if args.dump_smt is not None:
@@ -166,7 +191,7 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
 
     meta_models = []
     for model, srcs in groups.items():
-        design = load_design(spec, model)
+        design = load_design(spec, model, overlay=overlay)
         load_properties(design, srcs)
         vcpus = requested or design.vcpus
         lo, hi = design.vcpus
@@ -211,11 +236,27 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
     return code
 
 
+def _overlay(paths: list[Path], models: Mapping[str, object]) -> Overlay | None:
+    """The overlay files given with --overlay, checked to patch a model of the spec."""
+    if not paths:
+        return None
+    for p in paths:
+        if not p.is_file():
+            raise UsageError(f"--overlay {p}: no such file")
+    ov = load_overlays(paths)
+    if ov.model not in models:
+        raise SpecError([Diagnostic(f"this overlay patches model {ov.model}, which the spec does not declare (models: {', '.join(sorted(models))})", ov.span)])
+    return ov
+
+
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     spec, root = _spec_root(args.spec)
     models = find_models(spec)
+    overlay = _overlay(args.overlay, models)
     for name, info in sorted(models.items()):
-        design = load_design(spec, name)
+        if overlay is not None and name != overlay.model:
+            continue
+        design = load_design(spec, name, overlay=overlay)
         out.write(f"model {name}  ({info.file}), vCPUs {design.vcpus[0]}..{design.vcpus[1]}\n")
         for prm in design.params.values():
             out.write(f"  param {prm.name}: {prm.type.lo}..{prm.type.hi}   {prm.span}\n")
@@ -245,8 +286,10 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     groups, errors = property_models(files, set(models))
     if errors:
         raise SpecError(errors)
+    if overlay is not None:
+        groups = {m: srcs for m, srcs in groups.items() if m == overlay.model} or {overlay.model: []}
     for model, srcs in groups.items():
-        design = load_design(spec, model)
+        design = load_design(spec, model, overlay=overlay)
         load_properties(design, srcs)
         out.write(f"properties of model {model}:\n")
         for ref in design.refinements:
@@ -270,6 +313,10 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             return cmd_prove(args, out)
         if args.command == "list":
             return cmd_list(args, out)
+        if args.command == "diff":
+            from checker.diffcmd import cmd_diff
+
+            return cmd_diff(args, out, err)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as e:
         err.write(f"gicheck: error: {e}\n")

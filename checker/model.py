@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from checker import ir
 from checker.syntax.ast import Span
@@ -71,3 +72,4 @@ class Design:
     property_files: dict[str, str] = field(default_factory=dict)  # property name -> file
     names: dict[str, Span] = field(default_factory=dict)  # every declared name, where it was declared
     span: Span | None = None
+    overlay: Any = None  # the sema.overlay.Overlay applied, if any

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import ROOT, run
 
-V1 = ROOT / "examples/sgi-broadcast-v1"
+V1 = ROOT / "examples/sgi-broadcast-v1/v1.overlay"
 
 
 @pytest.mark.slow
@@ -29,7 +29,7 @@ def test_shipped_properties_prove_at_4_vcpus() -> None:
 
 
 def test_v1_example_is_violated_with_the_broadcast_trace() -> None:
-    code, out, err = run("prove", "--spec", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..8",
+    code, out, err = run("prove", "--overlay", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..8",
                          "--property", "broadcast_reaches_all_others")
     assert (code, err) == (1, "")
     assert "VIOLATED   broadcast_reaches_all_others  counterexample with 2 vCPUs, 1 step (replayed)" in out
@@ -41,7 +41,7 @@ def test_v1_example_is_violated_with_the_broadcast_trace() -> None:
 
 
 def test_v1_example_json_holds_the_same_trace() -> None:
-    code, out, _ = run("prove", "--spec", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..8",
+    code, out, _ = run("prove", "--overlay", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..8",
                        "--property", "broadcast_reaches_all_others", "--format", "json")
     assert code == 1
     doc = json.loads(out)
@@ -107,3 +107,21 @@ def test_prove_with_no_arguments_covers_both_models_over_their_whole_ranges() ->
             assert re.search(rf"^  COVERED +{name} ", block, re.M), name
         assert f"{model}: {len(declared) + 1} proved, {len(covers)} covered in " in block
     assert len(blocks["gicv3"].splitlines()) > 50 and "COVERED    sgi_taken" in blocks["gicv3"]
+
+
+def test_v1_overlay_diff_names_the_broken_property_and_the_distinguishing_write() -> None:
+    """The README's example: the v1 dispatch as a patch of the merged spec (issue 4)."""
+    code, out, err = run("diff", V1, "--vcpus", "1..8", "--properties", ROOT / "properties/sgi.prop")
+    assert code == 1, out + err
+    assert re.search(r"BROKEN\s+broadcast_reaches_all_others\s+old proved, new violated", out)
+    assert re.search(r"BROKEN\s+broadcast_ignores_targets\s+old proved, new violated", out)
+    assert re.search(r"DIFFERENT\s+ICC_SGI1R_EL1\.write\s+reachable: the first access from reset tells the sides apart\s+\(expected\)", out)
+    assert "patch: replaced the 'on write' handler of ICC_SGI1R_EL1 (" in out and "v1.overlay:14:1)" in out
+    # the distinguishing write, decoded, and the vCPU whose pending state differs
+    assert re.search(r"#1  vCPU (\d) writes ICC_SGI1R_EL1 = 0x00000100000000[0-9a-f]{2}\n\s+TargetList=0 Aff1=0 INTID=\d+ Aff2=0 IRM=1 RS=0 Aff3=0", out)
+    m = re.search(r"old: (pending\[(\d)\]\[\d+\]): false -> true\n\s+new: \(no state changed\)\n\s+location\s+before\s+old after\s+new after\n\s+(\S+)\s+false\s+true\s+false", out)
+    assert m and m.group(1) == m.group(3)
+    sender = re.search(r"#1  vCPU (\d) writes ICC_SGI1R_EL1", out).group(1)  # type: ignore[union-attr]
+    assert m.group(2) != sender
+    assert "gicv3: 2 properties broken (broadcast_reaches_all_others, broadcast_ignores_targets), 0 unexpected differences, 1 expected" in out
+

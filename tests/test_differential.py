@@ -21,11 +21,12 @@ from checker import interp, ir
 from checker.engines.replay import flat_state
 from checker.lower import lower
 from checker.sema import load_design
+from checker.sema.overlay import load_overlays
 from checker.smt.concrete import run_access, run_action
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec"
-V1 = ROOT / "examples" / "sgi-broadcast-v1"
+V1 = ROOT / "examples" / "sgi-broadcast-v1" / "v1.overlay"  # an overlay of SPEC
 MODEL = "gicv3"
 MAX_VCPUS = 20
 
@@ -35,6 +36,8 @@ MAX_VCPUS = 20
 
 @functools.cache
 def _design(spec: str):
+    if spec.endswith(".overlay"):  # the shipped spec patched by this overlay
+        return load_design(SPEC, MODEL, overlay=load_overlays([Path(spec)]))
     return load_design(Path(spec), MODEL)
 
 

@@ -12,6 +12,7 @@ from checker.engines import Options, check_properties
 from checker.lower import lower
 from checker.results import Bounded, Covered, PropertyResult, Proved, Unreached, Violated
 from checker.sema import load_design, load_properties
+from checker.sema.overlay import load_overlays
 from checker.sema.resolve import property_models
 from tests.helpers import ROOT
 
@@ -20,9 +21,13 @@ ENGINES = ROOT / "tests/specs/engines"
 
 @cache
 def results(spec: Path, props: Path, vcpus: tuple[int, int], depth: int = 4) -> dict[str, PropertyResult]:
+    """`spec` is a spec directory, or an overlay file patching the shipped spec."""
     groups, errors = property_models([props])
     assert not errors
-    design = load_design(spec, "gicv3")
+    if spec.suffix == ".overlay":
+        design = load_design(ROOT / "spec", "gicv3", overlay=load_overlays([spec]))
+    else:
+        design = load_design(spec, "gicv3")
     load_properties(design, groups["gicv3"])
     system = lower(design, vcpus)
     return {r.name: r for r in check_properties(system, Options(vcpus, depth))}
@@ -54,10 +59,10 @@ TABLE = [
     (ROOT / "spec", "properties/sgi.prop", "broadcast_ignores_targets", (1, 16), Proved, "one-step"),
     (ROOT / "spec", "properties/sgi.prop", "active_sgi_enabled", (1, 16), Proved, "1-induction"),
     (ROOT / "spec", "properties/sgi.prop", "sgi_taken", (1, 16), Covered, ""),
-    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "broadcast_reaches_all_others", (1, 16), Violated, ""),
-    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "broadcast_ignores_targets", (1, 16), Violated, ""),
-    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "broadcast_skips_sender", (1, 16), Proved, "one-step"),
-    (ROOT / "examples/sgi-broadcast-v1", "properties/sgi.prop", "targeted_reaches_exactly_matching", (1, 16), Proved, "one-step"),
+    (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "broadcast_reaches_all_others", (1, 16), Violated, ""),
+    (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "broadcast_ignores_targets", (1, 16), Violated, ""),
+    (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "broadcast_skips_sender", (1, 16), Proved, "one-step"),
+    (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "targeted_reaches_exactly_matching", (1, 16), Proved, "one-step"),
 ]
 
 
@@ -125,7 +130,7 @@ def test_two_run_trace_shows_both_runs() -> None:
 
 def test_v1_broadcast_trace() -> None:
     """The series' v1 bug: IRM=1 with TargetList=0 reaches no vCPU."""
-    v = results(ROOT / "examples/sgi-broadcast-v1", ROOT / "properties/sgi.prop", (1, 16))["broadcast_reaches_all_others"].verdict
+    v = results(ROOT / "examples/sgi-broadcast-v1/v1.overlay", ROOT / "properties/sgi.prop", (1, 16))["broadcast_reaches_all_others"].verdict
     assert isinstance(v, Violated)
     t = v.trace
     assert t.nr_vcpus == 2 and t.from_reset
@@ -141,7 +146,7 @@ def test_v1_broadcast_trace() -> None:
 
 
 def test_v1_independence_trace_differs_only_in_ignored_fields() -> None:
-    v = results(ROOT / "examples/sgi-broadcast-v1", ROOT / "properties/sgi.prop", (1, 16))["broadcast_ignores_targets"].verdict
+    v = results(ROOT / "examples/sgi-broadcast-v1/v1.overlay", ROOT / "properties/sgi.prop", (1, 16))["broadcast_ignores_targets"].verdict
     assert isinstance(v, Violated)
     t = v.trace
     assert t.alternative is not None

@@ -15,6 +15,8 @@ def _plain(x: Any) -> Any:
         return out
     if isinstance(x, (list, tuple)):
         return [_plain(y) for y in x]
+    if isinstance(x, (set, frozenset)):
+        return sorted(_plain(y) for y in x)
     return x
 
 

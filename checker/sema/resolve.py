@@ -12,11 +12,15 @@ from checker.diagnostics import Diagnostic, Note, SpecError
 from checker.model import Design, Frame, Register, Sysreg
 from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
 from checker.sema.mmio import RESERVED, frame_actions
+from checker.sema.overlay import PROPERTY_DECLS, Overlay, apply_to_properties, apply_to_spec
 from checker.syntax import ast as A
 from checker.syntax import parse_file
 
 # The first vCPU count a model may declare, and the largest any KVM has allowed so far (512).
 _VCPU_LIMIT = 4096
+
+
+_OVERLAY_ONLY = "'overlay', 'replace' and 'expect' belong in an overlay file (given to gicheck diff, or to --overlay)"
 
 
 class ModelNotFound(LookupError):
@@ -701,8 +705,9 @@ def _calls_in(stmts: tuple[ir.Stmt, ...]) -> set[str]:
     return {n.func for n in ir.walk(stmts) if isinstance(n, ir.Call)}
 
 
-def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = None) -> Design:
-    """Resolve one model: the file that declares it and everything that file imports."""
+def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = None, overlay: Overlay | None = None) -> Design:
+    """Resolve one model: the file that declares it and everything that file imports, with the
+    overlay's replacements and additions (sema/overlay.py) if one is given."""
     models = find_models(spec_root)
     if model not in models:
         known = ", ".join(sorted(models)) or "none"
@@ -711,6 +716,9 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
     errors: list[Diagnostic] = []
     files = _load_closure(Path(info.file), errors)
     decl = info.decl
+    if overlay is not None and overlay.model_decl is not None:
+        decl = overlay.model_decl
+        overlay.applied.append((f"replaced model {model}: vCPUs {decl.vcpus[0]}..{decl.vcpus[1]}" if decl.vcpus else f"replaced model {model}", decl.span))
     if decl.vcpus is None:
         errors.append(Diagnostic(f"model '{model}' must declare its vCPU range, e.g. 'vcpus 1..255'", decl.span))
         rng = (1, 1)
@@ -734,7 +742,13 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
             if isinstance(d, A.UseModel):
                 errors.append(Diagnostic("'use model' belongs in property files, not in spec files", d.span))
                 continue
+            if isinstance(d, (A.OverlayFor, A.Replace, A.ExpectDifferent)):
+                errors.append(Diagnostic(_OVERLAY_ONLY, d.span))
+                continue
             decls.append(d)
+    if overlay is not None:
+        decls = apply_to_spec(overlay, decls, errors)
+        design.overlay = overlay
     r.declarations(decls)
     for f in files:
         for d in f.decls:
@@ -772,6 +786,13 @@ def load_properties(design: Design, files: list[A.SourceFile]) -> None:
     """Check property files against a resolved design, adding their properties to it."""
     errors: list[Diagnostic] = []
     r = _Resolver(design, errors)
+    if design.overlay is not None:
+        props = [(d, src.path) for src in files for d in src.decls if isinstance(d, PROPERTY_DECLS)]
+        patched = apply_to_properties(design.overlay, [d for d, _ in props], errors)
+        origin = {id(d): path for d, path in props}
+        prop_files = [(d, origin.get(id(d), d.span.file)) for d in patched]  # type: ignore[union-attr]
+    else:
+        prop_files = None
     for src in files:
         helpers: list[A.Decl] = []
         for d in src.decls:
@@ -780,9 +801,14 @@ def load_properties(design: Design, files: list[A.SourceFile]) -> None:
             elif isinstance(d, (A.StateDecl, A.SysregDecl, A.ActionDecl, A.ModelDecl, A.Import, A.ParamDecl, A.FrameDecl)):
                 kind = type(d).__name__.replace("Decl", "").lower()
                 errors.append(Diagnostic(f"a property file cannot declare {kind}s; put them in the spec", d.span))
+            elif isinstance(d, (A.OverlayFor, A.Replace, A.ExpectDifferent)):
+                errors.append(Diagnostic(_OVERLAY_ONLY, d.span))
         r.declarations(helpers)
-        for d in src.decls:
-            if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
-                r.prop(d, src.path)
+        if prop_files is None:
+            for d in src.decls:
+                if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
+                    r.prop(d, src.path)
+    for d, path in prop_files or []:
+        r.prop(d, path)  # type: ignore[arg-type]
     if errors:
         raise SpecError(errors)

@@ -464,9 +464,58 @@ class CoverDecl:
     doc: str = ""
 
 
+# ---- patch overlays ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OverlayFor:
+    """`overlay for model gicv3`: the model an overlay file patches."""
+
+    model: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerPatch:
+    """`replace GICR_ICENABLER0 on write(...) { ... }`: one handler of a register or sysreg."""
+
+    target: str
+    handler: Handler
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FramePatch:
+    """`replace frame GICD split 64 lower-first`: a frame's options, its registers kept."""
+
+    name: str
+    stride: int | None
+    split: tuple[int, str] | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """`replace fn ...`, `replace register ...`, `replace property ...`: the declaration of the
+    same kind and name in the spec (or its property files) is replaced by this one."""
+
+    decl: object  # a declaration, a RegisterDecl or a HandlerPatch
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectDifferent:
+    """`expect different ICC_SGI1R_EL1, GICD_IGROUPR`: actions, registers or system registers
+    the patch means to change (gicheck diff counts their differences as expected)."""
+
+    names: tuple[str, ...]
+    span: Span
+
+
 Decl = (
     Import | UseModel | ModelDecl | ConstDecl | TypeDecl | LayoutDecl | StateDecl | FnDecl | SysregDecl
     | ParamDecl | FrameDecl | ActionDecl | ContractDecl | IndependenceDecl | InvariantDecl | FactDecl | CoverDecl
+    | OverlayFor | Replace | ExpectDifferent
 )
 
 

@@ -35,7 +35,7 @@ _TERMINAL_WORDS = {
 # Statements every declaration can start with, used to say "expected a declaration".
 _DECL_KEYWORDS = {
     "IMPORT", "USE", "MODEL", "CONST", "TYPE", "LAYOUT", "STATE", "FN", "SYSREG", "ACTION", "PARAM", "FRAME",
-    "PROPERTY", "INVARIANT", "FACT", "COVER",
+    "PROPERTY", "INVARIANT", "FACT", "COVER", "OVERLAY", "REPLACE", "EXPECT",
 }
 
 
@@ -140,7 +140,7 @@ def _syntax_error(err: UnexpectedInput, path: str, text: str) -> Diagnostic:
 
 
 _DECL_START = re.compile(
-    r"^(import|use|model|const|type|layout|state|fn|sysreg|param|frame|action|property|invariant|fact|cover)\b"
+    r"^(import|use|model|const|type|layout|state|fn|sysreg|param|frame|action|property|invariant|fact|cover|overlay|replace|expect)\b"
 )
 
 
@@ -419,6 +419,32 @@ class _Build(Transformer[Token, Any]):
     def cover_decl(self, meta: Any, c: list[Any]) -> A.CoverDecl:
         return A.CoverDecl(str(c[0]), c[1], self._span(meta))
 
+    # ---- patch overlays -------------------------------------------------------------------
+    @v_args(meta=True)
+    def overlay_decl(self, meta: Any, c: list[Any]) -> A.OverlayFor:
+        return A.OverlayFor(str(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def replace_decl(self, meta: Any, c: list[Any]) -> A.Replace:
+        return A.Replace(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def handler_patch(self, meta: Any, c: list[Any]) -> A.HandlerPatch:
+        return A.HandlerPatch(str(c[0]), c[1], self._span(meta))
+
+    @v_args(meta=True)
+    def frame_patch(self, meta: Any, c: list[Any]) -> A.FramePatch:
+        stride = next((x[1] for x in c[1:] if x[0] == "stride"), None)
+        split = next((x[1] for x in c[1:] if x[0] == "split"), None)
+        return A.FramePatch(str(c[0]), stride, split, self._span(meta))
+
+    @v_args(meta=True)
+    def expect_decl(self, meta: Any, c: list[Any]) -> A.ExpectDifferent:
+        return A.ExpectDifferent(tuple(c), self._span(meta))
+
+    def expect_name(self, c: list[Any]) -> str:
+        return ".".join(str(x) for x in c)
+
     # ---- statements -----------------------------------------------------------------------
     def block(self, c: list[Any]) -> tuple[A.Stmt, ...]:
         return tuple(c)
@@ -632,6 +658,8 @@ def _attach_docs(decls: tuple[Any, ...], docs: list[Token]) -> tuple[Any, ...]:
         text = by_end.get(d.span.line - 1)
         if isinstance(d, A.FrameDecl):
             d = replace(d, registers=_attach_docs(d.registers, docs))
+        if isinstance(d, A.Replace) and text and hasattr(d.decl, "doc"):
+            d = replace(d, decl=replace(d.decl, doc="\n".join(text)))  # type: ignore[type-var]
         if text and hasattr(d, "doc"):
             d = replace(d, doc="\n".join(text))
         out.append(d)

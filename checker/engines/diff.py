@@ -1,0 +1,537 @@
+"""gicheck diff: what a patch changes, between an old and a new system of one model.
+
+1. Structure: state, actions and vCPU ranges on one side only, or of another type; state whose
+   reset value changed.
+2. Every action on both sides (environment actions, system register and register handlers, and
+   the frame accesses by offset and width) is compared in one relational step (smt/product.py):
+   proved the same from every shared state with every argument, or a distinguishing input. A
+   frame access that differs is then compared register by register, to say where.
+3. A difference is then looked for on reachable states: first in one step from states that
+   satisfy the invariants the old side proved (none found: the sides agree on every reachable
+   state, which is a proof), then by a lockstep search from reset for the shortest sequence of
+   accesses after which the action tells the sides apart.
+4. Properties are checked on both sides and classified. A property whose cone of influence holds
+   only actions proved the same, over the same state, reset and vCPU range, has the same verdict
+   on both sides: a proof on the old side is carried over instead of being redone.
+
+Every distinguishing input is replayed by the interpreter on both sides before it is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+
+from checker import interp, ir
+from checker.engines import replay
+from checker.engines.prove import Options, check_properties, search_ranges
+from checker.lower import cone, state_reads, state_writes
+from checker.results import Change, Covered, PropertyResult, Proved, Step, Violated
+from checker.smt import product as P
+from checker.smt import query as q
+from checker.span import NOSPAN
+
+log = logging.getLogger("gicheck.diff")
+
+
+@dataclass(frozen=True)
+class Distinction:
+    """A replayed input on which the two sides differ."""
+
+    nr_vcpus: int
+    params: tuple[tuple[str, int], ...]
+    from_reset: bool
+    prefix: tuple[Step, ...]  # accesses from reset before the distinguishing one (old side's run)
+    prefix_same: bool  # the prefix changed the shared state alike on both sides
+    old: Step | None  # the access on each side (None: not enabled there)
+    new: Step | None
+    rows: tuple[tuple[str, int | bool | None, int | bool | None, int | bool | None], ...]  # location, before, old after, new after
+    results: tuple[int | bool | None, int | bool | None] = (None, None)
+
+
+@dataclass
+class ActionDiff:
+    name: str
+    kind: str  # environment action | system register | register | frame access
+    status: str  # same | same-reachable | different | through | unknown | old-only | new-only | signature
+    expected: bool
+    detail: str = ""
+    one_step: Distinction | None = None  # from some shared state
+    reached: Distinction | None = None  # from reset
+    reach_note: str = ""  # how far the search from reset went, when it found nothing
+    seconds: float = 0.0
+    parts: list[ActionDiff] = field(default_factory=list)  # a frame access, register by register
+
+
+@dataclass
+class PropertyDiff:
+    name: str
+    status: str  # still holding | broken | fixed | still failing | added | removed | inconclusive
+    old: PropertyResult | None
+    new: PropertyResult | None
+    carried: bool = False  # the new verdict is the old one, by equivalence of its cone
+
+
+@dataclass
+class StateDiff:
+    name: str
+    status: str  # old-only | new-only | type | reset
+    detail: str
+
+
+@dataclass
+class ModelDiff:
+    model: str
+    old_label: str
+    new_label: str
+    old_vcpus: tuple[int, int]
+    new_vcpus: tuple[int, int]
+    vcpus: tuple[int, int]  # where actions are compared
+    applied: list[str]
+    states: list[StateDiff]
+    actions: list[ActionDiff]
+    properties: list[PropertyDiff]
+    seconds: float = 0.0
+    expected: set[str] = field(default_factory=set)
+
+    @property
+    def broken(self) -> list[PropertyDiff]:
+        return [p for p in self.properties if p.status == "broken"]
+
+    def unexpected(self) -> list[str]:
+        """Differences a guest can see that the patch did not declare: actions that differ (or
+        exist on one side only), and state whose reset value changed."""
+        out = [a.name for a in self.actions if a.status not in ("same", "same-reachable", "unknown", "through") and not a.expected]
+        return out + [s.name for s in self.states if s.status == "reset" and s.name not in self.expected]
+
+
+def _kind(a: ir.Action, system: ir.System) -> str:
+    if a.register in system.frames:
+        return "frame access"
+    if a.kind.startswith("sysreg"):
+        return "system register"
+    if a.kind.startswith("mmio"):
+        return "register"
+    return "environment action"
+
+
+def _sig(a: ir.Action) -> str:
+    return "(" + ", ".join(f"{p.name}: {p.type}" for p in a.params) + ")"
+
+
+def compared_actions(system: ir.System) -> dict[str, ir.Action]:
+    """Every action a guest or the environment can perform, by name: transitions, handlers and
+    frame accesses."""
+    out = dict(system.actions)
+    for n, a in system.callables.items():
+        out.setdefault(n, a)
+    return out
+
+
+class Differ:
+    def __init__(self, old: ir.System, new: ir.System, vcpus: tuple[int, int], opts: Options, expected: set[str]):
+        self.old, self.new = old, new
+        self.vcpus = vcpus
+        self.opts = opts
+        self.expected = expected
+        self.invariants: list[ir.Expr] = []  # proved on the old side
+
+    def pair(self, vcpus: tuple[int, int] | None = None) -> P.Pair:
+        return P.Pair(self.old, self.new, vcpus or self.vcpus, self.opts.timeout, self.opts.dump)
+
+    def is_expected(self, *names: str | None) -> bool:
+        return any(n is not None and n in self.expected for n in names)
+
+    # ---- structure ----------------------------------------------------------------------
+    def states(self) -> list[StateDiff]:
+        out = []
+        for n, s in self.old.states.items():
+            if n not in self.new.states:
+                out.append(StateDiff(n, "old-only", f"{n}: {s.type}"))
+            elif not P._same_type(s.type, self.new.states[n].type):
+                out.append(StateDiff(n, "type", f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new)"))
+        for n, s in self.new.states.items():
+            if n not in self.old.states:
+                out.append(StateDiff(n, "new-only", f"{n}: {s.type}"))
+        shared = P.shared_states(self.old, self.new)
+        for n in shared:
+            if _strip(self.old.states[n].init) == _strip(self.new.states[n].init):
+                continue
+            ans = self.pair().reset_differs(n)
+            if isinstance(ans, q.Sat):
+                out.append(StateDiff(n, "reset", f"{n} resets to another value (with {ans.witness.nr_vcpus} vCPUs)"))
+            elif isinstance(ans, q.Unknown):
+                out.append(StateDiff(n, "reset", f"{n}: whether its reset value changed is unknown ({ans.reason})"))
+        return out
+
+    # ---- actions ------------------------------------------------------------------------
+    def actions(self, log_progress: Callable[[str], None] | None = None) -> list[ActionDiff]:
+        olds, news = compared_actions(self.old), compared_actions(self.new)
+        # frame accesses last: one whose decoding is unchanged differs exactly where the handlers it reaches do
+        olds = dict(sorted(olds.items(), key=lambda kv: _kind(kv[1], self.old) == "frame access"))
+        out: list[ActionDiff] = []
+        self.done: dict[str, ActionDiff] = {}
+        for name, a in olds.items():
+            if name not in news:
+                out.append(ActionDiff(name, _kind(a, self.old), "old-only", self.is_expected(name, a.register), f"{name}{_sig(a)} exists on the old side only"))
+                continue
+            b = news[name]
+            if [str(p.type) for p in a.params] != [str(p.type) for p in b.params]:
+                out.append(ActionDiff(name, _kind(a, self.old), "signature", self.is_expected(name, a.register), f"old {name}{_sig(a)}, new {name}{_sig(b)}"))
+                continue
+            t0 = time.perf_counter()
+            d = self.action(a, b)
+            d.seconds = time.perf_counter() - t0
+            self.done[name] = d
+            if log_progress:
+                log_progress(f"{name}: {d.status} ({d.seconds:.1f}s)")
+            out.append(d)
+        for name, b in news.items():
+            if name not in olds:
+                out.append(ActionDiff(name, _kind(b, self.new), "new-only", self.is_expected(name, b.register), f"{name}{_sig(b)} exists on the new side only"))
+        return out
+
+    def action(self, a: ir.Action, b: ir.Action) -> ActionDiff:
+        kind = _kind(a, self.old)
+        d = ActionDiff(a.name, kind, "same", self.is_expected(a.name, a.register))
+        if _strip(a) == _strip(b) and self._same_context(a, b):
+            d.detail = "the same code over the same state and functions"
+            return d
+        if kind == "frame access" and _strip(a) == _strip(b):
+            reached = sorted(n[4:] for n in _calls(a, self.old) if n.startswith("act:"))
+            differing = [n for n in reached if n not in self.done or self.done[n].status != "same"]
+            if not differing:
+                d.detail = "the same decoding of offsets and widths, and every handler it reaches is the same"
+                return d
+            d.status = "through"
+            d.expected = all(self.done[n].expected for n in differing if n in self.done)
+            d.detail = "the same decoding of offsets and widths; it differs wherever these handlers do: " + ", ".join(differing)
+            return d
+        ans = self.one_step(a, b)
+        if isinstance(ans, q.Unknown):
+            d.status, d.detail = "unknown", f"the solver gave up: {ans.reason}"
+            return d
+        if isinstance(ans, q.Unsat):
+            d.detail = "proved the same from every state, with every argument"
+            return d
+        d.status = "different"
+        d.one_step = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
+        if kind == "frame access":
+            d.parts = self.frame_parts(a, b)
+        if self.invariants:
+            inv = self.one_step(a, b, assume=self.invariants)
+            if isinstance(inv, q.Unsat):
+                d.status = "same-reachable"
+                d.detail = f"the same on every state satisfying the {len(self.invariants)} invariant(s) the old side proved (so on every reachable state); different only on unreachable states"
+                return d
+        self.search_from_reset(a, b, d)
+        return d
+
+    def _same_context(self, a: ir.Action, b: ir.Action) -> bool:
+        """The functions and handlers the two actions call are the same code, and the state they
+        touch has the same type on both sides."""
+        touched = state_reads((a.body, a.requires), self.old) | state_writes(a.body, self.old)
+        touched |= state_reads((b.body, b.requires), self.new) | state_writes(b.body, self.new)
+        shared = set(P.shared_states(self.old, self.new))
+        if not touched <= shared:
+            return False
+        for fa in _calls(a, self.old) | _calls(b, self.new):
+            if fa.startswith("fn:"):
+                f = fa[3:]
+                if f not in self.old.functions or f not in self.new.functions or _strip(self.old.functions[f]) != _strip(self.new.functions[f]):
+                    return False
+            else:
+                h = fa[4:]
+                if h not in compared_actions(self.new) or h not in compared_actions(self.old):
+                    return False
+                if _strip(self.old.action(h)) != _strip(self.new.action(h)):
+                    return False
+        return True
+
+    def one_step(
+        self, a: ir.Action, b: ir.Action, assume: list[ir.Expr] | None = None, offsets: tuple[int | None, list[tuple[int, int]]] | None = None,
+    ) -> q.Answer:
+        """Small vCPU counts first (a loop over vCPUs unrolls only that far), then the rest."""
+        for rng in search_ranges(self.vcpus):
+            ans = self.pair(rng).one_step(a, b, assume, offsets)
+            if not isinstance(ans, q.Unsat):
+                return ans
+        return q.Unsat()
+
+    def frame_parts(self, a: ir.Action, b: ir.Action) -> list[ActionDiff]:
+        """A frame access that differs, compared at each register's offsets (and at the offsets
+        no register uses), to say which registers the difference is at."""
+        frame = self.old.frames[a.register]  # type: ignore[index]
+        other = self.new.frames.get(a.register)  # type: ignore[arg-type]
+        if other is None:
+            return []
+        out = []
+        regions: list[tuple[str, list[tuple[int, int]]]] = []
+        for r in frame.registers:
+            regions.append((r.name, [(r.offset + r.lo * r.bytes, r.offset + (r.hi + 1) * r.bytes)]))
+        used = sorted(rng for _, rs in regions for rng in rs)
+        gaps, at = [], 0
+        for lo, hi in used:
+            if lo > at:
+                gaps.append((at, lo))
+            at = max(at, hi)
+        if at < frame.size:
+            gaps.append((at, frame.size))
+        regions.append(("(offsets with no register)", gaps))
+        for label, ranges in regions:
+            if not ranges:
+                continue
+            ans = self.one_step(a, b, offsets=(frame.stride if frame.per_vcpu else None, ranges))
+            name = f"{a.name} at {label}"
+            if isinstance(ans, q.Unsat):
+                continue
+            part = ActionDiff(name, "frame access", "unknown" if isinstance(ans, q.Unknown) else "different", self.is_expected(a.name, a.register, label))
+            if isinstance(ans, q.Sat):
+                part.one_step = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
+            else:
+                part.detail = f"the solver gave up: {ans.reason}"
+            out.append(part)
+        return out
+
+    def search_from_reset(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> None:
+        """The shortest lockstep run from reset after which `a` tells the sides apart."""
+        prefix = self.prefix_actions(a, b)
+        lo, hi = self.vcpus
+        ranges = [(lo, min(hi, lo + 7))] + ([(lo + 8, hi)] if hi > lo + 7 else [])
+        for rng in ranges:
+            for k in range(self.opts.depth + 1):
+                ans = self.pair(rng).reach(a, b, k, prefix)
+                if isinstance(ans, q.Sat):
+                    d.reached = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
+                    return
+                if isinstance(ans, q.Unknown):
+                    d.reach_note = f"search from reset stopped at {k} accesses with vCPUs {rng[0]}..{rng[1]}: the solver gave up ({ans.reason})"
+                    return
+        d.reach_note = f"not reached from reset within {self.opts.depth} accesses before it (vCPUs {lo}..{hi}): a bounded search, not a proof that it cannot be"
+
+    def prefix_actions(self, a: ir.Action, b: ir.Action) -> list[str]:
+        """The shared transitions that can affect what `a` reads or writes on either side."""
+        roots = state_reads((a.body, a.requires), self.old) | state_writes(a.body, self.old)
+        roots |= state_reads((b.body, b.requires), self.new) | state_writes(b.body, self.new)
+        keep_old = cone(self.old, roots & set(self.old.states))
+        keep_new = cone(self.new, roots & set(self.new.states))
+        names = set(keep_old.actions) | set(keep_new.actions)
+        return [n for n in self.old.actions if n in names and n in self.new.actions]
+
+    # ---- replay -------------------------------------------------------------------------
+    def replay(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> Distinction:
+        """Run the input on both sides in the interpreter; raise ReplayMismatch unless they differ."""
+        it_o = interp.Interp(self.old, w.nr_vcpus, w.params)
+        it_n = interp.Interp(self.new, w.nr_vcpus, w.params)
+        nr = w.nr_vcpus
+        prefix_steps: list[Step] = []
+        same = True
+        if w.pre_old is None:
+            so, sn = it_o.reset(), it_n.reset()
+            for name, args in w.prefix:
+                bo = self.new.action(name)
+                args_n = {pn.name: args[po.name] for po, pn in zip(self.old.action(name).params, bo.params)}
+                try:
+                    no, _ = it_o.access(self.old.action(name), so, args)
+                    nn, _ = it_n.access(bo, sn, args_n)
+                except interp.Blocked:
+                    raise replay.ReplayMismatch(f"{name} is not enabled in the interpreter") from None
+                step = replay.make_step(self.old, name, args, so, no, nr)
+                if _shared_changes(self.old, self.new, so, no, sn, nn, nr):
+                    same = False
+                prefix_steps.append(step)
+                so, sn = no, nn
+            pre_o, pre_n = so, sn
+        else:
+            pre_o = w.pre_old
+            pre_n = w.pre_new if w.pre_new is not None else {}
+        args_n = {pn.name: w.args[po.name] for po, pn in zip(a.params, b.params)}
+        post_o = post_n = None
+        res_o = res_n = None
+        try:
+            post_o, res_o = it_o.access(a, pre_o, w.args)
+        except interp.Blocked:
+            pass
+        try:
+            post_n, res_n = it_n.access(b, pre_n, args_n)
+        except interp.Blocked:
+            pass
+        step_o = replay.make_step(self.old, a.name, w.args, pre_o, post_o, nr, res_o) if post_o is not None else None
+        step_n = replay.make_step(self.new, b.name, args_n, pre_n, post_n, nr, res_n) if post_n is not None else None
+        rows = []
+        if post_o is not None and post_n is not None:
+            shared = P.shared_states(self.old, self.new)
+            fb = replay.flat_state(self.old, {k: pre_o[k] for k in shared}, nr)
+            fo = replay.flat_state(self.old, {k: post_o[k] for k in shared}, nr)
+            fn = replay.flat_state(self.new, {k: post_n[k] for k in shared}, nr)
+            rows = [(k, fb[k], fo[k], fn[k]) for k in fb if fo[k] != fn[k]]
+            differ = bool(rows) or res_o != res_n
+        else:
+            differ = (post_o is None) != (post_n is None)
+        if not differ:
+            raise replay.ReplayMismatch(f"{a.name}: the interpreter runs both sides alike on the solver's distinguishing input")
+        return Distinction(
+            nr, tuple(w.params.items()), w.pre_old is None, tuple(prefix_steps), same, step_o, step_n, tuple(rows),
+            (_scalar(res_o), _scalar(res_n)),
+        )
+
+
+def _scalar(v: interp.Value | None) -> int | bool | None:
+    if v is None or isinstance(v, interp.Array):
+        return None
+    return v
+
+
+def _shared_changes(old: ir.System, new: ir.System, so: interp.State, no: interp.State, sn: interp.State, nn: interp.State, nr: int) -> bool:
+    """Did one lockstep access leave the shared state differently on the two sides?"""
+    shared = P.shared_states(old, new)
+    a = replay.flat_state(old, {k: no[k] for k in shared}, nr)
+    b = replay.flat_state(new, {k: nn[k] for k in shared}, nr)
+    return a != b
+
+
+def _calls(a: ir.Action, system: ir.System) -> set[str]:
+    out = set()
+    for n in ir.walk((a.body, a.requires)):
+        if isinstance(n, ir.Call):
+            out.add("fn:" + n.func)
+            out |= {"fn:" + f for f in _fn_closure(n.func, system)}
+        elif isinstance(n, ir.Invoke):
+            out.add("act:" + n.action)
+    return out
+
+
+def _fn_closure(f: str, system: ir.System) -> set[str]:
+    seen: set[str] = set()
+    todo = [f]
+    while todo:
+        g = todo.pop()
+        if g in seen or g not in system.functions:
+            continue
+        seen.add(g)
+        todo += [n.func for n in ir.walk(system.functions[g].body) if isinstance(n, ir.Call)]
+    return seen
+
+
+def _strip(x: object) -> object:
+    """An IR value with its source spans removed, to compare code written in different places."""
+    if isinstance(x, tuple):
+        return tuple(_strip(y) for y in x)
+    if isinstance(x, dict):
+        return {k: _strip(v) for k, v in x.items()}
+    if is_dataclass(x) and not isinstance(x, type):
+        changes: dict[str, object] = {}
+        for f in fields(x):
+            v = getattr(x, f.name)
+            if f.name == "span":
+                changes[f.name] = NOSPAN
+            elif f.name == "doc":
+                changes[f.name] = ""
+            else:
+                changes[f.name] = _strip(v)
+        return replace(x, **changes)  # type: ignore[type-var]
+    return x
+
+
+# ---- properties ---------------------------------------------------------------------------
+
+
+def classify(old: PropertyResult | None, new: PropertyResult | None) -> str:
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    po, pn = old.passed, new.passed
+    fo, fn = isinstance(old.verdict, Violated), isinstance(new.verdict, Violated)
+    if po and pn:
+        return "still holding"
+    if po and fn:
+        return "broken"
+    if fo and pn:
+        return "fixed"
+    if fo and fn:
+        return "still failing"
+    return "inconclusive"
+
+
+def carried_over(old_sys: ir.System, new_sys: ir.System, p_old: ir.Property, p_new: ir.Property, same_actions: set[str], states: list[StateDiff]) -> bool:
+    """Is the property's verdict on the new side the old one? Yes when it is the same property
+    over the same state, and every action that can write that state (on either side) is proved
+    the same: then both sides reach the same values of that state, and the property sees nothing
+    else."""
+    if _strip(p_old) != _strip(p_new):
+        return False
+    roots = state_reads(p_old, old_sys)
+    name = getattr(p_old, "action", None)
+    kept: tuple[str, ...] = ()
+    if name is not None:
+        action = old_sys.action(name)
+        kept = (name,)
+        roots |= state_reads((action.body, action.requires), old_sys) | state_writes(action.body, old_sys)
+        if name not in same_actions:
+            return False
+    for f in {n.func for n in ir.walk(p_old) if isinstance(n, ir.Call)}:
+        for g in _fn_closure(f, old_sys) | {f}:
+            if g not in new_sys.functions or _strip(old_sys.functions[g]) != _strip(new_sys.functions.get(g)):
+                return False
+    c_old = cone(old_sys, roots & set(old_sys.states), kept)
+    c_new = cone(new_sys, roots & set(new_sys.states), kept)
+    if set(c_old.states) != set(c_new.states):
+        return False
+    touched = {s.name for s in states}
+    if touched & set(c_old.states):
+        return False
+    return all(n in same_actions for n in set(c_old.actions) | set(c_new.actions))
+
+
+def diff_properties(
+    old_sys: ir.System, new_sys: ir.System, old_opts: Options, new_opts: Options, same_actions: set[str], states: list[StateDiff],
+    only: set[str] | None, old_results: list[PropertyResult] | None = None,
+) -> tuple[list[PropertyDiff], list[PropertyResult]]:
+    """Verdicts on both sides, classified; the old side's results are returned too (its proved
+    invariants help the action comparison)."""
+    olds = old_results if old_results is not None else check_properties(old_sys, old_opts, only)
+    old_by = {r.name: r for r in olds if r.kind != "refinement"}
+    old_props = {p.name: p for p in old_sys.properties}
+    carry: dict[str, PropertyResult] = {}
+    todo: set[str] = set()
+    for p in new_sys.properties:
+        if only is not None and p.name not in only:
+            continue
+        r = old_by.get(p.name)
+        if (
+            r is not None and isinstance(r.verdict, Proved) and old_opts.vcpus == new_opts.vcpus and p.name in old_props
+            and carried_over(old_sys, new_sys, old_props[p.name], p, same_actions, states)
+        ):
+            carry[p.name] = replace(r, verdict=Proved(f"{r.verdict.method}; carried over: its cone is proved the same on both sides"), seconds=0.0)
+        else:
+            todo.add(p.name)
+    news = check_properties(new_sys, new_opts, todo) if todo else []
+    new_by = {r.name: r for r in news if r.kind != "refinement"} | carry
+    out = []
+    for name in dict.fromkeys([*old_by, *new_by]):
+        o, n = old_by.get(name), new_by.get(name)
+        out.append(PropertyDiff(name, classify(o, n), o, n, name in carry))
+    return out, olds
+
+
+def proved_invariants(system: ir.System, results: list[PropertyResult]) -> list[ir.Expr]:
+    ok = {r.name for r in results if isinstance(r.verdict, Proved)}
+    return [p.body for p in system.properties if isinstance(p, ir.Invariant) and p.name in ok]
+
+
+__all__ = [
+    "ActionDiff",
+    "Change",
+    "Covered",
+    "Differ",
+    "Distinction",
+    "ModelDiff",
+    "PropertyDiff",
+    "StateDiff",
+    "classify",
+    "diff_properties",
+    "proved_invariants",
+]

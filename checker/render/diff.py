@@ -1,0 +1,173 @@
+"""gicheck diff results -> text (for a reviewer) and JSON (for CI)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import replace
+from typing import Any
+
+from checker.engines.diff import ActionDiff, Distinction, ModelDiff, PropertyDiff
+from checker.render import json as render_json
+from checker.render import text as T
+from checker.results import Violated
+
+_ACTION_WORDS = {
+    "same": "SAME",
+    "same-reachable": "SAME*",
+    "different": "DIFFERENT",
+    "through": "THROUGH",
+    "unknown": "UNKNOWN",
+    "old-only": "REMOVED",
+    "new-only": "ADDED",
+    "signature": "SIGNATURE",
+}
+_PROP_WORDS = {
+    "still holding": "HOLDS",
+    "broken": "BROKEN",
+    "fixed": "FIXED",
+    "still failing": "FAILS",
+    "added": "ADDED",
+    "removed": "REMOVED",
+    "inconclusive": "OPEN",
+}
+
+
+def _val(v: int | bool | None) -> str:
+    if v is None:
+        return "-"
+    return T._v(v)
+
+
+def distinction_lines(d: Distinction, indent: str = "    ") -> list[str]:
+    vc = f"with {d.nr_vcpus} vCPU{'s' if d.nr_vcpus != 1 else ''}" + "".join(f", {k} = {T._v(v)}" for k, v in d.params)
+    if d.from_reset:
+        out = [f"{indent[:-2]}{vc}, from reset (replayed on both sides):"]
+    else:
+        out = [f"{indent[:-2]}{vc}, from a state both sides share (one-step check; maybe unreachable; replayed on both sides):"]
+    for i, s in enumerate(d.prefix, 1):
+        out += T._step_lines(i, s, indent)
+    if d.prefix and not d.prefix_same:
+        out.append(f"{indent}(the new side's state after these accesses differs from the old side's)")
+    n = len(d.prefix) + 1
+    shown = d.old or d.new
+    assert shown is not None
+    out += T._step_lines(n, replace(shown, changes=()), indent)[:-1]  # the access and its fields, not "(no state changed)"
+    for label, side in (("old", d.old), ("new", d.new)):
+        if side is None:
+            out.append(f"{indent}  {label}: not enabled")
+            continue
+        res = f" -> {T._hex(side.result)}" if side.result is not None else ""
+        if side.changes:
+            out.append(f"{indent}  {label}{res}: " + ", ".join(f"{c.location}: {T._v(c.before)} -> {T._v(c.after)}" for c in side.changes[:8]) + (" ..." if len(side.changes) > 8 else ""))
+        else:
+            out.append(f"{indent}  {label}{res}: (no state changed)")
+    if d.rows:
+        w = max(len("location"), *(len(r[0]) for r in d.rows))
+        out.append(f"{indent}  {'location':<{w}}  {'before':>8}  {'old after':>10}  {'new after':>10}")
+        for loc, b, o, nw in d.rows:
+            out.append(f"{indent}  {loc:<{w}}  {_val(b):>8}  {_val(o):>10}  {_val(nw):>10}")
+    elif d.results[0] != d.results[1]:
+        out.append(f"{indent}  the read returns {_val(d.results[0])} (old) and {_val(d.results[1])} (new); no state differs")
+    return out
+
+
+def _action_line(a: ActionDiff, width: int) -> str:
+    word = _ACTION_WORDS[a.status]
+    note = a.detail
+    if a.status == "different":
+        if a.reached is not None:
+            k = len(a.reached.prefix)
+            note = "reachable: the first access from reset tells the sides apart" if k == 0 else f"reachable: after {k} access{'es' if k != 1 else ''} from reset"
+        else:
+            note = f"on some state; {a.reach_note}" if a.reach_note else "on some state"
+        if a.parts:
+            note += "; at " + ", ".join(p.name.split(" at ", 1)[1] for p in a.parts)
+    exp = "  (expected)" if a.expected and a.status not in ("same", "same-reachable") else ""
+    return f"  {word:<10} {a.name:<{width}}  {note}{exp}  [{a.seconds:.2f}s]"
+
+
+def _prop_line(p: PropertyDiff, width: int) -> str:
+    def v(r: Any) -> str:
+        return "-" if r is None else T.verdict_word(r).lower()
+
+    extra = ""
+    if p.carried:
+        extra = "  (carried over: its cone is proved the same)"
+    return f"  {_PROP_WORDS[p.status]:<8} {p.name:<{width}}  old {v(p.old)}, new {v(p.new)}{extra}"
+
+
+def render(diffs: list[ModelDiff], header: str) -> str:
+    lines = [header]
+    for md in diffs:
+        lines += ["", f"model {md.model}: old {md.old_label} (vCPUs {md.old_vcpus[0]}..{md.old_vcpus[1]}), new {md.new_label} (vCPUs {md.new_vcpus[0]}..{md.new_vcpus[1]})"]
+        for what in md.applied:
+            lines.append(f"  patch: {what}")
+        if md.old_vcpus != md.new_vcpus:
+            lines.append(f"  the vCPU range changed: {md.old_vcpus[0]}..{md.old_vcpus[1]} -> {md.new_vcpus[0]}..{md.new_vcpus[1]}; actions are compared at {md.vcpus[0]}..{md.vcpus[1]}, properties on each side over its own range")
+        lines += ["", "state:"]
+        if not md.states:
+            lines.append("  the same variables, types and reset values on both sides")
+        for s in md.states:
+            lines.append(f"  {s.status.upper():<10} {s.detail}")
+        counts: dict[str, int] = {}
+        for a in md.actions:
+            counts[a.status] = counts.get(a.status, 0) + 1
+        summary = ", ".join(f"{n} {_ACTION_WORDS[k].lower()}" for k, n in counts.items())
+        lines += ["", f"actions (compared at vCPUs {md.vcpus[0]}..{md.vcpus[1]}): {summary}"]
+        width = max((len(a.name) for a in md.actions), default=10)
+        order = {"different": 0, "through": 1, "signature": 2, "old-only": 3, "new-only": 4, "unknown": 5, "same-reachable": 6, "same": 7}
+        identical = [a.name for a in md.actions if a.status == "same" and a.detail.startswith("the same code")]
+        for a in sorted(md.actions, key=lambda a: order[a.status]):
+            if a.name not in identical:
+                lines.append(_action_line(a, width))
+        if identical:
+            lines.append(f"  SAME       {len(identical)} more with the same code over the same state and functions on both sides:")
+            lines += textwrap.wrap(", ".join(identical), width=100, initial_indent="             ", subsequent_indent="             ")
+        if md.properties:
+            pc: dict[str, int] = {}
+            for p in md.properties:
+                pc[p.status] = pc.get(p.status, 0) + 1
+            carried = sum(p.carried for p in md.properties)
+            lines += ["", "properties: " + ", ".join(f"{n} {k}" for k, n in pc.items()) + (f" ({carried} carried over)" if carried else "")]
+            pw = max(len(p.name) for p in md.properties)
+            porder = {"broken": 0, "fixed": 1, "still failing": 2, "inconclusive": 3, "added": 4, "removed": 5, "still holding": 6}
+            for p in sorted(md.properties, key=lambda p: porder[p.status]):
+                lines.append(_prop_line(p, pw))
+        for a in md.actions:
+            if a.status not in ("different", "unknown") or (a.one_step is None and a.reached is None):
+                continue
+            lines += ["", f"{a.name}: {'different' if a.status == 'different' else a.status}{' (expected)' if a.expected else ''}"]
+            if a.reached is not None:
+                lines += distinction_lines(a.reached)
+            else:
+                if a.reach_note:
+                    lines.append(f"  {a.reach_note}")
+                if a.one_step is not None and not a.parts:
+                    lines += distinction_lines(a.one_step)
+            for part in a.parts:
+                if part.one_step is not None:
+                    lines += [f"  at {part.name.split(' at ', 1)[1]}:"] + distinction_lines(part.one_step, "      ")
+        for p in md.properties:
+            if p.status not in ("broken", "still failing") or p.new is None:
+                continue
+            if not isinstance(p.new.verdict, Violated):
+                continue
+            lines += ["", f"{p.new.location}: {p.name}: {p.status.upper()} on the new side"]
+            if p.new.doc:
+                lines += [f"  /// {d}" for d in p.new.doc.splitlines()]
+            lines += T.trace_lines(p.new.verdict.trace)
+    return "\n".join(lines) + "\n"
+
+
+def to_json(diffs: list[ModelDiff], meta: dict[str, Any]) -> str:
+    out = []
+    for md in diffs:
+        d = render_json._plain(md)
+        d["properties"] = [
+            {"name": p.name, "status": p.status, "carried": p.carried,
+             "old": render_json.to_dict(p.old) if p.old else None, "new": render_json.to_dict(p.new) if p.new else None}
+            for p in md.properties
+        ]
+        out.append(d)
+    return json.dumps({**meta, "models": out}, indent=2) + "\n"

@@ -1,0 +1,189 @@
+"""Queries over two systems at once (gicheck diff): the product of an old and a new spec.
+
+Both sides share the vCPU count, the configuration parameters, the arguments of the access and
+the pre-state of every state variable they both declare with the same type; a variable only one
+side has is free on that side. "The same" is then one query per action (relational induction,
+one step): from every shared pre-state, with every argument, the two sides are enabled alike,
+return the same value and end in the same shared state. Only if they can differ is a trace from
+reset searched, the two sides run in lockstep (BMC of the product), for the shortest sequence of
+accesses after which the action tells them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import z3
+
+from checker import interp, ir
+from checker.smt.encode import Encoder, Env, StateT, mk_and, mk_ite, mk_or, sort_of
+from checker.smt.query import Answer, Query, Sat, Unknown, Unsat, Witness, decode_state, value_of
+
+__all__ = ["Answer", "Pair", "PairWitness", "Sat", "Unknown", "Unsat"]
+
+
+@dataclass
+class PairWitness:
+    """A distinguishing input, decoded: the shared pre-state (each side's view of it) or the
+    accesses from reset before it, and the arguments of the access."""
+
+    nr_vcpus: int
+    params: dict[str, int]
+    action: str
+    args: dict[str, interp.Value]  # by the old side's parameter names
+    pre_old: interp.State | None = None  # None: from reset, after `prefix`
+    pre_new: interp.State | None = None
+    prefix: list[tuple[str, dict[str, interp.Value]]] = field(default_factory=list)
+
+
+def shared_states(old: ir.System, new: ir.System) -> list[str]:
+    """State both sides declare with the same type (compared by solver sort and index range)."""
+    return [n for n, s in old.states.items() if n in new.states and _same_type(s.type, new.states[n].type)]
+
+
+def _same_type(a: ir.Type, b: ir.Type) -> bool:
+    return str(a) == str(b) and sort_of(a) == sort_of(b)
+
+
+class Pair:
+    """One solver over both sides: the old side's Query, and an encoder for the new side on the
+    same vCPU count and parameters."""
+
+    def __init__(self, old: ir.System, new: ir.System, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None):
+        self.old, self.new = old, new
+        self.q = Query(old, vcpus, timeout, dump)
+        config = dict(self.q.config)
+        for p in new.params.values():
+            if p.name not in config:
+                config[p.name] = z3.BitVec(p.name, p.type.width)
+        self.q.config = config
+        self.enc_new = Encoder(new, self.q.n, self.q.hi, config)
+        for p in new.params.values():
+            self.q.solver.add(self.enc_new.in_domain(p.type, config[p.name]))
+            if p.where is not None:
+                self.q.solver.add(self.enc_new.expr(p.where, {}, {}))
+        self.shared = shared_states(old, new)
+
+    # ---- states -------------------------------------------------------------------------
+    def fresh_pre(self) -> tuple[StateT, StateT]:
+        pre_old = self.q.enc.fresh_state("@pre")
+        pre_new = {n: (pre_old[n] if n in self.shared else self.enc_new.var(f"{n}@pre.new", s.type)) for n, s in self.new.states.items()}
+        return pre_old, pre_new
+
+    def args_for(self, a_old: ir.Action, a_new: ir.Action, suffix: str = "") -> tuple[Env, Env]:
+        """Fresh arguments within their domains, the same values on both sides (matched by
+        position; the caller checked that the types agree)."""
+        env = self.q.params(a_old, a_old.params, suffix)
+        return env, {pn.name: env[po.name] for po, pn in zip(a_old.params, a_new.params)}
+
+    def differs(self, a_old: ir.Action, a_new: ir.Action, pre_old: StateT, pre_new: StateT, args_old: Env, args_new: Env) -> z3.BoolRef:
+        """The two sides' accesses are enabled differently, or both run and return different
+        values or end in different shared state."""
+        en_o, post_o, res_o = self.q.enc.access(a_old, pre_old, args_old)
+        en_n, post_n, res_n = self.enc_new.access(a_new, pre_new, args_new)
+        diffs = [post_o[n] != post_n[n] for n in self.shared if not (post_o[n].eq(pre_old[n]) and post_n[n].eq(pre_new[n]))]
+        if res_o is not None and res_n is not None:
+            diffs.append(res_o != res_n)
+        elif (res_o is None) != (res_n is None):
+            diffs.append(z3.BoolVal(True))
+        return mk_or(en_o != en_n, mk_and(en_o, en_n, mk_or(*diffs)))
+
+    # ---- queries ------------------------------------------------------------------------
+    def one_step(
+        self, a_old: ir.Action, a_new: ir.Action, assume: list[ir.Expr] | None = None,
+        offsets: tuple[int | None, list[tuple[int, int]]] | None = None,
+    ) -> Answer:
+        """Can the two sides' `a` differ from some shared state, with some argument? With
+        `assume`, only from states where those expressions (the old side's invariants) hold; with
+        `offsets` (stride of a per-vCPU frame or None, [lo, hi) ranges), only for a frame access
+        at those offsets within its frame."""
+        pre_old, pre_new = self.fresh_pre()
+        args_old, args_new = self.args_for(a_old, a_new)
+        for e in assume or []:
+            self.q.solver.add(self.q.enc.expr(e, {}, pre_old))
+        if offsets is not None:
+            stride, ranges = offsets
+            off = args_old["offset"]
+            inner = z3.URem(off, z3.BitVecVal(stride, off.size())) if stride is not None else off
+            self.q.solver.add(mk_or(*[z3.And(z3.UGE(inner, lo), z3.ULT(inner, hi)) for lo, hi in ranges]))
+        bad = self.differs(a_old, a_new, pre_old, pre_new, args_old, args_new)
+
+        def decode(m: z3.ModelRef, w: Witness) -> None:
+            w.pre_state = decode_state(m, self.old, pre_old, w.nr_vcpus)
+            w.bindings = {"__new__": decode_state(m, self.new, pre_new, w.nr_vcpus)}  # type: ignore[dict-item]
+            w.steps = [(a_old.name, {p.name: value_of(m, args_old[p.name], p.type, w.nr_vcpus) for p in a_old.params})]
+
+        return self.q.solve(bad, decode)
+
+    def reach(self, a_old: ir.Action, a_new: ir.Action, k: int, prefix_actions: list[str]) -> Answer:
+        """From reset, k accesses in lockstep (any of `prefix_actions`, the same arguments on
+        both sides), then `a` tells the sides apart."""
+        so = self.q.enc.reset_state()
+        sn = self.enc_new.reset_state()
+        trans: list[tuple[z3.ExprRef, dict[str, Env]]] = []
+        acts = [(self.old.action(n), self.new.action(n)) for n in prefix_actions]
+        self.q.has_transitions = k > 0
+        for t in range(k):
+            sel = z3.BitVec(f"action@{t}", 16)
+            self.q.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
+            nxt_o, nxt_n = dict(so), dict(sn)
+            all_args: dict[str, Env] = {}
+            for j, (ao, an) in enumerate(acts):
+                chosen = sel == j
+                args_o: Env = {}
+                for p in ao.params:
+                    v = z3.Const(f"{ao.name}.{p.name}@{t}", sort_of(p.type))
+                    self.q.solver.add(z3.Implies(chosen, self.q.enc.in_domain(p.type, v)))
+                    args_o[p.name] = v
+                args_n = {pn.name: args_o[po.name] for po, pn in zip(ao.params, an.params)}
+                en_o, post_o, _ = self.q.enc.access(ao, so, args_o)
+                en_n, post_n, _ = self.enc_new.access(an, sn, args_n)
+                self.q.solver.add(z3.Implies(chosen, z3.And(en_o, en_n)))
+                for name, term in post_o.items():
+                    if not term.eq(so[name]):
+                        nxt_o[name] = mk_ite(chosen, term, nxt_o[name])
+                for name, term in post_n.items():
+                    if not term.eq(sn[name]):
+                        nxt_n[name] = mk_ite(chosen, term, nxt_n[name])
+                all_args[ao.name] = args_o
+            so = self._name(nxt_o, f"@{t + 1}")
+            sn = self._name(nxt_n, f"@{t + 1}.new")
+            trans.append((sel, all_args))
+        args_old, args_new = self.args_for(a_old, a_new, "")
+        bad = self.differs(a_old, a_new, so, sn, args_old, args_new)
+
+        def decode(m: z3.ModelRef, w: Witness) -> None:
+            steps = []
+            for sel, all_args in trans:
+                ao = acts[m.eval(sel, model_completion=True).as_long()][0]
+                steps.append((ao.name, {p.name: value_of(m, all_args[ao.name][p.name], p.type, w.nr_vcpus) for p in ao.params}))
+            steps.append((a_old.name, {p.name: value_of(m, args_old[p.name], p.type, w.nr_vcpus) for p in a_old.params}))
+            w.steps = steps
+
+        return self.q.solve(bad, decode)
+
+    def reset_differs(self, name: str) -> Answer:
+        """Do the two sides reset `name` (a shared state variable) to different values?"""
+        a = self.q.enc.reset_state()[name]
+        b = self.enc_new.reset_state()[name]
+
+        def decode(m: z3.ModelRef, w: Witness) -> None:
+            pass
+
+        return self.q.solve(a != b, decode)
+
+    def _name(self, state: StateT, suffix: str) -> StateT:
+        out = {}
+        for name, term in state.items():
+            v = z3.Const(f"{name}{suffix}", term.sort())
+            self.q.solver.add(v == z3.simplify(term))
+            out[name] = v
+        return out
+
+
+def to_pair_witness(w: Witness, action: str, prefix: bool) -> PairWitness:
+    if prefix:
+        return PairWitness(w.nr_vcpus, w.params, action, w.steps[-1][1], None, None, list(w.steps[:-1]))
+    pre_new = w.bindings.get("__new__")
+    return PairWitness(w.nr_vcpus, w.params, action, w.steps[-1][1], w.pre_state, pre_new, [])  # type: ignore[arg-type]

@@ -1,0 +1,239 @@
+"""gicheck diff: differences found and replayed on both sides, equivalence proved, a spec against
+itself, properties classified, git revisions, expected differences and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from checker import interp
+from checker.engines.diff import Differ
+from checker.engines.prove import Options
+from checker.lower import lower
+from checker.sema import load_design
+from checker.sema.overlay import load_overlays
+from tests.helpers import run, write_tree
+
+# A small distributor: an enable bit per interrupt, a pending latch, a set-enable register and
+# a "doorbell" system register that pends interrupts on a vCPU.
+SPEC = """
+type irq = 0..7
+state enabled[irq] : bool = false
+state pending[vcpu][irq] : bool = false
+
+layout DOOR : bits(32) {
+    INTID  [2:0]
+    ALL    [8]
+    TARGET [15:12]
+}
+
+/// The doorbell: pend INTID on TARGET, or on every vCPU but the sender when ALL is set.
+sysreg DOORBELL : DOOR write-only {
+    on write(self: vcpu, val: DOOR) {
+        for c in vcpu {
+            if val.ALL && c == self { continue }
+            if !val.ALL && c[3:0] != val.TARGET { continue }
+            pending[c][val.INTID] := true
+        }
+    }
+}
+
+frame DIST size 0x100 {
+    register ENABLE at 0x10 : bits(8) w1s {
+        on read(self: vcpu) {
+            var r: bits(8) = 0
+            for i in irq {
+                if enabled[i] { r[i] := 1 }
+            }
+            return r
+        }
+        on write(self: vcpu, val: bits(8)) {
+            for i in irq {
+                if val[i] { enabled[i] := true }
+            }
+        }
+    }
+}
+
+action take(self: vcpu, i: irq) requires pending[self][i] && enabled[i] {
+    pending[self][i] := false
+}
+
+model small { vcpus 1..4 }
+"""
+
+PROPS = """
+use model small
+
+/// ALL reaches every vCPU but the sender.
+property all_reaches_others: after DOORBELL.write(s, v) where v.ALL == 1:
+    forall c: vcpu. c != s -> pending'[c][v.INTID]
+
+/// A write of ENABLE never clears an enable.
+property enable_never_clears: after ENABLE.write(s, v):
+    forall i: irq. enabled[i] -> enabled'[i]
+
+/// An interrupt is pending on the sender only if someone sent it there.
+invariant nothing_spurious: forall i: irq. enabled[i] || !enabled[i]
+"""
+
+# The same doorbell, written another way: the two `continue`s folded into one condition.
+REWRITE = """
+overlay for model small
+
+replace DOORBELL on write(self: vcpu, val: DOOR) {
+    for c in vcpu {
+        let hit = val.ALL ? c != self : c[3:0] == val.TARGET
+        if hit {
+            pending[c][val.INTID] := true
+        }
+    }
+}
+"""
+
+# The v1-style bug: an early exit on TARGET == 0 whatever ALL says.
+BUG = """
+overlay for model small
+
+replace DOORBELL on write(self: vcpu, val: DOOR) {
+    for c in vcpu {
+        if val.TARGET == 0 { break }
+        if val.ALL && c == self { continue }
+        if !val.ALL && c[3:0] != val.TARGET { continue }
+        pending[c][val.INTID] := true
+    }
+}
+"""
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/small.prop": PROPS, "rewrite.overlay": REWRITE, "bug.overlay": BUG})
+
+
+def _diff(tree: Path, overlay: str, *extra: str) -> tuple[int, str, str]:
+    return run("diff", tree / "spec", tree / overlay, "--properties", tree / "properties", *extra)
+
+
+def test_a_difference_is_found_replayed_on_both_sides_and_the_post_states_differ(tree: Path) -> None:
+    old = lower(load_design(tree / "spec", "small"))
+    new = lower(load_design(tree / "spec", "small", overlay=load_overlays([tree / "bug.overlay"])))
+    differ = Differ(old, new, (1, 4), Options((1, 4)), set())
+    by = {a.name: a for a in differ.actions()}
+    d = by["DOORBELL.write"]
+    assert d.status == "different"
+    assert {a.status for n, a in by.items() if n != "DOORBELL.write"} == {"same"}
+    r = d.reached
+    assert r is not None and r.from_reset and r.prefix == ()  # the first write from reset tells them apart
+    assert r.old is not None and r.new is not None
+    val = next(a for a in r.old.args if a.name == "val")
+    fields = {f.name: f.value for f in val.fields}
+    assert fields["TARGET"] == 0  # the early exit fires only when TARGET is 0
+    # replay it ourselves: the interpreter on both sides, from reset, with that write
+    args = {a.name: a.value for a in r.old.args}
+    it_o, it_n = interp.Interp(old, r.nr_vcpus, dict(r.params)), interp.Interp(new, r.nr_vcpus, dict(r.params))
+    post_o = it_o.run(old.action("DOORBELL.write"), it_o.reset(), args)
+    post_n = it_n.run(new.action("DOORBELL.write"), it_n.reset(), args)
+    assert post_o["pending"] != post_n["pending"] or any(
+        post_o["pending"].get(c).get(fields["INTID"]) != post_n["pending"].get(c).get(fields["INTID"]) for c in range(r.nr_vcpus)  # type: ignore[union-attr]
+    )
+    # and the rows the report shows are exactly the locations that differ
+    for loc, before, o, n in r.rows:
+        c, i = map(int, re.findall(r"\[(\d+)\]", loc))
+        assert (before, o, n) == (False, True, False)
+        assert post_o["pending"].get(c).get(i) is True and post_n["pending"].get(c).get(i) is False  # type: ignore[union-attr]
+
+
+def test_diff_of_the_bug_exits_1_names_the_broken_property_and_shows_the_write(tree: Path) -> None:
+    code, out, err = _diff(tree, "bug.overlay")
+    assert code == 1, out + err
+    assert re.search(r"BROKEN\s+all_reaches_others\s+old proved, new violated", out)
+    assert re.search(r"DIFFERENT\s+DOORBELL\.write\s+reachable: the first access from reset tells the sides apart", out)
+    assert "from reset (replayed on both sides):" in out
+    assert re.search(r"#1  vCPU \d writes DOORBELL = 0x[0-9a-f]{8}\n\s+INTID=\d ALL=1 TARGET=0", out)
+    assert re.search(r"location\s+before\s+old after\s+new after\n\s+pending\[\d\]\[\d\]\s+false\s+true\s+false", out)
+    assert re.search(r"HOLDS\s+enable_never_clears\s+old proved, new proved\s+\(carried over", out)
+    assert "small: 1 property broken (all_reaches_others), 1 unexpected difference (DOORBELL.write), 0 expected" in out
+
+
+def test_an_equivalent_rewrite_is_proved_the_same_and_exits_0(tree: Path) -> None:
+    code, out, err = _diff(tree, "rewrite.overlay")
+    assert code == 0, out + err
+    assert re.search(r"SAME\s+DOORBELL\.write\s+proved the same from every state, with every argument", out)
+    assert "DIFFERENT" not in out
+    # its action is proved the same, so the proof carries over instead of being redone
+    assert re.search(r"HOLDS\s+all_reaches_others\s+old proved, new proved\s+\(carried over: its cone is proved the same\)", out)
+    assert "0 properties broken, 0 unexpected differences, 0 expected" in out
+
+
+def test_a_spec_against_itself_is_the_same_everywhere(tree: Path) -> None:
+    code, out, err = run("diff", tree / "spec", tree / "spec", "--properties", tree / "properties")
+    assert code == 0, out + err
+    assert "the same variables, types and reset values on both sides" in out
+    m = re.search(r"actions \(compared at vCPUs 1\.\.4\): (\d+) same\n", out)
+    assert m and int(m.group(1)) == 6  # DOORBELL.write, ENABLE.read/.write, take, DIST.read/.write
+    assert re.search(r"properties: 3 still holding \(3 carried over\)", out)
+
+
+def test_an_expected_difference_exits_0_unless_a_property_breaks(tree: Path) -> None:
+    code, out, _ = _diff(tree, "bug.overlay", "--expect", "DOORBELL")
+    assert code == 1  # still broken
+    assert "(expected)" in out
+    code, out, _ = _diff(tree, "bug.overlay", "--expect", "DOORBELL", "--no-properties")
+    assert code == 0, out
+    assert "0 properties broken, 0 unexpected differences, 1 expected" in out
+
+
+def test_expect_names_must_exist(tree: Path) -> None:
+    code, _, err = _diff(tree, "bug.overlay", "--expect", "NOPE")
+    assert code == 2
+    assert "--expect NOPE: neither side has an action, register, frame or state of that name" in err
+    (tree / "bad.overlay").write_text("overlay for model small\nexpect different NOPE.write\n")
+    code, _, err = _diff(tree, "bad.overlay")
+    assert code == 3
+    assert re.search(r"bad\.overlay:2:1: error: expect different NOPE\.write: neither side has", err)
+
+
+def test_json_output_carries_the_distinction(tree: Path) -> None:
+    code, out, _ = _diff(tree, "bug.overlay", "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["exit_code"] == 1
+    (model,) = doc["models"]
+    acts = {a["name"]: a for a in model["actions"]}
+    assert acts["DOORBELL.write"]["status"] == "different"
+    assert acts["DOORBELL.write"]["reached"]["from_reset"] is True
+    props = {p["name"]: p for p in model["properties"]}
+    assert props["all_reaches_others"]["status"] == "broken"
+    assert props["all_reaches_others"]["new"]["verdict"]["kind"] == "violated"
+
+
+def test_rev_compares_the_last_commit_with_the_one_before(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def git(*a: str) -> None:
+        subprocess.run(["git", *a], cwd=tree, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", "spec", "properties")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "spec")
+    text = SPEC.replace("if val.ALL && c == self { continue }", "if val.TARGET == 0 { break }\n            if val.ALL && c == self { continue }")
+    (tree / "spec/small.gic").write_text(text)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "early exit")
+    monkeypatch.chdir(tree)
+    code, out, err = run("diff", "--rev", "HEAD~1..HEAD")
+    assert code == 1, out + err
+    assert "old HEAD~1:spec, new HEAD:spec" in out.replace(" + ", "")  # the two revisions
+    assert re.search(r"DIFFERENT\s+DOORBELL\.write", out)
+    assert re.search(r"BROKEN\s+all_reaches_others", out)
+    code, _, err = run("diff", "--rev", "HEAD~5..HEAD")
+    assert code == 2 and "'HEAD~5' is not a commit" in err
+
+
+def test_bad_sides_are_usage_errors(tree: Path) -> None:
+    code, _, err = run("diff", tree / "nope", tree / "spec")
+    assert code == 2 and "no such spec directory or overlay file" in err
+    code, _, err = run("diff", "--rev", "HEAD")
+    assert code == 2 and "--rev takes A..B" in err
