@@ -35,6 +35,10 @@ from checker.span import NOSPAN
 
 log = logging.getLogger("gicheck.diff")
 
+# Where a frame access is compared: ((stride of a per-vCPU frame or None, [lo, hi) offset ranges
+# within the frame), pinned arguments such as the width).
+Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
+
 
 @dataclass(frozen=True)
 class Distinction:
@@ -209,6 +213,8 @@ class Differ:
             d.expected = all(self.done[n].expected for n in differing if n in self.done)
             d.detail = "the same decoding of offsets and widths; it differs wherever these handlers do: " + ", ".join(differing)
             return d
+        if kind == "frame access":
+            return self.frame_action(a, b, d)
         ans = self.one_step(a, b)
         if isinstance(ans, q.Unknown):
             d.status, d.detail = "unknown", f"the solver gave up: {ans.reason}"
@@ -218,8 +224,6 @@ class Differ:
             return d
         d.status = "different"
         d.one_step = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
-        if kind == "frame access":
-            d.parts = self.frame_parts(a, b)
         if self.invariants:
             inv = self.one_step(a, b, assume=self.invariants)
             if isinstance(inv, q.Unsat):
@@ -228,6 +232,68 @@ class Differ:
                 return d
         self.search_from_reset(a, b, d)
         return d
+
+    def frame_action(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> ActionDiff:
+        """A frame access whose decoding changed, compared one register's offsets and one access
+        width at a time: the encoding then decodes only the registers those offsets reach
+        (Encoder.fold), instead of every register of the frame twice over for a split access.
+        (Measured on the half-order example at 1..8 vCPUs: GICD.write as one query 659 s; by
+        register and width, a fraction of a second per query.)"""
+        scopes = self.frame_scopes(a)
+        unknown = []
+        for label, scope in scopes:
+            ans = self.one_step(a, b, scope=scope)
+            if isinstance(ans, q.Unsat):
+                continue
+            part = ActionDiff(f"{a.name} at {label}", "frame access", "different", self.is_expected(a.name, a.register, label.split(",")[0]))
+            if isinstance(ans, q.Unknown):
+                part.status, part.detail = "unknown", f"the solver gave up: {ans.reason}"
+                unknown.append(part)
+                continue
+            part.one_step = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
+            if self.invariants and isinstance(self.one_step(a, b, assume=self.invariants, scope=scope), q.Unsat):
+                part.status = "same-reachable"
+            d.parts.append(part)
+        real = [p for p in d.parts if p.status == "different"]
+        if not d.parts and not unknown:
+            d.detail = f"proved the same from every state, at every offset and width ({len(scopes)} queries: one per register and width)"
+            return d
+        if not real:
+            d.status = "unknown" if unknown else "same-reachable"
+            d.parts += unknown
+            d.detail = "the solver gave up on some offsets" if unknown else "differs only on states that violate an invariant the old side proved"
+            return d
+        d.status = "different"
+        d.one_step = real[0].one_step
+        d.parts += unknown
+        d.expected = d.expected or all(p.expected for p in real)
+        label = real[0].name.split(" at ", 1)[1]
+        self.search_from_reset(a, b, d, dict(scopes)[label])
+        return d
+
+    def frame_scopes(self, a: ir.Action) -> list[tuple[str, Scope]]:
+        """(label, (offset ranges, pinned width)) for each register of the frame and each access
+        width, and the offsets no register uses."""
+        frame = self.old.frames[a.register]  # type: ignore[index]
+        other = self.new.frames.get(a.register)  # type: ignore[arg-type]
+        regs = {r.name: (r.offset + r.lo * r.bytes, r.offset + (r.hi + 1) * r.bytes) for r in frame.registers}
+        for r in other.registers if other is not None else ():
+            rng = (r.offset + r.lo * r.bytes, r.offset + (r.hi + 1) * r.bytes)
+            if regs.get(r.name, rng) != rng:
+                regs[f"{r.name} (new offsets)"] = rng
+            else:
+                regs[r.name] = rng
+        size = max(frame.size, other.size if other is not None else 0)
+        gaps, at = [], 0
+        for lo, hi in sorted(regs.values()):
+            if lo > at:
+                gaps.append((at, lo))
+            at = max(at, hi)
+        if at < size:
+            gaps.append((at, size))
+        stride = frame.stride if frame.per_vcpu else None
+        regions = [(n, [rng]) for n, rng in regs.items()] + ([("offsets with no register", gaps)] if gaps else [])
+        return [(f"{n}, {w}-bit", ((stride, rs), {"width": w})) for n, rs in regions for w in (8, 16, 32, 64)]
 
     def _same_context(self, a: ir.Action, b: ir.Action) -> bool:
         """The functions and handlers the two actions call are the same code, and the state they
@@ -250,59 +316,23 @@ class Differ:
                     return False
         return True
 
-    def one_step(
-        self, a: ir.Action, b: ir.Action, assume: list[ir.Expr] | None = None, offsets: tuple[int | None, list[tuple[int, int]]] | None = None,
-    ) -> q.Answer:
+    def one_step(self, a: ir.Action, b: ir.Action, assume: list[ir.Expr] | None = None, scope: Scope | None = None) -> q.Answer:
         """Small vCPU counts first (a loop over vCPUs unrolls only that far), then the rest."""
+        offsets, pins = scope if scope is not None else (None, None)
         for rng in search_ranges(self.vcpus):
-            ans = self.pair(rng).one_step(a, b, assume, offsets)
+            ans = self.pair(rng).one_step(a, b, assume, offsets, pins)
             if not isinstance(ans, q.Unsat):
                 return ans
         return q.Unsat()
 
-    def frame_parts(self, a: ir.Action, b: ir.Action) -> list[ActionDiff]:
-        """A frame access that differs, compared at each register's offsets (and at the offsets
-        no register uses), to say which registers the difference is at."""
-        frame = self.old.frames[a.register]  # type: ignore[index]
-        other = self.new.frames.get(a.register)  # type: ignore[arg-type]
-        if other is None:
-            return []
-        out = []
-        regions: list[tuple[str, list[tuple[int, int]]]] = []
-        for r in frame.registers:
-            regions.append((r.name, [(r.offset + r.lo * r.bytes, r.offset + (r.hi + 1) * r.bytes)]))
-        used = sorted(rng for _, rs in regions for rng in rs)
-        gaps, at = [], 0
-        for lo, hi in used:
-            if lo > at:
-                gaps.append((at, lo))
-            at = max(at, hi)
-        if at < frame.size:
-            gaps.append((at, frame.size))
-        regions.append(("(offsets with no register)", gaps))
-        for label, ranges in regions:
-            if not ranges:
-                continue
-            ans = self.one_step(a, b, offsets=(frame.stride if frame.per_vcpu else None, ranges))
-            name = f"{a.name} at {label}"
-            if isinstance(ans, q.Unsat):
-                continue
-            part = ActionDiff(name, "frame access", "unknown" if isinstance(ans, q.Unknown) else "different", self.is_expected(a.name, a.register, label))
-            if isinstance(ans, q.Sat):
-                part.one_step = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
-            else:
-                part.detail = f"the solver gave up: {ans.reason}"
-            out.append(part)
-        return out
-
-    def search_from_reset(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> None:
-        """The shortest lockstep run from reset after which `a` tells the sides apart."""
+    def search_from_reset(self, a: ir.Action, b: ir.Action, d: ActionDiff, scope: Scope | None = None) -> None:
+        """The shortest lockstep run from reset after which `a` (within `scope`) tells the sides apart."""
         prefix = self.prefix_actions(a, b)
         lo, hi = self.vcpus
         ranges = [(lo, min(hi, lo + 7))] + ([(lo + 8, hi)] if hi > lo + 7 else [])
         for rng in ranges:
             for k in range(self.opts.depth + 1):
-                ans = self.pair(rng).reach(a, b, k, prefix)
+                ans = self.pair(rng).reach(a, b, k, prefix, scope)
                 if isinstance(ans, q.Sat):
                     d.reached = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
                     return
@@ -338,7 +368,7 @@ class Differ:
                     nn, _ = it_n.access(bo, sn, args_n)
                 except interp.Blocked:
                     raise replay.ReplayMismatch(f"{name} is not enabled in the interpreter") from None
-                step = replay.make_step(self.old, name, args, so, no, nr)
+                step = _shown(self.old, name, args, so, no, nr, None)
                 if _shared_changes(self.old, self.new, so, no, sn, nn, nr):
                     same = False
                 prefix_steps.append(step)
@@ -358,8 +388,8 @@ class Differ:
             post_n, res_n = it_n.access(b, pre_n, args_n)
         except interp.Blocked:
             pass
-        step_o = replay.make_step(self.old, a.name, w.args, pre_o, post_o, nr, res_o) if post_o is not None else None
-        step_n = replay.make_step(self.new, b.name, args_n, pre_n, post_n, nr, res_n) if post_n is not None else None
+        step_o = _shown(self.old, a.name, w.args, pre_o, post_o, nr, res_o) if post_o is not None else None
+        step_n = _shown(self.new, b.name, args_n, pre_n, post_n, nr, res_n) if post_n is not None else None
         rows = []
         if post_o is not None and post_n is not None:
             shared = P.shared_states(self.old, self.new)
@@ -376,6 +406,13 @@ class Differ:
             nr, tuple(w.params.items()), w.pre_old is None, tuple(prefix_steps), same, step_o, step_n, tuple(rows),
             (_scalar(res_o), _scalar(res_n)),
         )
+
+
+def _shown(system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int, result: interp.Value | None) -> Step:
+    """A step as a user reads it: a register handler's run shown as the frame access that
+    reaches it (at this side's offsets), with the changes the run made."""
+    fname, fargs = replay.as_frame_access(system, name, args)
+    return replay.make_step(system, fname, fargs, before, after, nr, result)
 
 
 def _scalar(v: interp.Value | None) -> int | bool | None:

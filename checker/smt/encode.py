@@ -35,6 +35,23 @@ _TRUE = z3.BoolVal(True)
 _FALSE = z3.BoolVal(False)
 
 
+def _free_names(e: z3.ExprRef) -> set[str]:
+    """The names of the uninterpreted constants in `e` (a small term: a branch condition)."""
+    out: set[str] = set()
+    seen: set[int] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            out.add(x.decl().name())
+        else:
+            todo.extend(x.children())
+    return out
+
+
 def mk_and(*xs: z3.BoolRef) -> z3.BoolRef:
     out = [x for x in xs if not z3.is_true(x)]
     if any(z3.is_false(x) for x in out):
@@ -91,6 +108,31 @@ class Encoder:
     max_n: int  # loops over vCPUs unroll this far
     params: dict[str, z3.ExprRef] = field(default_factory=dict)  # configuration parameters
     _fresh: int = field(default=0)
+    # Facts about a few argument variables (a frame access's offset lies in one register's range):
+    # a branch condition over those variables alone that the facts decide is folded while
+    # encoding, so the branches no access in that range takes are never encoded.
+    facts: list[z3.BoolRef] = field(default_factory=list)
+    fact_vars: frozenset[str] = frozenset()
+    _folded: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = field(default_factory=dict)  # id -> (condition, folded)
+
+    def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
+        """`cv` as true or false if the facts decide it (it mentions only fact_vars), else as is."""
+        if not self.facts or z3.is_true(cv) or z3.is_false(cv):
+            return cv
+        key = cv.get_id()
+        hit = self._folded.get(key)
+        if hit is not None and hit[0].eq(cv):  # the condition is kept alive, so its id is not reused
+            return hit[1]
+        out = cv
+        if _free_names(cv) <= self.fact_vars:
+            s = z3.Solver()
+            s.add(*self.facts)
+            if s.check(z3.Not(cv)) == z3.unsat:
+                out = _TRUE
+            elif s.check(cv) == z3.unsat:
+                out = _FALSE
+        self._folded[key] = (cv, out)
+        return out
 
     # ---- domains ------------------------------------------------------------------------
     def in_domain(self, t: ir.Type, v: z3.ExprRef) -> z3.BoolRef:
@@ -232,6 +274,11 @@ class Encoder:
         return enabled, new, flow.ret
 
     def block(self, stmts: tuple[ir.Stmt, ...], env: Env, state: StateT, flow: _Flow, path: z3.BoolRef) -> None:
+        if z3.is_false(path):
+            # never runs: no write, break or return happens under a false path, and the block's
+            # own locals are out of scope after it (measured: a frame access at a pinned offset
+            # encodes one handler instead of all of them, 0.9 s -> milliseconds)
+            return
         for s in stmts:
             self.stmt(s, env, state, flow, path)
 
@@ -250,7 +297,7 @@ class Encoder:
                     env[t.root] = new
             case ir.If(cond=c, then=t, other=o):
                 # simplify folds conditions that pinned arguments make constant (val.IRM == 1)
-                cv = z3.simplify(self.expr(c, env, state))
+                cv = self.fold(z3.simplify(self.expr(c, env, state)))
                 self.block(t, env, state, flow, mk_and(path, cv))
                 self.block(o, env, state, flow, mk_and(path, mk_not(cv)))
             case ir.For(var=var, domain=dom, body=body):

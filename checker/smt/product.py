@@ -71,10 +71,14 @@ class Pair:
         pre_new = {n: (pre_old[n] if n in self.shared else self.enc_new.var(f"{n}@pre.new", s.type)) for n, s in self.new.states.items()}
         return pre_old, pre_new
 
-    def args_for(self, a_old: ir.Action, a_new: ir.Action, suffix: str = "") -> tuple[Env, Env]:
+    def args_for(self, a_old: ir.Action, a_new: ir.Action, suffix: str = "", pins: dict[str, int] | None = None) -> tuple[Env, Env]:
         """Fresh arguments within their domains, the same values on both sides (matched by
-        position; the caller checked that the types agree)."""
+        position; the caller checked that the types agree). A pinned argument is a constant, so
+        the encoding folds every branch on it (a frame access at one offset and width reaches
+        one register's handler only)."""
         env = self.q.params(a_old, a_old.params, suffix)
+        for name, v in (pins or {}).items():
+            env[name] = z3.BitVecVal(v, env[name].size())
         return env, {pn.name: env[po.name] for po, pn in zip(a_old.params, a_new.params)}
 
     def differs(self, a_old: ir.Action, a_new: ir.Action, pre_old: StateT, pre_new: StateT, args_old: Env, args_new: Env) -> z3.BoolRef:
@@ -92,21 +96,17 @@ class Pair:
     # ---- queries ------------------------------------------------------------------------
     def one_step(
         self, a_old: ir.Action, a_new: ir.Action, assume: list[ir.Expr] | None = None,
-        offsets: tuple[int | None, list[tuple[int, int]]] | None = None,
+        offsets: tuple[int | None, list[tuple[int, int]]] | None = None, pins: dict[str, int] | None = None,
     ) -> Answer:
         """Can the two sides' `a` differ from some shared state, with some argument? With
         `assume`, only from states where those expressions (the old side's invariants) hold; with
         `offsets` (stride of a per-vCPU frame or None, [lo, hi) ranges), only for a frame access
         at those offsets within its frame."""
         pre_old, pre_new = self.fresh_pre()
-        args_old, args_new = self.args_for(a_old, a_new)
+        args_old, args_new = self.args_for(a_old, a_new, "", pins)
         for e in assume or []:
             self.q.solver.add(self.q.enc.expr(e, {}, pre_old))
-        if offsets is not None:
-            stride, ranges = offsets
-            off = args_old["offset"]
-            inner = z3.URem(off, z3.BitVecVal(stride, off.size())) if stride is not None else off
-            self.q.solver.add(mk_or(*[z3.And(z3.UGE(inner, lo), z3.ULT(inner, hi)) for lo, hi in ranges]))
+        self._restrict(args_old, offsets)
         bad = self.differs(a_old, a_new, pre_old, pre_new, args_old, args_new)
 
         def decode(m: z3.ModelRef, w: Witness) -> None:
@@ -116,7 +116,10 @@ class Pair:
 
         return self.q.solve(bad, decode)
 
-    def reach(self, a_old: ir.Action, a_new: ir.Action, k: int, prefix_actions: list[str]) -> Answer:
+    def reach(
+        self, a_old: ir.Action, a_new: ir.Action, k: int, prefix_actions: list[str],
+        scope: tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]] | None = None,
+    ) -> Answer:
         """From reset, k accesses in lockstep (any of `prefix_actions`, the same arguments on
         both sides), then `a` tells the sides apart."""
         so = self.q.enc.reset_state()
@@ -150,7 +153,9 @@ class Pair:
             so = self._name(nxt_o, f"@{t + 1}")
             sn = self._name(nxt_n, f"@{t + 1}.new")
             trans.append((sel, all_args))
-        args_old, args_new = self.args_for(a_old, a_new, "")
+        offsets, pins = scope if scope is not None else (None, None)
+        args_old, args_new = self.args_for(a_old, a_new, "", pins)
+        self._restrict(args_old, offsets)
         bad = self.differs(a_old, a_new, so, sn, args_old, args_new)
 
         def decode(m: z3.ModelRef, w: Witness) -> None:
@@ -162,6 +167,20 @@ class Pair:
             w.steps = steps
 
         return self.q.solve(bad, decode)
+
+    def _restrict(self, args: Env, offsets: tuple[int | None, list[tuple[int, int]]] | None) -> None:
+        """A frame access's offset within these ranges of its frame (of each vCPU's frame, for a
+        per-vCPU one): asserted, and given to both encoders as a fact to fold branches with."""
+        if offsets is None:
+            return
+        stride, ranges = offsets
+        off = args["offset"]
+        inner = z3.URem(off, z3.BitVecVal(stride, off.size())) if stride is not None else off
+        region = mk_or(*[z3.And(z3.UGE(inner, lo), z3.ULT(inner, hi)) for lo, hi in ranges])
+        self.q.solver.add(region)
+        if z3.is_const(off) and not z3.is_bv_value(off):
+            for enc in (self.q.enc, self.enc_new):  # decode only the registers this range reaches
+                enc.facts, enc.fact_vars = [region], frozenset({off.decl().name()})
 
     def reset_differs(self, name: str) -> Answer:
         """Do the two sides reset `name` (a shared state variable) to different values?"""
