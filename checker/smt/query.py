@@ -71,6 +71,7 @@ class Query:
         if self.timeout_ms:
             self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
+        self.sat_first_ms = 0  # one-step queries: try the SAT-based core this long first
         self.solver.add(z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH)))
         for p in system.params.values():
             v = self.config[p.name]
@@ -209,6 +210,12 @@ class Query:
             d.add(*extra)
             self.dump(d.sexpr())
         if not self.has_transitions:
+            if self.sat_first_ms:
+                # a short try on the SAT-based core first (see Pair in smt/product.py)
+                limit = min(self.sat_first_ms, self.timeout_ms) if self.timeout_ms else self.sat_first_ms
+                res, model, why = self._fresh(extra, limit, sat_core=True)
+                if res != z3.unknown or (self.timeout_ms and self.timeout_ms <= limit):
+                    return res, model, why
             r = self.solver.check(*extra)
             return r, (self.solver.model() if r == z3.sat else None), (self.solver.reason_unknown() if r == z3.unknown else "")
         if budget_ms is not None:  # a bounded first attempt: the caller has another way
