@@ -53,10 +53,6 @@ class Pair:
     def __init__(self, old: ir.System, new: ir.System, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None):
         self.old, self.new = old, new
         self.q = Query(old, vcpus, timeout, dump)
-        # Measured: GICR_ICENABLER0.write against a version that also clears SGI bits is
-        # answered (sat) in 0.9 s by the SAT-based core, and not in 20 s by the incremental one;
-        # equivalence queries over loops to 255 vCPUs go the other way. Both, the first briefly.
-        self.q.sat_first_ms = 3000
         self._witness = 0  # numbers the witness indices of _differ_at
         config = dict(self.q.config)
         for p in new.params.values():
