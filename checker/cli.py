@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     df.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
     df.add_argument("--expect", action="append", default=[], metavar="NAME",
                     help="an action, register, system register, frame or state the patch means to change (repeatable)")
+    df.add_argument("--expect-broken", action="append", default=[], metavar="PROPERTY",
+                    help="a property of the old side the patch means to break (repeatable)")
     df.add_argument("--format", choices=["text", "json"], default="text")
     ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
     ls.add_argument("files", nargs="*", type=Path)

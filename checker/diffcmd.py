@@ -181,6 +181,23 @@ def _check_expected(expected: dict[str, A.Span | None], old: Design, new: Design
         raise UsageError(f"--expect {', '.join(unknown_flags)}: neither side has an action, register, frame or state of that name")
 
 
+def _check_expected_broken(expected: dict[str, A.Span | None], old: Design) -> None:
+    """`expect broken P` names a property the old side has (one the patch could break)."""
+    names = {p.name for p in old.properties}
+    errors, unknown_flags = [], []
+    for name, span in expected.items():
+        if name in names:
+            continue
+        if span is None:
+            unknown_flags.append(name)
+        else:
+            errors.append(Diagnostic(f"expect broken {name}: the old side has no property named {name}", span))
+    if errors:
+        raise SpecError(errors)
+    if unknown_flags:
+        raise UsageError(f"--expect-broken {', '.join(unknown_flags)}: the old side has no property of that name")
+
+
 def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.depth < 1:
         raise UsageError("--depth must be at least 1")
@@ -233,6 +250,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
             if side.overlay is not None and side.overlay.model == model:
                 expected.update(side.overlay.expected)
         _check_expected(expected, d_old, d_new)
+        expect_broken: dict[str, A.Span | None] = {n: None for n in args.expect_broken}
+        for side in (old, new):
+            if side.overlay is not None and side.overlay.model == model:
+                expect_broken.update(side.overlay.expected_broken)
+        if use_props:
+            _check_expected_broken(expect_broken, d_old)
         v_old, v_new = _vcpus(d_old, requested), _vcpus(d_new, requested)
         if v_old is None or v_new is None:
             raise UsageError(f"model {model}: --vcpus {requested[0]}..{requested[1]} is outside its range on one side (old {d_old.vcpus[0]}..{d_old.vcpus[1]}, new {d_new.vcpus[0]}..{d_new.vcpus[1]})")  # type: ignore[index]
@@ -255,7 +278,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         same = {a.name for a in actions if a.status == "same"}
         props: list[PropertyDiff] = []
         if use_props or s_new.properties or s_old.properties:
-            props, _ = diff_properties(s_old, s_new, o_opts, n_opts, same, states, only, old_results)
+            props, _ = diff_properties(s_old, s_new, o_opts, n_opts, same, states, only, old_results, frozenset(expect_broken))
         applied = []
         for side in (old, new):
             if side.overlay is not None and side.overlay.model == model:
@@ -278,7 +301,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
 
 
 def _verdict_line(md: ModelDiff, expected: dict[str, A.Span | None]) -> str:
-    broken = [p.name for p in md.broken]
+    broken = [p.name + (" (expected)" if p.expected else "") for p in md.broken]
     unexpected = md.unexpected()
     exp = [a.name for a in md.actions if a.expected and a.status not in ("same", "same-reachable")]
     parts = []
@@ -290,7 +313,7 @@ def _verdict_line(md: ModelDiff, expected: dict[str, A.Span | None]) -> str:
 
 def _exit_code(diffs: list[ModelDiff], only_side: list[str]) -> int:
     for md in diffs:
-        if md.broken or md.unexpected():
+        if md.unexpected_broken or md.unexpected():
             return EXIT_VIOLATED
     if only_side:
         return EXIT_VIOLATED

@@ -145,3 +145,21 @@ def test_half_order_is_proved_the_same_register_by_register() -> None:
         for kind in ("read", "write"):
             assert re.search(rf"SAME\s+{frame}\.{kind}\s+proved the same from every state, at every offset and width \({n} queries", out)
     assert "actions (compared at vCPUs 1..2): 107 same" in out
+
+
+def test_today_sgi_enable_breaks_the_2014_promise_as_declared() -> None:
+    """examples/README.md, today-sgi-enable: the handler differs from reset in one write, the
+    2014 ICENABLER0 contract is broken (expected) and today's holds."""
+    code, out, err = run("diff", ROOT / "examples/today-sgi-enable/sgi-enable.overlay", "--vcpus", "1..2",
+                         "--property", "icenabler0_clears_ppis_exactly", "--property", "icenabler0_clears_exactly")
+    assert code == 0, out + err
+    assert re.search(r"DIFFERENT\s+GICR_ICENABLER0\.write\s+reachable: the first access from reset tells the sides apart\s+\(expected\)", out)
+    assert re.search(r"THROUGH\s+GICR\.write\s+.*it differs wherever these handlers do: GICR_ICENABLER0\.write\s+\(expected\)", out)
+    assert "actions (compared at vCPUs 1..2): 105 same, 1 different, 1 through" in out
+    assert re.search(r"BROKEN\s+icenabler0_clears_ppis_exactly\s+old proved, new violated\s+\(expected: the patch declares it broken\)", out)
+    assert re.search(r"ADDED\s+icenabler0_clears_exactly\s+old -, new proved", out)
+    # the distinguishing write sets SGI bits: the old side ignores them, the new side clears those enables
+    m = re.search(r"GICR_ICENABLER0\.write: different \(expected\)\n.*\n\s+#1  vCPU 0 writes GICR\[0\]\.GICR_ICENABLER0 \(\+0x10180\), 32 bits = \d+ \(0x([0-9a-f]+)\)\n\s+old: \(no state changed\)\n\s+new: enabled\[0\]\[(\d+)\]: true -> false", out)
+    assert m and int(m.group(1), 16) & 0xFFFF and int(m.group(2)) < 16
+    assert "properties/redist.prop:37:1: icenabler0_clears_ppis_exactly: BROKEN on the new side (expected)" in out
+    assert "0 unexpected differences, 2 expected" in out

@@ -188,6 +188,44 @@ def test_an_expected_difference_exits_0_unless_a_property_breaks(tree: Path) -> 
     assert "0 properties broken, 0 unexpected differences, 1 expected" in out
 
 
+def test_a_declared_broken_property_is_shown_broken_and_exits_0(tree: Path) -> None:
+    """`expect broken` (overlay) or --expect-broken: the patch means to drop that promise. It is
+    still shown broken, with its trace; only the exit code changes."""
+    code, out, err = _diff(tree, "bug.overlay", "--expect", "DOORBELL", "--expect-broken", "all_reaches_others")
+    assert code == 0, out + err
+    assert re.search(r"BROKEN\s+all_reaches_others\s+old proved, new violated\s+\(expected: the patch declares it broken\)", out)
+    assert "all_reaches_others: BROKEN on the new side (expected)" in out
+    assert "small: 1 property broken (all_reaches_others (expected)), 0 unexpected differences, 1 expected" in out
+    (tree / "drop.overlay").write_text(BUG + "expect different DOORBELL\nexpect broken all_reaches_others\n")
+    code, out, err = _diff(tree, "drop.overlay", "--format", "json")
+    assert code == 0, out + err
+    (model,) = json.loads(out)["models"]
+    props = {p["name"]: p for p in model["properties"]}
+    assert (props["all_reaches_others"]["status"], props["all_reaches_others"]["expected"]) == ("broken", True)
+    assert props["enable_never_clears"]["expected"] is False
+
+
+def test_a_replaced_property_is_marked_changed(tree: Path) -> None:
+    (tree / "weaker.overlay").write_text(
+        "overlay for model small\n"
+        "replace property all_reaches_others: after DOORBELL.write(s, v) where v.ALL == 1: true\n"
+    )
+    code, out, err = _diff(tree, "weaker.overlay")
+    assert code == 0, out + err
+    assert re.search(r"HOLDS\s+all_reaches_others\s+old proved, new proved\s+\(the property itself is changed by the patch\)", out)
+    assert re.search(r"HOLDS\s+enable_never_clears\s+old proved, new proved\s+\(carried over", out)
+
+
+def test_expect_broken_names_a_property_of_the_old_side(tree: Path) -> None:
+    code, _, err = _diff(tree, "bug.overlay", "--expect-broken", "nope")
+    assert code == 2
+    assert "--expect-broken nope: the old side has no property of that name" in err
+    (tree / "bad.overlay").write_text("overlay for model small\n\nexpect broken nope\n")
+    code, _, err = _diff(tree, "bad.overlay")
+    assert code == 3
+    assert re.search(r"bad\.overlay:3:1: error: expect broken nope: the old side has no property named nope", err)
+
+
 def test_expect_names_must_exist(tree: Path) -> None:
     code, _, err = _diff(tree, "bug.overlay", "--expect", "NOPE")
     assert code == 2

@@ -34,16 +34,18 @@ def test_parse_result() -> None:
         "replace ICC_SGI1R_EL1 on write(self: vcpu, val: SGI1R) { }\n"
         "replace frame GICD split 64 lower-first\n"
         "replace model gicv3 { vcpus 1..512 }\n"
-        "expect different ICC_SGI1R_EL1.write, GICD\n",
+        "expect different ICC_SGI1R_EL1.write, GICD\n"
+        "expect broken broadcast_reaches_all_others, sgi_taken\n",
         "x.overlay",
     )
-    head, h, f, m, e = src.decls
+    head, h, f, m, e, b = src.decls
     assert head == A.OverlayFor("gicv3", A.Span("x.overlay", 1, 1, 1, 24))
     assert isinstance(h, A.Replace) and isinstance(h.decl, A.HandlerPatch)
     assert (h.decl.target, h.decl.handler.kind, [p.name for p in h.decl.handler.params]) == ("ICC_SGI1R_EL1", "write", ["self", "val"])
     assert isinstance(f, A.Replace) and f.decl == A.FramePatch("GICD", None, (64, "lower-first"), A.Span("x.overlay", 4, 9, 4, 40))
     assert isinstance(m, A.Replace) and isinstance(m.decl, A.ModelDecl) and m.decl.vcpus == (1, 512)
     assert e == A.ExpectDifferent(("ICC_SGI1R_EL1.write", "GICD"), A.Span("x.overlay", 6, 1, 6, 43))
+    assert b == A.ExpectDifferent(("broadcast_reaches_all_others", "sgi_taken"), A.Span("x.overlay", 7, 1, 7, 54), "broken")
 
 
 def test_replacing_a_handler_changes_what_is_proved(tree: Path) -> None:

@@ -76,6 +76,8 @@ class PropertyDiff:
     old: PropertyResult | None
     new: PropertyResult | None
     carried: bool = False  # the new verdict is the old one, by equivalence of its cone
+    changed: bool = False  # the property itself differs between the sides (a replaced property)
+    expected: bool = False  # broken, and the patch declared it (`expect broken`)
 
 
 @dataclass
@@ -103,6 +105,11 @@ class ModelDiff:
     @property
     def broken(self) -> list[PropertyDiff]:
         return [p for p in self.properties if p.status == "broken"]
+
+    @property
+    def unexpected_broken(self) -> list[PropertyDiff]:
+        """Broken properties the patch did not declare with `expect broken`."""
+        return [p for p in self.broken if not p.expected]
 
     def unexpected(self) -> list[str]:
         """Differences a guest can see that the patch did not declare: actions that differ (or
@@ -525,7 +532,7 @@ def carried_over(old_sys: ir.System, new_sys: ir.System, p_old: ir.Property, p_n
 
 def diff_properties(
     old_sys: ir.System, new_sys: ir.System, old_opts: Options, new_opts: Options, same_actions: set[str], states: list[StateDiff],
-    only: set[str] | None, old_results: list[PropertyResult] | None = None,
+    only: set[str] | None, old_results: list[PropertyResult] | None = None, expect_broken: frozenset[str] = frozenset(),
 ) -> tuple[list[PropertyDiff], list[PropertyResult]]:
     """Verdicts on both sides, classified; the old side's results are returned too (its proved
     invariants help the action comparison)."""
@@ -547,10 +554,13 @@ def diff_properties(
             todo.add(p.name)
     news = check_properties(new_sys, new_opts, todo) if todo else []
     new_by = {r.name: r for r in news if r.kind != "refinement"} | carry
+    new_props = {p.name: p for p in new_sys.properties}
     out = []
     for name in dict.fromkeys([*old_by, *new_by]):
         o, n = old_by.get(name), new_by.get(name)
-        out.append(PropertyDiff(name, classify(o, n), o, n, name in carry))
+        status = classify(o, n)
+        changed = name in old_props and name in new_props and _strip(old_props[name]) != _strip(new_props[name])
+        out.append(PropertyDiff(name, status, o, n, name in carry, changed, status == "broken" and name in expect_broken))
     return out, olds
 
 

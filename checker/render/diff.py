@@ -91,9 +91,14 @@ def _prop_line(p: PropertyDiff, width: int) -> str:
     def v(r: Any) -> str:
         return "-" if r is None else T.verdict_word(r).lower()
 
-    extra = ""
+    notes = []
+    if p.changed:
+        notes.append("the property itself is changed by the patch")
     if p.carried:
-        extra = "  (carried over: its cone is proved the same)"
+        notes.append("carried over: its cone is proved the same")
+    if p.expected:
+        notes.append("expected: the patch declares it broken")
+    extra = f"  ({'; '.join(notes)})" if notes else ""
     return f"  {_PROP_WORDS[p.status]:<8} {p.name:<{width}}  old {v(p.old)}, new {v(p.new)}{extra}"
 
 
@@ -153,7 +158,7 @@ def render(diffs: list[ModelDiff], header: str) -> str:
                 continue
             if not isinstance(p.new.verdict, Violated):
                 continue
-            lines += ["", f"{p.new.location}: {p.name}: {p.status.upper()} on the new side"]
+            lines += ["", f"{p.new.location}: {p.name}: {p.status.upper()} on the new side{' (expected)' if p.expected else ''}"]
             if p.new.doc:
                 lines += [f"  /// {d}" for d in p.new.doc.splitlines()]
             lines += T.trace_lines(p.new.verdict.trace)
@@ -165,7 +170,7 @@ def to_json(diffs: list[ModelDiff], meta: dict[str, Any]) -> str:
     for md in diffs:
         d = render_json._plain(md)
         d["properties"] = [
-            {"name": p.name, "status": p.status, "carried": p.carried,
+            {"name": p.name, "status": p.status, "carried": p.carried, "changed": p.changed, "expected": p.expected,
              "old": render_json.to_dict(p.old) if p.old else None, "new": render_json.to_dict(p.new) if p.new else None}
             for p in md.properties
         ]

@@ -49,6 +49,7 @@ class Overlay:
     prop_adds: list[A.Decl] = field(default_factory=list)
     model_decl: A.ModelDecl | None = None  # `replace model`
     expected: dict[str, A.Span] = field(default_factory=dict)  # `expect different` names
+    expected_broken: dict[str, A.Span] = field(default_factory=dict)  # `expect broken` property names
     applied: list[tuple[str, A.Span]] = field(default_factory=list)  # "replaced fn x", filled as applied
 
 
@@ -99,7 +100,7 @@ def load_overlays(paths: list[Path]) -> Overlay:
                 continue
             if isinstance(d, A.ExpectDifferent):
                 for n in d.names:
-                    ov.expected.setdefault(n, d.span)
+                    (ov.expected_broken if d.what == "broken" else ov.expected).setdefault(n, d.span)
             elif isinstance(d, A.Replace):
                 inner = d.decl
                 if isinstance(inner, A.ModelDecl):

@@ -506,10 +506,12 @@ class Replace:
 @dataclass(frozen=True, slots=True)
 class ExpectDifferent:
     """`expect different ICC_SGI1R_EL1, GICD_IGROUPR`: actions, registers or system registers
-    the patch means to change (gicheck diff counts their differences as expected)."""
+    the patch means to change (gicheck diff counts their differences as expected);
+    `expect broken P, Q`: properties of the old side the patch means to break (what = "broken")."""
 
     names: tuple[str, ...]
     span: Span
+    what: str = "different"
 
 
 Decl = (

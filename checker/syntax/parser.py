@@ -439,8 +439,12 @@ class _Build(Transformer[Token, Any]):
         return A.FramePatch(str(c[0]), stride, split, self._span(meta))
 
     @v_args(meta=True)
-    def expect_decl(self, meta: Any, c: list[Any]) -> A.ExpectDifferent:
+    def expect_different(self, meta: Any, c: list[Any]) -> A.ExpectDifferent:
         return A.ExpectDifferent(tuple(c), self._span(meta))
+
+    @v_args(meta=True)
+    def expect_broken(self, meta: Any, c: list[Any]) -> A.ExpectDifferent:
+        return A.ExpectDifferent(tuple(str(x) for x in c), self._span(meta), "broken")
 
     def expect_name(self, c: list[Any]) -> str:
         return ".".join(str(x) for x in c)
