@@ -158,6 +158,7 @@ def _vcpus(design: Design, requested: tuple[int, int] | None) -> tuple[int, int]
 
 
 def _check_expected(expected: dict[str, A.Span | None], old: Design, new: Design) -> None:
+    """`expect different NAME` names an action, register, frame or state of either side."""
     known = set()
     for d in (old, new):
         known |= set(d.registers) | set(d.sysregs) | set(d.frames) | set(d.states) | set(d.actions)
@@ -167,35 +168,25 @@ def _check_expected(expected: dict[str, A.Span | None], old: Design, new: Design
             known |= {a.name for a in sr.handlers.values()}
         for f in d.frames.values():
             known |= {a.name for a in f.actions.values()}
-    errors, unknown_flags = [], []
-    for name, span in expected.items():
-        if name in known:
-            continue
-        if span is None:
-            unknown_flags.append(name)
-        else:
-            errors.append(Diagnostic(f"expect different {name}: neither side has an action, register, frame or state named {name}", span))
-    if errors:
-        raise SpecError(errors)
-    if unknown_flags:
-        raise UsageError(f"--expect {', '.join(unknown_flags)}: neither side has an action, register, frame or state of that name")
+    _check_names(expected, known, "expect different", "--expect",
+                 "neither side has an action, register, frame or state named {}", "neither side has an action, register, frame or state of that name")
 
 
 def _check_expected_broken(expected: dict[str, A.Span | None], old: Design) -> None:
     """`expect broken P` names a property the old side has (one the patch could break)."""
-    names = {p.name for p in old.properties}
-    errors, unknown_flags = [], []
-    for name, span in expected.items():
-        if name in names:
-            continue
-        if span is None:
-            unknown_flags.append(name)
-        else:
-            errors.append(Diagnostic(f"expect broken {name}: the old side has no property named {name}", span))
+    _check_names(expected, {p.name for p in old.properties}, "expect broken", "--expect-broken",
+                 "the old side has no property named {}", "the old side has no property of that name")
+
+
+def _check_names(expected: dict[str, A.Span | None], known: set[str], decl: str, flag: str, in_overlay: str, on_flag: str) -> None:
+    """Names from an overlay (with a span) that are not known are spec errors there; names from
+    the command line (no span) a usage error."""
+    errors = [Diagnostic(f"{decl} {n}: {in_overlay.format(n)}", span) for n, span in expected.items() if n not in known and span is not None]
     if errors:
         raise SpecError(errors)
+    unknown_flags = [n for n, span in expected.items() if n not in known and span is None]
     if unknown_flags:
-        raise UsageError(f"--expect-broken {', '.join(unknown_flags)}: the old side has no property of that name")
+        raise UsageError(f"{flag} {', '.join(unknown_flags)}: {on_flag}")
 
 
 def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
