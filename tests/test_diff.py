@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from checker import interp
-from checker.engines.diff import Differ
+from checker.engines.diff import Differ, guided_paths
 from checker.engines.prove import Options
 from checker.lower import lower
 from checker.sema import load_design
 from checker.sema.overlay import load_overlays
+from checker.smt import product as P
 from tests.helpers import run, write_tree
 
 # A small distributor: an enable bit per interrupt, a pending latch, a set-enable register and
@@ -304,3 +305,45 @@ def test_a_moved_register_differs_at_its_offsets_only(tree: Path) -> None:
     gap = differ.one_step(old.action("DIST.write"), new.action("DIST.write"), scope=((None, [(0x0, 0x10), (0x30, 0x100)]), {}))
     assert type(gap).__name__ == "Unsat"
     assert by["DIST.read"].status == "different"
+
+
+# Interrupt 7 is no longer taken: a difference only after an enable and a doorbell (two accesses).
+SEVEN = """
+overlay for model small
+
+replace action take(self: vcpu, i: irq) requires pending[self][i] && enabled[i] && i != 7 {
+    pending[self][i] := false
+}
+"""
+
+
+def test_a_difference_two_accesses_from_reset_is_found_through_its_guide(tree: Path) -> None:
+    """The one-step input is minimized in the interpreter to the variables it needs away from
+    reset; the search from reset tries the runs that write them first, and replays the run."""
+    (tree / "seven.overlay").write_text(SEVEN)
+    old = lower(load_design(tree / "spec", "small"))
+    new = lower(load_design(tree / "spec", "small", overlay=load_overlays([tree / "seven.overlay"])))
+    differ = Differ(old, new, (1, 2), Options((1, 2)), set())
+    by = {a.name: a for a in differ.actions()}
+    d = by["take"]
+    assert d.status == "different" and d.reach_note == ""  # every shorter depth decided
+    assert {n for n, a in by.items() if a.status != "same"} == {"take"}
+    # the guide: enable and pending, whatever else the solver's pre-state held
+    w = P.to_pair_witness(differ.pair((1, 2)).one_step(old.action("take"), new.action("take")).witness, "take", prefix=False)  # type: ignore[union-attr]
+    assert differ.moved_from_reset(old.action("take"), new.action("take"), w) == {"enabled", "pending"}
+    r = d.reached
+    assert r is not None and r.from_reset and r.prefix_same
+    assert sorted((s.target or s.register or "").split()[0] for s in r.prefix) == ["DOORBELL", "ENABLE"]  # ENABLE as a DIST access
+    assert r.old is not None and r.new is None  # taken on the old side, not enabled on the new one
+    args = {a_.name: a_.value for a_ in r.old.args}
+    assert args["i"] == 7
+    assert [c.location for c in r.old.changes] == [f"pending[{args['self']}][7]"]
+
+
+def test_guided_paths_write_every_variable_of_the_guide() -> None:
+    rw = {"A": ({"x"}, {"x"}), "B": (set(), {"y"}), "C": ({"y"}, {"z"}), "D": (set(), {"w"})}
+    # the final action reads x and z; the guide asks for x and y moved
+    assert guided_paths(rw, 1, {"x", "z"}, {"x", "y"}, 10) == []
+    assert guided_paths(rw, 2, {"x", "z"}, {"x", "y"}, 10) == []  # B writes y, but only C reads it
+    assert sorted(guided_paths(rw, 3, {"x", "z"}, {"x", "y"}, 10)) == [("A", "B", "C"), ("B", "A", "C"), ("B", "C", "A")]
+    assert len(guided_paths(rw, 3, {"x", "z"}, {"x", "y"}, 2)) == 2

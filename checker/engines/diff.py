@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from checker import interp, ir
 from checker.engines import replay
-from checker.engines.prove import Options, check_properties, search_ranges
+from checker.engines.prove import RW, Options, action_rw, check_properties, search_ranges
 from checker.lower import cone, state_reads, state_writes
 from checker.results import Change, Covered, PropertyResult, Proved, Step, Violated
 from checker.smt import product as P
@@ -38,6 +38,15 @@ log = logging.getLogger("gicheck.diff")
 # Where a frame access is compared: ((stride of a per-vCPU frame or None, [lo, hi) offset ranges
 # within the frame), pinned arguments such as the width).
 Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
+
+# The search from reset (Differ.search_from_reset): at depth k >= 2, the query over every access at
+# every step gets this long; each guided sequence gets _GUIDED_PATH_BUDGET_MS, and at most
+# _MAX_GUIDED sequences are tried per depth.
+_REACH_WHOLE_BUDGET_MS = 10_000
+_GUIDED_PATH_BUDGET_MS = 60_000
+_MAX_GUIDED = 64
+_GUIDES = 4  # one-step inputs minimized to guide the search (Differ.guides), each found within:
+_GUIDE_BUDGET_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,8 @@ class Differ:
         self.opts = opts
         self.expected = expected
         self.invariants: list[ir.Expr] = []  # proved on the old side
+        # differences whose search from reset waits until every action is compared (actions())
+        self._searches: list[tuple[ir.Action, ir.Action, ActionDiff, Scope | None, P.PairWitness]] = []
 
     def pair(self, vcpus: tuple[int, int] | None = None) -> P.Pair:
         return P.Pair(self.old, self.new, vcpus or self.vcpus, self.opts.timeout, self.opts.dump)
@@ -196,9 +207,17 @@ class Differ:
             d = self.action(a, b)
             d.seconds = time.perf_counter() - t0
             self.done[name] = d
-            if log_progress:
-                log_progress(f"{name}: {d.status} ({d.seconds:.1f}s)")
             out.append(d)
+            if log_progress and not (self._searches and self._searches[-1][2] is d):  # else after its search from reset
+                log_progress(f"{name}: {d.status} ({d.seconds:.1f}s)")
+        # Second pass: the search from reset for each difference, after the one-step comparisons
+        # (which are quick) have all been made.
+        for a, b, d, scope, w in self._searches:
+            t0 = time.perf_counter()
+            self.search_from_reset(a, b, d, scope, self.guides(a, b, w, scope))
+            d.seconds += time.perf_counter() - t0
+            if log_progress:
+                log_progress(f"{d.name}: {d.status} ({d.seconds:.1f}s)")
         for name, b in news.items():
             if name not in olds:
                 out.append(ActionDiff(name, _kind(b, self.new), "new-only", self.is_expected(name, b.register), f"{name}{_sig(b)} exists on the new side only"))
@@ -230,14 +249,15 @@ class Differ:
             d.detail = "proved the same from every state, with every argument"
             return d
         d.status = "different"
-        d.one_step = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
+        w = P.to_pair_witness(ans.witness, a.name, prefix=False)
+        d.one_step = self.replay(a, b, w)
         if self.invariants:
             inv = self.one_step(a, b, assume=self.invariants)
             if isinstance(inv, q.Unsat):
                 d.status = "same-reachable"
                 d.detail = f"the same on every state satisfying the {len(self.invariants)} invariant(s) the old side proved (so on every reachable state); different only on unreachable states"
                 return d
-        self.search_from_reset(a, b, d)
+        self._searches.append((a, b, d, None, w))
         return d
 
     def frame_action(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> ActionDiff:
@@ -248,6 +268,7 @@ class Differ:
         register and width, a fraction of a second per query.)"""
         scopes = self.frame_scopes(a)
         unknown = []
+        witnesses: dict[str, P.PairWitness] = {}
         for label, scope in scopes:
             ans = self.one_step(a, b, scope=scope)
             if isinstance(ans, q.Unsat):
@@ -257,7 +278,9 @@ class Differ:
                 part.status, part.detail = "unknown", f"the solver gave up: {ans.reason}"
                 unknown.append(part)
                 continue
-            part.one_step = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
+            w = P.to_pair_witness(ans.witness, a.name, prefix=False)
+            part.one_step = self.replay(a, b, w)
+            witnesses[part.name] = w
             if self.invariants and isinstance(self.one_step(a, b, assume=self.invariants, scope=scope), q.Unsat):
                 part.status = "same-reachable"
             d.parts.append(part)
@@ -275,7 +298,7 @@ class Differ:
         d.parts += unknown
         d.expected = d.expected or all(p.expected for p in real)
         label = real[0].name.split(" at ", 1)[1]
-        self.search_from_reset(a, b, d, dict(scopes)[label])
+        self._searches.append((a, b, d, dict(scopes)[label], witnesses[real[0].name]))
         return d
 
     def frame_scopes(self, a: ir.Action) -> list[tuple[str, Scope]]:
@@ -332,26 +355,63 @@ class Differ:
                 return ans
         return q.Unsat()
 
-    def search_from_reset(self, a: ir.Action, b: ir.Action, d: ActionDiff, scope: Scope | None = None) -> None:
-        """The shortest lockstep run from reset after which `a` (within `scope`) tells the sides apart."""
+    def search_from_reset(self, a: ir.Action, b: ir.Action, d: ActionDiff, scope: Scope | None = None, guides: list[set[str]] | None = None) -> None:
+        """The shortest lockstep run from reset after which `a` (within `scope`) tells the sides
+        apart, depth by depth.
+
+        At each depth k: first the runs guided by the one-step difference (guided_paths: the
+        sequences of k accesses that write every variable of a set in `guides`, what a one-step
+        input needs away from reset), each straight-line code; then one query over every access
+        at every step, which decides the depth (within a budget from k = 2 on). A depth the
+        solver did not decide is named in the result: a run found past it is a run, not
+        necessarily the shortest. (Measured on today-igroupr, ICC_IAR1_EL1.read at 1..8 vCPUs:
+        the difference needs 3 accesses first; the whole query at depth 2 answers unsat in 97 s
+        and the one at depth 3 ran past 10 minutes, while the guided sequence enable, group
+        write, SGI is sat in 9 s.)"""
         prefix = self.prefix_actions(a, b)
+        need = self._roots(a, b)
+        rw = self._prefix_rw(prefix)
         lo, hi = self.vcpus
         ranges = [(lo, min(hi, lo + 7))] + ([(lo + 8, hi)] if hi > lo + 7 else [])
+        guides = sorted(guides or [], key=len)
+        for g in guides:
+            log.info("%s: a one-step difference needs %s away from reset", a.name, ", ".join(sorted(g)))
+        undecided: list[str] = []
         for rng in ranges:
             for k in range(self.opts.depth + 1):
-                ans = self.pair(rng).reach(a, b, k, prefix, scope)
+                paths = [p for g in guides for p in guided_paths(rw, k, need, g, _MAX_GUIDED)] if k >= 2 else []
+                for path in list(dict.fromkeys(paths))[:_MAX_GUIDED]:
+                    ans = self.pair(rng).reach(a, b, k, prefix, scope, path, _GUIDED_PATH_BUDGET_MS)
+                    if isinstance(ans, q.Sat):
+                        self._reached(a, b, d, ans, undecided)
+                        return
+                ans = self.pair(rng).reach(a, b, k, prefix, scope, None, _REACH_WHOLE_BUDGET_MS if k >= 2 else None)
                 if isinstance(ans, q.Sat):
-                    d.reached = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
+                    self._reached(a, b, d, ans, undecided)
                     return
                 if isinstance(ans, q.Unknown):
-                    d.reach_note = f"search from reset stopped at {k} accesses with vCPUs {rng[0]}..{rng[1]}: the solver gave up ({ans.reason})"
-                    return
+                    undecided.append(f"{k} access{'es' if k != 1 else ''} with vCPUs {rng[0]}..{rng[1]} ({ans.reason})")
         d.reach_note = f"not reached from reset within {self.opts.depth} accesses before it (vCPUs {lo}..{hi}): a bounded search, not a proof that it cannot be"
+        if undecided:
+            d.reach_note += "; the solver gave up at " + ", ".join(undecided)
+
+    def _reached(self, a: ir.Action, b: ir.Action, d: ActionDiff, ans: q.Sat, undecided: list[str]) -> None:
+        d.reached = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
+        if undecided:
+            d.reach_note = "a shorter run is not ruled out: the solver gave up at " + ", ".join(undecided)
+
+    def _roots(self, a: ir.Action, b: ir.Action) -> set[str]:
+        roots = state_reads((a.body, a.requires), self.old) | state_writes(a.body, self.old)
+        return roots | state_reads((b.body, b.requires), self.new) | state_writes(b.body, self.new)
+
+    def _prefix_rw(self, prefix: list[str]) -> RW:
+        """What each lockstep access reads and writes, on either side."""
+        ro, rn = action_rw(self.old), action_rw(self.new)
+        return {n: (ro[n][0] | rn[n][0], ro[n][1] | rn[n][1]) for n in prefix}
 
     def prefix_actions(self, a: ir.Action, b: ir.Action) -> list[str]:
         """The shared transitions that can affect what `a` reads or writes on either side."""
-        roots = state_reads((a.body, a.requires), self.old) | state_writes(a.body, self.old)
-        roots |= state_reads((b.body, b.requires), self.new) | state_writes(b.body, self.new)
+        roots = self._roots(a, b)
         keep_old = cone(self.old, roots & set(self.old.states))
         keep_new = cone(self.new, roots & set(self.new.states))
         names = set(keep_old.actions) | set(keep_new.actions)
@@ -366,6 +426,8 @@ class Differ:
         prefix_steps: list[Step] = []
         same = True
         if w.pre_old is None:
+            shared = set(P.shared_states(self.old, self.new))
+            new_only = [k for k in self.new.states if k not in shared]
             so, sn = it_o.reset(), it_n.reset()
             for name, args in w.prefix:
                 bo = self.new.action(name)
@@ -376,6 +438,9 @@ class Differ:
                 except interp.Blocked:
                     raise replay.ReplayMismatch(f"{name} is not enabled in the interpreter") from None
                 step = _shown(self.old, name, args, so, no, nr, None)
+                if new_only:  # the old side's run, and what it changed in state only the new side has
+                    extra = replay.changes(self.new, {k: sn[k] for k in new_only}, {k: nn[k] for k in new_only}, nr)
+                    step = replace(step, changes=step.changes + tuple(replace(c, location=f"{c.location} (new side)") for c in extra))
                 if _shared_changes(self.old, self.new, so, no, sn, nn, nr):
                     same = False
                 prefix_steps.append(step)
@@ -385,18 +450,34 @@ class Differ:
             pre_o = w.pre_old
             pre_n = w.pre_new if w.pre_new is not None else {}
         args_n = {pn.name: w.args[po.name] for po, pn in zip(a.params, b.params)}
+        post_o, res_o, post_n, res_n, rows, differ = self._run_both(a, b, it_o, it_n, pre_o, pre_n, w.args, nr)
+        step_o = _shown(self.old, a.name, w.args, pre_o, post_o, nr, res_o) if post_o is not None else None
+        step_n = _shown(self.new, b.name, args_n, pre_n, post_n, nr, res_n) if post_n is not None else None
+        if not differ:
+            raise replay.ReplayMismatch(f"{a.name}: the interpreter runs both sides alike on the solver's distinguishing input")
+        return Distinction(
+            nr, tuple(w.params.items()), w.pre_old is None, tuple(prefix_steps), same, step_o, step_n, tuple(rows),
+            (_scalar(res_o), _scalar(res_n)),
+        )
+
+    def _run_both(
+        self, a: ir.Action, b: ir.Action, it_o: interp.Interp, it_n: interp.Interp, pre_o: interp.State, pre_n: interp.State,
+        args: dict[str, interp.Value], nr: int,
+    ) -> tuple[interp.State | None, interp.Value | None, interp.State | None, interp.Value | None, list[tuple[str, int | bool, int | bool, int | bool]], bool]:
+        """`a` on the old side and `b` on the new one, in the interpreter (None: not enabled):
+        the post-states and results, the shared locations whose post values differ (location,
+        before, old after, new after), and whether the sides are told apart."""
+        args_n = {pn.name: args[po.name] for po, pn in zip(a.params, b.params)}
         post_o = post_n = None
         res_o = res_n = None
         try:
-            post_o, res_o = it_o.access(a, pre_o, w.args)
+            post_o, res_o = it_o.access(a, pre_o, args)
         except interp.Blocked:
             pass
         try:
             post_n, res_n = it_n.access(b, pre_n, args_n)
         except interp.Blocked:
             pass
-        step_o = _shown(self.old, a.name, w.args, pre_o, post_o, nr, res_o) if post_o is not None else None
-        step_n = _shown(self.new, b.name, args_n, pre_n, post_n, nr, res_n) if post_n is not None else None
         rows = []
         if post_o is not None and post_n is not None:
             shared = P.shared_states(self.old, self.new)
@@ -407,12 +488,101 @@ class Differ:
             differ = bool(rows) or res_o != res_n
         else:
             differ = (post_o is None) != (post_n is None)
-        if not differ:
-            raise replay.ReplayMismatch(f"{a.name}: the interpreter runs both sides alike on the solver's distinguishing input")
-        return Distinction(
-            nr, tuple(w.params.items()), w.pre_old is None, tuple(prefix_steps), same, step_o, step_n, tuple(rows),
-            (_scalar(res_o), _scalar(res_n)),
-        )
+        return post_o, res_o, post_n, res_n, rows, differ
+
+    def guides(self, a: ir.Action, b: ir.Action, w: P.PairWitness, scope: Scope | None = None) -> list[set[str]]:
+        """Sets of state variables that distinguishing pre-states need away from reset, one per
+        route to the difference: the solver's input minimized (moved_from_reset), then inputs
+        with more and more variables held at their reset values, each variable of a set found
+        so far tried in turn and kept held when the sides can still differ (an SPI's enable held
+        at reset leaves the SGI and PPI routes; a PPI's enable, the SGI route). At most _GUIDES
+        sets, each query within _GUIDE_BUDGET_MS. (Measured on today-igroupr,
+        ICC_IAR1_EL1.read at 1..2 vCPUs: one held variable answers in about 2 s, where asking
+        for any input outside the sets found, a disjunction, took 27 s.)"""
+        found = [self.moved_from_reset(a, b, w)]
+        offsets, pins = scope if scope is not None else (None, None)
+        lo, hi = self.vcpus
+        held: set[str] = set()
+        tried: set[str] = set()
+        while len(found) < _GUIDES:
+            counts = {v: sum(v in g for g in found) for g in found for v in g if v not in tried}
+            if not counts:
+                break
+            v = min(counts, key=lambda v: (-counts[v], v))
+            tried.add(v)
+            ans = self.pair((lo, min(hi, lo + 7))).one_step(a, b, None, offsets, pins, avoid=[{x} for x in sorted(held | {v})], budget_ms=_GUIDE_BUDGET_MS)
+            if isinstance(ans, q.Sat):
+                held.add(v)
+                g = self.moved_from_reset(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
+                if g not in found:
+                    found.append(g)
+        return [g for g in found if g]
+
+    def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
+        """The state variables a distinguishing pre-state needs away from their reset values.
+
+        The solver's one-step input is minimized in the interpreter: each variable in turn is
+        put back to its reset value (on each side, its own), and kept there when `a` still tells
+        the sides apart. What is left is what a run from reset must write before `a` shows this
+        difference: the guide of the search from reset (guided_paths). Another input may need
+        other variables, so it orders the search and prunes nothing. (Measured on
+        today-igroupr, ICC_IAR1_EL1.read at 1..2 vCPUs: the same minimization in the solver,
+        with at most K variables moved, took 40 s with unknowns at every K below the answer;
+        here it is a few runs of the interpreter.)"""
+        nr = w.nr_vcpus
+        it_o, it_n = interp.Interp(self.old, nr, w.params), interp.Interp(self.new, nr, w.params)
+        ro, rn = it_o.reset(), it_n.reset()
+        po = dict(w.pre_old or {})
+        pn = dict(w.pre_new or {})
+        for n in P.shared_states(self.old, self.new):
+            pn[n] = po[n]
+
+        def at_reset(n: str, so: interp.State, sn: interp.State) -> bool:
+            return all(
+                replay.flat_state(sys, {n: st[n]}, nr) == replay.flat_state(sys, {n: r[n]}, nr)
+                for sys, st, r in ((self.old, so, ro), (self.new, sn, rn)) if n in sys.states
+            )
+
+        names = list(dict.fromkeys([*self.old.states, *self.new.states]))
+        for n in names:
+            if at_reset(n, po, pn):
+                continue
+            po2, pn2 = dict(po), dict(pn)
+            if n in self.old.states:
+                po2[n] = ro[n]
+            if n in self.new.states:
+                pn2[n] = rn[n]
+            try:
+                still = self._run_both(a, b, it_o, it_n, po2, pn2, w.args, nr)[5]
+            except interp.InterpError:
+                still = False
+            if still:
+                po, pn = po2, pn2
+        return {n for n in names if not at_reset(n, po, pn)}
+
+def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) -> list[tuple[str, ...]]:
+    """Sequences of k accesses in which each access writes something a later one or the final
+    action reads (as prove.live_paths), and which together write every variable in `moved`:
+    the runs from reset that can bring those variables where a difference shows. At most
+    `limit`, the accesses that write more of `moved` tried first."""
+    order = sorted(rw, key=lambda n: -len(rw[n][1] & moved))
+    most = max((len(rw[n][1] & moved) for n in rw), default=0)
+    out: list[tuple[str, ...]] = []
+
+    def back(t: int, need: set[str], left: set[str], suffix: tuple[str, ...]) -> None:
+        if len(out) >= limit or len(left) > (t + 1) * most:
+            return
+        if t < 0:
+            out.append(suffix)
+            return
+        for n in order:
+            reads, writes = rw[n]
+            if writes & need:
+                back(t - 1, need | reads, left - writes, (n, *suffix))
+
+    if most:
+        back(k - 1, set(need), set(moved), ())
+    return out
 
 
 def _shown(system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int, result: interp.Value | None) -> Step:

@@ -56,7 +56,15 @@ _INDUCTION_BUDGET_MS = 10_000  # k-induction steps for k >= 2, on the first pass
 _MAX_PATHS = 4_096
 
 
-def live_paths(system: ir.System, k: int, need: set[str]) -> list[tuple[str, ...]]:
+RW = dict[str, tuple[set[str], set[str]]]  # action -> (state it reads, state it writes)
+
+
+def action_rw(system: ir.System) -> RW:
+    """What each transition reads (its body and its guard) and writes."""
+    return {n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system)) for n, a in system.actions.items()}
+
+
+def live_paths(rw: RW, k: int, need: set[str]) -> list[tuple[str, ...]]:
     """The sequences of k actions in which every action writes some state that a later action or
     the goal (reading `need`) reads.
 
@@ -64,7 +72,6 @@ def live_paths(system: ir.System, k: int, need: set[str]) -> list[tuple[str, ...
     read later can be dropped from a trace without changing any value the later actions or the
     goal see, which leaves a shorter trace to the same goal.
     """
-    rw = {n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system)) for n, a in system.actions.items()}
     out: list[tuple[str, ...]] = []
 
     def back(t: int, need: set[str], suffix: tuple[str, ...]) -> None:
@@ -81,7 +88,7 @@ def live_paths(system: ir.System, k: int, need: set[str]) -> list[tuple[str, ...
     return out
 
 
-def bmc_depth(ask: Ask, rng: tuple[int, int], system: ir.System, k: int, need: set[str]) -> q.Answer:
+def bmc_depth(ask: Ask, rng: tuple[int, int], rw: RW, k: int, need: set[str]) -> q.Answer:
     """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
 
     One query with every action possible at every step first, for _WHOLE_DEPTH_BUDGET_MS; if the
@@ -94,7 +101,7 @@ def bmc_depth(ask: Ask, rng: tuple[int, int], system: ir.System, k: int, need: s
     whole = ask(rng, None, _WHOLE_DEPTH_BUDGET_MS if k > 1 else None)
     if not isinstance(whole, q.Unknown) or k <= 1:
         return whole
-    paths = live_paths(system, k, need)
+    paths = live_paths(rw, k, need)
     if len(paths) > _MAX_PATHS:
         return q.Unknown(f"{whole.reason}; and more than {_MAX_PATHS} action sequences of length {k} to search one by one")
     log.info("depth %d over vCPUs %s: %d action sequences one by one", k, rng, len(paths))
@@ -122,8 +129,9 @@ def find_trace(
     vCPUs ran past 300 s in the solver; found with 1 vCPU and replayed at 255, it takes 0.6 s.)
     """
     lo, hi = vcpus
+    rw = action_rw(system)
     if lo > _SMALL:
-        small = bmc_depth(ask, (1, _SMALL), system, k, need)
+        small = bmc_depth(ask, (1, _SMALL), rw, k, need)
         if isinstance(small, q.Sat):
             for nr in dict.fromkeys((lo, hi)):
                 try:
@@ -131,7 +139,7 @@ def find_trace(
                 except replay.ReplayMismatch as why:
                     log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
     for rng in search_ranges(vcpus):
-        ans = bmc_depth(ask, rng, system, k, need)
+        ans = bmc_depth(ask, rng, rw, k, need)
         if isinstance(ans, q.Sat):
             return to_verdict(ans.witness)
         if isinstance(ans, q.Unknown):

@@ -79,6 +79,8 @@ def _action_line(a: ActionDiff, width: int) -> str:
         if a.reached is not None:
             k = len(a.reached.prefix)
             note = "reachable: the first access from reset tells the sides apart" if k == 0 else f"reachable: after {k} access{'es' if k != 1 else ''} from reset"
+            if a.reach_note:
+                note += " (a shorter run not ruled out)"
         else:
             note = f"on some state; {a.reach_note}" if a.reach_note else "on some state"
         if a.parts:
@@ -144,6 +146,8 @@ def render(diffs: list[ModelDiff], header: str) -> str:
                 continue
             lines += ["", f"{a.name}: {'different' if a.status == 'different' else a.status}{' (expected)' if a.expected else ''}"]
             if a.reached is not None:
+                if a.reach_note:
+                    lines.append(f"  {a.reach_note}")
                 lines += distinction_lines(a.reached)
             else:
                 if a.reach_note:

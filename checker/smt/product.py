@@ -116,15 +116,27 @@ class Pair:
     def one_step(
         self, a_old: ir.Action, a_new: ir.Action, assume: list[ir.Expr] | None = None,
         offsets: tuple[int | None, list[tuple[int, int]]] | None = None, pins: dict[str, int] | None = None,
+        avoid: list[set[str]] | None = None, budget_ms: int | None = None,
     ) -> Answer:
         """Can the two sides' `a` differ from some shared state, with some argument? With
         `assume`, only from states where those expressions (the old side's invariants) hold; with
         `offsets` (stride of a per-vCPU frame or None, [lo, hi) ranges), only for a frame access
-        at those offsets within its frame."""
+        at those offsets within its frame. Each set in `avoid` (of state variable names) must
+        have a variable at its reset value in the pre-state: another input than those found."""
         pre_old, pre_new = self.fresh_pre()
         args_old, args_new = self.args_for(a_old, a_new, "", pins)
         for e in assume or []:
             self.q.solver.add(self.q.enc.expr(e, {}, pre_old))
+        if avoid:
+            reset_old, reset_new = self.q.enc.reset_state(), self.enc_new.reset_state()
+            def at_reset(n: str) -> z3.BoolRef:
+                eqs = [pre_old[n] == reset_old[n]] if n in self.old.states else []
+                if n in self.new.states and n not in self.shared:
+                    eqs.append(pre_new[n] == reset_new[n])
+                return mk_and(*eqs)
+
+            for names in avoid:
+                self.q.solver.add(mk_or(*[at_reset(n) for n in sorted(names)]))
         self._restrict(args_old, offsets)
         bad = self.differs(a_old, a_new, pre_old, pre_new, args_old, args_new)
 
@@ -133,14 +145,17 @@ class Pair:
             w.bindings = {"__new__": decode_state(m, self.new, pre_new, w.nr_vcpus)}  # type: ignore[dict-item]
             w.steps = [(a_old.name, {p.name: value_of(m, args_old[p.name], p.type, w.nr_vcpus) for p in a_old.params})]
 
-        return self.q.solve(bad, decode)
+        return self.q.solve(bad, decode, budget_ms=budget_ms)
 
     def reach(
         self, a_old: ir.Action, a_new: ir.Action, k: int, prefix_actions: list[str],
         scope: tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]] | None = None,
+        path: tuple[str, ...] | None = None, budget_ms: int | None = None,
     ) -> Answer:
-        """From reset, k accesses in lockstep (any of `prefix_actions`, the same arguments on
-        both sides), then `a` tells the sides apart."""
+        """From reset, k accesses in lockstep (any of `prefix_actions` at each step, or the
+        actions of `path` in order; the same arguments on both sides), then `a` tells the sides
+        apart. With `budget_ms`, the answer must come within that time (or it is Unknown)."""
+        assert path is None or len(path) == k
         so = self.q.enc.reset_state()
         sn = self.enc_new.reset_state()
         trans: list[tuple[z3.ExprRef, dict[str, Env]]] = []
@@ -148,11 +163,16 @@ class Pair:
         self.q.has_transitions = k > 0
         for t in range(k):
             sel = z3.BitVec(f"action@{t}", 16)
-            self.q.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
+            if path is None:
+                self.q.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
+            else:  # one given action: straight-line code, no choice between actions
+                self.q.solver.add(sel == prefix_actions.index(path[t]))
             nxt_o, nxt_n = dict(so), dict(sn)
             all_args: dict[str, Env] = {}
             for j, (ao, an) in enumerate(acts):
-                chosen = sel == j
+                if path is not None and ao.name != path[t]:
+                    continue
+                chosen = sel == j if path is None else z3.BoolVal(True)
                 args_o: Env = {}
                 for p in ao.params:
                     v = z3.Const(f"{ao.name}.{p.name}@{t}", sort_of(p.type))
@@ -185,7 +205,7 @@ class Pair:
             steps.append((a_old.name, {p.name: value_of(m, args_old[p.name], p.type, w.nr_vcpus) for p in a_old.params}))
             w.steps = steps
 
-        return self.q.solve(bad, decode)
+        return self.q.solve(bad, decode, budget_ms=budget_ms)
 
     def _restrict(self, args: Env, offsets: tuple[int | None, list[tuple[int, int]]] | None) -> None:
         """A frame access's offset within these ranges of its frame (of each vCPU's frame, for a

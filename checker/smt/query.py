@@ -214,20 +214,19 @@ class Query:
             d.add(self.solver.assertions())
             d.add(*extra)
             self.dump(d.sexpr())
+        limit = (min(budget_ms, self.timeout_ms) if self.timeout_ms else budget_ms) if budget_ms is not None else None
         if not self.has_transitions:
-            return self._one_step(extra)
-        if budget_ms is not None:  # a bounded first attempt: the caller has another way
-            limit = min(budget_ms, self.timeout_ms) if self.timeout_ms else budget_ms
-            return self._fresh(extra, limit, sat_core=True)
+            return self._one_step(extra, limit if limit is not None else self.timeout_ms)
+        total = limit if limit is not None else self.timeout_ms  # None or 0: no limit
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
-        first = _SAT_CORE_BUDGET_MS if not self.timeout_ms else min(_SAT_CORE_BUDGET_MS, self.timeout_ms)
+        first = _SAT_CORE_BUDGET_MS if not total else min(_SAT_CORE_BUDGET_MS, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
-        if res != z3.unknown or (self.timeout_ms and self.timeout_ms <= first):
+        if res != z3.unknown or (total and total <= first):
             return res, model, why
-        rest = self.timeout_ms - first if self.timeout_ms else 0
+        rest = total - first if total else 0
         return self._fresh(extra, rest, sat_core=False)
 
-    def _one_step(self, extra: tuple[z3.BoolRef, ...]) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+    def _one_step(self, extra: tuple[z3.BoolRef, ...], limit_ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         """A one-step query: the incremental solver briefly, then the SAT-based core briefly,
         then the incremental solver for the rest of the time. Measured: most proofs (unsat) take
         the incremental solver well under a second, and a few over loops to 255 vCPUs take it
@@ -238,8 +237,8 @@ class Query:
         over 300 s, and 0.9 s)."""
         t0 = time.perf_counter()
 
-        def incremental(limit_ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
-            self.solver.set("timeout", limit_ms if limit_ms else _NO_TIMEOUT)
+        def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+            self.solver.set("timeout", ms if ms else _NO_TIMEOUT)
             try:
                 r = self.solver.check(*extra)
                 return r, (self.solver.model() if r == z3.sat else None), (self.solver.reason_unknown() if r == z3.unknown else "")
@@ -247,9 +246,9 @@ class Query:
                 self.solver.set("timeout", self.timeout_ms if self.timeout_ms else _NO_TIMEOUT)
 
         def left() -> int | None:
-            return None if not self.timeout_ms else self.timeout_ms - int((time.perf_counter() - t0) * 1000)
+            return None if not limit_ms else limit_ms - int((time.perf_counter() - t0) * 1000)
 
-        first = _ONE_STEP_INCREMENTAL_MS if not self.timeout_ms else min(_ONE_STEP_INCREMENTAL_MS, self.timeout_ms)
+        first = _ONE_STEP_INCREMENTAL_MS if not limit_ms else min(_ONE_STEP_INCREMENTAL_MS, limit_ms)
         res, model, why = incremental(first)
         if res != z3.unknown or "timeout" not in why and "canceled" not in why:
             return res, model, why
