@@ -27,8 +27,8 @@ EXAMPLES: list[tuple[str, list[str], str]] = [
      "the GICv2 model before the 2014 split against the split one (GICv2, 1..8)"),
     ("half-order", ["examples/half-order/lower-first.overlay", "--no-properties"],
      "64-bit accesses split lower word first: actions only (GICv3, 1..255)"),
-    ("today-vcpus-512", ["examples/today-vcpus-512/vcpus-512.overlay"], "the vCPU limit raised to 512 (actions at 1..255, properties at 1..512)"),
-    ("today-igroupr", ["examples/today-igroupr/igroupr.overlay"], "GICD_IGROUPR / GICR_IGROUPR0 writable (GICv3, 1..255)"),
+    ("today-vcpus-512", ["examples/drafts/today-vcpus-512/vcpus-512.overlay"], "the vCPU limit raised to 512 (actions at 1..255, properties at 1..512)"),
+    ("today-igroupr", ["examples/drafts/today-igroupr/igroupr.overlay"], "GICD_IGROUPR / GICR_IGROUPR0 writable (GICv3, 1..255)"),
     ("today-sgi-enable", ["examples/today-sgi-enable/sgi-enable.overlay"], "SGI enables no longer forced on (GICv3, 1..255)"),
 ]
 
