@@ -364,10 +364,10 @@ class Differ:
         input needs away from reset), each straight-line code; then one query over every access
         at every step, which decides the depth (within a budget from k = 2 on). A depth the
         solver did not decide is named in the result: a run found past it is a run, not
-        necessarily the shortest. (Measured on today-igroupr, ICC_IAR1_EL1.read at 1..8 vCPUs:
-        the difference needs 3 accesses first; the whole query at depth 2 answers unsat in 97 s
-        and the one at depth 3 ran past 10 minutes, while the guided sequence enable, group
-        write, SGI is sat in 9 s.)"""
+        necessarily the shortest. (Measured on today-igroupr, ICC_IAR1_EL1.read, whose
+        difference needs 3 accesses first: at 1..8 vCPUs the whole query at depth 2 answers
+        unsat in 97 s, while the guided run (a group write, the enable, an SGI) is sat in 9 s;
+        the whole query at depth 3 ran past 10 minutes even at 1..2 vCPUs.)"""
         prefix = self.prefix_actions(a, b)
         need = self._roots(a, b)
         rw = self._prefix_rw(prefix)
