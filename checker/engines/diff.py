@@ -9,7 +9,8 @@
 3. A difference is then looked for on reachable states: first in one step from states that
    satisfy the invariants the old side proved (none found: the sides agree on every reachable
    state, which is a proof), then by a lockstep search from reset for the shortest sequence of
-   accesses after which the action tells the sides apart.
+   accesses after which the action tells the sides apart, guided by what the one-step input
+   needs away from reset; a shorter depth the solver left undecided is named with the run.
 4. Properties are checked on both sides and classified. A property whose cone of influence holds
    only actions proved the same, over the same state, reset and vCPU range, has the same verdict
    on both sides: a proof on the old side is carried over instead of being redone.
@@ -157,8 +158,6 @@ class Differ:
         self.opts = opts
         self.expected = expected
         self.invariants: list[ir.Expr] = []  # proved on the old side
-        # differences whose search from reset waits until every action is compared (actions())
-        self._searches: list[tuple[ir.Action, ir.Action, ActionDiff, Scope | None, P.PairWitness]] = []
 
     def pair(self, vcpus: tuple[int, int] | None = None) -> P.Pair:
         return P.Pair(self.old, self.new, vcpus or self.vcpus, self.opts.timeout, self.opts.dump)
@@ -207,17 +206,9 @@ class Differ:
             d = self.action(a, b)
             d.seconds = time.perf_counter() - t0
             self.done[name] = d
-            out.append(d)
-            if log_progress and not (self._searches and self._searches[-1][2] is d):  # else after its search from reset
-                log_progress(f"{name}: {d.status} ({d.seconds:.1f}s)")
-        # Second pass: the search from reset for each difference, after the one-step comparisons
-        # (which are quick) have all been made.
-        for a, b, d, scope, w in self._searches:
-            t0 = time.perf_counter()
-            self.search_from_reset(a, b, d, scope, self.guides(a, b, w, scope))
-            d.seconds += time.perf_counter() - t0
             if log_progress:
-                log_progress(f"{d.name}: {d.status} ({d.seconds:.1f}s)")
+                log_progress(f"{name}: {d.status} ({d.seconds:.1f}s)")
+            out.append(d)
         for name, b in news.items():
             if name not in olds:
                 out.append(ActionDiff(name, _kind(b, self.new), "new-only", self.is_expected(name, b.register), f"{name}{_sig(b)} exists on the new side only"))
@@ -257,7 +248,7 @@ class Differ:
                 d.status = "same-reachable"
                 d.detail = f"the same on every state satisfying the {len(self.invariants)} invariant(s) the old side proved (so on every reachable state); different only on unreachable states"
                 return d
-        self._searches.append((a, b, d, None, w))
+        self.search_from_reset(a, b, d, None, self.guides(a, b, w))
         return d
 
     def frame_action(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> ActionDiff:
@@ -298,7 +289,7 @@ class Differ:
         d.parts += unknown
         d.expected = d.expected or all(p.expected for p in real)
         label = real[0].name.split(" at ", 1)[1]
-        self._searches.append((a, b, d, dict(scopes)[label], witnesses[real[0].name]))
+        self.search_from_reset(a, b, d, dict(scopes)[label], self.guides(a, b, witnesses[real[0].name], dict(scopes)[label]))
         return d
 
     def frame_scopes(self, a: ir.Action) -> list[tuple[str, Scope]]:
@@ -559,6 +550,7 @@ class Differ:
             if still:
                 po, pn = po2, pn2
         return {n for n in names if not at_reset(n, po, pn)}
+
 
 def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) -> list[tuple[str, ...]]:
     """Sequences of k accesses in which each access writes something a later one or the final
