@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     df.add_argument("--depth", type=int, default=4, help="steps from reset for the searches (default 4)")
     df.add_argument("--timeout", type=float, default=None, help="seconds per solver query")
     df.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
+    df.add_argument("--action", action="append", default=None, metavar="NAME",
+                    help="compare only this action, as the output names it: GICR_IGROUPR0.read, acknowledge, GICD.write (repeatable)")
     df.add_argument("--expect", action="append", default=[], metavar="NAME",
                     help="an action, register, system register, frame or state the patch means to change (repeatable)")
     df.add_argument("--expect-broken", action="append", default=[], metavar="PROPERTY",

@@ -21,7 +21,7 @@ from typing import TextIO
 
 from checker.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED, _find_root, _property_files, parse_params, parse_vcpus
 from checker.diagnostics import Diagnostic, SpecError, UsageError
-from checker.engines.diff import Differ, ModelDiff, PropertyDiff, diff_properties, proved_invariants
+from checker.engines.diff import Differ, ModelDiff, PropertyDiff, compared_actions, diff_properties, proved_invariants
 from checker.engines.prove import Options, check_properties
 from checker.lower import lower
 from checker.model import Design
@@ -258,6 +258,15 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         s_old, s_new = lower(d_old, v_old, pins_old), lower(d_new, v_new, pins_new)
         c_old, c_new = lower(d_old, common, pins_old), lower(d_new, common, pins_new)
         only = set(args.property) if args.property else None
+        if only is not None:
+            unknown = sorted(only - {p.name for p in s_old.properties} - {p.name for p in s_new.properties})
+            if unknown:
+                raise UsageError(f"--property {', '.join(unknown)}: model {model} has no such property on either side")
+        acts = set(args.action) if args.action else None
+        if acts is not None:
+            unknown = sorted(acts - set(compared_actions(c_old)) - set(compared_actions(c_new)))
+            if unknown:
+                raise UsageError(f"--action {', '.join(unknown)}: model {model} has no such action on either side ('gicheck list' names them)")
         o_opts = Options(v_old, args.depth, args.timeout)
         n_opts = Options(v_new, args.depth, args.timeout)
         t0 = time.perf_counter()
@@ -265,7 +274,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         differ = Differ(c_old, c_new, common, Options(common, args.depth, args.timeout), set(expected))
         differ.invariants = proved_invariants(s_old, old_results) if v_old == common else []
         states = differ.states()
-        actions = differ.actions()
+        actions = differ.actions(only=acts)
         same = {a.name for a in actions if a.status == "same"}
         props: list[PropertyDiff] = []
         if use_props or s_new.properties or s_old.properties:

@@ -70,6 +70,7 @@ class Proved:
 @dataclass(frozen=True)
 class Violated:
     trace: Trace
+    note: str | None = None  # what the search left undecided: "a shorter trace is not ruled out: ..."
 
 
 @dataclass(frozen=True)

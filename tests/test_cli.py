@@ -146,6 +146,36 @@ def test_half_order_is_proved_the_same_register_by_register() -> None:
     assert "actions (compared at vCPUs 1..2): 107 same" in out
 
 
+@pytest.mark.slow
+def test_today_igroupr_breaks_the_2014_spurious_promise_as_declared() -> None:
+    """examples/README.md, today-igroupr, on three actions and the two IAR properties: the group
+    register reads back what was written, acknowledge refuses a Group 0 SGI three accesses from
+    reset, and the 2014 spurious promise is broken with that trace (found by the guided search)."""
+    code, out, err = run("diff", ROOT / "examples/today-igroupr/igroupr.overlay", "--vcpus", "1..2",
+                         "--action", "GICR_IGROUPR0.read", "--action", "GICR_IGROUPR0.write", "--action", "acknowledge",
+                         "--property", "iar_spurious_exactly_when_nothing_ready", "--property", "iar1_spurious_exactly_when_no_group1_ready")
+    assert code == 0, out + err
+    assert "actions (compared at vCPUs 1..2): 2 different, 1 same" in out
+    assert re.search(r"DIFFERENT\s+GICR_IGROUPR0\.read\s+reachable: after 1 access from reset\s+\(expected\)", out)
+    assert re.search(r"DIFFERENT\s+acknowledge\s+reachable: after 3 accesses from reset\s+\(expected\)", out)
+    assert re.search(r"SAME\s+GICR_IGROUPR0\.write\s+proved the same from every state, with every argument; it also writes group1, which only the new side has", out)
+    assert re.search(r"BROKEN\s+iar_spurious_exactly_when_nothing_ready\s+old proved, new violated\s+\(expected: the patch declares it broken\)", out)
+    assert re.search(r"ADDED\s+iar1_spurious_exactly_when_no_group1_ready\s+old -, new proved", out)
+    # the read-back: the old side reads all ones (RAO/WI), the new side the value written
+    m = re.search(r"#1  vCPU 0 writes GICR\[0\]\.GICR_IGROUPR0 \(\+0x10080\), 32 bits = \d+ \(0x([0-9a-f]+)\)\n(?:.*\n)*?"
+                  r"\s+old -> 4294967295 \(0xffffffff\): \(no state changed\)\n\s+new -> \d+ \(0x([0-9a-f]+)\)", out)
+    assert m and m.group(1) == m.group(2) and int(m.group(1), 16) != 0xFFFFFFFF
+    # the broken promise's trace: group 0, the distributor enabled, an SGI to self, then a spurious read
+    i = out.index("iar_spurious_exactly_when_nothing_ready: BROKEN on the new side (expected)")
+    trace = out[i:]
+    steps = re.findall(r"#\d+  vCPU 0 (writes|reads) (\S+)", trace)
+    assert [r for _, r in steps[:4]] == ["GICR[0].GICR_IGROUPR0", "GICD_CTLR", "ICC_SGI1R_EL1", "ICC_IAR1_EL1"]
+    sgi = int(re.search(r"INTID=(\w+)", trace.split("ICC_SGI1R_EL1 =", 1)[1]).group(1), 0)  # type: ignore[union-attr]
+    assert f"group1[0][{sgi}]: true -> false" in trace  # that SGI was made Group 0 first
+    assert "ICC_IAR1_EL1 -> 0x00000000000003ff" in trace and "r.INTID = 1023 (0x3ff)" in trace
+    assert "0 unexpected differences, 2 expected" in out
+
+
 def test_today_sgi_enable_breaks_the_2014_promise_as_declared() -> None:
     """examples/README.md, today-sgi-enable: the handler differs from reset in one write, the
     2014 ICENABLER0 contract is broken (expected) and today's holds."""

@@ -347,3 +347,33 @@ def test_guided_paths_write_every_variable_of_the_guide() -> None:
     assert guided_paths(rw, 2, {"x", "z"}, {"x", "y"}, 10) == []  # B writes y, but only C reads it
     assert sorted(guided_paths(rw, 3, {"x", "z"}, {"x", "y"}, 10)) == [("A", "B", "C"), ("B", "A", "C"), ("B", "C", "A")]
     assert len(guided_paths(rw, 3, {"x", "z"}, {"x", "y"}, 2)) == 2
+
+
+def test_action_and_property_filters_name_what_exists_and_compare_only_that(tree: Path) -> None:
+    code, out, err = _diff(tree, "bug.overlay", "--action", "NOPE.write", "--action", "take")
+    assert code == 2
+    assert "--action NOPE.write: model small has no such action on either side ('gicheck list' names them)" in err
+    assert "actions (" not in out  # nothing compared before the error
+    code, _, err = _diff(tree, "bug.overlay", "--property", "nope")
+    assert code == 2 and "--property nope: model small has no such property on either side" in err
+    # only the named action (and its verdict line counts only it)
+    code, out, err = _diff(tree, "bug.overlay", "--action", "DOORBELL.write", "--no-properties")
+    assert code == 1, out + err
+    assert "actions (compared at vCPUs 1..4): 1 different" in out
+    assert re.search(r"DIFFERENT\s+DOORBELL\.write", out) and "take" not in out.split("actions (", 1)[1].split("\n\n", 1)[0]
+
+
+def test_a_frame_access_named_alone_is_compared_with_the_handlers_it_reaches(tree: Path) -> None:
+    (tree / "move.overlay").write_text(
+        "overlay for model small\n"
+        "replace ENABLE on write(self: vcpu, val: bits(8)) {\n"
+        "    for i in irq {\n"
+        "        if val[i] && i != 7 { enabled[i] := true }\n"
+        "    }\n"
+        "}\n"
+        "expect different ENABLE.write\n"
+    )
+    code, out, err = _diff(tree, "move.overlay", "--action", "DIST.write", "--no-properties", "--vcpus", "1..2")
+    assert code == 0, out + err
+    assert re.search(r"THROUGH\s+DIST\.write\s+the same decoding of offsets and widths; it differs wherever these handlers do: ENABLE\.write", out)
+    assert re.search(r"DIFFERENT\s+ENABLE\.write", out)

@@ -27,7 +27,18 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from checker import interp, ir
 from checker.engines import replay
-from checker.engines.prove import RW, Options, action_rw, check_properties, search_ranges
+from checker.engines.prove import (
+    _GUIDE_BUDGET_MS,
+    _GUIDED_PATH_BUDGET_MS,
+    _MAX_GUIDED,
+    RW,
+    Options,
+    action_rw,
+    check_properties,
+    guided_paths,
+    more_guides,
+    search_ranges,
+)
 from checker.lower import cone, state_reads, state_writes
 from checker.results import Change, Covered, PropertyResult, Proved, Step, Violated
 from checker.smt import product as P
@@ -41,13 +52,10 @@ log = logging.getLogger("gicheck.diff")
 Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
 
 # The search from reset (Differ.search_from_reset): at depth k >= 2, the query over every access at
-# every step gets this long; each guided sequence gets _GUIDED_PATH_BUDGET_MS, and at most
+# every step gets this long; each guided sequence gets prove's _GUIDED_PATH_BUDGET_MS, and at most
 # _MAX_GUIDED sequences are tried per depth.
 _REACH_WHOLE_BUDGET_MS = 10_000
-_GUIDED_PATH_BUDGET_MS = 60_000
-_MAX_GUIDED = 64
-_GUIDES = 4  # one-step inputs minimized to guide the search (Differ.guides), each found within:
-_GUIDE_BUDGET_MS = 5_000
+_Sides = tuple[interp.State, interp.State]  # a pre-state on each side
 
 
 @dataclass(frozen=True)
@@ -188,8 +196,17 @@ class Differ:
         return out
 
     # ---- actions ------------------------------------------------------------------------
-    def actions(self, log_progress: Callable[[str], None] | None = None) -> list[ActionDiff]:
+    def actions(self, log_progress: Callable[[str], None] | None = None, only: set[str] | None = None) -> list[ActionDiff]:
+        """Every action of either side compared (or those named in `only`, with the handlers a
+        frame access named there reaches: it is the same where they all are)."""
         olds, news = compared_actions(self.old), compared_actions(self.new)
+        if only is not None:
+            only = set(only)
+            for n in list(only):
+                if n in olds and _kind(olds[n], self.old) == "frame access":
+                    only |= {c[4:] for c in _calls(olds[n], self.old) if c.startswith("act:")}
+            olds = {n: a for n, a in olds.items() if n in only}
+            news = {n: a for n, a in news.items() if n in only}
         # frame accesses last: one whose decoding is unchanged differs exactly where the handlers it reaches do
         olds = dict(sorted(olds.items(), key=lambda kv: _kind(kv[1], self.old) == "frame access"))
         out: list[ActionDiff] = []
@@ -224,7 +241,7 @@ class Differ:
             reached = sorted(n[4:] for n in _calls(a, self.old) if n.startswith("act:"))
             differing = [n for n in reached if n not in self.done or self.done[n].status != "same"]
             if not differing:
-                d.detail = "the same decoding of offsets and widths, and every handler it reaches is the same"
+                d.detail = "the same decoding of offsets and widths, and every handler it reaches is the same" + self._unseen(a, b)
                 return d
             d.status = "through"
             d.expected = all(self.done[n].expected for n in differing if n in self.done)
@@ -237,7 +254,7 @@ class Differ:
             d.status, d.detail = "unknown", f"the solver gave up: {ans.reason}"
             return d
         if isinstance(ans, q.Unsat):
-            d.detail = "proved the same from every state, with every argument"
+            d.detail = "proved the same from every state, with every argument" + self._unseen(a, b)
             return d
         d.status = "different"
         w = P.to_pair_witness(ans.witness, a.name, prefix=False)
@@ -250,6 +267,19 @@ class Differ:
                 return d
         self.search_from_reset(a, b, d, None, self.guides(a, b, w))
         return d
+
+    def _unseen(self, a: ir.Action, b: ir.Action) -> str:
+        """What "the same" leaves out: state one side's access writes that the other side does
+        not have (a GICD_IGROUPR write that sets groups only the new side models). The
+        comparison covers shared state and the value read; the effect of such a write shows in
+        the actions that read that state."""
+        shared = set(P.shared_states(self.old, self.new))
+        parts = []
+        for side, act, system in (("new", b, self.new), ("old", a, self.old)):
+            only = sorted(state_writes(act.body, system) - shared)
+            if only:
+                parts.append(f"{', '.join(only)}, which only the {side} side has")
+        return f"; it also writes {' and '.join(parts)}" if parts else ""
 
     def frame_action(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> ActionDiff:
         """A frame access whose decoding changed, compared one register's offsets and one access
@@ -483,31 +513,16 @@ class Differ:
 
     def guides(self, a: ir.Action, b: ir.Action, w: P.PairWitness, scope: Scope | None = None) -> list[set[str]]:
         """Sets of state variables that distinguishing pre-states need away from reset, one per
-        route to the difference: the solver's input minimized (moved_from_reset), then inputs
-        with more and more variables held at their reset values, each variable of a set found
-        so far tried in turn and kept held when the sides can still differ (an SPI's enable held
-        at reset leaves the SGI and PPI routes; a PPI's enable, the SGI route). At most _GUIDES
-        sets, each query within _GUIDE_BUDGET_MS. (Measured on today-igroupr,
-        ICC_IAR1_EL1.read at 1..2 vCPUs: one held variable answers in about 2 s, where asking
-        for any input outside the sets found, a disjunction, took 27 s.)"""
-        found = [self.moved_from_reset(a, b, w)]
+        route to the difference (prove.more_guides): the solver's input minimized
+        (moved_from_reset), then inputs with more and more variables held at their reset values,
+        each query within _GUIDE_BUDGET_MS, with at most 8 vCPUs."""
         offsets, pins = scope if scope is not None else (None, None)
         lo, hi = self.vcpus
-        held: set[str] = set()
-        tried: set[str] = set()
-        while len(found) < _GUIDES:
-            counts = {v: sum(v in g for g in found) for g in found for v in g if v not in tried}
-            if not counts:
-                break
-            v = min(counts, key=lambda v: (-counts[v], v))
-            tried.add(v)
-            ans = self.pair((lo, min(hi, lo + 7))).one_step(a, b, None, offsets, pins, avoid=[{x} for x in sorted(held | {v})], budget_ms=_GUIDE_BUDGET_MS)
-            if isinstance(ans, q.Sat):
-                held.add(v)
-                g = self.moved_from_reset(a, b, P.to_pair_witness(ans.witness, a.name, prefix=False))
-                if g not in found:
-                    found.append(g)
-        return [g for g in found if g]
+        return more_guides(
+            self.moved_from_reset(a, b, w),
+            lambda avoid: self.pair((lo, min(hi, lo + 7))).one_step(a, b, None, offsets, pins, avoid=avoid, budget_ms=_GUIDE_BUDGET_MS),
+            lambda found: self.moved_from_reset(a, b, P.to_pair_witness(found, a.name, prefix=False)),
+        )
 
     def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
         """The state variables a distinguishing pre-state needs away from their reset values.
@@ -528,53 +543,18 @@ class Differ:
         for n in P.shared_states(self.old, self.new):
             pn[n] = po[n]
 
-        def at_reset(n: str, so: interp.State, sn: interp.State) -> bool:
-            return all(
-                replay.flat_state(sys, {n: st[n]}, nr) == replay.flat_state(sys, {n: r[n]}, nr)
-                for sys, st, r in ((self.old, so, ro), (self.new, sn, rn)) if n in sys.states
+        def moved(n: str, st: _Sides) -> bool:
+            return any(
+                replay.flat_state(sys, {n: s[n]}, nr) != replay.flat_state(sys, {n: r[n]}, nr)
+                for sys, s, r in ((self.old, st[0], ro), (self.new, st[1], rn)) if n in sys.states
             )
 
+        def put_back(n: str, st: _Sides) -> _Sides:
+            so, sn = st
+            return ({**so, n: ro[n]} if n in self.old.states else so, {**sn, n: rn[n]} if n in self.new.states else sn)
+
         names = list(dict.fromkeys([*self.old.states, *self.new.states]))
-        for n in names:
-            if at_reset(n, po, pn):
-                continue
-            po2, pn2 = dict(po), dict(pn)
-            if n in self.old.states:
-                po2[n] = ro[n]
-            if n in self.new.states:
-                pn2[n] = rn[n]
-            try:
-                still = self._run_both(a, b, it_o, it_n, po2, pn2, w.args, nr)[5]
-            except interp.InterpError:
-                still = False
-            if still:
-                po, pn = po2, pn2
-        return {n for n in names if not at_reset(n, po, pn)}
-
-
-def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) -> list[tuple[str, ...]]:
-    """Sequences of k accesses in which each access writes something a later one or the final
-    action reads (as prove.live_paths), and which together write every variable in `moved`:
-    the runs from reset that can bring those variables where a difference shows. At most
-    `limit`, the accesses that write more of `moved` tried first."""
-    order = sorted(rw, key=lambda n: -len(rw[n][1] & moved))
-    most = max((len(rw[n][1] & moved) for n in rw), default=0)
-    out: list[tuple[str, ...]] = []
-
-    def back(t: int, need: set[str], left: set[str], suffix: tuple[str, ...]) -> None:
-        if len(out) >= limit or len(left) > (t + 1) * most:
-            return
-        if t < 0:
-            out.append(suffix)
-            return
-        for n in order:
-            reads, writes = rw[n]
-            if writes & need:
-                back(t - 1, need | reads, left - writes, (n, *suffix))
-
-    if most:
-        back(k - 1, set(need), set(moved), ())
-    return out
+        return replay.shrink_to_reset(names, (po, pn), moved, put_back, lambda st: self._run_both(a, b, it_o, it_n, st[0], st[1], w.args, nr)[5])
 
 
 def _shown(system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int, result: interp.Value | None) -> Step:

@@ -54,6 +54,12 @@ _WHOLE_DEPTH_BUDGET_MS = 5_000
 _INDUCTION_BUDGET_MS = 10_000  # k-induction steps for k >= 2, on the first pass (see check_property)
 # More sequences than this at one depth and the split is not tried: the answer stays Unknown.
 _MAX_PATHS = 4_096
+# Runs guided by a one-step counterexample (guided_paths): at most this many per depth, each
+# query within this budget.
+_MAX_GUIDED = 64
+_GUIDED_PATH_BUDGET_MS = 60_000
+_GUIDES = 4  # one-step counterexamples minimized to guide a search (more_guides), each found within:
+_GUIDE_BUDGET_MS = 5_000
 
 
 RW = dict[str, tuple[set[str], set[str]]]  # action -> (state it reads, state it writes)
@@ -88,22 +94,92 @@ def live_paths(rw: RW, k: int, need: set[str]) -> list[tuple[str, ...]]:
     return out
 
 
-def bmc_depth(ask: Ask, rng: tuple[int, int], rw: RW, k: int, need: set[str]) -> q.Answer:
+def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) -> list[tuple[str, ...]]:
+    """Sequences of k accesses in which each access writes something a later one or the final
+    action reads (as live_paths), and which together write every variable in `moved`: the runs
+    from reset that can bring those variables where a failure or a difference shows. At most
+    `limit`, the accesses that write more of `moved` tried first."""
+    order = sorted(rw, key=lambda n: -len(rw[n][1] & moved))
+    most = max((len(rw[n][1] & moved) for n in rw), default=0)
+    out: list[tuple[str, ...]] = []
+
+    def back(t: int, need: set[str], left: set[str], suffix: tuple[str, ...]) -> None:
+        if len(out) >= limit or len(left) > (t + 1) * most:
+            return
+        if t < 0:
+            out.append(suffix)
+            return
+        for n in order:
+            reads, writes = rw[n]
+            if writes & need:
+                back(t - 1, need | reads, left - writes, (n, *suffix))
+
+    if most:
+        back(k - 1, set(need), set(moved), ())
+    return out
+
+
+
+def more_guides(first: set[str], ask_avoiding: Callable[[list[set[str]]], q.Answer], minimize: Callable[[q.Witness], set[str]]) -> list[set[str]]:
+    """Sets of state variables that one-step counterexamples need away from reset, one per route
+    to the failure: `first` (the solver's first counterexample, minimized), then counterexamples
+    with more and more variables held at their reset values (`ask_avoiding`: each set given
+    must have a variable at reset), each variable of a set found so far tried in turn, the most
+    shared first, and kept held when a counterexample remains. An SPI's enable held at reset
+    leaves the SGI and PPI routes; a PPI's enable, the SGI route. At most _GUIDES sets. (Measured
+    on today-igroupr at 1..2 vCPUs: one held variable answers in about 2 s, where asking for any
+    input outside the sets found, a disjunction, took 27 s.)"""
+    found = [first]
+    held: set[str] = set()
+    tried: set[str] = set()
+    while len(found) < _GUIDES:
+        counts = {v: sum(v in g for g in found) for g in found for v in g if v not in tried}
+        if not counts:
+            break
+        v = min(counts, key=lambda v: (-counts[v], v))
+        tried.add(v)
+        ans = ask_avoiding([{x} for x in sorted(held | {v})])
+        if isinstance(ans, q.Sat):
+            held.add(v)
+            g = minimize(ans.witness)
+            if g not in found:
+                found.append(g)
+    return [g for g in found if g]
+
+
+def bmc_depth(
+    ask: Ask, rng: tuple[int, int], rw: RW, k: int, need: set[str], guides: list[set[str]] | None = None, whole: bool = True, split: bool = True,
+) -> q.Answer:
     """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
 
-    One query with every action possible at every step first, for _WHOLE_DEPTH_BUDGET_MS; if the
-    solver has no answer by then, one query per live sequence of actions (live_paths), each
-    straight-line code. Measured on the GICv3 spec: reaching an active SGI takes 3 steps (enable
-    the distributor, pend, acknowledge) among 8 actions; the one query ran past 30 s on every Z3
-    configuration tried, even with 1 vCPU, while the 3-action sequence that reaches it solves in
-    0.04 s. Every sequence answering Unsat is the same proof as the one query answering Unsat.
+    First, when `guides` are given (the state one-step counterexamples need away from reset),
+    the runs that write all of one (guided_paths), each straight-line code within
+    _GUIDED_PATH_BUDGET_MS: a trace they find is a trace; their Unsat and Unknown decide nothing.
+    Then (`whole`) one query with every action possible at every step, for _WHOLE_DEPTH_BUDGET_MS;
+    if the solver has no answer by then (and `split`), one query per live sequence of actions
+    (live_paths), each straight-line code. Measured on the GICv3 spec: reaching an active SGI
+    takes 3 steps (enable the distributor, pend, acknowledge) among 8 actions; the one query ran
+    past 30 s on every Z3 configuration tried, even with 1 vCPU, while the 3-action sequence that
+    reaches it solves in 0.04 s. Every sequence answering Unsat is the same proof as the one
+    query answering Unsat.
     """
-    whole = ask(rng, None, _WHOLE_DEPTH_BUDGET_MS if k > 1 else None)
-    if not isinstance(whole, q.Unknown) or k <= 1:
-        return whole
+    if guides and k >= 2:
+        guided = dict.fromkeys(p for g in sorted(guides, key=len) for p in guided_paths(rw, k, need, g, _MAX_GUIDED))
+        for path in list(guided)[:_MAX_GUIDED]:
+            a = ask(rng, path, _GUIDED_PATH_BUDGET_MS)
+            if isinstance(a, q.Sat):
+                log.info("depth %d over vCPUs %s: found along the guided run %s", k, rng, ", ".join(path))
+                return a
+    if whole:
+        first = ask(rng, None, _WHOLE_DEPTH_BUDGET_MS if k > 1 else None)
+        if not isinstance(first, q.Unknown) or k <= 1 or not split:
+            return first
+        reason = first.reason
+    else:
+        reason = "the whole depth was left undecided"
     paths = live_paths(rw, k, need)
     if len(paths) > _MAX_PATHS:
-        return q.Unknown(f"{whole.reason}; and more than {_MAX_PATHS} action sequences of length {k} to search one by one")
+        return q.Unknown(f"{reason}; and more than {_MAX_PATHS} action sequences of length {k} to search one by one")
     log.info("depth %d over vCPUs %s: %d action sequences one by one", k, rng, len(paths))
     unknown: q.Unknown | None = None
     for path in paths:
@@ -117,6 +193,7 @@ def bmc_depth(ask: Ask, rng: tuple[int, int], rw: RW, k: int, need: set[str]) ->
 
 def find_trace(
     ask: Ask, vcpus: tuple[int, int], to_verdict: Callable[[q.Witness], Verdict], system: ir.System, k: int, need: set[str],
+    guides: list[set[str]] | None = None, whole: bool = True, split: bool = True,
 ) -> Verdict | q.Unsat | q.Unknown:
     """One BMC depth over a vCPU range: the verdict built from a replayed trace, or the answer
     (Unsat, Unknown) when there is no trace at this depth.
@@ -131,7 +208,7 @@ def find_trace(
     lo, hi = vcpus
     rw = action_rw(system)
     if lo > _SMALL:
-        small = bmc_depth(ask, (1, _SMALL), rw, k, need)
+        small = bmc_depth(ask, (1, _SMALL), rw, k, need, guides, whole, split)
         if isinstance(small, q.Sat):
             for nr in dict.fromkeys((lo, hi)):
                 try:
@@ -139,7 +216,7 @@ def find_trace(
                 except replay.ReplayMismatch as why:
                     log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
     for rng in search_ranges(vcpus):
-        ans = bmc_depth(ask, rng, rw, k, need)
+        ans = bmc_depth(ask, rng, rw, k, need, guides, whole, split)
         if isinstance(ans, q.Sat):
             return to_verdict(ans.witness)
         if isinstance(ans, q.Unknown):
@@ -166,7 +243,8 @@ def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
     return cone(system, state_reads(p, system))
 
 
-OneStep = Callable[[int | None, list[ir.Expr], tuple[int, int], "tuple[str, ...] | None", "int | None"], q.Answer]
+# (steps from reset or None: from any state, assumptions, vCPUs, a path of actions, a budget, sets to avoid)
+OneStep = Callable[[int | None, list[ir.Expr], tuple[int, int], "tuple[str, ...] | None", "int | None", "list[set[str]] | None"], q.Answer]
 
 
 def _final_reads(system: ir.System, p: ir.Contract | ir.Independence) -> set[str]:
@@ -176,31 +254,69 @@ def _final_reads(system: ir.System, p: ir.Contract | ir.Independence) -> set[str
 
 
 def _step_then_bmc(
-    one_step: OneStep, to_trace: Callable[[q.Witness], Verdict],
+    system: ir.System, one_step: OneStep, to_trace: Callable[[q.Witness], Verdict],
     opts: Options, assume: list[ir.Expr], assumed_names: list[str], searched: Callable[[int], ir.System], need: set[str],
 ) -> Verdict:
     def attempt(asm: list[ir.Expr]) -> q.Answer:
         # A failure usually shows with few vCPUs, where queries are cheap; only a pass needs the full range.
         for rng in search_ranges(opts.vcpus):
-            a = one_step(None, asm, rng, None, None)
+            a = one_step(None, asm, rng, None, None, None)
             if not isinstance(a, q.Unsat):
                 return a
         return q.Unsat()
 
     first = attempt([])
+    cti_assume: list[ir.Expr] = []
     if isinstance(first, q.Sat) and assume:
         with_invariants = attempt(assume)
         if isinstance(with_invariants, q.Unsat):
             return Proved(f"one-step: holds after every such access from every state satisfying {', '.join(assumed_names)}")
         if isinstance(with_invariants, q.Sat):
             first = with_invariants  # a state closer to reachable: it satisfies the invariants
+            cti_assume = assume
     if isinstance(first, q.Unsat):
         return Proved("one-step: holds after every such access from every state")
     if isinstance(first, q.Unknown):
         return _unknown(first)
     cti = first.witness
+
+    def minimize(w: q.Witness) -> set[str]:
+        return replay.moved_from_reset(system, w, to_trace)
+
+    guides = [minimize(cti)]
+    widened = False
+
+    def at(k: int, guided: bool, whole: bool, split: bool) -> Verdict | q.Unsat | q.Unknown:
+        nonlocal guides, widened
+        if guided and k >= 2 and not widened:  # other routes, asked for only when a search this deep is needed
+            widened = True
+            small = search_ranges(opts.vcpus)[0]
+            guides = more_guides(guides[0], lambda avoid: one_step(None, cti_assume, small, None, _GUIDE_BUDGET_MS, avoid), minimize)
+            for g in guides:
+                log.info("a one-step counterexample needs %s away from reset", ", ".join(sorted(g)))
+        return find_trace(
+            lambda rng, path, budget: one_step(k, [], rng, path, budget, None), opts.vcpus, to_trace, searched(k), k, need,
+            guides if guided else None, whole, split,
+        )
+
+    # Depth by depth, the runs the counterexample guides first; a depth whose query over every
+    # action the solver does not decide within its budget is left for later, so that a guided
+    # trace deeper down is found without first enumerating every sequence of actions at it.
+    # (Measured on today-igroupr's iar_spurious_exactly_when_nothing_ready at 1..2 vCPUs: depth 2
+    # enumerated 361 sequences in about 300 s and depth 3 had more than 4096; the guided run
+    # (a group write, the distributor enable, an SGI) is one query.)
+    deferred: list[tuple[int, q.Unknown]] = []
     for k in range(opts.depth):
-        found = find_trace(lambda rng, path, budget, k=k: one_step(k, [], rng, path, budget), opts.vcpus, to_trace, searched(k), k, need)  # type: ignore[misc]
+        found = at(k, True, True, False)
+        if isinstance(found, q.Unknown):
+            deferred.append((k, found))
+        elif not isinstance(found, q.Unsat):
+            if deferred and isinstance(found, Violated):
+                gave_up = ", ".join(f"{d + 1} steps ({u.reason})" for d, u in deferred)
+                return replace(found, note=f"a shorter trace is not ruled out: the solver gave up on traces of {gave_up}")
+            return found
+    for k, _ in deferred:
+        found = at(k, False, False, True)
         if isinstance(found, q.Unknown):
             return _unknown(found)
         if not isinstance(found, q.Unsat):
@@ -298,14 +414,14 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
         case ir.Contract():
             contract = p
             return _step_then_bmc(
-                lambda k, asm, rng, path, budget: q.contract(sub if k is None else searched(k), contract, rng, k, asm, to, dump, path, budget),
+                sub, lambda k, asm, rng, path, budget, avoid: q.contract(sub if k is None else searched(k), contract, rng, k, asm, to, dump, path, budget, avoid),
                 lambda w: Violated(replay.contract_trace(sub, contract, w)),
                 opts, assume, names, searched, _final_reads(sub, p),
             )
         case ir.Independence():
             indep = p
             return _step_then_bmc(
-                lambda k, asm, rng, path, budget: q.independence(sub if k is None else searched(k), indep, rng, k, asm, to, dump, path, budget),
+                sub, lambda k, asm, rng, path, budget, avoid: q.independence(sub if k is None else searched(k), indep, rng, k, asm, to, dump, path, budget, avoid),
                 lambda w: Violated(replay.independence_trace(sub, indep, w)),
                 opts, assume, names, searched, _final_reads(sub, p),
             )

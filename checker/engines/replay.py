@@ -6,6 +6,10 @@ confirm is a disagreement between the encoding and the interpreter, an internal 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
+
 from checker import interp, ir
 from checker.render.exprs import show_expr
 from checker.results import Arg, Change, Failure, Field, Step, Trace
@@ -47,6 +51,49 @@ def flat_state(system: ir.System, s: interp.State, nr: int) -> dict[str, int | b
 def changes(system: ir.System, before: interp.State, after: interp.State, nr: int) -> tuple[Change, ...]:
     a, b = flat_state(system, before, nr), flat_state(system, after, nr)
     return tuple(Change(k, a[k], b[k]) for k in a if a[k] != b.get(k))
+
+
+S = TypeVar("S")
+
+
+def shrink_to_reset(names: Sequence[str], start: S, moved: Callable[[str, S], bool], put_back: Callable[[str, S], S], still: Callable[[S], bool]) -> set[str]:
+    """The variables among `names` that a pre-state needs away from reset for `still` to hold.
+
+    Greedy, in the interpreter: each variable of `start` away from its reset value (`moved`) is
+    put back (`put_back`) in turn and stays there when `still` holds of the result. The set left
+    is minimal for this order, not the smallest possible; it guides searches from reset (the
+    runs that write these variables first) and prunes nothing.
+    """
+    cur = start
+    for n in names:
+        if not moved(n, cur):
+            continue
+        trial = put_back(n, cur)
+        try:
+            ok = still(trial)
+        except (interp.InterpError, ReplayMismatch):
+            ok = False
+        if ok:
+            cur = trial
+    return {n for n in names if moved(n, cur)}
+
+
+def moved_from_reset(system: ir.System, w: Witness, confirm: Callable[[Witness], object]) -> set[str]:
+    """The state variables a one-step counterexample (`w`, from an arbitrary pre-state) needs
+    away from reset: `confirm` replays a witness and raises ReplayMismatch when it no longer
+    fails (contract_trace, independence_trace)."""
+    assert w.pre_state is not None
+    nr = w.nr_vcpus
+    reset = interp.Interp(system, nr, w.params).reset()
+
+    def moved(n: str, st: interp.State) -> bool:
+        return flat_state(system, {n: st[n]}, nr) != flat_state(system, {n: reset[n]}, nr)
+
+    def still(st: interp.State) -> bool:
+        confirm(replace(w, pre_state=st))
+        return True
+
+    return shrink_to_reset(list(system.states), dict(w.pre_state), moved, lambda n, st: {**st, n: reset[n]}, still)
 
 
 def make_step(

@@ -165,6 +165,8 @@ def render(diffs: list[ModelDiff], header: str) -> str:
             lines += ["", f"{p.new.location}: {p.name}: {p.status.upper()} on the new side{' (expected)' if p.expected else ''}"]
             if p.new.doc:
                 lines += [f"  /// {d}" for d in p.new.doc.splitlines()]
+            if p.new.verdict.note:
+                lines.append(f"  {p.new.verdict.note}")
             lines += T.trace_lines(p.new.verdict.trace)
     return "\n".join(lines) + "\n"
 

@@ -58,9 +58,10 @@ def how(r: PropertyResult) -> str:
     match r.verdict:
         case Proved(method=m):
             return f"{m}; every count in {_vcpus(r)}"
-        case Violated(trace=t):
+        case Violated(trace=t, note=note):
             n = len(t.steps)
-            return f"counterexample with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}, {n} step{'s' if n != 1 else ''} (replayed)"
+            out = f"counterexample with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}, {n} step{'s' if n != 1 else ''} (replayed)"
+            return out + (f"; {note}" if note else "")
         case Bounded(depth=d, reason=why):
             return f"no violation within {d} steps of reset, {_vcpus(r)}: {why}"
         case Unknown(reason=why):

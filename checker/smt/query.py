@@ -28,6 +28,7 @@ _SAT_CORE_BUDGET_MS = 10_000
 # the incremental solver again for the rest (see Query.check).
 _ONE_STEP_INCREMENTAL_MS = 2_000
 _ONE_STEP_SAT_CORE_MS = 3_000
+_RESEEDS = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers' (Query.check)
 _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
 
 
@@ -215,6 +216,26 @@ class Query:
             d.add(*extra)
             self.dump(d.sexpr())
         limit = (min(budget_ms, self.timeout_ms) if self.timeout_ms else budget_ms) if budget_ms is not None else None
+        t0 = time.perf_counter()
+        res, model, why = self._check(extra, limit)
+        # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
+        # which depends on the order of its search: on today-igroupr's one-step query for
+        # iar_spurious_exactly_when_nothing_ready (a quantifier over up to 992 SPIs inside an
+        # equality) the same query came back 'incomplete quantifiers' on some runs and sat in
+        # 3-8 s on others, and sat with each of three random seeds tried. So the query is asked
+        # again, with another seed each time, while time is left.
+        total = limit if limit is not None else self.timeout_ms
+        for seed in _RESEEDS:
+            if res != z3.unknown or "incomplete quantifiers" not in why:
+                break
+            rest = None if not total else total - int((time.perf_counter() - t0) * 1000)
+            if rest is not None and rest <= 0:
+                break
+            log.info("solver: %s; asking again with random seed %d", why, seed)
+            res, model, why = self._fresh(extra, rest or 0, sat_core=False, seed=seed)
+        return res, model, why
+
+    def _check(self, extra: tuple[z3.BoolRef, ...], limit: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         if not self.has_transitions:
             return self._one_step(extra, limit if limit is not None else self.timeout_ms)
         total = limit if limit is not None else self.timeout_ms  # None or 0: no limit
@@ -263,12 +284,14 @@ class Query:
             return res, model, why
         return incremental(rest)
 
-    def _fresh(self, extra: tuple[z3.BoolRef, ...], timeout_ms: int, sat_core: bool) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+    def _fresh(self, extra: tuple[z3.BoolRef, ...], timeout_ms: int, sat_core: bool, seed: int | None = None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         z3.set_param("sat.smt", sat_core)
         try:
             s = z3.Solver()
             if timeout_ms:
                 s.set("timeout", timeout_ms)
+            if seed is not None:
+                s.set("random_seed", seed)
             s.add(self.solver.assertions())
             s.add(*extra)
             res = s.check()
@@ -397,13 +420,20 @@ def _final_action(
     return args, post, result
 
 
-def _pre_state(q: Query, prefix: int | None, assume: list[ir.Expr], path: tuple[str, ...] | None = None) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
-    """The state an access starts from: any state satisfying `assume` (prefix None), or the
-    state after `prefix` steps from reset, with those steps."""
+def _pre_state(
+    q: Query, prefix: int | None, assume: list[ir.Expr], path: tuple[str, ...] | None = None, avoid: list[set[str]] | None = None,
+) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
+    """The state an access starts from: any state satisfying `assume` (prefix None), with a
+    variable of each set in `avoid` at its reset value; or the state after `prefix` steps from
+    reset, with those steps."""
     if prefix is None:
         pre = q.enc.fresh_state("@pre")
         for inv in assume:
             q.solver.add(q.enc.expr(inv, {}, pre))
+        if avoid:
+            reset = q.enc.reset_state()
+            for names in avoid:
+                q.solver.add(mk_or(*[pre[n] == reset[n] for n in sorted(names) if n in pre]))
         return pre, []
     states, trans = q.unroll(prefix, path)
     return states[-1], trans
@@ -412,13 +442,13 @@ def _pre_state(q: Query, prefix: int | None, assume: list[ir.Expr], path: tuple[
 def contract(
     system: ir.System, prop: ir.Contract, vcpus: tuple[int, int], prefix: int | None,
     assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None, budget_ms: int | None = None,
+    path: tuple[str, ...] | None = None, budget_ms: int | None = None, avoid: list[set[str]] | None = None,
 ) -> Answer:
-    """After `prefix` steps from reset (or from any state satisfying `assume`, when prefix is None),
-    can the access make the contract's body false?"""
+    """After `prefix` steps from reset (or from any state satisfying `assume` and `avoid`, when
+    prefix is None), can the access make the contract's body false?"""
     q = Query(system, vcpus, timeout, dump)
     action = system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume, path)
+    pre, trans = _pre_state(q, prefix, assume, path, avoid)
     args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
     env = dict(args)
     if prop.result is not None and result is not None:
@@ -438,13 +468,13 @@ def contract(
 def independence(
     system: ir.System, prop: ir.Independence, vcpus: tuple[int, int], prefix: int | None,
     assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None, budget_ms: int | None = None,
+    path: tuple[str, ...] | None = None, budget_ms: int | None = None, avoid: list[set[str]] | None = None,
 ) -> Answer:
     """Two runs of the access from one state, with arguments equal but for the ignored bits:
-    can their post-states differ?"""
+    can their post-states differ? (`avoid` as for contract.)"""
     q = Query(system, vcpus, timeout, dump)
     action = system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume, path)
+    pre, trans = _pre_state(q, prefix, assume, path, avoid)
     args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
     args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
     for i, local in enumerate(prop.params):
