@@ -30,6 +30,8 @@ EXAMPLES: list[tuple[str, list[str], str]] = [
      "the GICv2 model before the 2014 split against the split one (GICv2, its whole range 1..8)"),
     ("today-sgi-enable", ["examples/today-sgi-enable/sgi-enable.overlay", "--vcpus", "1..8"], "SGI enables no longer forced on (GICv3)"),
     ("today-igroupr", ["examples/today-igroupr/igroupr.overlay", "--vcpus", "1..8"], "GICD_IGROUPR / GICR_IGROUPR0 writable (GICv3)"),
+    ("today-vcpus-512", ["examples/today-vcpus-512/vcpus-512.overlay", "--vcpus", "1..8"],
+     "the GICv3 vCPU limit raised to 512, spi_cpu widened and related (GICv3)"),
 ]
 
 

@@ -19,11 +19,12 @@ from io import BytesIO
 from pathlib import Path
 from typing import TextIO
 
+from checker import ir
 from checker.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED, _find_root, _property_files, parse_params, parse_vcpus
-from checker.diagnostics import Diagnostic, SpecError, UsageError
+from checker.diagnostics import Diagnostic, Note, SpecError, UsageError
 from checker.engines.diff import Differ, ModelDiff, PropertyDiff, compared_actions, diff_properties, proved_invariants
 from checker.engines.prove import Options, check_properties
-from checker.lower import lower
+from checker.lower import lower, state_reads
 from checker.model import Design
 from checker.render import diff as render_diff
 from checker.sema import find_models, load_design, load_properties
@@ -144,7 +145,7 @@ def _load(side: Side, model: str, prop_paths: list[Path] | None, use_props: bool
             if errors:
                 raise SpecError(errors)
             files = groups.get(model, [])
-    if use_props or side.overlay is not None:
+    if use_props:  # --no-properties: none, not even an overlay's (its replacements have nothing to replace)
         load_properties(design, files)
     return design
 
@@ -176,6 +177,50 @@ def _check_expected_broken(expected: dict[str, A.Span | None], old: Design) -> N
     """`expect broken P` names a property the old side has (one the patch could break)."""
     _check_names(expected, {p.name for p in old.properties}, "expect broken", "--expect-broken",
                  "the old side has no property named {}", "the old side has no property of that name")
+
+
+def _check_related(relates: dict[str, A.Relate], old: ir.System, new: ir.System) -> dict[str, str]:
+    """`relate S by F`: S is state on both sides with the same indices and another element type;
+    F is a function of the new side from the old element type to the new one that reads no state."""
+    errors: list[Diagnostic] = []
+    out: dict[str, str] = {}
+    for n, r in relates.items():
+        head = f"relate {n} by {r.fn}"
+        if n not in old.states or n not in new.states:
+            side = "old" if n not in old.states else "new"
+            errors.append(Diagnostic(f"{head}: the {side} side has no state {n}; a relation is for state both sides declare", r.span))
+            continue
+        so, sn = old.states[n], new.states[n]
+        to, tn = so.type, sn.type
+        dims_o, dims_n = [], []
+        while isinstance(to, ir.ArrayT):
+            dims_o.append(str(to.index))
+            to = to.elem
+        while isinstance(tn, ir.ArrayT):
+            dims_n.append(str(tn.index))
+            tn = tn.elem
+        notes = (Note(f"old: {so.type}", so.span), Note(f"new: {sn.type}", sn.span))
+        if dims_o != dims_n:
+            errors.append(Diagnostic(f"{head}: the two sides index {n} differently; a relation maps element to element", r.span, notes))
+            continue
+        if str(to) == str(tn):
+            errors.append(Diagnostic(f"{head}: {n} has the same type on both sides ({so.type}), so it is compared as it is; no relation is needed", r.span, notes))
+            continue
+        f = new.functions.get(r.fn)
+        if f is None:
+            errors.append(Diagnostic(f"{head}: the new side has no function {r.fn}; declare it in the overlay, from {to} to {tn}", r.span))
+            continue
+        if len(f.params) != 1 or str(f.params[0].type) != str(to) or str(f.ret) != str(tn):
+            sig = f"({', '.join(str(p.type) for p in f.params)}) -> {f.ret}"
+            errors.append(Diagnostic(f"{head}: {r.fn} must take the old element type and return the new one, ({to}) -> {tn}; it is {sig}", r.span, (Note(f"{r.fn} is declared here", f.span),)))
+            continue
+        if state_reads(f.body, new):
+            errors.append(Diagnostic(f"{head}: {r.fn} reads state ({', '.join(sorted(state_reads(f.body, new)))}); a relation is a function of the old value alone", r.span, (Note(f"{r.fn} is declared here", f.span),)))
+            continue
+        out[n] = r.fn
+    if errors:
+        raise SpecError(errors)
+    return out
 
 
 def _check_names(expected: dict[str, A.Span | None], known: set[str], decl: str, flag: str, in_overlay: str, on_flag: str) -> None:
@@ -271,7 +316,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         n_opts = Options(v_new, args.depth, args.timeout)
         t0 = time.perf_counter()
         old_results = check_properties(s_old, o_opts, only) if use_props else []
-        differ = Differ(c_old, c_new, common, Options(common, args.depth, args.timeout), set(expected))
+        relates: dict[str, A.Relate] = {}
+        for side in (old, new):
+            if side.overlay is not None and side.overlay.model == model:
+                relates.update(side.overlay.related)
+        related = _check_related(relates, c_old, c_new)
+        differ = Differ(c_old, c_new, common, Options(common, args.depth, args.timeout), set(expected), related)
         differ.invariants = proved_invariants(s_old, old_results) if v_old == common else []
         states = differ.states()
         actions = differ.actions(only=acts)

@@ -377,3 +377,90 @@ def test_a_frame_access_named_alone_is_compared_with_the_handlers_it_reaches(tre
     assert code == 0, out + err
     assert re.search(r"THROUGH\s+DIST\.write\s+the same decoding of offsets and widths; it differs wherever these handlers do: ENABLE\.write", out)
     assert re.search(r"DIFFERENT\s+ENABLE\.write", out)
+
+
+# `enabled` widened from a bool to a 2-bit code (1 = on), every handler that touches it rewritten.
+WIDE = """
+overlay for model small
+
+replace state enabled[irq] : bits(2) = 0
+
+replace register ENABLE at 0x10 : bits(8) w1s {
+    on read(self: vcpu) {
+        var r: bits(8) = 0
+        for i in irq {
+            if enabled[i] == 1 { r[i] := 1 }
+        }
+        return r
+    }
+    on write(self: vcpu, val: bits(8)) {
+        for i in irq {
+            if val[i] { enabled[i] := 1 }
+        }
+    }
+}
+
+replace action take(self: vcpu, i: irq) requires pending[self][i] && enabled[i] == 1 {
+    pending[self][i] := false
+}
+
+/// The old enable bit as the new code.
+fn as_code(old: bool) -> bits(2) {
+    if old {
+        return CODE_ON
+    }
+    return 0
+}
+
+const CODE_ON : bits(2) = 1
+
+relate enabled by as_code
+"""
+
+
+def test_a_state_whose_type_changed_is_compared_through_its_relation(tree: Path) -> None:
+    (tree / "wide.overlay").write_text(WIDE)
+    code, out, err = _diff(tree, "wide.overlay", "--no-properties", "--vcpus", "1..2")
+    assert code == 0, out + err
+    assert "RELATED    enabled: bool[irq] (old)  vs  bits(2)[irq] (new), compared as as_code(old)" in out
+    assert "resets to another value" not in out
+    assert re.search(r"SAME\s+ENABLE\.write\s+proved the same from every state", out)
+    assert re.search(r"SAME\s+take\s+proved the same from every state", out)
+    assert "DIFFERENT" not in out
+
+
+def test_a_wrong_relation_shows_the_difference_through_it_replayed(tree: Path) -> None:
+    """With `on` related to 2 instead of 1, the reset still agrees (off is 0) but every enable
+    the old side writes is one the relation does not give: the write differs, replayed."""
+    (tree / "wide.overlay").write_text(WIDE.replace("const CODE_ON : bits(2) = 1", "const CODE_ON : bits(2) = 2"))
+    old = lower(load_design(tree / "spec", "small"))
+    new = lower(load_design(tree / "spec", "small", overlay=load_overlays([tree / "wide.overlay"])))
+    differ = Differ(old, new, (1, 2), Options((1, 2)), set(), {"enabled": "as_code"})
+    assert [s.status for s in differ.states()] == ["related"]
+    by = {a.name: a for a in differ.actions()}
+    d = by["ENABLE.write"]
+    assert d.status == "different" and d.one_step is not None
+    rows = {loc: (before, o, n) for loc, before, o, n in d.one_step.rows}
+    assert rows and all(loc.endswith(" (old as as_code(old))") for loc in rows)
+    assert all(o == 2 and n == 1 for _, o, n in rows.values())  # as_code(true) = 2 on the old side, 1 written on the new
+    assert by["take"].status == "different"
+
+
+def test_relate_errors_point_at_the_relation(tree: Path) -> None:
+    for line, message in [
+        ("relate nope by as_code", "relate nope by as_code: the old side has no state nope"),
+        ("relate pending by as_code", "relate pending by as_code: pending has the same type on both sides (bool[vcpu][irq])"),
+        ("relate enabled by nothing", "relate enabled by nothing: the new side has no function nothing; declare it in the overlay, from bool to bits(2)"),
+        ("relate enabled by wrong", "relate enabled by wrong: wrong must take the old element type and return the new one, (bool) -> bits(2); it is (bits(2)) -> bits(2)"),
+        ("relate enabled by peek", "relate enabled by peek: peek reads state (pending)"),
+    ]:
+        text = WIDE.replace("relate enabled by as_code", line)
+        text += "fn wrong(x: bits(2)) -> bits(2) = x\nfn peek(x: bool) -> bits(2) { if pending[0][0] { return 1 } return 0 }\n"
+        (tree / "rel.overlay").write_text(text)
+        code, _, err = _diff(tree, "rel.overlay", "--no-properties", "--vcpus", "1..2")
+        assert code == 3, (line, err)
+        n = text.splitlines().index(line) + 1
+        assert f"rel.overlay:{n}:1: error: {message}" in err, (line, err)
+    (tree / "rel.overlay").write_text(WIDE + "relate enabled by as_code\n")
+    code, _, err = _diff(tree, "rel.overlay", "--no-properties")
+    assert code == 3 and "state enabled is related twice" in err

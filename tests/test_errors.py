@@ -65,6 +65,15 @@ def test_all_errors_of_a_file_are_reported(tmp_path: Path) -> None:
     assert "gicheck: 3 errors" in err
 
 
+def test_a_conditional_whose_literal_branch_does_not_fit_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    spec = SMALL_SPEC + "fn widen(x: bits(8)) -> bits(16) = x == 0xFF ? 0xFFFF : x\n"
+    code, err = check_spec(tmp_path, spec)
+    assert code == 3
+    n = len(SMALL_SPEC.splitlines()) + 1
+    assert f"model.gic:{n}:48: error: literal 65535 does not fit in bits(8)" in err
+    assert "internal error" not in err
+
+
 def test_type_errors_point_at_the_expression(tmp_path: Path) -> None:
     spec = SMALL_SPEC.replace("pending[c][val.INTID] := true", "pending[c][val.INTID] := val.TargetList")
     code, err = check_spec(tmp_path, spec)

@@ -151,7 +151,7 @@ def test_overlay_declarations_in_a_spec_file_are_errors(tree: Path) -> None:
     (tree / "spec/small.gic").write_text(SPEC + "\nreplace fn f() -> bool = true\n")
     code, _, err = run("prove", "--spec", tree / "spec", tree / "properties")
     assert code == 3
-    assert "'overlay', 'replace' and 'expect' belong in an overlay file" in err
+    assert "'overlay', 'replace', 'expect' and 'relate' belong in an overlay file" in err
 
 
 def test_replacing_the_model_and_a_frame(tree: Path) -> None:

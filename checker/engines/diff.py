@@ -160,15 +160,44 @@ def compared_actions(system: ir.System) -> dict[str, ir.Action]:
 
 
 class Differ:
-    def __init__(self, old: ir.System, new: ir.System, vcpus: tuple[int, int], opts: Options, expected: set[str]):
+    def __init__(
+        self, old: ir.System, new: ir.System, vcpus: tuple[int, int], opts: Options, expected: set[str], related: dict[str, str] | None = None,
+    ):
         self.old, self.new = old, new
         self.vcpus = vcpus
         self.opts = opts
         self.expected = expected
+        self.related = related or {}  # state -> the new side's function of the old element (`relate`)
         self.invariants: list[ir.Expr] = []  # proved on the old side
+        self.compared = [*P.shared_states(old, new), *self.related]  # the state both sides are compared on
 
     def pair(self, vcpus: tuple[int, int] | None = None) -> P.Pair:
-        return P.Pair(self.old, self.new, vcpus or self.vcpus, self.opts.timeout, self.opts.dump)
+        return P.Pair(self.old, self.new, vcpus or self.vcpus, self.opts.timeout, self.opts.dump, self.related)
+
+    def lift(self, it_n: interp.Interp, st: interp.State) -> interp.State:
+        """The old side's compared state in the new side's terms: shared state as it is, related
+        state through its relation, element by element."""
+        out = {k: st[k] for k in self.compared if k not in self.related}
+        for n in self.related:
+            out[n] = self._related_value(it_n, n, self.old.states[n].type, st[n])
+        return out
+
+    def _related_value(self, it_n: interp.Interp, name: str, t: ir.Type, v: interp.Value) -> interp.Value:
+        if not isinstance(t, ir.ArrayT):
+            f = self.new.functions[self.related[name]]
+            p = f.params[0]
+            return it_n.eval(ir.Call(f.name, (ir.Local(p.name, p.type),), f.ret), {p.name: v}, {})
+        assert isinstance(v, interp.Array)
+        elem, arr = t.elem, v
+        return interp.Array(
+            {int(i): self._related_value(it_n, name, elem, arr.get(int(i))) for i in interp.domain(t.index, it_n.n)},
+            lambda i: self._related_value(it_n, name, elem, arr.get(i)),
+        )
+
+    def _flat_compared(self, it_n: interp.Interp, old: interp.State | None, new: interp.State | None) -> dict[str, int | bool]:
+        """The compared state flattened to locations, from the old side (lifted) or the new."""
+        st = self.lift(it_n, old) if old is not None else {k: new[k] for k in self.compared}  # type: ignore[index]
+        return replay.flat_state(self.new, st, it_n.n)
 
     def is_expected(self, *names: str | None) -> bool:
         return any(n is not None and n in self.expected for n in names)
@@ -179,14 +208,15 @@ class Differ:
         for n, s in self.old.states.items():
             if n not in self.new.states:
                 out.append(StateDiff(n, "old-only", f"{n}: {s.type}"))
+            elif n in self.related:
+                out.append(StateDiff(n, "related", f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new), compared as {self.related[n]}(old)"))
             elif not P._same_type(s.type, self.new.states[n].type):
                 out.append(StateDiff(n, "type", f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new)"))
         for n, s in self.new.states.items():
             if n not in self.old.states:
                 out.append(StateDiff(n, "new-only", f"{n}: {s.type}"))
-        shared = P.shared_states(self.old, self.new)
-        for n in shared:
-            if _strip(self.old.states[n].init) == _strip(self.new.states[n].init):
+        for n in self.compared:
+            if n not in self.related and _strip(self.old.states[n].init) == _strip(self.new.states[n].init):
                 continue
             ans = self.pair().reset_differs(n)
             if isinstance(ans, q.Sat):
@@ -273,7 +303,7 @@ class Differ:
         not have (a GICD_IGROUPR write that sets groups only the new side models). The
         comparison covers shared state and the value read; the effect of such a write shows in
         the actions that read that state."""
-        shared = set(P.shared_states(self.old, self.new))
+        shared = set(self.compared)
         parts = []
         for side, act, system in (("new", b, self.new), ("old", a, self.old)):
             only = sorted(state_writes(act.body, system) - shared)
@@ -447,8 +477,7 @@ class Differ:
         prefix_steps: list[Step] = []
         same = True
         if w.pre_old is None:
-            shared = set(P.shared_states(self.old, self.new))
-            new_only = [k for k in self.new.states if k not in shared]
+            new_only = [k for k in self.new.states if k not in self.compared]
             so, sn = it_o.reset(), it_n.reset()
             for name, args in w.prefix:
                 bo = self.new.action(name)
@@ -462,7 +491,7 @@ class Differ:
                 if new_only:  # the old side's run, and what it changed in state only the new side has
                     extra = replay.changes(self.new, {k: sn[k] for k in new_only}, {k: nn[k] for k in new_only}, nr)
                     step = replace(step, changes=step.changes + tuple(replace(c, location=f"{c.location} (new side)") for c in extra))
-                if _shared_changes(self.old, self.new, so, no, sn, nn, nr):
+                if self._flat_compared(it_n, no, None) != self._flat_compared(it_n, None, nn):
                     same = False
                 prefix_steps.append(step)
                 so, sn = no, nn
@@ -501,15 +530,20 @@ class Differ:
             pass
         rows = []
         if post_o is not None and post_n is not None:
-            shared = P.shared_states(self.old, self.new)
-            fb = replay.flat_state(self.old, {k: pre_o[k] for k in shared}, nr)
-            fo = replay.flat_state(self.old, {k: post_o[k] for k in shared}, nr)
-            fn = replay.flat_state(self.new, {k: post_n[k] for k in shared}, nr)
-            rows = [(k, fb[k], fo[k], fn[k]) for k in fb if fo[k] != fn[k]]
+            fb = self._flat_compared(it_n, pre_o, None)
+            fo = self._flat_compared(it_n, post_o, None)
+            fn = self._flat_compared(it_n, None, post_n)
+            rows = [(self._label(k), fb[k], fo[k], fn[k]) for k in fb if fo[k] != fn[k]]
             differ = bool(rows) or res_o != res_n
         else:
             differ = (post_o is None) != (post_n is None)
         return post_o, res_o, post_n, res_n, rows, differ
+
+    def _label(self, location: str) -> str:
+        """A location in a table of differences; a related state's old values are shown
+        through the relation."""
+        root = location.split("[", 1)[0]
+        return f"{location} (old as {self.related[root]}(old))" if root in self.related else location
 
     def guides(self, a: ir.Action, b: ir.Action, w: P.PairWitness, scope: Scope | None = None) -> list[set[str]]:
         """Sets of state variables that distinguishing pre-states need away from reset, one per
@@ -542,6 +576,8 @@ class Differ:
         pn = dict(w.pre_new or {})
         for n in P.shared_states(self.old, self.new):
             pn[n] = po[n]
+        if self.related and po:
+            pn.update({n: v for n, v in self.lift(it_n, po).items() if n in self.related})
 
         def moved(n: str, st: _Sides) -> bool:
             return any(
@@ -568,14 +604,6 @@ def _scalar(v: interp.Value | None) -> int | bool | None:
     if v is None or isinstance(v, interp.Array):
         return None
     return v
-
-
-def _shared_changes(old: ir.System, new: ir.System, so: interp.State, no: interp.State, sn: interp.State, nn: interp.State, nr: int) -> bool:
-    """Did one lockstep access leave the shared state differently on the two sides?"""
-    shared = P.shared_states(old, new)
-    a = replay.flat_state(old, {k: no[k] for k in shared}, nr)
-    b = replay.flat_state(new, {k: nn[k] for k in shared}, nr)
-    return a != b
 
 
 def _calls(a: ir.Action, system: ir.System) -> set[str]:

@@ -15,6 +15,7 @@ both places: the overlay's line and the spec's.
     replace property broadcast_reaches_all_others: ...
     state group[vcpu][private_intid]: bool = false      // plain declarations are additions
     expect different GICD_IGROUPR                      // what `gicheck diff` may find changed
+    relate spi_cpu by widen_cpu                        // a state whose type changed: new = fn(old)
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Overlay:
     model_decl: A.ModelDecl | None = None  # `replace model`
     expected: dict[str, A.Span] = field(default_factory=dict)  # `expect different` names
     expected_broken: dict[str, A.Span] = field(default_factory=dict)  # `expect broken` property names
+    related: dict[str, A.Relate] = field(default_factory=dict)  # `relate STATE by FN`, by state
     applied: list[tuple[str, A.Span]] = field(default_factory=list)  # "replaced fn x", filled as applied
 
 
@@ -101,6 +103,11 @@ def load_overlays(paths: list[Path]) -> Overlay:
             if isinstance(d, A.ExpectDifferent):
                 for n in d.names:
                     (ov.expected_broken if d.what == "broken" else ov.expected).setdefault(n, d.span)
+            elif isinstance(d, A.Relate):
+                if d.state in ov.related:
+                    errors.append(Diagnostic(f"state {d.state} is related twice", d.span, (Note("first related here", ov.related[d.state].span),)))
+                else:
+                    ov.related[d.state] = d
             elif isinstance(d, A.Replace):
                 inner = d.decl
                 if isinstance(inner, A.ModelDecl):

@@ -20,7 +20,7 @@ from checker.syntax import parse_file
 _VCPU_LIMIT = 4096
 
 
-_OVERLAY_ONLY = "'overlay', 'replace' and 'expect' belong in an overlay file (given to gicheck diff, or to --overlay)"
+_OVERLAY_ONLY = "'overlay', 'replace', 'expect' and 'relate' belong in an overlay file (given to gicheck diff, or to --overlay)"
 
 
 class ModelNotFound(LookupError):
@@ -742,7 +742,7 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
             if isinstance(d, A.UseModel):
                 errors.append(Diagnostic("'use model' belongs in property files, not in spec files", d.span))
                 continue
-            if isinstance(d, (A.OverlayFor, A.Replace, A.ExpectDifferent)):
+            if isinstance(d, (A.OverlayFor, A.Replace, A.ExpectDifferent, A.Relate)):
                 errors.append(Diagnostic(_OVERLAY_ONLY, d.span))
                 continue
             decls.append(d)
@@ -801,7 +801,7 @@ def load_properties(design: Design, files: list[A.SourceFile]) -> None:
             elif isinstance(d, (A.StateDecl, A.SysregDecl, A.ActionDecl, A.ModelDecl, A.Import, A.ParamDecl, A.FrameDecl)):
                 kind = type(d).__name__.replace("Decl", "").lower()
                 errors.append(Diagnostic(f"a property file cannot declare {kind}s; put them in the spec", d.span))
-            elif isinstance(d, (A.OverlayFor, A.Replace, A.ExpectDifferent)):
+            elif isinstance(d, (A.OverlayFor, A.Replace, A.ExpectDifferent, A.Relate)):
                 errors.append(Diagnostic(_OVERLAY_ONLY, d.span))
         r.declarations(helpers)
         if prop_files is None:

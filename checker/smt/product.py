@@ -50,8 +50,12 @@ class Pair:
     """One solver over both sides: the old side's Query, and an encoder for the new side on the
     same vCPU count and parameters."""
 
-    def __init__(self, old: ir.System, new: ir.System, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None):
+    def __init__(
+        self, old: ir.System, new: ir.System, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None,
+        related: dict[str, str] | None = None,
+    ):
         self.old, self.new = old, new
+        self.related = related or {}  # state -> the new side's function from an old element to a new one
         self.q = Query(old, vcpus, timeout, dump)
         self._witness = 0  # numbers the witness indices of _differ_at
         config = dict(self.q.config)
@@ -70,7 +74,26 @@ class Pair:
     def fresh_pre(self) -> tuple[StateT, StateT]:
         pre_old = self.q.enc.fresh_state("@pre")
         pre_new = {n: (pre_old[n] if n in self.shared else self.enc_new.var(f"{n}@pre.new", s.type)) for n, s in self.new.states.items()}
+        for n in self.related:
+            pre_new[n] = self.mapped(n, pre_old[n])
         return pre_old, pre_new
+
+    def relate_elem(self, name: str, x: z3.ExprRef) -> z3.ExprRef:
+        """The new side's element value that the old side's element value `x` of state `name`
+        corresponds to: the overlay's `relate` function applied to it."""
+        f = self.new.functions[self.related[name]]
+        p = f.params[0]
+        return self.enc_new.expr(ir.Call(f.name, (ir.Local(p.name, p.type),), f.ret), {p.name: x}, {})
+
+    def mapped(self, name: str, old: z3.ExprRef) -> z3.ExprRef:
+        """The old side's whole value of `name`, element by element through its relation: an
+        array as a lambda over its indices."""
+        def go(t: ir.Type, v: z3.ExprRef, depth: int) -> z3.ExprRef:
+            if not isinstance(t, ir.ArrayT):
+                return self.relate_elem(name, v)
+            i = z3.Const(f"{name}!rel.{depth}", z3.BitVecSort(t.index.width))
+            return z3.Lambda([i], go(t.elem, z3.Select(v, i), depth + 1))
+        return go(self.old.states[name].type, old, 0)
 
     def args_for(self, a_old: ir.Action, a_new: ir.Action, suffix: str = "", pins: dict[str, int] | None = None) -> tuple[Env, Env]:
         """Fresh arguments within their domains, the same values on both sides (matched by
@@ -87,7 +110,10 @@ class Pair:
         values or end in different shared state."""
         en_o, post_o, res_o = self.q.enc.access(a_old, pre_old, args_old)
         en_n, post_n, res_n = self.enc_new.access(a_new, pre_new, args_new)
-        diffs = [self._differ_at(n, post_o[n], post_n[n]) for n in self.shared if not (post_o[n].eq(pre_old[n]) and post_n[n].eq(pre_new[n]))]
+        diffs = [
+            self._differ_at(n, post_o[n], post_n[n]) for n in [*self.shared, *self.related]
+            if not (post_o[n].eq(pre_old[n]) and post_n[n].eq(pre_new[n]))
+        ]
         if res_o is not None and res_n is not None:
             diffs.append(res_o != res_n)
         elif (res_o is None) != (res_n is None):
@@ -97,7 +123,8 @@ class Pair:
     def _differ_at(self, name: str, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
         """The two values of state `name` differ at some element inside the index domains: a
         witness index per dimension (a fresh constant within its domain), not an array
-        disequality. (Measured: GICR_ICENABLER0.write, whose two sides differ, ran past 300 s
+        disequality; for a related state, the relation of the old element against the new one.
+        (Measured: GICR_ICENABLER0.write, whose two sides differ, ran past 300 s
         at 1..2 vCPUs with `enabled_old != enabled_new`; element-wise it answers at once. It also
         keeps a difference beyond nr_vcpus, where no guest looks, from counting.)"""
         t = self.old.states[name].type
@@ -110,6 +137,8 @@ class Pair:
             a, b = z3.Select(a, i), z3.Select(b, i)
             t = t.elem
             depth += 1
+        if name in self.related:
+            a = self.relate_elem(name, a)
         return mk_and(*conds, a != b)
 
     # ---- queries ------------------------------------------------------------------------
@@ -131,7 +160,7 @@ class Pair:
             reset_old, reset_new = self.q.enc.reset_state(), self.enc_new.reset_state()
             def at_reset(n: str) -> z3.BoolRef:
                 eqs = [pre_old[n] == reset_old[n]] if n in self.old.states else []
-                if n in self.new.states and n not in self.shared:
+                if n in self.new.states and n not in self.shared and n not in self.related:
                     eqs.append(pre_new[n] == reset_new[n])
                 return mk_and(*eqs)
 
@@ -222,14 +251,15 @@ class Pair:
                 enc.facts, enc.fact_vars = [region], frozenset({off.decl().name()})
 
     def reset_differs(self, name: str) -> Answer:
-        """Do the two sides reset `name` (a shared state variable) to different values?"""
+        """Do the two sides reset `name` (a shared or related state variable) to different
+        values (for a related one: a new value other than the relation of the old)?"""
         a = self.q.enc.reset_state()[name]
         b = self.enc_new.reset_state()[name]
 
         def decode(m: z3.ModelRef, w: Witness) -> None:
             pass
 
-        return self.q.solve(a != b, decode)
+        return self.q.solve(self._differ_at(name, a, b) if name in self.related else a != b, decode)
 
     def _name(self, state: StateT, suffix: str) -> StateT:
         out = {}

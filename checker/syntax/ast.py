@@ -514,10 +514,21 @@ class ExpectDifferent:
     what: str = "different"
 
 
+@dataclass(frozen=True, slots=True)
+class Relate:
+    """`relate spi_cpu by widen_cpu`: in a diff, the new side's value of state `state` at each
+    index corresponds to `fn` of the old side's value there (`fn`, declared on the new side,
+    maps the old element type to the new one)."""
+
+    state: str
+    fn: str
+    span: Span
+
+
 Decl = (
     Import | UseModel | ModelDecl | ConstDecl | TypeDecl | LayoutDecl | StateDecl | FnDecl | SysregDecl
     | ParamDecl | FrameDecl | ActionDecl | ContractDecl | IndependenceDecl | InvariantDecl | FactDecl | CoverDecl
-    | OverlayFor | Replace | ExpectDifferent
+    | OverlayFor | Replace | ExpectDifferent | Relate
 )
 
 

@@ -35,7 +35,7 @@ _TERMINAL_WORDS = {
 # Statements every declaration can start with, used to say "expected a declaration".
 _DECL_KEYWORDS = {
     "IMPORT", "USE", "MODEL", "CONST", "TYPE", "LAYOUT", "STATE", "FN", "SYSREG", "ACTION", "PARAM", "FRAME",
-    "PROPERTY", "INVARIANT", "FACT", "COVER", "OVERLAY", "REPLACE", "EXPECT",
+    "PROPERTY", "INVARIANT", "FACT", "COVER", "OVERLAY", "REPLACE", "EXPECT", "RELATE",
 }
 
 
@@ -140,7 +140,7 @@ def _syntax_error(err: UnexpectedInput, path: str, text: str) -> Diagnostic:
 
 
 _DECL_START = re.compile(
-    r"^(import|use|model|const|type|layout|state|fn|sysreg|param|frame|action|property|invariant|fact|cover|overlay|replace|expect)\b"
+    r"^(import|use|model|const|type|layout|state|fn|sysreg|param|frame|action|property|invariant|fact|cover|overlay|replace|expect|relate)\b"
 )
 
 
@@ -445,6 +445,10 @@ class _Build(Transformer[Token, Any]):
     @v_args(meta=True)
     def expect_broken(self, meta: Any, c: list[Any]) -> A.ExpectDifferent:
         return A.ExpectDifferent(tuple(str(x) for x in c), self._span(meta), "broken")
+
+    @v_args(meta=True)
+    def relate_decl(self, meta: Any, c: list[Any]) -> A.Relate:
+        return A.Relate(str(c[0]), str(c[1]), self._span(meta))
 
     def expect_name(self, c: list[Any]) -> str:
         return ".".join(str(x) for x in c)
