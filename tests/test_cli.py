@@ -176,6 +176,24 @@ def test_today_igroupr_breaks_the_2014_spurious_promise_as_declared() -> None:
     assert "0 unexpected differences, 2 expected" in out
 
 
+def test_today_vcpus_512_is_the_same_through_the_widened_routing_state() -> None:
+    """examples/README.md, today-vcpus-512, on the two handlers that write or compare spi_cpu
+    and three routing properties: the 8-bit routing value related to the 16-bit one, the
+    handlers are proved the same through the relation."""
+    code, out, err = run("diff", ROOT / "examples/today-vcpus-512/vcpus-512.overlay", "--vcpus", "1..2",
+                         "--action", "GICD_IROUTER.write", "--action", "acknowledge_spi",
+                         "--property", "irouter_routes_to_named_vcpu", "--property", "spi_taken_only_by_target", "--property", "spi_target_exists")
+    assert code == 0, out + err
+    assert "RELATED    spi_cpu: bits(8)[shared_intid] (old)  vs  bits(16)[shared_intid] (new), compared as spi_cpu_widened(old)" in out
+    assert "resets to another value" not in out
+    assert "actions (compared at vCPUs 1..2): 2 same" in out
+    for a in ("GICD_IROUTER.write", "acknowledge_spi"):
+        assert re.search(rf"SAME\s+{re.escape(a)}\s+proved the same from every state, with every argument", out)
+    for p in ("irouter_routes_to_named_vcpu", "spi_taken_only_by_target", "spi_target_exists"):
+        assert re.search(rf"HOLDS\s+{p}\s+old proved, new proved\s+\(the property itself is changed by the patch\)", out)
+    assert "patch: replaced model gicv3: vCPUs 1..512" in out
+
+
 def test_today_sgi_enable_breaks_the_2014_promise_as_declared() -> None:
     """examples/README.md, today-sgi-enable: the handler differs from reset in one write, the
     2014 ICENABLER0 contract is broken (expected) and today's holds."""
