@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from checker import interp
-from checker.engines.diff import Differ, guided_paths
-from checker.engines.prove import Options
+from checker.engines.diff import Differ
+from checker.engines.prove import Options, guided_paths
 from checker.lower import lower
 from checker.sema import load_design
 from checker.sema.overlay import load_overlays

@@ -30,12 +30,11 @@ from checker.engines import replay
 from checker.engines.prove import (
     _GUIDE_BUDGET_MS,
     _GUIDED_PATH_BUDGET_MS,
-    _MAX_GUIDED,
     RW,
     Options,
     action_rw,
     check_properties,
-    guided_paths,
+    guided_runs,
     more_guides,
     search_ranges,
 )
@@ -53,7 +52,7 @@ Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
 
 # The search from reset (Differ.search_from_reset): at depth k >= 2, the query over every access at
 # every step gets this long; each guided sequence gets prove's _GUIDED_PATH_BUDGET_MS, and at most
-# _MAX_GUIDED sequences are tried per depth.
+# prove._MAX_GUIDED sequences are tried per depth (prove.guided_runs).
 _REACH_WHOLE_BUDGET_MS = 10_000
 _Sides = tuple[interp.State, interp.State]  # a pre-state on each side
 
@@ -430,8 +429,7 @@ class Differ:
         undecided: list[str] = []
         for rng in ranges:
             for k in range(self.opts.depth + 1):
-                paths = [p for g in guides for p in guided_paths(rw, k, need, g, _MAX_GUIDED)] if k >= 2 else []
-                for path in list(dict.fromkeys(paths))[:_MAX_GUIDED]:
+                for path in guided_runs(rw, k, need, guides):
                     ans = self.pair(rng).reach(a, b, k, prefix, scope, path, _GUIDED_PATH_BUDGET_MS)
                     if isinstance(ans, q.Sat):
                         self._reached(a, b, d, ans, undecided)

@@ -119,6 +119,14 @@ def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) ->
     return out
 
 
+def guided_runs(rw: RW, k: int, need: set[str], guides: list[set[str]]) -> list[tuple[str, ...]]:
+    """The runs of k accesses to try first at depth k (from 2: shorter depths are decided
+    whole): those of each guide, the smaller guides first, at most _MAX_GUIDED in all."""
+    if k < 2:
+        return []
+    runs = dict.fromkeys(p for g in sorted(guides, key=len) for p in guided_paths(rw, k, need, g, _MAX_GUIDED))
+    return list(runs)[:_MAX_GUIDED]
+
 
 def more_guides(first: set[str], ask_avoiding: Callable[[list[set[str]]], q.Answer], minimize: Callable[[q.Witness], set[str]]) -> list[set[str]]:
     """Sets of state variables that one-step counterexamples need away from reset, one per route
@@ -148,14 +156,15 @@ def more_guides(first: set[str], ask_avoiding: Callable[[list[set[str]]], q.Answ
 
 
 def bmc_depth(
-    ask: Ask, rng: tuple[int, int], rw: RW, k: int, need: set[str], guides: list[set[str]] | None = None, whole: bool = True, split: bool = True,
+    ask: Ask, rng: tuple[int, int], rw: RW, k: int, need: set[str], guides: list[set[str]] | None = None, undecided: str | None = None, split: bool = True,
 ) -> q.Answer:
     """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
 
     First, when `guides` are given (the state one-step counterexamples need away from reset),
     the runs that write all of one (guided_paths), each straight-line code within
     _GUIDED_PATH_BUDGET_MS: a trace they find is a trace; their Unsat and Unknown decide nothing.
-    Then (`whole`) one query with every action possible at every step, for _WHOLE_DEPTH_BUDGET_MS;
+    Then (unless an earlier pass left it `undecided`, for that reason) one query with every action
+    possible at every step, for _WHOLE_DEPTH_BUDGET_MS;
     if the solver has no answer by then (and `split`), one query per live sequence of actions
     (live_paths), each straight-line code. Measured on the GICv3 spec: reaching an active SGI
     takes 3 steps (enable the distributor, pend, acknowledge) among 8 actions; the one query ran
@@ -163,20 +172,18 @@ def bmc_depth(
     reaches it solves in 0.04 s. Every sequence answering Unsat is the same proof as the one
     query answering Unsat.
     """
-    if guides and k >= 2:
-        guided = dict.fromkeys(p for g in sorted(guides, key=len) for p in guided_paths(rw, k, need, g, _MAX_GUIDED))
-        for path in list(guided)[:_MAX_GUIDED]:
+    if guides:
+        for path in guided_runs(rw, k, need, guides):
             a = ask(rng, path, _GUIDED_PATH_BUDGET_MS)
             if isinstance(a, q.Sat):
                 log.info("depth %d over vCPUs %s: found along the guided run %s", k, rng, ", ".join(path))
                 return a
-    if whole:
+    reason = undecided
+    if reason is None:
         first = ask(rng, None, _WHOLE_DEPTH_BUDGET_MS if k > 1 else None)
         if not isinstance(first, q.Unknown) or k <= 1 or not split:
             return first
         reason = first.reason
-    else:
-        reason = "the whole depth was left undecided"
     paths = live_paths(rw, k, need)
     if len(paths) > _MAX_PATHS:
         return q.Unknown(f"{reason}; and more than {_MAX_PATHS} action sequences of length {k} to search one by one")
@@ -193,7 +200,7 @@ def bmc_depth(
 
 def find_trace(
     ask: Ask, vcpus: tuple[int, int], to_verdict: Callable[[q.Witness], Verdict], system: ir.System, k: int, need: set[str],
-    guides: list[set[str]] | None = None, whole: bool = True, split: bool = True,
+    guides: list[set[str]] | None = None, undecided: str | None = None, split: bool = True,
 ) -> Verdict | q.Unsat | q.Unknown:
     """One BMC depth over a vCPU range: the verdict built from a replayed trace, or the answer
     (Unsat, Unknown) when there is no trace at this depth.
@@ -208,7 +215,7 @@ def find_trace(
     lo, hi = vcpus
     rw = action_rw(system)
     if lo > _SMALL:
-        small = bmc_depth(ask, (1, _SMALL), rw, k, need, guides, whole, split)
+        small = bmc_depth(ask, (1, _SMALL), rw, k, need, guides, undecided, split)
         if isinstance(small, q.Sat):
             for nr in dict.fromkeys((lo, hi)):
                 try:
@@ -216,7 +223,7 @@ def find_trace(
                 except replay.ReplayMismatch as why:
                     log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
     for rng in search_ranges(vcpus):
-        ans = bmc_depth(ask, rng, rw, k, need, guides, whole, split)
+        ans = bmc_depth(ask, rng, rw, k, need, guides, undecided, split)
         if isinstance(ans, q.Sat):
             return to_verdict(ans.witness)
         if isinstance(ans, q.Unknown):
@@ -286,7 +293,7 @@ def _step_then_bmc(
     guides = [minimize(cti)]
     widened = False
 
-    def at(k: int, guided: bool, whole: bool, split: bool) -> Verdict | q.Unsat | q.Unknown:
+    def at(k: int, guided: bool, undecided: str | None, split: bool) -> Verdict | q.Unsat | q.Unknown:
         nonlocal guides, widened
         if guided and k >= 2 and not widened:  # other routes, asked for only when a search this deep is needed
             widened = True
@@ -296,7 +303,7 @@ def _step_then_bmc(
                 log.info("a one-step counterexample needs %s away from reset", ", ".join(sorted(g)))
         return find_trace(
             lambda rng, path, budget: one_step(k, [], rng, path, budget, None), opts.vcpus, to_trace, searched(k), k, need,
-            guides if guided else None, whole, split,
+            guides if guided else None, undecided, split,
         )
 
     # Depth by depth, the runs the counterexample guides first; a depth whose query over every
@@ -307,7 +314,7 @@ def _step_then_bmc(
     # (a group write, the distributor enable, an SGI) is one query.)
     deferred: list[tuple[int, q.Unknown]] = []
     for k in range(opts.depth):
-        found = at(k, True, True, False)
+        found = at(k, True, None, False)
         if isinstance(found, q.Unknown):
             deferred.append((k, found))
         elif not isinstance(found, q.Unsat):
@@ -315,8 +322,8 @@ def _step_then_bmc(
                 gave_up = ", ".join(f"{d + 1} steps ({u.reason})" for d, u in deferred)
                 return replace(found, note=f"a shorter trace is not ruled out: the solver gave up on traces of {gave_up}")
             return found
-    for k, _ in deferred:
-        found = at(k, False, False, True)
+    for k, u in deferred:
+        found = at(k, False, u.reason or "unknown", True)
         if isinstance(found, q.Unknown):
             return _unknown(found)
         if not isinstance(found, q.Unsat):
