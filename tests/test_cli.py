@@ -157,7 +157,9 @@ def test_today_igroupr_breaks_the_2014_spurious_promise_as_declared() -> None:
     assert code == 0, out + err
     assert "actions (compared at vCPUs 1..2): 2 different, 1 same" in out
     assert re.search(r"DIFFERENT\s+GICR_IGROUPR0\.read\s+reachable: after 1 access from reset\s+\(expected\)", out)
-    assert re.search(r"DIFFERENT\s+acknowledge\s+reachable: after 3 accesses from reset\s+\(expected\)", out)
+    # whether depth 2's query over every access is decided within its 10 s budget depends on the
+    # machine's speed; the run found is 3 accesses either way, and an undecided depth is named
+    assert re.search(r"DIFFERENT\s+acknowledge\s+reachable: after 3 accesses from reset( \(a shorter run not ruled out\))?\s+\(expected\)", out)
     assert re.search(r"SAME\s+GICR_IGROUPR0\.write\s+proved the same from every state, with every argument; it also writes group1, which only the new side has", out)
     assert re.search(r"BROKEN\s+iar_spurious_exactly_when_nothing_ready\s+old proved, new violated\s+\(expected: the patch declares it broken\)", out)
     assert re.search(r"ADDED\s+iar1_spurious_exactly_when_no_group1_ready\s+old -, new proved", out)

@@ -422,7 +422,7 @@ class Differ:
         need = self._roots(a, b)
         rw = self._prefix_rw(prefix)
         lo, hi = self.vcpus
-        ranges = [(lo, min(hi, lo + 7))] + ([(lo + 8, hi)] if hi > lo + 7 else [])
+        ranges = search_ranges(self.vcpus)
         guides = sorted(guides or [], key=len)
         for g in guides:
             log.info("%s: a one-step difference needs %s away from reset", a.name, ", ".join(sorted(g)))
@@ -549,10 +549,10 @@ class Differ:
         (moved_from_reset), then inputs with more and more variables held at their reset values,
         each query within _GUIDE_BUDGET_MS, with at most 8 vCPUs."""
         offsets, pins = scope if scope is not None else (None, None)
-        lo, hi = self.vcpus
+        small = search_ranges(self.vcpus)[0]
         return more_guides(
             self.moved_from_reset(a, b, w),
-            lambda avoid: self.pair((lo, min(hi, lo + 7))).one_step(a, b, None, offsets, pins, avoid=avoid, budget_ms=_GUIDE_BUDGET_MS),
+            lambda avoid: self.pair(small).one_step(a, b, None, offsets, pins, avoid=avoid, budget_ms=_GUIDE_BUDGET_MS),
             lambda found: self.moved_from_reset(a, b, P.to_pair_witness(found, a.name, prefix=False)),
         )
 
@@ -572,10 +572,8 @@ class Differ:
         ro, rn = it_o.reset(), it_n.reset()
         po = dict(w.pre_old or {})
         pn = dict(w.pre_new or {})
-        for n in P.shared_states(self.old, self.new):
-            pn[n] = po[n]
-        if self.related and po:
-            pn.update({n: v for n, v in self.lift(it_n, po).items() if n in self.related})
+        if po:  # the new side's pre-state as the product built it: shared state, related state through its relation
+            pn.update(self.lift(it_n, po))
 
         def moved(n: str, st: _Sides) -> bool:
             return any(
