@@ -22,16 +22,36 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # name, arguments of `gicheck diff`, what it shows
 EXAMPLES: list[tuple[str, list[str], str]] = [
-    ("sgi-broadcast-v1", ["examples/sgi-broadcast-v1/v1.overlay", "--vcpus", "1..8", "--properties", "properties/sgi.prop"],
-     "the v1 SGI dispatch: the broadcast properties broken (GICv3)"),
-    ("half-order", ["examples/half-order/lower-first.overlay", "--no-properties", "--vcpus", "1..8"],
-     "64-bit accesses split lower word first: actions only (GICv3)"),
-    ("gicv2-before-split", ["examples/gicv2-before-split/spec", "spec", "--model", "gicv2"],
-     "the GICv2 model before the 2014 split against the split one (GICv2, its whole range 1..8)"),
-    ("today-sgi-enable", ["examples/today-sgi-enable/sgi-enable.overlay", "--vcpus", "1..8"], "SGI enables no longer forced on (GICv3)"),
-    ("today-igroupr", ["examples/today-igroupr/igroupr.overlay", "--vcpus", "1..8"], "GICD_IGROUPR / GICR_IGROUPR0 writable (GICv3)"),
-    ("today-vcpus-512", ["examples/today-vcpus-512/vcpus-512.overlay", "--vcpus", "1..8"],
-     "the GICv3 vCPU limit raised to 512, spi_cpu widened and related (GICv3)"),
+    (
+        "sgi-broadcast-v1",
+        ["examples/sgi-broadcast-v1/v1.overlay", "--vcpus", "1..8", "--properties", "properties/sgi.prop"],
+        "the v1 SGI dispatch: the broadcast properties broken (GICv3)",
+    ),
+    (
+        "half-order",
+        ["examples/half-order/lower-first.overlay", "--no-properties", "--vcpus", "1..8"],
+        "64-bit accesses split lower word first: actions only (GICv3)",
+    ),
+    (
+        "gicv2-before-split",
+        ["examples/gicv2-before-split/spec", "spec", "--model", "gicv2"],
+        "the GICv2 model before the 2014 split against the split one (GICv2, its whole range 1..8)",
+    ),
+    (
+        "today-sgi-enable",
+        ["examples/today-sgi-enable/sgi-enable.overlay", "--vcpus", "1..8"],
+        "SGI enables no longer forced on (GICv3)",
+    ),
+    (
+        "today-igroupr",
+        ["examples/today-igroupr/igroupr.overlay", "--vcpus", "1..8"],
+        "GICD_IGROUPR / GICR_IGROUPR0 writable (GICv3)",
+    ),
+    (
+        "today-vcpus-512",
+        ["examples/today-vcpus-512/vcpus-512.overlay", "--vcpus", "1..8"],
+        "the GICv3 vCPU limit raised to 512, spi_cpu widened and related (GICv3)",
+    ),
 ]
 
 
@@ -44,7 +64,9 @@ def main() -> int:
     import z3
 
     only = set(a.only.split(",")) if a.only else None
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
     rows = []
     for name, args, what in EXAMPLES:
         if only is not None and name not in only:
@@ -54,9 +76,18 @@ def main() -> int:
             continue
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run([sys.executable, "-m", "checker", "diff", *args], cwd=ROOT, capture_output=True, text=True, timeout=a.timeout, check=False)
+            proc = subprocess.run(
+                [sys.executable, "-m", "checker", "diff", *args],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=a.timeout,
+                check=False,
+            )
             code: int | str = proc.returncode
-            summary = [line for line in proc.stdout.splitlines() if line.startswith(("actions (", "properties:", "gicv2:", "gicv3:"))]
+            summary = [
+                line for line in proc.stdout.splitlines() if line.startswith(("actions (", "properties:", "gicv2:", "gicv3:"))
+            ]
         except subprocess.TimeoutExpired:
             code, summary = "timeout", []
         dt = time.perf_counter() - t0
@@ -64,7 +95,11 @@ def main() -> int:
         print(f"{name}: {dt:.1f}s exit {code}", file=sys.stderr)
     cpu = "unknown"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     lines = [

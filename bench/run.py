@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def _time(args: list[str], timeout: float) -> tuple[float, int | str]:
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         return time.perf_counter() - t0, "timeout"
     return time.perf_counter() - t0, proc.returncode
@@ -40,9 +42,15 @@ def main() -> int:
     a = ap.parse_args()
     import z3
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
     rows = []
-    configs = [(label, ["prove", "--vcpus", vc]) for n in [int(x) for x in a.counts.split(",")] for label, vc in ((f"{n}", f"{n}"), (f"1..{n}", f"1..{n}"))]
+    configs = [
+        (label, ["prove", "--vcpus", vc])
+        for n in [int(x) for x in a.counts.split(",")]
+        for label, vc in ((f"{n}", f"{n}"), (f"1..{n}", f"1..{n}"))
+    ]
     configs.append(("(none)", ["prove"]))  # the README's main job: each model over its whole range
     for label, args in configs:
         times: list[float] = []
@@ -71,11 +79,15 @@ def main() -> int:
         f"- when: {datetime.date.today().isoformat()}, commit {commit}",
         f"- machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; z3 {z3.get_version_string()}",
         "- `V = N` checks one vCPU count; `V = 1..N` checks every count from 1 to N in the same queries (the count is a solver variable)",
-        "- each model checks the part of V it allows (GICv2: 1..8, so it is skipped for V = 64 and V = 255 and checks 1..8 for"
-        " V = 1..64 and 1..255); `(none)` is `gicheck prove` with no --vcpus: GICv2 at 1..8 and GICv3 at 1..255, the README's main job",
+        (
+            "- each model checks the part of V it allows (GICv2: 1..8, so it is skipped for V = 64 and V = 255 and checks 1..8 for"
+            " V = 1..64 and 1..255); `(none)` is `gicheck prove` with no --vcpus: GICv2 at 1..8 and GICv3 at 1..255, the README's main job"
+        ),
         "",
-        f"- a run still going after {a.timeout:.0f} s is stopped and recorded as a timeout (its time is then a lower bound);"
-        f" a configuration whose first run takes over {a.long:.0f} s is run once",
+        (
+            f"- a run still going after {a.timeout:.0f} s is stopped and recorded as a timeout (its time is then a lower bound);"
+            f" a configuration whose first run takes over {a.long:.0f} s is run once"
+        ),
         "",
         "| --vcpus | runs | median (s) | min (s) | max (s) | exit codes |",
         "|---|---|---|---|---|---|",

@@ -43,11 +43,22 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prove", help="prove properties for every vCPU count in a range")
     pr.add_argument("files", nargs="*", type=Path, help="property files or directories (default: properties/)")
     pr.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
-    pr.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE",
-                    help="patch the spec with an overlay file (repeatable; all for one model), then prove")
+    pr.add_argument(
+        "--overlay",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="patch the spec with an overlay file (repeatable; all for one model), then prove",
+    )
     pr.add_argument("--vcpus", default=None, help="a count N or a range A..B (default: the model's range)")
-    pr.add_argument("--param", action="append", default=[], metavar="NAME=V|A..B",
-                    help="fix a spec parameter (param nr_irqs) to a value or a range (default: its whole range)")
+    pr.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=V|A..B",
+        help="fix a spec parameter (param nr_irqs) to a value or a range (default: its whole range)",
+    )
     pr.add_argument("--depth", type=int, default=4, help="steps from reset for BMC and the largest k for k-induction (default 4)")
     pr.add_argument("--timeout", type=float, default=None, help="seconds per solver query (default: none)")
     pr.add_argument("--format", choices=["text", "json"], default="text")
@@ -55,12 +66,24 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
     pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
     df = sub.add_parser("diff", help="what a patch changes: properties broken or fixed, actions that behave differently")
-    df.add_argument("sides", nargs="*", metavar="SIDE",
-                    help="OLD NEW, each a spec directory, overlay files, or DIR+OVERLAY[+OVERLAY]; NEW given as overlays alone "
-                         "patches OLD; one overlay alone patches the default spec")
-    df.add_argument("--rev", default=None, metavar="A..B", help="compare two git revisions of this repository's spec/ and properties/")
-    df.add_argument("--properties", action="append", type=Path, default=None, metavar="PATH",
-                    help="property files or directories to check on both sides (default: each side's properties/)")
+    df.add_argument(
+        "sides",
+        nargs="*",
+        metavar="SIDE",
+        help="OLD NEW, each a spec directory, overlay files, or DIR+OVERLAY[+OVERLAY]; NEW given as overlays alone "
+        "patches OLD; one overlay alone patches the default spec",
+    )
+    df.add_argument(
+        "--rev", default=None, metavar="A..B", help="compare two git revisions of this repository's spec/ and properties/"
+    )
+    df.add_argument(
+        "--properties",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="property files or directories to check on both sides (default: each side's properties/)",
+    )
     df.add_argument("--no-properties", action="store_true", help="compare the actions only")
     df.add_argument("--model", default=None, help="diff only this model")
     df.add_argument("--vcpus", default=None, help="a count N or a range A..B (default: each model's range)")
@@ -68,12 +91,27 @@ def _parser() -> argparse.ArgumentParser:
     df.add_argument("--depth", type=int, default=4, help="steps from reset for the searches (default 4)")
     df.add_argument("--timeout", type=float, default=None, help="seconds per solver query")
     df.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
-    df.add_argument("--action", action="append", default=None, metavar="NAME",
-                    help="compare only this action, as the output names it: GICR_IGROUPR0.read, acknowledge, GICD.write (repeatable)")
-    df.add_argument("--expect", action="append", default=[], metavar="NAME",
-                    help="an action, register, system register, frame or state the patch means to change (repeatable)")
-    df.add_argument("--expect-broken", action="append", default=[], metavar="PROPERTY",
-                    help="a property of the old side the patch means to break (repeatable)")
+    df.add_argument(
+        "--action",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="compare only this action, as the output names it: GICR_IGROUPR0.read, acknowledge, GICD.write (repeatable)",
+    )
+    df.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an action, register, system register, frame or state the patch means to change (repeatable)",
+    )
+    df.add_argument(
+        "--expect-broken",
+        action="append",
+        default=[],
+        metavar="PROPERTY",
+        help="a property of the old side the patch means to break (repeatable)",
+    )
     df.add_argument("--format", choices=["text", "json"], default="text")
     ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
     ls.add_argument("files", nargs="*", type=Path)
@@ -205,7 +243,9 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             if len(groups) == 1 or clipped[0] > clipped[1]:
                 if len(groups) == 1:
                     raise UsageError(f"model {model} allows {lo}..{hi} vCPUs; --vcpus {vcpus[0]}..{vcpus[1]} is outside it")
-                emit(f"gicheck prove: model {model} skipped: it allows {lo}..{hi} vCPUs, none of --vcpus {vcpus[0]}..{vcpus[1]}\n")
+                emit(
+                    f"gicheck prove: model {model} skipped: it allows {lo}..{hi} vCPUs, none of --vcpus {vcpus[0]}..{vcpus[1]}\n"
+                )
                 continue
             # several models: each checks the part of the request it allows (GICv2 stops at 8)
             note = f" (of --vcpus {vcpus[0]}..{vcpus[1]}, the model allows {lo}..{hi})"
@@ -229,10 +269,16 @@ def cmd_prove(args: argparse.Namespace, out: TextIO) -> int:
             f"depth {args.depth}"
         )
         emit(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")
-        meta_models.append({
-            "model": model, "spec": str(spec), "vcpus": list(vcpus), "depth": args.depth, "seconds": round(dt, 3),
-            "params": {p.name: [p.type.lo, p.type.hi] for p in system.params.values()},
-        })
+        meta_models.append(
+            {
+                "model": model,
+                "spec": str(spec),
+                "vcpus": list(vcpus),
+                "depth": args.depth,
+                "seconds": round(dt, 3),
+                "params": {p.name: [p.type.lo, p.type.hi] for p in system.params.values()},
+            }
+        )
         all_results += results
     code = _exit_code(all_results)
     if args.format == "json":
@@ -249,7 +295,14 @@ def _overlay(paths: list[Path], models: Mapping[str, object]) -> Overlay | None:
             raise UsageError(f"--overlay {p}: no such file")
     ov = load_overlays(paths)
     if ov.model not in models:
-        raise SpecError([Diagnostic(f"this overlay patches model {ov.model}, which the spec does not declare (models: {', '.join(sorted(models))})", ov.span)])
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"this overlay patches model {ov.model}, which the spec does not declare (models: {', '.join(sorted(models))})",
+                    ov.span,
+                )
+            ]
+        )
     return ov
 
 
@@ -262,8 +315,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
             continue
         design = load_design(spec, name, overlay=overlay)
         out.write(f"model {name}  ({info.file}), vCPUs {design.vcpus[0]}..{design.vcpus[1]}\n")
-        for prm in design.params.values():
-            out.write(f"  param {prm.name}: {prm.type.lo}..{prm.type.hi}   {prm.span}\n")
+        out.writelines(f"  param {prm.name}: {prm.type.lo}..{prm.type.hi}   {prm.span}\n" for prm in design.params.values())
         out.write("  system registers:\n")
         out.writelines(f"    {reg.name:<18} {reg.access:<11} {reg.type}   {reg.span}\n" for reg in design.sysregs.values())
         for f in design.frames.values():

@@ -108,7 +108,9 @@ def _rev_side(rev: str, dest: Path) -> Side:
     """The spec/ and properties/ of a git revision of the repository around the current directory."""
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
-        sha = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], capture_output=True, text=True, cwd=top, check=False)
+        sha = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], capture_output=True, text=True, cwd=top, check=False
+        )
     except (OSError, subprocess.CalledProcessError) as err:
         raise UsageError(f"--rev needs a git repository here: {getattr(err, 'stderr', '') or err}".strip()) from None
     if sha.returncode != 0:
@@ -169,14 +171,26 @@ def _check_expected(expected: dict[str, A.Span | None], old: Design, new: Design
             known |= {a.name for a in sr.handlers.values()}
         for f in d.frames.values():
             known |= {a.name for a in f.actions.values()}
-    _check_names(expected, known, "expect different", "--expect",
-                 "neither side has an action, register, frame or state named {}", "neither side has an action, register, frame or state of that name")
+    _check_names(
+        expected,
+        known,
+        "expect different",
+        "--expect",
+        "neither side has an action, register, frame or state named {}",
+        "neither side has an action, register, frame or state of that name",
+    )
 
 
 def _check_expected_broken(expected: dict[str, A.Span | None], old: Design) -> None:
     """`expect broken P` names a property the old side has (one the patch could break)."""
-    _check_names(expected, {p.name for p in old.properties}, "expect broken", "--expect-broken",
-                 "the old side has no property named {}", "the old side has no property of that name")
+    _check_names(
+        expected,
+        {p.name for p in old.properties},
+        "expect broken",
+        "--expect-broken",
+        "the old side has no property named {}",
+        "the old side has no property of that name",
+    )
 
 
 def _check_related(relates: dict[str, A.Relate], old: ir.System, new: ir.System) -> dict[str, str]:
@@ -188,7 +202,9 @@ def _check_related(relates: dict[str, A.Relate], old: ir.System, new: ir.System)
         head = f"relate {n} by {r.fn}"
         if n not in old.states or n not in new.states:
             side = "old" if n not in old.states else "new"
-            errors.append(Diagnostic(f"{head}: the {side} side has no state {n}; a relation is for state both sides declare", r.span))
+            errors.append(
+                Diagnostic(f"{head}: the {side} side has no state {n}; a relation is for state both sides declare", r.span)
+            )
             continue
         so, sn = old.states[n], new.states[n]
         to, tn = so.type, sn.type
@@ -201,21 +217,43 @@ def _check_related(relates: dict[str, A.Relate], old: ir.System, new: ir.System)
             tn = tn.elem
         notes = (Note(f"old: {so.type}", so.span), Note(f"new: {sn.type}", sn.span))
         if dims_o != dims_n:
-            errors.append(Diagnostic(f"{head}: the two sides index {n} differently; a relation maps element to element", r.span, notes))
+            errors.append(
+                Diagnostic(f"{head}: the two sides index {n} differently; a relation maps element to element", r.span, notes)
+            )
             continue
         if str(to) == str(tn):
-            errors.append(Diagnostic(f"{head}: {n} has the same type on both sides ({so.type}), so it is compared as it is; no relation is needed", r.span, notes))
+            errors.append(
+                Diagnostic(
+                    f"{head}: {n} has the same type on both sides ({so.type}), so it is compared as it is; no relation is needed",
+                    r.span,
+                    notes,
+                )
+            )
             continue
         f = new.functions.get(r.fn)
         if f is None:
-            errors.append(Diagnostic(f"{head}: the new side has no function {r.fn}; declare it in the overlay, from {to} to {tn}", r.span))
+            errors.append(
+                Diagnostic(f"{head}: the new side has no function {r.fn}; declare it in the overlay, from {to} to {tn}", r.span)
+            )
             continue
         if len(f.params) != 1 or str(f.params[0].type) != str(to) or str(f.ret) != str(tn):
             sig = f"({', '.join(str(p.type) for p in f.params)}) -> {f.ret}"
-            errors.append(Diagnostic(f"{head}: {r.fn} must take the old element type and return the new one, ({to}) -> {tn}; it is {sig}", r.span, (Note(f"{r.fn} is declared here", f.span),)))
+            errors.append(
+                Diagnostic(
+                    f"{head}: {r.fn} must take the old element type and return the new one, ({to}) -> {tn}; it is {sig}",
+                    r.span,
+                    (Note(f"{r.fn} is declared here", f.span),),
+                )
+            )
             continue
         if state_reads(f.body, new):
-            errors.append(Diagnostic(f"{head}: {r.fn} reads state ({', '.join(sorted(state_reads(f.body, new)))}); a relation is a function of the old value alone", r.span, (Note(f"{r.fn} is declared here", f.span),)))
+            errors.append(
+                Diagnostic(
+                    f"{head}: {r.fn} reads state ({', '.join(sorted(state_reads(f.body, new)))}); a relation is a function of the old value alone",
+                    r.span,
+                    (Note(f"{r.fn} is declared here", f.span),),
+                )
+            )
             continue
         out[n] = r.fn
     if errors:
@@ -223,10 +261,16 @@ def _check_related(relates: dict[str, A.Relate], old: ir.System, new: ir.System)
     return out
 
 
-def _check_names(expected: dict[str, A.Span | None], known: set[str], decl: str, flag: str, in_overlay: str, on_flag: str) -> None:
+def _check_names(
+    expected: dict[str, A.Span | None], known: set[str], decl: str, flag: str, in_overlay: str, on_flag: str
+) -> None:
     """Names from an overlay (with a span) that are not known are spec errors there; names from
     the command line (no span) a usage error."""
-    errors = [Diagnostic(f"{decl} {n}: {in_overlay.format(n)}", span) for n, span in expected.items() if n not in known and span is not None]
+    errors = [
+        Diagnostic(f"{decl} {n}: {in_overlay.format(n)}", span)
+        for n, span in expected.items()
+        if n not in known and span is not None
+    ]
     if errors:
         raise SpecError(errors)
     unknown_flags = [n for n, span in expected.items() if n not in known and span is None]
@@ -279,8 +323,16 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
                 raise UsageError(f"no model '{model}' on either side")
             only_side.append(f"model {model} exists on the {where} side only")
             continue
-        d_old = _load(old, model, args.properties, use_props) if (old.overlay is None or old.overlay.model == model) else _load(Side(old.label, old.spec, [], old.properties), model, args.properties, use_props)
-        d_new = _load(new, model, args.properties, use_props) if (new.overlay is None or new.overlay.model == model) else _load(Side(new.label, new.spec, [], new.properties), model, args.properties, use_props)
+        d_old = (
+            _load(old, model, args.properties, use_props)
+            if (old.overlay is None or old.overlay.model == model)
+            else _load(Side(old.label, old.spec, [], old.properties), model, args.properties, use_props)
+        )
+        d_new = (
+            _load(new, model, args.properties, use_props)
+            if (new.overlay is None or new.overlay.model == model)
+            else _load(Side(new.label, new.spec, [], new.properties), model, args.properties, use_props)
+        )
         expected: dict[str, A.Span | None] = {n: None for n in args.expect}
         for side in (old, new):
             if side.overlay is not None and side.overlay.model == model:
@@ -294,10 +346,15 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
             _check_expected_broken(expect_broken, d_old)
         v_old, v_new = _vcpus(d_old, requested), _vcpus(d_new, requested)
         if v_old is None or v_new is None:
-            raise UsageError(f"model {model}: --vcpus {requested[0]}..{requested[1]} is outside its range on one side (old {d_old.vcpus[0]}..{d_old.vcpus[1]}, new {d_new.vcpus[0]}..{d_new.vcpus[1]})")  # type: ignore[index]
+            assert requested is not None  # a model's own range always fits itself
+            raise UsageError(
+                f"model {model}: --vcpus {requested[0]}..{requested[1]} is outside its range on one side (old {d_old.vcpus[0]}..{d_old.vcpus[1]}, new {d_new.vcpus[0]}..{d_new.vcpus[1]})"
+            )
         common = (max(v_old[0], v_new[0]), min(v_old[1], v_new[1]))
         if common[0] > common[1]:
-            raise UsageError(f"model {model}: the two sides allow no vCPU count in common (old {v_old[0]}..{v_old[1]}, new {v_new[0]}..{v_new[1]})")
+            raise UsageError(
+                f"model {model}: the two sides allow no vCPU count in common (old {v_old[0]}..{v_old[1]}, new {v_new[0]}..{v_new[1]})"
+            )
         pins_old = parse_params(args.param, d_old.params)  # type: ignore[arg-type]
         pins_new = parse_params(args.param, d_new.params)  # type: ignore[arg-type]
         s_old, s_new = lower(d_old, v_old, pins_old), lower(d_new, v_new, pins_new)
@@ -311,7 +368,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         if acts is not None:
             unknown = sorted(acts - set(compared_actions(c_old)) - set(compared_actions(c_new)))
             if unknown:
-                raise UsageError(f"--action {', '.join(unknown)}: model {model} has no such action on either side ('gicheck list' names them)")
+                raise UsageError(
+                    f"--action {', '.join(unknown)}: model {model} has no such action on either side ('gicheck list' names them)"
+                )
         o_opts = Options(v_old, args.depth, args.timeout)
         n_opts = Options(v_new, args.depth, args.timeout)
         t0 = time.perf_counter()
@@ -333,8 +392,20 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         for side in (old, new):
             if side.overlay is not None and side.overlay.model == model:
                 applied += [f"{what} ({span})" for what, span in side.overlay.applied]
-        md = ModelDiff(model, old.label, new.label, d_old.vcpus if requested is None else v_old, d_new.vcpus if requested is None else v_new,
-                       common, applied, states, actions, props, time.perf_counter() - t0, set(expected))
+        md = ModelDiff(
+            model,
+            old.label,
+            new.label,
+            d_old.vcpus if requested is None else v_old,
+            d_new.vcpus if requested is None else v_new,
+            common,
+            applied,
+            states,
+            actions,
+            props,
+            time.perf_counter() - t0,
+            set(expected),
+        )
         diffs.append(md)
         if args.format == "text":
             block = render_diff.render([md], "").lstrip("\n")
@@ -342,8 +413,19 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
             out.flush()
     code = _exit_code(diffs, only_side)
     if args.format == "json":
-        out.write(render_diff.to_json(diffs, {"old": old.label, "new": new.label, "depth": args.depth, "only_one_side": only_side,
-                                              "exit_code": code, "seconds": round(time.perf_counter() - t_all, 3)}))
+        out.write(
+            render_diff.to_json(
+                diffs,
+                {
+                    "old": old.label,
+                    "new": new.label,
+                    "depth": args.depth,
+                    "only_one_side": only_side,
+                    "exit_code": code,
+                    "seconds": round(time.perf_counter() - t_all, 3),
+                },
+            )
+        )
     else:
         out.writelines(f"\n{line}\n" for line in only_side)
         out.write(f"\ngicheck diff: exit {code} in {time.perf_counter() - t_all:.1f}s\n")
@@ -355,8 +437,13 @@ def _verdict_line(md: ModelDiff, expected: dict[str, A.Span | None]) -> str:
     unexpected = md.unexpected()
     exp = [a.name for a in md.actions if a.expected and a.status not in ("same", "same-reachable")]
     parts = []
-    parts.append(f"{len(broken)} propert{'y' if len(broken) == 1 else 'ies'} broken" + (f" ({', '.join(broken)})" if broken else ""))
-    parts.append(f"{len(unexpected)} unexpected difference{'s' if len(unexpected) != 1 else ''}" + (f" ({', '.join(unexpected)})" if unexpected else ""))
+    parts.append(
+        f"{len(broken)} propert{'y' if len(broken) == 1 else 'ies'} broken" + (f" ({', '.join(broken)})" if broken else "")
+    )
+    parts.append(
+        f"{len(unexpected)} unexpected difference{'s' if len(unexpected) != 1 else ''}"
+        + (f" ({', '.join(unexpected)})" if unexpected else "")
+    )
     parts.append(f"{len(exp)} expected")
     return f"\n{md.model}: " + ", ".join(parts) + f" in {md.seconds:.1f}s\n"
 

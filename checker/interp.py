@@ -178,7 +178,9 @@ class Interp:
                 return False
         return True
 
-    def _quant(self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: dict[str, Value], state: State, post: State | None) -> bool:
+    def _quant(
+        self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: dict[str, Value], state: State, post: State | None
+    ) -> bool:
         if not vs:
             return bool(self.eval(body, env, state, post))
         first, rest = vs[0], vs[1:]

@@ -236,8 +236,22 @@ class Quant:
 
 
 Expr = (
-    Const | Local | StateRef | NrVcpus | ParamRef | Unop | Binop | NonZero | ZExt | Extract | BitAt | SetBits
-    | Select | Ite | Call | Quant
+    Const
+    | Local
+    | StateRef
+    | NrVcpus
+    | ParamRef
+    | Unop
+    | Binop
+    | NonZero
+    | ZExt
+    | Extract
+    | BitAt
+    | SetBits
+    | Select
+    | Ite
+    | Call
+    | Quant
 )
 
 

@@ -25,7 +25,7 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 
 
 # A small GICv3-like spec the error and verdict tests build on.
-SMALL_SPEC = '''
+SMALL_SPEC = """
 layout SGI1R : bits(64) {
     TargetList [15:0]
     INTID      [27:24]
@@ -43,4 +43,4 @@ sysreg ICC_SGI1R_EL1 : SGI1R write-only {
     }
 }
 model gicv3 { vcpus 1..8 }
-'''
+"""

@@ -27,46 +27,66 @@ class Variant:
 
 VARIANTS = [
     Variant(
-        "icenabler-clears-one-too-many", "gicv3/dist.gic",
+        "icenabler-clears-one-too-many",
+        "gicv3/dist.gic",
         "                if val[i] {\n                    spi_enabled[32 * n + i] := false",
         "                if val[i] || (i > 0 && val[i - 1]) {\n                    spi_enabled[32 * n + i] := false",
-        "dist.prop", "icenabler_clears_exactly", "1..8",
+        "dist.prop",
+        "icenabler_clears_exactly",
+        "1..8",
         ("writes GICD_ICENABLER[", "icenabler_clears_exactly: the property is false after the last access"),
     ),
     Variant(
-        "irouter-ignores-aff1", "gicv3/dist.gic",
+        "irouter-ignores-aff1",
+        "gicv3/dist.gic",
         "mpidr(c).Aff2 == m[23:16] && mpidr(c).Aff1 == m[15:8] && mpidr(c).Aff0 == m[7:0]",
         "mpidr(c).Aff2 == m[23:16] && mpidr(c).Aff0 == m[7:0]",
-        "dist.prop", "irouter_routes_to_named_vcpu", "1..8",
+        "dist.prop",
+        "irouter_routes_to_named_vcpu",
+        "1..8",
         # one vCPU is enough: an affinity with Aff1 != 0 names no vCPU, yet the lookup finds vCPU 0
         ("with 1 vCPU,", "writes GICD_IROUTER[", "spi_cpu'[", "mpidr(c).Aff1 = 0"),
     ),
     Variant(
-        "typer-last-on-every-redistributor", "gicv3/redist.gic",
-        "            if rd == nr_vcpus - 1 {", "            if true {",
-        "redist.prop", "typer_last_only_on_last", "1..8",
+        "typer-last-on-every-redistributor",
+        "gicv3/redist.gic",
+        "            if rd == nr_vcpus - 1 {",
+        "            if true {",
+        "redist.prop",
+        "typer_last_only_on_last",
+        "1..8",
         ("with 2 vCPUs", ".GICR_TYPER (+0x0008)", "Last=1"),
     ),
     Variant(
-        "ctlr-are-cleared", "gicv3/dist.gic",
-        "return D3_CTLR(EnableGrp1 = g1, ARE = 1, DS = 1)", "return D3_CTLR(EnableGrp1 = g1, DS = 1)",
-        "dist.prop", "ctlr_reads_state", "1..8",
+        "ctlr-are-cleared",
+        "gicv3/dist.gic",
+        "return D3_CTLR(EnableGrp1 = g1, ARE = 1, DS = 1)",
+        "return D3_CTLR(EnableGrp1 = g1, DS = 1)",
+        "dist.prop",
+        "ctlr_reads_state",
+        "1..8",
         ("reads GICD_CTLR (+0x0000)", "r.ARE = 0"),
     ),
     # The 2014 vgic_set_target_reg: the lowest set bit of the byte, never checked against the
     # number of vCPUs (spec/gicv2/dist.gic keeps today's masking instead).
     Variant(
-        "itargetsr-keeps-absent-vcpu-bits", "gicv2/dist.gic",
+        "itargetsr-keeps-absent-vcpu-bits",
+        "gicv2/dist.gic",
         "    for c in vcpu {\n        if b[c] {\n            r := c[7:0]",
         "    for c in 0..7 {\n        if b[c] {\n            r := c",
-        "gicv2-targets.prop", "write_routes_to_existing_vcpu", "1..8",
+        "gicv2-targets.prop",
+        "write_routes_to_existing_vcpu",
+        "1..8",
         ("with 1 vCPU,", "writes GICD_ITARGETSR[", "write_routes_to_existing_vcpu: the property is false"),
     ),
     Variant(
-        "sgir-filter1-includes-sender", "gicv2/dist.gic",
+        "sgir-filter1-includes-sender",
+        "gicv2/dist.gic",
         "                    if c != self {\n                        targets[c] := 1\n                    }",
         "                    targets[c] := 1",
-        "gicv2-sgi.prop", "filter1_skips_sender", "1..8",
+        "gicv2-sgi.prop",
+        "filter1_skips_sender",
+        "1..8",
         ("writes GICD_SGIR (+0x0f00)", "TargetListFilter=1", "pending[0]["),
     ),
 ]
@@ -79,7 +99,9 @@ def test_broken_variant_is_caught(v: Variant, tmp_path: Path) -> None:
     text = target.read_text()
     assert text.count(v.old) == 1, f"{v.name}: the text to break is not in {v.file} exactly once"
     target.write_text(text.replace(v.old, v.new))
-    code, out, err = run("prove", "--spec", tmp_path / "spec", ROOT / "properties" / v.props, "--vcpus", v.vcpus, "--property", v.prop)
+    code, out, err = run(
+        "prove", "--spec", tmp_path / "spec", ROOT / "properties" / v.props, "--vcpus", v.vcpus, "--property", v.prop
+    )
     assert (code, err) == (1, ""), out
     assert f"VIOLATED   {v.prop}" in out and "(replayed)" in out, out
     for s in v.shows:

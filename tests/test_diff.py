@@ -113,7 +113,9 @@ replace DOORBELL on write(self: vcpu, val: DOOR) {
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    return write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/small.prop": PROPS, "rewrite.overlay": REWRITE, "bug.overlay": BUG})
+    return write_tree(
+        tmp_path, {"spec/small.gic": SPEC, "properties/small.prop": PROPS, "rewrite.overlay": REWRITE, "bug.overlay": BUG}
+    )
 
 
 def _diff(tree: Path, overlay: str, *extra: str) -> tuple[int, str, str]:
@@ -140,7 +142,8 @@ def test_a_difference_is_found_replayed_on_both_sides_and_the_post_states_differ
     post_o = it_o.run(old.action("DOORBELL.write"), it_o.reset(), args)
     post_n = it_n.run(new.action("DOORBELL.write"), it_n.reset(), args)
     assert post_o["pending"] != post_n["pending"] or any(
-        post_o["pending"].get(c).get(fields["INTID"]) != post_n["pending"].get(c).get(fields["INTID"]) for c in range(r.nr_vcpus)  # type: ignore[union-attr]
+        post_o["pending"].get(c).get(fields["INTID"]) != post_n["pending"].get(c).get(fields["INTID"])
+        for c in range(r.nr_vcpus)  # type: ignore[union-attr]
     )
     # and the rows the report shows are exactly the locations that differ
     for loc, before, o, n in r.rows:
@@ -208,12 +211,13 @@ def test_a_declared_broken_property_is_shown_broken_and_exits_0(tree: Path) -> N
 
 def test_a_replaced_property_is_marked_changed(tree: Path) -> None:
     (tree / "weaker.overlay").write_text(
-        "overlay for model small\n"
-        "replace property all_reaches_others: after DOORBELL.write(s, v) where v.ALL == 1: true\n"
+        "overlay for model small\nreplace property all_reaches_others: after DOORBELL.write(s, v) where v.ALL == 1: true\n"
     )
     code, out, err = _diff(tree, "weaker.overlay")
     assert code == 0, out + err
-    assert re.search(r"HOLDS\s+all_reaches_others\s+old proved, new proved\s+\(the property itself is changed by the patch\)", out)
+    assert re.search(
+        r"HOLDS\s+all_reaches_others\s+old proved, new proved\s+\(the property itself is changed by the patch\)", out
+    )
     assert re.search(r"HOLDS\s+enable_never_clears\s+old proved, new proved\s+\(carried over", out)
 
 
@@ -258,7 +262,9 @@ def test_rev_compares_the_last_commit_with_the_one_before(tree: Path, monkeypatc
     git("init", "-q")
     git("-c", "user.name=t", "-c", "user.email=t@t", "add", "spec", "properties")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "spec")
-    text = SPEC.replace("if val.ALL && c == self { continue }", "if val.TARGET == 0 { break }\n            if val.ALL && c == self { continue }")
+    text = SPEC.replace(
+        "if val.ALL && c == self { continue }", "if val.TARGET == 0 { break }\n            if val.ALL && c == self { continue }"
+    )
     (tree / "spec/small.gic").write_text(text)
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "early exit")
     monkeypatch.chdir(tree)
@@ -333,7 +339,10 @@ def test_a_difference_two_accesses_from_reset_is_found_through_its_guide(tree: P
     assert differ.moved_from_reset(old.action("take"), new.action("take"), w) == {"enabled", "pending"}
     r = d.reached
     assert r is not None and r.from_reset and r.prefix_same
-    assert sorted((s.target or s.register or "").split()[0] for s in r.prefix) == ["DOORBELL", "ENABLE"]  # ENABLE as a DIST access
+    assert sorted((s.target or s.register or "").split()[0] for s in r.prefix) == [
+        "DOORBELL",
+        "ENABLE",
+    ]  # ENABLE as a DIST access
     assert r.old is not None and r.new is None  # taken on the old side, not enabled on the new one
     args = {a_.name: a_.value for a_ in r.old.args}
     assert args["i"] == 7
@@ -375,7 +384,10 @@ def test_a_frame_access_named_alone_is_compared_with_the_handlers_it_reaches(tre
     )
     code, out, err = _diff(tree, "move.overlay", "--action", "DIST.write", "--no-properties", "--vcpus", "1..2")
     assert code == 0, out + err
-    assert re.search(r"THROUGH\s+DIST\.write\s+the same decoding of offsets and widths; it differs wherever these handlers do: ENABLE\.write", out)
+    assert re.search(
+        r"THROUGH\s+DIST\.write\s+the same decoding of offsets and widths; it differs wherever these handlers do: ENABLE\.write",
+        out,
+    )
     assert re.search(r"DIFFERENT\s+ENABLE\.write", out)
 
 
@@ -450,8 +462,14 @@ def test_relate_errors_point_at_the_relation(tree: Path) -> None:
     for line, message in [
         ("relate nope by as_code", "relate nope by as_code: the old side has no state nope"),
         ("relate pending by as_code", "relate pending by as_code: pending has the same type on both sides (bool[vcpu][irq])"),
-        ("relate enabled by nothing", "relate enabled by nothing: the new side has no function nothing; declare it in the overlay, from bool to bits(2)"),
-        ("relate enabled by wrong", "relate enabled by wrong: wrong must take the old element type and return the new one, (bool) -> bits(2); it is (bits(2)) -> bits(2)"),
+        (
+            "relate enabled by nothing",
+            "relate enabled by nothing: the new side has no function nothing; declare it in the overlay, from bool to bits(2)",
+        ),
+        (
+            "relate enabled by wrong",
+            "relate enabled by wrong: wrong must take the old element type and return the new one, (bool) -> bits(2); it is (bits(2)) -> bits(2)",
+        ),
         ("relate enabled by peek", "relate enabled by peek: peek reads state (pending)"),
     ]:
         text = WIDE.replace("relate enabled by as_code", line)

@@ -56,8 +56,11 @@ def param_values(spec: str) -> dict[str, list[int]]:
     system = system_for(spec, 1)
     out: dict[str, list[int]] = {}
     for p in system.params.values():
-        out[p.name] = [v for v in range(p.type.lo, p.type.hi + 1)
-                       if p.where is None or interp.Interp(system, 1, {q: v for q in system.params}).eval(p.where, {}, {})]
+        out[p.name] = [
+            v
+            for v in range(p.type.lo, p.type.hi + 1)
+            if p.where is None or interp.Interp(system, 1, {q: v for q in system.params}).eval(p.where, {}, {})
+        ]
     return out
 
 
@@ -66,7 +69,9 @@ def params_strategy(spec: str) -> st.SearchStrategy[tuple[tuple[str, int], ...]]
     choices = param_values(spec)
     if not choices:
         return st.just(())
-    parts = [st.one_of(st.sampled_from(vs), st.sampled_from([vs[0], vs[-1]])).map(lambda v, k=k: (k, v)) for k, vs in choices.items()]
+    parts = [
+        st.one_of(st.sampled_from(vs), st.sampled_from([vs[0], vs[-1]])).map(lambda v, k=k: (k, v)) for k, vs in choices.items()
+    ]
     return st.tuples(*parts)
 
 
@@ -154,7 +159,9 @@ def _random_value(draw: st.DrawFn, system: ir.System, t: ir.Type, reset: interp.
             return interp.Array({int(i): bool((bits >> k) & 1) for k, i in enumerate(dom)}, reset.default)
         if len(dom) > 64:  # SPI-sized arrays: a few entries differ from reset, the rest keep it
             picked = draw(st.lists(st.sampled_from(dom), max_size=8, unique=True))
-            return interp.Array({int(i): _random_value(draw, system, t.elem, reset.get(int(i)), n) for i in picked}, reset.default)
+            return interp.Array(
+                {int(i): _random_value(draw, system, t.elem, reset.get(int(i)), n) for i in picked}, reset.default
+            )
         entries = {}
         for i in interp.domain(t.index, n):
             entries[int(i)] = _random_value(draw, system, t.elem, reset.get(int(i)), n)
@@ -232,7 +239,12 @@ def _diff(a: dict[str, int | bool], b: dict[str, int | bool]) -> list[str]:
 
 
 def step_both(
-    spec: str, n: int, state: interp.State, name: str, args: dict[str, interp.Value], params: tuple[tuple[str, int], ...] = (),
+    spec: str,
+    n: int,
+    state: interp.State,
+    name: str,
+    args: dict[str, interp.Value],
+    params: tuple[tuple[str, int], ...] = (),
 ) -> interp.State | None:
     """Run one access through both sides, assert they agree; the post-state (None if blocked)."""
     system = system_for(spec, n)

@@ -35,7 +35,10 @@ def test_unknown_register_in_property(tmp_path: Path) -> None:
     props = "use model gicv3\nproperty p: after ICC_SGI0R_EL1.write(self, val): true\n"
     code, err = check_spec(tmp_path, SMALL_SPEC, props)
     assert code == 3
-    assert f"{tmp_path / 'p.prop'}:2:19: error: unknown register or action 'ICC_SGI0R_EL1' in model gicv3 (known: ICC_SGI1R_EL1)" in err
+    assert (
+        f"{tmp_path / 'p.prop'}:2:19: error: unknown register or action 'ICC_SGI0R_EL1' in model gicv3 (known: ICC_SGI1R_EL1)"
+        in err
+    )
 
 
 def test_overlapping_fields(tmp_path: Path) -> None:
@@ -105,11 +108,14 @@ def test_function_reading_state_and_recursion(tmp_path: Path) -> None:
 
 
 def test_import_cycle_and_missing_import(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "spec/a.gic": 'import "b.gic"\nmodel gicv3 { vcpus 1..2 }\n',
-        "spec/b.gic": 'import "a.gic"\nimport "nope.gic"\n',
-        "p.prop": PROPS,
-    })
+    write_tree(
+        tmp_path,
+        {
+            "spec/a.gic": 'import "b.gic"\nmodel gicv3 { vcpus 1..2 }\n',
+            "spec/b.gic": 'import "a.gic"\nimport "nope.gic"\n',
+            "p.prop": PROPS,
+        },
+    )
     code, _, err = run("prove", "--spec", tmp_path / "spec", tmp_path / "p.prop")
     assert code == 3
     assert "b.gic:2:1: error: imported file 'nope.gic' does not exist" in err
@@ -171,8 +177,10 @@ def test_every_declaration_with_a_syntax_error_is_reported(tmp_path: Path) -> No
 
 
 def test_read_handler_rules(tmp_path: Path) -> None:
-    spec = SMALL_SPEC + "sysreg R : bits(8) read-only {\n    on read(self: vcpu, x: bool) {\n        return 1\n    }\n}\n" \
+    spec = (
+        SMALL_SPEC + "sysreg R : bits(8) read-only {\n    on read(self: vcpu, x: bool) {\n        return 1\n    }\n}\n"
         "sysreg Q : bits(8) read-only {\n    on read(self: vcpu) {\n        if true { return 1 }\n    }\n}\n"
+    )
     props = "use model gicv3\nproperty p: after ICC_SGI1R_EL1.write(self, val) -> r: true\n"
     code, err = check_spec(tmp_path, spec, props)
     assert code == 3

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from checker import interp
-from checker.engines import Options, check_properties
+from checker.engines import Options, check_properties, replay
 from checker.engines import prove as E
-from checker.engines import replay
 from checker.lower import lower
 from checker.results import Violated
 from checker.sema import load_design, load_properties
@@ -44,7 +43,7 @@ def test_the_counterexample_is_minimized_to_what_it_needs_away_from_reset(tmp_pa
     prop = system.properties[0]
     ans = q.contract(system, prop, (1, 2), None, [], None)  # type: ignore[arg-type]
     assert isinstance(ans, q.Sat) and ans.witness.pre_state is not None
-    confirm = lambda w: replay.contract_trace(system, prop, w)  # noqa: E731
+    confirm = lambda w: replay.contract_trace(system, prop, w)
     assert replay.moved_from_reset(system, ans.witness, confirm) == {"enabled", "pending"}
     # with either put back to reset, the access takes nothing, or takes another interrupt
     at_reset = interp.Interp(system, ans.witness.nr_vcpus, ans.witness.params).reset()
@@ -53,7 +52,9 @@ def test_the_counterexample_is_minimized_to_what_it_needs_away_from_reset(tmp_pa
             confirm(replace(ans.witness, pre_state={**ans.witness.pre_state, n: at_reset[n]}))
 
 
-def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_undecided(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_undecided(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The solver is made to give up on every query over all actions at depth 1 (as it does on
     today-igroupr at depth 2): the search goes on to depth 2, where the guided run (enable,
     doorbell) is the trace; the verdict says a shorter one was not ruled out, and why."""
@@ -72,7 +73,10 @@ def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_unde
     [r] = check_properties(system, Options((1, 2)))
     v = r.verdict
     assert isinstance(v, Violated)
-    assert v.note == "a shorter trace is not ruled out: the solver gave up on traces of 2 steps (timeout (made to give up by the test))"
+    assert (
+        v.note
+        == "a shorter trace is not ruled out: the solver gave up on traces of 2 steps (timeout (made to give up by the test))"
+    )
     names = [s.target or s.register or s.action for s in v.trace.steps]
     assert [n.split()[0] for n in names[:2]] in (["ENABLE", "DOORBELL"], ["DOORBELL", "ENABLE"])
     assert v.trace.steps[-1].action == "take" and v.trace.from_reset

@@ -35,5 +35,9 @@ def test_nothing_but_the_cli_prints() -> None:
         if f.name in ("cli.py", "__main__.py"):
             continue
         tree = ast.parse(f.read_text())
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("print", "exit")]
+        calls = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("print", "exit")
+        ]
         assert not calls, f

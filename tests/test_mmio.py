@@ -10,16 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import run, write_tree
 
 from checker import interp
 from checker.lower import lower
 from checker.results import Covered, Proved, Violated
 from checker.sema import load_design, load_properties
 from checker.sema.resolve import property_models
+from checker.smt.concrete import run_access
 from checker.syntax import ast as A
 from checker.syntax import parse
-from checker.smt.concrete import run_access
-from helpers import run, write_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 MMIO = ROOT / "tests" / "specs" / "mmio"
@@ -39,11 +39,16 @@ def test_parse_frame_exact_ast() -> None:
     (frame,) = f.decls
     assert isinstance(frame, A.FrameDecl)
     assert (frame.name, frame.size, frame.stride, frame.split) == ("G", 0x20000, 0x20000, (64, "upper-first"))
-    assert frame.index is not None and (frame.index.name, frame.index.type) == ("rd", A.NamedType("vcpu", A.Span("x.gic", 1, 13, 1, 17)))
+    assert frame.index is not None and (frame.index.name, frame.index.type) == (
+        "rd",
+        A.NamedType("vcpu", A.Span("x.gic", 1, 13, 1, 17)),
+    )
     r, z = frame.registers
     assert (r.name, r.offset, r.access, r.widths, r.doc) == ("R", 0x100, "w1s", (8, 32), "doc")
     assert r.index is not None and r.index.type == A.RangeType(1, 3, A.Span("x.gic", 3, 19, 3, 23))
-    assert r.where == A.Binary("<", A.Name("n", A.Span("x.gic", 3, 68, 3, 69)), A.IntLit(2, A.Span("x.gic", 3, 72, 3, 73)), A.Span("x.gic", 3, 68, 3, 73))
+    assert r.where == A.Binary(
+        "<", A.Name("n", A.Span("x.gic", 3, 68, 3, 69)), A.IntLit(2, A.Span("x.gic", 3, 72, 3, 73)), A.Span("x.gic", 3, 68, 3, 73)
+    )
     assert [h.kind for h in r.handlers] == ["read"]
     assert r.span == A.Span("x.gic", 3, 5, 5, 6)
     assert (z.name, z.offset, z.access, z.widths, z.where, z.handlers) == ("Z", 0x10, "raz/wi", (), None, ())
@@ -61,39 +66,65 @@ def test_parse_param() -> None:
 _HEAD = "model m {\n    vcpus 1..4\n}\nstate s : bits(32) = 0\n"  # the frame starts on line 5
 
 
-@pytest.mark.parametrize("body,message", [
-    ("frame F size 0x100 {\n    register A at 0x0 : bits(32) raz/wi\n    register B at 0x2 : bits(16) raz/wi\n}\n",
-     "model.gic:7:5: error: B (0x2..0x3) overlaps A (0x0..0x3)"),
-    ("frame F size 0x100 {\n    register A at 0x2 : bits(32) raz/wi\n}\n",
-     "model.gic:6:5: error: A at 0x2 is not aligned to its width (4 bytes)"),
-    ("frame F size 0x100 {\n    register A[n: 0..99] at 0x0 : bits(32) raz/wi\n}\n",
-     "model.gic:6:5: error: A ends at offset 0x190, past the end of frame F (size 0x100)"),
-    ("frame F size 0x100 {\n    register A at 0x0 : bits(32) raz/wi {\n        on read(self: vcpu) { return 1 }\n    }\n}\n",
-     "model.gic:7:9: error: A is raz/wi: it takes no handlers: the kind defines both accesses"),
-    ("frame F size 0x100 {\n    register A at 0x0 : bits(32) w1s {\n        on write(self: vcpu, val: bits(32)) { s := val }\n    }\n}\n",
-     "model.gic:6:5: error: A is w1s: it needs an 'on read' handler"),
-    ("frame F size 0x100 split 64 upper-first {\n    register A at 0x0 : bits(64) read-write {\n"
-     "        on read(self: vcpu) { return 0 }\n        on write(self: vcpu, val: bits(64)) { }\n    }\n}\n",
-     "model.gic:6:5: error: A is a writable 64-bit register in frame F, which splits 64-bit accesses"),
-    ("frame F size 0x100 stride 0x1000 {\n}\n",
-     "model.gic:5:1: error: only a per-vCPU frame has a stride"),
-    ("frame F[rd: vcpu] size 0x100 stride 0x1800 {\n}\n",
-     "model.gic:5:1: error: stride 0x1800 must be a power of two no smaller than the frame size 0x100"),
-    ("frame F size 0x100 {\n    register A[c: vcpu] at 0x0 : bits(32) raz/wi\n}\n",
-     "model.gic:6:19: error: a register array is indexed by a range such as 0..31, not vcpu"),
-    ("frame F size 0x100 {\n    register A at 0x0 : bits(32) raz/wi widths 8, 48\n}\n",
-     "model.gic:6:5: error: A cannot take 48-bit accesses"),
-    ("frame F size 0x100 {\n    register A[offset: 0..3] at 0x0 : bits(32) raz/wi\n}\n",
-     "model.gic:6:15: error: 'offset' names a parameter of every frame access"),
-    ("frame F size 0x100 {\n    register A at 0x0 : bits(32) read-only {\n        on read(self: vcpu) { return t }\n    }\n}\n",
-     "model.gic:7:38: error: unknown name 't'"),
-    ("param p : vcpu\n", "model.gic:5:11: error: parameter 'p' must range over numbers such as 64..1024"),
-    ("param p : 1..8 where q\n", "model.gic:5:22: error: unknown name 'q'"),
-    ("sysreg X : bits(64) w1s {\n}\n", "model.gic:5:1: error: w1s is an access kind of memory-mapped registers"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (
+            "frame F size 0x100 {\n    register A at 0x0 : bits(32) raz/wi\n    register B at 0x2 : bits(16) raz/wi\n}\n",
+            "model.gic:7:5: error: B (0x2..0x3) overlaps A (0x0..0x3)",
+        ),
+        (
+            "frame F size 0x100 {\n    register A at 0x2 : bits(32) raz/wi\n}\n",
+            "model.gic:6:5: error: A at 0x2 is not aligned to its width (4 bytes)",
+        ),
+        (
+            "frame F size 0x100 {\n    register A[n: 0..99] at 0x0 : bits(32) raz/wi\n}\n",
+            "model.gic:6:5: error: A ends at offset 0x190, past the end of frame F (size 0x100)",
+        ),
+        (
+            "frame F size 0x100 {\n    register A at 0x0 : bits(32) raz/wi {\n        on read(self: vcpu) { return 1 }\n    }\n}\n",
+            "model.gic:7:9: error: A is raz/wi: it takes no handlers: the kind defines both accesses",
+        ),
+        (
+            "frame F size 0x100 {\n    register A at 0x0 : bits(32) w1s {\n        on write(self: vcpu, val: bits(32)) { s := val }\n    }\n}\n",
+            "model.gic:6:5: error: A is w1s: it needs an 'on read' handler",
+        ),
+        (
+            (
+                "frame F size 0x100 split 64 upper-first {\n    register A at 0x0 : bits(64) read-write {\n"
+                "        on read(self: vcpu) { return 0 }\n        on write(self: vcpu, val: bits(64)) { }\n    }\n}\n"
+            ),
+            "model.gic:6:5: error: A is a writable 64-bit register in frame F, which splits 64-bit accesses",
+        ),
+        ("frame F size 0x100 stride 0x1000 {\n}\n", "model.gic:5:1: error: only a per-vCPU frame has a stride"),
+        (
+            "frame F[rd: vcpu] size 0x100 stride 0x1800 {\n}\n",
+            "model.gic:5:1: error: stride 0x1800 must be a power of two no smaller than the frame size 0x100",
+        ),
+        (
+            "frame F size 0x100 {\n    register A[c: vcpu] at 0x0 : bits(32) raz/wi\n}\n",
+            "model.gic:6:19: error: a register array is indexed by a range such as 0..31, not vcpu",
+        ),
+        (
+            "frame F size 0x100 {\n    register A at 0x0 : bits(32) raz/wi widths 8, 48\n}\n",
+            "model.gic:6:5: error: A cannot take 48-bit accesses",
+        ),
+        (
+            "frame F size 0x100 {\n    register A[offset: 0..3] at 0x0 : bits(32) raz/wi\n}\n",
+            "model.gic:6:15: error: 'offset' names a parameter of every frame access",
+        ),
+        (
+            "frame F size 0x100 {\n    register A at 0x0 : bits(32) read-only {\n        on read(self: vcpu) { return t }\n    }\n}\n",
+            "model.gic:7:38: error: unknown name 't'",
+        ),
+        ("param p : vcpu\n", "model.gic:5:11: error: parameter 'p' must range over numbers such as 64..1024"),
+        ("param p : 1..8 where q\n", "model.gic:5:22: error: unknown name 'q'"),
+        ("sysreg X : bits(64) w1s {\n}\n", "model.gic:5:1: error: w1s is an access kind of memory-mapped registers"),
+    ],
+)
 def test_frame_errors(tmp_path: Path, body: str, message: str) -> None:
     write_tree(tmp_path, {"spec/model.gic": _HEAD + body})
-    code, out, err = run("list", "--spec", tmp_path / "spec")
+    code, _out, err = run("list", "--spec", tmp_path / "spec")
     assert code == 3, err
     assert message in err, err
     assert "Traceback" not in err
@@ -101,7 +132,7 @@ def test_frame_errors(tmp_path: Path, body: str, message: str) -> None:
 
 def test_property_naming_unknown_register_lists_frames(tmp_path: Path) -> None:
     write_tree(tmp_path, {"p.prop": "use model mmio\nproperty x: after D_NOPE.write(self, val): true\n"})
-    code, out, err = run("prove", "--spec", MMIO, tmp_path / "p.prop")
+    code, _out, err = run("prove", "--spec", MMIO, tmp_path / "p.prop")
     assert code == 3
     assert "p.prop:2:19: error: unknown register or action 'D_NOPE' in model mmio (known: D_CTLR, D_HI, D_ICEN," in err
 
@@ -125,7 +156,7 @@ def _system(n: int = 2):
 def _both(system, n, state, action, args, params):
     it = interp.Interp(system, n, params)
     post, value = it.access(system.action(action), state, args)
-    enabled, z_post, z_value = run_access(system, n, state, action, args, params)
+    enabled, _z_post, z_value = run_access(system, n, state, action, args, params)
     assert enabled and value == z_value
     return post, value
 
@@ -166,16 +197,19 @@ def test_split_64_bit_write_runs_upper_half_first(tmp_path: Path) -> None:
     assert post2["order"] == 0x12
 
 
-@pytest.mark.parametrize("offset,width,expect", [
-    (0x14, 32, 0xFFFFFFFF),  # RAO/WI
-    (0x10, 32, 0),  # RAZ/WI
-    (0x04, 32, 64 // 32 - 1),  # D_TYPER with nr_irqs = 64
-    (0x04, 8, 0),  # a width the register does not take
-    (0x06, 16, 0),
-    (0x30, 32, 0),  # no register
-    (0xF00, 32, 0),  # write-only reads zero
-    (0x20, 64, 0),  # D_HI << 32 | D_LO (order is 0)
-])
+@pytest.mark.parametrize(
+    "offset,width,expect",
+    [
+        (0x14, 32, 0xFFFFFFFF),  # RAO/WI
+        (0x10, 32, 0),  # RAZ/WI
+        (0x04, 32, 64 // 32 - 1),  # D_TYPER with nr_irqs = 64
+        (0x04, 8, 0),  # a width the register does not take
+        (0x06, 16, 0),
+        (0x30, 32, 0),  # no register
+        (0xF00, 32, 0),  # write-only reads zero
+        (0x20, 64, 0),  # D_HI << 32 | D_LO (order is 0)
+    ],
+)
 def test_reads(offset: int, width: int, expect: int) -> None:
     system = _system()
     it = interp.Interp(system, 2, {"nr_irqs": 64})
@@ -208,8 +242,18 @@ def _results(prop_file: Path, spec: Path = MMIO, model: str = "mmio", vcpus=(1, 
 def test_mmio_verdicts() -> None:
     res = _results(MMIO / "props.prop")
     proved = {
-        "isen_sets", "absent_word_ignored", "prio_byte_write", "prio_byte_read", "misaligned_raz", "narrow_ctlr_raz",
-        "hole_reads_zero", "ones_read_ones", "split_upper_first", "typer_counts", "r_id", "send_reads_zero",
+        "isen_sets",
+        "absent_word_ignored",
+        "prio_byte_write",
+        "prio_byte_read",
+        "misaligned_raz",
+        "narrow_ctlr_raz",
+        "hole_reads_zero",
+        "ones_read_ones",
+        "split_upper_first",
+        "typer_counts",
+        "r_id",
+        "send_reads_zero",
     }
     assert {n for n, r in res.items() if isinstance(r.verdict, Proved)} == proved
     assert {n for n, r in res.items() if isinstance(r.verdict, Violated)} == {"absent_word_ignored_wrong", "nobody_sent"}
@@ -218,7 +262,9 @@ def test_mmio_verdicts() -> None:
 
 
 def test_trace_shows_the_frame_access_and_the_parameter() -> None:
-    code, out, err = run("prove", "--spec", MMIO, MMIO / "props.prop", "--vcpus", "1..8", "--property", "absent_word_ignored_wrong")
+    code, out, err = run(
+        "prove", "--spec", MMIO, MMIO / "props.prop", "--vcpus", "1..8", "--property", "absent_word_ignored_wrong"
+    )
     assert (code, err) == (1, "")
     assert "  with 1 vCPU, nr_irqs = 256 (0x100), from reset:\n    #1  vCPU 0 writes D_ISEN[7] (+0x011c), 32 bits = " in out
     assert "          spi_on[224]: false -> true\n" in out or "spi_on[2" in out
@@ -238,8 +284,20 @@ def test_invariant_trace_is_a_frame_access() -> None:
 def test_json_has_params() -> None:
     import json
 
-    code, out, _ = run("prove", "--spec", MMIO, MMIO / "props.prop", "--vcpus", "2", "--param", "nr_irqs=128",
-                       "--property", "typer_counts", "--format", "json")
+    code, out, _ = run(
+        "prove",
+        "--spec",
+        MMIO,
+        MMIO / "props.prop",
+        "--vcpus",
+        "2",
+        "--param",
+        "nr_irqs=128",
+        "--property",
+        "typer_counts",
+        "--format",
+        "json",
+    )
     assert code == 0
     data = json.loads(out)
     assert data["models"][0]["params"] == {"nr_irqs": [128, 128]}

@@ -41,8 +41,14 @@ def test_parse_result() -> None:
     head, h, f, m, e, b = src.decls
     assert head == A.OverlayFor("gicv3", A.Span("x.overlay", 1, 1, 1, 24))
     assert isinstance(h, A.Replace) and isinstance(h.decl, A.HandlerPatch)
-    assert (h.decl.target, h.decl.handler.kind, [p.name for p in h.decl.handler.params]) == ("ICC_SGI1R_EL1", "write", ["self", "val"])
-    assert isinstance(f, A.Replace) and f.decl == A.FramePatch("GICD", None, (64, "lower-first"), A.Span("x.overlay", 4, 9, 4, 40))
+    assert (h.decl.target, h.decl.handler.kind, [p.name for p in h.decl.handler.params]) == (
+        "ICC_SGI1R_EL1",
+        "write",
+        ["self", "val"],
+    )
+    assert isinstance(f, A.Replace) and f.decl == A.FramePatch(
+        "GICD", None, (64, "lower-first"), A.Span("x.overlay", 4, 9, 4, 40)
+    )
     assert isinstance(m, A.Replace) and isinstance(m.decl, A.ModelDecl) and m.decl.vcpus == (1, 512)
     assert e == A.ExpectDifferent(("ICC_SGI1R_EL1.write", "GICD"), A.Span("x.overlay", 6, 1, 6, 43))
     assert b == A.ExpectDifferent(("broadcast_reaches_all_others", "sgi_taken"), A.Span("x.overlay", 7, 1, 7, 54), "broken")
@@ -60,13 +66,16 @@ def test_replacing_a_handler_changes_what_is_proved(tree: Path) -> None:
 
 
 def test_adding_state_a_function_and_a_property(tree: Path) -> None:
-    ov = _overlay(tree, (
-        "state rang[vcpu] : bool = false\n"
-        "fn twice(x: bits(8)) -> bits(8) = x + x\n"
-        "/// Nothing rings at reset.\n"
-        "invariant quiet: forall c: vcpu. !rang[c]\n"
-        "property twice_is_even: after take(s, i): twice(3) == 6\n"
-    ))
+    ov = _overlay(
+        tree,
+        (
+            "state rang[vcpu] : bool = false\n"
+            "fn twice(x: bits(8)) -> bits(8) = x + x\n"
+            "/// Nothing rings at reset.\n"
+            "invariant quiet: forall c: vcpu. !rang[c]\n"
+            "property twice_is_even: after take(s, i): twice(3) == 6\n"
+        ),
+    )
     code, out, err = run("prove", "--spec", tree / "spec", "--overlay", ov, tree / "properties")
     assert code == 0, out + err
     assert re.search(r"PROVED\s+quiet", out) and re.search(r"PROVED\s+twice_is_even", out)
@@ -85,38 +94,58 @@ def test_replacing_a_property(tree: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "error", "note"),
     [
-        ("replace fn nope(x: bits(8)) -> bool = true\n",
-         r"p\.overlay:2:1: error: replace fn nope: the spec of model small has no fn named nope \(to add one, declare it without 'replace'\)",
-         r"p\.overlay:1:1: note: model small"),
-        ("replace fn pending() -> bool = true\n",
-         r"p\.overlay:2:1: error: replace fn pending: pending is a state in the spec of model small, not a fn",
-         r"small\.gic:4:1: note: the state pending"),
-        ("replace DOORBELL on write(self: vcpu, val: bits(32)) { }\n",
-         r"p\.overlay:2:\d+: error: the 'on write' handler of DOORBELL takes \(self: vcpu, val: DOOR\) in the spec; its replacement takes \(self: vcpu, val: bits\(32\)\)",
-         r"small\.gic:14:5: note: the spec's handler"),
-        ("replace DOORBELL on read(self: vcpu) { return 0 }\n",
-         r"p\.overlay:2:1: error: replace DOORBELL on read: DOORBELL declares no 'on read' handler",
-         r"small\.gic:13:1: note: the spec's DOORBELL"),
-        ("replace enabled on write(self: vcpu, val: bits(8)) { }\n",
-         r"p\.overlay:2:1: error: replace enabled on write: enabled is a state, not a register",
-         r"small\.gic:3:1: note: the state enabled"),
-        ("state enabled[irq] : bool = true\n",
-         r"p\.overlay:2:1: error: state 'enabled' adds a name the spec already has \(a state\); to change it, 'replace state enabled \.\.\.'",
-         r"small\.gic:3:1: note: the spec's declaration"),
-        ("replace action take(self: vcpu) { }\n",
-         r"p\.overlay:2:9: error: action take takes \(self: vcpu, i: irq\) in the spec; its replacement takes \(self: vcpu\)",
-         r"small\.gic:\d+:1: note: the spec's action take"),
-        ("replace model other { vcpus 1..2 }\n",
-         r"p\.overlay:2:9: error: this overlay patches model small, not other",
-         r"p\.overlay:1:1: note: the model it patches"),
+        (
+            "replace fn nope(x: bits(8)) -> bool = true\n",
+            r"p\.overlay:2:1: error: replace fn nope: the spec of model small has no fn named nope \(to add one, declare it without 'replace'\)",
+            r"p\.overlay:1:1: note: model small",
+        ),
+        (
+            "replace fn pending() -> bool = true\n",
+            r"p\.overlay:2:1: error: replace fn pending: pending is a state in the spec of model small, not a fn",
+            r"small\.gic:4:1: note: the state pending",
+        ),
+        (
+            "replace DOORBELL on write(self: vcpu, val: bits(32)) { }\n",
+            r"p\.overlay:2:\d+: error: the 'on write' handler of DOORBELL takes \(self: vcpu, val: DOOR\) in the spec; its replacement takes \(self: vcpu, val: bits\(32\)\)",
+            r"small\.gic:14:5: note: the spec's handler",
+        ),
+        (
+            "replace DOORBELL on read(self: vcpu) { return 0 }\n",
+            r"p\.overlay:2:1: error: replace DOORBELL on read: DOORBELL declares no 'on read' handler",
+            r"small\.gic:13:1: note: the spec's DOORBELL",
+        ),
+        (
+            "replace enabled on write(self: vcpu, val: bits(8)) { }\n",
+            r"p\.overlay:2:1: error: replace enabled on write: enabled is a state, not a register",
+            r"small\.gic:3:1: note: the state enabled",
+        ),
+        (
+            "state enabled[irq] : bool = true\n",
+            r"p\.overlay:2:1: error: state 'enabled' adds a name the spec already has \(a state\); to change it, 'replace state enabled \.\.\.'",
+            r"small\.gic:3:1: note: the spec's declaration",
+        ),
+        (
+            "replace action take(self: vcpu) { }\n",
+            r"p\.overlay:2:9: error: action take takes \(self: vcpu, i: irq\) in the spec; its replacement takes \(self: vcpu\)",
+            r"small\.gic:\d+:1: note: the spec's action take",
+        ),
+        (
+            "replace model other { vcpus 1..2 }\n",
+            r"p\.overlay:2:9: error: this overlay patches model small, not other",
+            r"p\.overlay:1:1: note: the model it patches",
+        ),
         ("replace property nope: invariant\n", None, None),
-        ("replace frame DIST stride 0x100\n",
-         r"p\.overlay:2:9: error: frame DIST is one frame, not one per vCPU: it has no stride",
-         r"small\.gic:\d+:1: note: the spec's frame DIST"),
-        ("import \"x.gic\"\n",
-         r"p\.overlay:2:1: error: an overlay cannot 'import'", None),
-        ("replace fn f() -> bool = true\nreplace fn f() -> bool = false\n",
-         r"p\.overlay:3:1: error: fn 'f' is replaced twice", r"p\.overlay:2:1: note: first replaced here"),
+        (
+            "replace frame DIST stride 0x100\n",
+            r"p\.overlay:2:9: error: frame DIST is one frame, not one per vCPU: it has no stride",
+            r"small\.gic:\d+:1: note: the spec's frame DIST",
+        ),
+        ('import "x.gic"\n', r"p\.overlay:2:1: error: an overlay cannot 'import'", None),
+        (
+            "replace fn f() -> bool = true\nreplace fn f() -> bool = false\n",
+            r"p\.overlay:3:1: error: fn 'f' is replaced twice",
+            r"p\.overlay:2:1: note: first replaced here",
+        ),
     ],
 )
 def test_overlay_errors_point_at_both_places(tree: Path, text: str, error: str | None, note: str | None) -> None:

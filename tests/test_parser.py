@@ -103,7 +103,9 @@ def test_literals_in_every_base() -> None:
     v = decl.value
     assert isinstance(v, A.Binary) and isinstance(v.left, A.Binary)
     assert (v.left.left, v.left.right, v.right) == (
-        A.IntLit(16, S(1, 11, 1, 16)), A.IntLit(3, S(1, 19, 1, 23)), A.IntLit(7, S(1, 26, 1, 27)),
+        A.IntLit(16, S(1, 11, 1, 16)),
+        A.IntLit(3, S(1, 19, 1, 23)),
+        A.IntLit(7, S(1, 26, 1, 27)),
     )
 
 

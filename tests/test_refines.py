@@ -10,7 +10,7 @@ import pytest
 
 from checker.engines import Options, check_properties
 from checker.lower import lower
-from checker.results import Covered, PropertyResult, Proved, Violated
+from checker.results import Covered, PropertyResult, Proved
 from checker.sema import load_design, load_properties
 from checker.sema.resolve import property_models
 from checker.syntax import ast as A
@@ -112,18 +112,34 @@ def test_claim_is_checked_only_when_a_search_needs_it(tmp_path: Path) -> None:
     ("old", "new", "message", "shows"),
     [
         # forgets to clear the pending bit: the access and `take` end in different states
-        ("            pend[self][x[1:0]] := false\n", "",
-         r"the access does not do what take\(self=0, i=(\d)\) does", [r"pend\[0\]\[\1\]: true \(the access\)  vs  false \(take\)"]),
+        (
+            "            pend[self][x[1:0]] := false\n",
+            "",
+            r"the access does not do what take\(self=0, i=(\d)\) does",
+            [r"pend\[0\]\[\1\]: true \(the access\)  vs  false \(take\)"],
+        ),
         # a spurious read that changes state: no case applies, yet it writes
-        ("        return ACK(ID = x)", "        if x >= 4 { act[self][0] := false }\n        return ACK(ID = x)",
-         "no 'refines' case applies, yet the access changes the state", [r"act\[0\]\[0\]: true -> false"]),
+        (
+            "        return ACK(ID = x)",
+            "        if x >= 4 { act[self][0] := false }\n        return ACK(ID = x)",
+            "no 'refines' case applies, yet the access changes the state",
+            [r"act\[0\]\[0\]: true -> false"],
+        ),
         # takes an interrupt that is already active: `take` is not enabled there
-        ("        if pend[c][i] && !act[c][i] {", "        if pend[c][i] {",
-         r"the case it falls in names take\(self=0, i=\d\), which is not enabled here \(its 'requires' is false\)", []),
+        (
+            "        if pend[c][i] && !act[c][i] {",
+            "        if pend[c][i] {",
+            r"the case it falls in names take\(self=0, i=\d\), which is not enabled here \(its 'requires' is false\)",
+            [],
+        ),
     ],
 )
 def test_refuted_claim_has_a_replayed_counterexample_and_keeps_the_handler(
-    tmp_path: Path, old: str, new: str, message: str, shows: list[str],
+    tmp_path: Path,
+    old: str,
+    new: str,
+    message: str,
+    shows: list[str],
 ) -> None:
     assert old in SPEC
     write_tree(tmp_path, {"spec/model.gic": SPEC.replace(old, new), "p.prop": PROPS})
@@ -143,17 +159,23 @@ def test_refuted_claim_has_a_replayed_counterexample_and_keeps_the_handler(
 @pytest.mark.parametrize(
     ("clause", "error"),
     [
-        ("refines nothing(self) if r.ID < 4", "model.gic:32:9: error: 'refines' names an action declared with 'action' ('nothing' is unknown; actions: raise_irq, take)"),
+        (
+            "refines nothing(self) if r.ID < 4",
+            "model.gic:32:9: error: 'refines' names an action declared with 'action' ('nothing' is unknown; actions: raise_irq, take)",
+        ),
         ("refines ACKR(self) if r.ID < 4", "('ACKR' is a register access"),
         ("refines take(self) if r.ID < 4", "model.gic:32:9: error: take takes 2 argument(s) (self: vcpu, i: irq), 1 given"),
-        ("refines take(self, r.ID[1:0])\n        refines take(self, 0) if r.ID < 4", "model.gic:32:9: error: this 'refines' clause has no 'if', so the clauses after it never apply"),
+        (
+            "refines take(self, r.ID[1:0])\n        refines take(self, 0) if r.ID < 4",
+            "model.gic:32:9: error: this 'refines' clause has no 'if', so the clauses after it never apply",
+        ),
         ("refines take(self, r.ID[1:0]) if q", "model.gic:32:42: error: unknown name 'q'"),
     ],
 )
 def test_refines_errors_name_their_place(tmp_path: Path, clause: str, error: str) -> None:
     spec = SPEC.replace("refines take(self, r.ID[1:0]) if r.ID < 4", clause)
     write_tree(tmp_path, {"spec/model.gic": spec, "p.prop": PROPS})
-    code, out, err = run("prove", "--spec", tmp_path / "spec", tmp_path / "p.prop")
+    code, _out, err = run("prove", "--spec", tmp_path / "spec", tmp_path / "p.prop")
     assert code == 3
     assert "Traceback" not in err
     assert error in err

@@ -38,13 +38,16 @@ def _invokes(body: tuple[ir.Stmt, ...]) -> set[str]:
     return {n.action for n in ir.walk(body) if isinstance(n, ir.Invoke)}
 
 
-@pytest.mark.parametrize("where,intervals", [
-    ("o >= 0xF00 && o < 0xF30", [(0xF00, 0xF30)]),
-    ("(o >= 0x800 && o < 0xC00) || o == 0xF00", [(0x800, 0xC00), (0xF00, 0xF01)]),
-    ("0x100 <= o && o <= 0x17F && w == 32", [(0x100, 0x180)]),
-    ("w == 32", None),
-    ("o >= 0x100 || w == 8", None),
-])
+@pytest.mark.parametrize(
+    "where,intervals",
+    [
+        ("o >= 0xF00 && o < 0xF30", [(0xF00, 0xF30)]),
+        ("(o >= 0x800 && o < 0xC00) || o == 0xF00", [(0x800, 0xC00), (0xF00, 0xF01)]),
+        ("0x100 <= o && o <= 0x17F && w == 32", [(0x100, 0x180)]),
+        ("w == 32", None),
+        ("o >= 0x100 || w == 8", None),
+    ],
+)
 def test_offset_intervals(where: str, intervals: list[tuple[int, int]] | None) -> None:
     _, p = _prop(f"property x: after GICD.write(s, o, w, v) where {where}: true\n")
     assert specialize.offset_intervals(p.where, "o") == intervals
@@ -63,7 +66,12 @@ def test_folded_write_keeps_only_reachable_registers_and_behaves_the_same() -> N
         n = rng.randrange(1, 8)
         s = it.run(system.action("GICD_ISENABLER.write"), s, {"self": 0, "n": n, "val": rng.getrandbits(32)})
     for _ in range(200):
-        args = {"self": rng.randrange(2), "offset": rng.randrange(0xF00, 0xF30), "width": rng.choice([8, 16, 32, 64]), "val": rng.getrandbits(64)}
+        args = {
+            "self": rng.randrange(2),
+            "offset": rng.randrange(0xF00, 0xF30),
+            "width": rng.choice([8, 16, 32, 64]),
+            "val": rng.getrandbits(64),
+        }
         assert it.access(folded, s, args) == it.access(whole, s, args)
 
 

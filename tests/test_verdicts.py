@@ -62,7 +62,14 @@ TABLE = [
     (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "broadcast_reaches_all_others", (1, 16), Violated, ""),
     (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "broadcast_ignores_targets", (1, 16), Violated, ""),
     (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "broadcast_skips_sender", (1, 16), Proved, "one-step"),
-    (ROOT / "examples/sgi-broadcast-v1/v1.overlay", "properties/sgi.prop", "targeted_reaches_exactly_matching", (1, 16), Proved, "one-step"),
+    (
+        ROOT / "examples/sgi-broadcast-v1/v1.overlay",
+        "properties/sgi.prop",
+        "targeted_reaches_exactly_matching",
+        (1, 16),
+        Proved,
+        "one-step",
+    ),
 ]
 
 
@@ -130,7 +137,9 @@ def test_two_run_trace_shows_both_runs() -> None:
 
 def test_v1_broadcast_trace() -> None:
     """The series' v1 bug: IRM=1 with TargetList=0 reaches no vCPU."""
-    v = results(ROOT / "examples/sgi-broadcast-v1/v1.overlay", ROOT / "properties/sgi.prop", (1, 16))["broadcast_reaches_all_others"].verdict
+    v = results(ROOT / "examples/sgi-broadcast-v1/v1.overlay", ROOT / "properties/sgi.prop", (1, 16))[
+        "broadcast_reaches_all_others"
+    ].verdict
     assert isinstance(v, Violated)
     t = v.trace
     assert t.nr_vcpus == 2 and t.from_reset
@@ -146,7 +155,9 @@ def test_v1_broadcast_trace() -> None:
 
 
 def test_v1_independence_trace_differs_only_in_ignored_fields() -> None:
-    v = results(ROOT / "examples/sgi-broadcast-v1/v1.overlay", ROOT / "properties/sgi.prop", (1, 16))["broadcast_ignores_targets"].verdict
+    v = results(ROOT / "examples/sgi-broadcast-v1/v1.overlay", ROOT / "properties/sgi.prop", (1, 16))[
+        "broadcast_ignores_targets"
+    ].verdict
     assert isinstance(v, Violated)
     t = v.trace
     assert t.alternative is not None

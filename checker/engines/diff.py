@@ -68,7 +68,9 @@ class Distinction:
     prefix_same: bool  # the prefix changed the shared state alike on both sides
     old: Step | None  # the access on each side (None: not enabled there)
     new: Step | None
-    rows: tuple[tuple[str, int | bool | None, int | bool | None, int | bool | None], ...]  # location, before, old after, new after
+    rows: tuple[
+        tuple[str, int | bool | None, int | bool | None, int | bool | None], ...
+    ]  # location, before, old after, new after
     results: tuple[int | bool | None, int | bool | None] = (None, None)
 
 
@@ -131,7 +133,9 @@ class ModelDiff:
     def unexpected(self) -> list[str]:
         """Differences a guest can see that the patch did not declare: actions that differ (or
         exist on one side only), and state whose reset value changed."""
-        out = [a.name for a in self.actions if a.status not in ("same", "same-reachable", "unknown", "through") and not a.expected]
+        out = [
+            a.name for a in self.actions if a.status not in ("same", "same-reachable", "unknown", "through") and not a.expected
+        ]
         return out + [s.name for s in self.states if s.status == "reset" and s.name not in self.expected]
 
 
@@ -160,7 +164,13 @@ def compared_actions(system: ir.System) -> dict[str, ir.Action]:
 
 class Differ:
     def __init__(
-        self, old: ir.System, new: ir.System, vcpus: tuple[int, int], opts: Options, expected: set[str], related: dict[str, str] | None = None,
+        self,
+        old: ir.System,
+        new: ir.System,
+        vcpus: tuple[int, int],
+        opts: Options,
+        expected: set[str],
+        related: dict[str, str] | None = None,
     ):
         self.old, self.new = old, new
         self.vcpus = vcpus
@@ -208,7 +218,13 @@ class Differ:
             if n not in self.new.states:
                 out.append(StateDiff(n, "old-only", f"{n}: {s.type}"))
             elif n in self.related:
-                out.append(StateDiff(n, "related", f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new), compared as {self.related[n]}(old)"))
+                out.append(
+                    StateDiff(
+                        n,
+                        "related",
+                        f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new), compared as {self.related[n]}(old)",
+                    )
+                )
             elif not P._same_type(s.type, self.new.states[n].type):
                 out.append(StateDiff(n, "type", f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new)"))
         for n, s in self.new.states.items():
@@ -242,11 +258,27 @@ class Differ:
         self.done: dict[str, ActionDiff] = {}
         for name, a in olds.items():
             if name not in news:
-                out.append(ActionDiff(name, _kind(a, self.old), "old-only", self.is_expected(name, a.register), f"{name}{_sig(a)} exists on the old side only"))
+                out.append(
+                    ActionDiff(
+                        name,
+                        _kind(a, self.old),
+                        "old-only",
+                        self.is_expected(name, a.register),
+                        f"{name}{_sig(a)} exists on the old side only",
+                    )
+                )
                 continue
             b = news[name]
             if [str(p.type) for p in a.params] != [str(p.type) for p in b.params]:
-                out.append(ActionDiff(name, _kind(a, self.old), "signature", self.is_expected(name, a.register), f"old {name}{_sig(a)}, new {name}{_sig(b)}"))
+                out.append(
+                    ActionDiff(
+                        name,
+                        _kind(a, self.old),
+                        "signature",
+                        self.is_expected(name, a.register),
+                        f"old {name}{_sig(a)}, new {name}{_sig(b)}",
+                    )
+                )
                 continue
             t0 = time.perf_counter()
             d = self.action(a, b)
@@ -257,7 +289,15 @@ class Differ:
             out.append(d)
         for name, b in news.items():
             if name not in olds:
-                out.append(ActionDiff(name, _kind(b, self.new), "new-only", self.is_expected(name, b.register), f"{name}{_sig(b)} exists on the new side only"))
+                out.append(
+                    ActionDiff(
+                        name,
+                        _kind(b, self.new),
+                        "new-only",
+                        self.is_expected(name, b.register),
+                        f"{name}{_sig(b)} exists on the new side only",
+                    )
+                )
         return out
 
     def action(self, a: ir.Action, b: ir.Action) -> ActionDiff:
@@ -270,7 +310,9 @@ class Differ:
             reached = sorted(n[4:] for n in _calls(a, self.old) if n.startswith("act:"))
             differing = [n for n in reached if n not in self.done or self.done[n].status != "same"]
             if not differing:
-                d.detail = "the same decoding of offsets and widths, and every handler it reaches is the same" + self._unseen(a, b)
+                d.detail = "the same decoding of offsets and widths, and every handler it reaches is the same" + self._unseen(
+                    a, b
+                )
                 return d
             d.status = "through"
             d.expected = all(self.done[n].expected for n in differing if n in self.done)
@@ -323,7 +365,9 @@ class Differ:
             ans = self.one_step(a, b, scope=scope)
             if isinstance(ans, q.Unsat):
                 continue
-            part = ActionDiff(f"{a.name} at {label}", "frame access", "different", self.is_expected(a.name, a.register, label.split(",")[0]))
+            part = ActionDiff(
+                f"{a.name} at {label}", "frame access", "different", self.is_expected(a.name, a.register, label.split(",")[0])
+            )
             if isinstance(ans, q.Unknown):
                 part.status, part.detail = "unknown", f"the solver gave up: {ans.reason}"
                 unknown.append(part)
@@ -336,12 +380,18 @@ class Differ:
             d.parts.append(part)
         real = [p for p in d.parts if p.status == "different"]
         if not d.parts and not unknown:
-            d.detail = f"proved the same from every state, at every offset and width ({len(scopes)} queries: one per register and width)"
+            d.detail = (
+                f"proved the same from every state, at every offset and width ({len(scopes)} queries: one per register and width)"
+            )
             return d
         if not real:
             d.status = "unknown" if unknown else "same-reachable"
             d.parts += unknown
-            d.detail = "the solver gave up on some offsets" if unknown else "differs only on states that violate an invariant the old side proved"
+            d.detail = (
+                "the solver gave up on some offsets"
+                if unknown
+                else "differs only on states that violate an invariant the old side proved"
+            )
             return d
         d.status = "different"
         d.one_step = real[0].one_step
@@ -386,7 +436,11 @@ class Differ:
         for fa in _calls(a, self.old) | _calls(b, self.new):
             if fa.startswith("fn:"):
                 f = fa[3:]
-                if f not in self.old.functions or f not in self.new.functions or _strip(self.old.functions[f]) != _strip(self.new.functions[f]):
+                if (
+                    f not in self.old.functions
+                    or f not in self.new.functions
+                    or _strip(self.old.functions[f]) != _strip(self.new.functions[f])
+                ):
                     return False
             else:
                 h = fa[4:]
@@ -405,7 +459,9 @@ class Differ:
                 return ans
         return q.Unsat()
 
-    def search_from_reset(self, a: ir.Action, b: ir.Action, d: ActionDiff, scope: Scope | None = None, guides: list[set[str]] | None = None) -> None:
+    def search_from_reset(
+        self, a: ir.Action, b: ir.Action, d: ActionDiff, scope: Scope | None = None, guides: list[set[str]] | None = None
+    ) -> None:
         """The shortest lockstep run from reset after which `a` (within `scope`) tells the sides
         apart, depth by depth.
 
@@ -488,7 +544,9 @@ class Differ:
                 step = _shown(self.old, name, args, so, no, nr, None)
                 if new_only:  # the old side's run, and what it changed in state only the new side has
                     extra = replay.changes(self.new, {k: sn[k] for k in new_only}, {k: nn[k] for k in new_only}, nr)
-                    step = replace(step, changes=step.changes + tuple(replace(c, location=f"{c.location} (new side)") for c in extra))
+                    step = replace(
+                        step, changes=step.changes + tuple(replace(c, location=f"{c.location} (new side)") for c in extra)
+                    )
                 if self._flat_compared(it_n, no, None) != self._flat_compared(it_n, None, nn):
                     same = False
                 prefix_steps.append(step)
@@ -504,14 +562,35 @@ class Differ:
         if not differ:
             raise replay.ReplayMismatch(f"{a.name}: the interpreter runs both sides alike on the solver's distinguishing input")
         return Distinction(
-            nr, tuple(w.params.items()), w.pre_old is None, tuple(prefix_steps), same, step_o, step_n, tuple(rows),
+            nr,
+            tuple(w.params.items()),
+            w.pre_old is None,
+            tuple(prefix_steps),
+            same,
+            step_o,
+            step_n,
+            tuple(rows),
             (_scalar(res_o), _scalar(res_n)),
         )
 
     def _run_both(
-        self, a: ir.Action, b: ir.Action, it_o: interp.Interp, it_n: interp.Interp, pre_o: interp.State, pre_n: interp.State,
-        args: dict[str, interp.Value], nr: int,
-    ) -> tuple[interp.State | None, interp.Value | None, interp.State | None, interp.Value | None, list[tuple[str, int | bool, int | bool, int | bool]], bool]:
+        self,
+        a: ir.Action,
+        b: ir.Action,
+        it_o: interp.Interp,
+        it_n: interp.Interp,
+        pre_o: interp.State,
+        pre_n: interp.State,
+        args: dict[str, interp.Value],
+        nr: int,
+    ) -> tuple[
+        interp.State | None,
+        interp.Value | None,
+        interp.State | None,
+        interp.Value | None,
+        list[tuple[str, int | bool, int | bool, int | bool]],
+        bool,
+    ]:
         """`a` on the old side and `b` on the new one, in the interpreter (None: not enabled):
         the post-states and results, the shared locations whose post values differ (location,
         before, old after, new after), and whether the sides are told apart."""
@@ -578,7 +657,8 @@ class Differ:
         def moved(n: str, st: _Sides) -> bool:
             return any(
                 replay.flat_state(sys, {n: s[n]}, nr) != replay.flat_state(sys, {n: r[n]}, nr)
-                for sys, s, r in ((self.old, st[0], ro), (self.new, st[1], rn)) if n in sys.states
+                for sys, s, r in ((self.old, st[0], ro), (self.new, st[1], rn))
+                if n in sys.states
             )
 
         def put_back(n: str, st: _Sides) -> _Sides:
@@ -586,10 +666,20 @@ class Differ:
             return ({**so, n: ro[n]} if n in self.old.states else so, {**sn, n: rn[n]} if n in self.new.states else sn)
 
         names = list(dict.fromkeys([*self.old.states, *self.new.states]))
-        return replay.shrink_to_reset(names, (po, pn), moved, put_back, lambda st: self._run_both(a, b, it_o, it_n, st[0], st[1], w.args, nr)[5])
+        return replay.shrink_to_reset(
+            names, (po, pn), moved, put_back, lambda st: self._run_both(a, b, it_o, it_n, st[0], st[1], w.args, nr)[5]
+        )
 
 
-def _shown(system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int, result: interp.Value | None) -> Step:
+def _shown(
+    system: ir.System,
+    name: str,
+    args: dict[str, interp.Value],
+    before: interp.State,
+    after: interp.State,
+    nr: int,
+    result: interp.Value | None,
+) -> Step:
     """A step as a user reads it: a register handler's run shown as the frame access that
     reaches it (at this side's offsets), with the changes the run made."""
     fname, fargs = replay.as_frame_access(system, name, args)
@@ -666,7 +756,14 @@ def classify(old: PropertyResult | None, new: PropertyResult | None) -> str:
     return "inconclusive"
 
 
-def carried_over(old_sys: ir.System, new_sys: ir.System, p_old: ir.Property, p_new: ir.Property, same_actions: set[str], states: list[StateDiff]) -> bool:
+def carried_over(
+    old_sys: ir.System,
+    new_sys: ir.System,
+    p_old: ir.Property,
+    p_new: ir.Property,
+    same_actions: set[str],
+    states: list[StateDiff],
+) -> bool:
     """Is the property's verdict on the new side the old one? Yes when it is the same property
     over the same state, and every action that can write that state (on either side) is proved
     the same: then both sides reach the same values of that state, and the property sees nothing
@@ -697,8 +794,15 @@ def carried_over(old_sys: ir.System, new_sys: ir.System, p_old: ir.Property, p_n
 
 
 def diff_properties(
-    old_sys: ir.System, new_sys: ir.System, old_opts: Options, new_opts: Options, same_actions: set[str], states: list[StateDiff],
-    only: set[str] | None, old_results: list[PropertyResult] | None = None, expect_broken: frozenset[str] = frozenset(),
+    old_sys: ir.System,
+    new_sys: ir.System,
+    old_opts: Options,
+    new_opts: Options,
+    same_actions: set[str],
+    states: list[StateDiff],
+    only: set[str] | None,
+    old_results: list[PropertyResult] | None = None,
+    expect_broken: frozenset[str] = frozenset(),
 ) -> tuple[list[PropertyDiff], list[PropertyResult]]:
     """Verdicts on both sides, classified; the old side's results are returned too (its proved
     invariants help the action comparison)."""
@@ -712,10 +816,15 @@ def diff_properties(
             continue
         r = old_by.get(p.name)
         if (
-            r is not None and isinstance(r.verdict, Proved) and old_opts.vcpus == new_opts.vcpus and p.name in old_props
+            r is not None
+            and isinstance(r.verdict, Proved)
+            and old_opts.vcpus == new_opts.vcpus
+            and p.name in old_props
             and carried_over(old_sys, new_sys, old_props[p.name], p, same_actions, states)
         ):
-            carry[p.name] = replace(r, verdict=Proved(f"{r.verdict.method}; carried over: its cone is proved the same on both sides"), seconds=0.0)
+            carry[p.name] = replace(
+                r, verdict=Proved(f"{r.verdict.method}; carried over: its cone is proved the same on both sides"), seconds=0.0
+            )
         else:
             todo.add(p.name)
     news = check_properties(new_sys, new_opts, todo) if todo else []

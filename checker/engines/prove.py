@@ -67,7 +67,10 @@ RW = dict[str, tuple[set[str], set[str]]]  # action -> (state it reads, state it
 
 def action_rw(system: ir.System) -> RW:
     """What each transition reads (its body and its guard) and writes."""
-    return {n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system)) for n, a in system.actions.items()}
+    return {
+        n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system))
+        for n, a in system.actions.items()
+    }
 
 
 def live_paths(rw: RW, k: int, need: set[str]) -> list[tuple[str, ...]]:
@@ -128,7 +131,9 @@ def guided_runs(rw: RW, k: int, need: set[str], guides: list[set[str]]) -> list[
     return list(runs)[:_MAX_GUIDED]
 
 
-def more_guides(first: set[str], ask_avoiding: Callable[[list[set[str]]], q.Answer], minimize: Callable[[q.Witness], set[str]]) -> list[set[str]]:
+def more_guides(
+    first: set[str], ask_avoiding: Callable[[list[set[str]]], q.Answer], minimize: Callable[[q.Witness], set[str]]
+) -> list[set[str]]:
     """Sets of state variables that one-step counterexamples need away from reset, one per route
     to the failure: `first` (the solver's first counterexample, minimized), then counterexamples
     with more and more variables held at their reset values (`ask_avoiding`: each set given
@@ -156,7 +161,14 @@ def more_guides(first: set[str], ask_avoiding: Callable[[list[set[str]]], q.Answ
 
 
 def bmc_depth(
-    ask: Ask, rng: tuple[int, int], rw: RW, k: int, need: set[str], guides: list[set[str]] | None = None, undecided: str | None = None, split: bool = True,
+    ask: Ask,
+    rng: tuple[int, int],
+    rw: RW,
+    k: int,
+    need: set[str],
+    guides: list[set[str]] | None = None,
+    undecided: str | None = None,
+    split: bool = True,
 ) -> q.Answer:
     """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
 
@@ -199,8 +211,15 @@ def bmc_depth(
 
 
 def find_trace(
-    ask: Ask, vcpus: tuple[int, int], to_verdict: Callable[[q.Witness], Verdict], system: ir.System, k: int, need: set[str],
-    guides: list[set[str]] | None = None, undecided: str | None = None, split: bool = True,
+    ask: Ask,
+    vcpus: tuple[int, int],
+    to_verdict: Callable[[q.Witness], Verdict],
+    system: ir.System,
+    k: int,
+    need: set[str],
+    guides: list[set[str]] | None = None,
+    undecided: str | None = None,
+    split: bool = True,
 ) -> Verdict | q.Unsat | q.Unknown:
     """One BMC depth over a vCPU range: the verdict built from a replayed trace, or the answer
     (Unsat, Unknown) when there is no trace at this depth.
@@ -232,7 +251,13 @@ def find_trace(
 
 
 def _kind(p: ir.Property) -> str:
-    return {ir.Fact: "fact", ir.Contract: "contract", ir.Independence: "independence", ir.Invariant: "invariant", ir.Cover: "cover"}[type(p)]
+    return {
+        ir.Fact: "fact",
+        ir.Contract: "contract",
+        ir.Independence: "independence",
+        ir.Invariant: "invariant",
+        ir.Cover: "cover",
+    }[type(p)]
 
 
 def _unknown(a: q.Unknown) -> Unknown:
@@ -245,13 +270,20 @@ def _unknown(a: q.Unknown) -> Unknown:
 def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
     if isinstance(p, (ir.Contract, ir.Independence)):
         action = system.action(p.action)
-        roots = state_reads(p, system) | state_writes(action.body, system) | state_reads(action.body, system) | state_reads(action.requires, system)
+        roots = (
+            state_reads(p, system)
+            | state_writes(action.body, system)
+            | state_reads(action.body, system)
+            | state_reads(action.requires, system)
+        )
         return cone(system, roots, keep_actions=[p.action])
     return cone(system, state_reads(p, system))
 
 
 # (steps from reset or None: from any state, assumptions, vCPUs, a path of actions, a budget, sets to avoid)
-OneStep = Callable[[int | None, list[ir.Expr], tuple[int, int], "tuple[str, ...] | None", "int | None", "list[set[str]] | None"], q.Answer]
+OneStep = Callable[
+    [int | None, list[ir.Expr], tuple[int, int], "tuple[str, ...] | None", "int | None", "list[set[str]] | None"], q.Answer
+]
 
 
 def _final_reads(system: ir.System, p: ir.Contract | ir.Independence) -> set[str]:
@@ -261,8 +293,14 @@ def _final_reads(system: ir.System, p: ir.Contract | ir.Independence) -> set[str
 
 
 def _step_then_bmc(
-    system: ir.System, one_step: OneStep, to_trace: Callable[[q.Witness], Verdict],
-    opts: Options, assume: list[ir.Expr], assumed_names: list[str], searched: Callable[[int], ir.System], need: set[str],
+    system: ir.System,
+    one_step: OneStep,
+    to_trace: Callable[[q.Witness], Verdict],
+    opts: Options,
+    assume: list[ir.Expr],
+    assumed_names: list[str],
+    searched: Callable[[int], ir.System],
+    need: set[str],
 ) -> Verdict:
     def attempt(asm: list[ir.Expr]) -> q.Answer:
         # A failure usually shows with few vCPUs, where queries are cheap; only a pass needs the full range.
@@ -298,12 +336,21 @@ def _step_then_bmc(
         if guided and k >= 2 and not widened:  # other routes, asked for only when a search this deep is needed
             widened = True
             small = search_ranges(opts.vcpus)[0]
-            guides = more_guides(guides[0], lambda avoid: one_step(None, cti_assume, small, None, _GUIDE_BUDGET_MS, avoid), minimize)
+            guides = more_guides(
+                guides[0], lambda avoid: one_step(None, cti_assume, small, None, _GUIDE_BUDGET_MS, avoid), minimize
+            )
             for g in guides:
                 log.info("a one-step counterexample needs %s away from reset", ", ".join(sorted(g)))
         return find_trace(
-            lambda rng, path, budget: one_step(k, [], rng, path, budget, None), opts.vcpus, to_trace, searched(k), k, need,
-            guides if guided else None, undecided, split,
+            lambda rng, path, budget: one_step(k, [], rng, path, budget, None),
+            opts.vcpus,
+            to_trace,
+            searched(k),
+            k,
+            need,
+            guides if guided else None,
+            undecided,
+            split,
         )
 
     # Depth by depth, the runs the counterexample guides first; a depth whose query over every
@@ -371,13 +418,25 @@ class Refiner:
         try:
             verdict = check_refinement(self.system, ref, self.opts)
         except replay.ReplayMismatch as err:
-            verdict = Unknown(f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this")
+            verdict = Unknown(
+                f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this"
+            )
         dt = time.perf_counter() - t0
         log.info("%s refinement: %s in %.2fs", ref.handler, type(verdict).__name__, dt)
         cases = ", ".join(dict.fromkeys(c.action for c in ref.cases))
         doc = f"Every {ref.handler} is a step of {cases}, or changes nothing (its 'refines' clauses)."
         ranges = tuple((c.name, c.type.lo, c.type.hi) for c in self.system.params.values())
-        return PropertyResult(ref.handler, "refinement", doc, str(ref.span), self.system.model, self.opts.vcpus, verdict, dt, ranges)  # type: ignore[arg-type]
+        return PropertyResult(
+            ref.handler,
+            "refinement",
+            doc,
+            str(ref.span),
+            self.system.model,
+            self.opts.vcpus,
+            verdict,
+            dt,
+            ranges,  # type: ignore[arg-type]
+        )
 
 
 def _restrict(system: ir.System, p: ir.Property) -> ir.System:
@@ -387,7 +446,9 @@ def _restrict(system: ir.System, p: ir.Property) -> ir.System:
     return sub
 
 
-def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr], refiner: Refiner | None = None) -> Verdict:
+def check_property(
+    system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr], refiner: Refiner | None = None
+) -> Verdict:
     sub = _restrict(system, p)
     pruned: list[ir.System] = []
 
@@ -421,16 +482,30 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
         case ir.Contract():
             contract = p
             return _step_then_bmc(
-                sub, lambda k, asm, rng, path, budget, avoid: q.contract(sub if k is None else searched(k), contract, rng, k, asm, to, dump, path, budget, avoid),
+                sub,
+                lambda k, asm, rng, path, budget, avoid: q.contract(
+                    sub if k is None else searched(k), contract, rng, k, asm, to, dump, path, budget, avoid
+                ),
                 lambda w: Violated(replay.contract_trace(sub, contract, w)),
-                opts, assume, names, searched, _final_reads(sub, p),
+                opts,
+                assume,
+                names,
+                searched,
+                _final_reads(sub, p),
             )
         case ir.Independence():
             indep = p
             return _step_then_bmc(
-                sub, lambda k, asm, rng, path, budget, avoid: q.independence(sub if k is None else searched(k), indep, rng, k, asm, to, dump, path, budget, avoid),
+                sub,
+                lambda k, asm, rng, path, budget, avoid: q.independence(
+                    sub if k is None else searched(k), indep, rng, k, asm, to, dump, path, budget, avoid
+                ),
                 lambda w: Violated(replay.independence_trace(sub, indep, w)),
-                opts, assume, names, searched, _final_reads(sub, p),
+                opts,
+                assume,
+                names,
+                searched,
+                _final_reads(sub, p),
             )
         case ir.Invariant():
             bad = ir.Unop("not", p.body, ir.BOOL, p.span)
@@ -449,8 +524,11 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
             for k in range(opts.depth + 1):
                 base = find_trace(
                     lambda rng, path, budget, k=k: q.reach(searched(k), bad, rng, k, to, dump, path, budget),  # type: ignore[misc]
-                    vc, lambda w: Violated(replay.state_trace(sub, inv.name, bad, w, "the invariant is false in this state")),
-                    searched(k), k, state_reads(p, system),
+                    vc,
+                    lambda w: Violated(replay.state_trace(sub, inv.name, bad, w, "the invariant is false in this state")),
+                    searched(k),
+                    k,
+                    state_reads(p, system),
                 )
                 if isinstance(base, q.Unknown):
                     return _unknown(base)
@@ -480,8 +558,11 @@ def check_property(system: ir.System, p: ir.Property, opts: Options, proved: dic
             for k in range(opts.depth + 1):
                 reached = find_trace(
                     lambda rng, path, budget, k=k: q.reach(searched(k), cov.body, rng, k, to, dump, path, budget),  # type: ignore[misc]
-                    vc, lambda w: Covered(replay.state_trace(sub, cov.name, cov.body, w, "reached")),
-                    searched(k), k, state_reads(p, system),
+                    vc,
+                    lambda w: Covered(replay.state_trace(sub, cov.name, cov.body, w, "reached")),
+                    searched(k),
+                    k,
+                    state_reads(p, system),
                 )
                 if isinstance(reached, q.Unknown):
                     return _unknown(reached)
@@ -519,7 +600,9 @@ def check_properties(system: ir.System, opts: Options, only: set[str] | None = N
         try:
             verdict = check_property(system, p, opts, proved, refiner)
         except replay.ReplayMismatch as err:
-            verdict = Unknown(f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this")
+            verdict = Unknown(
+                f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this"
+            )
         dt = time.perf_counter() - t0
         log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
         if isinstance(p, ir.Invariant) and isinstance(verdict, Proved):

@@ -56,7 +56,9 @@ def changes(system: ir.System, before: interp.State, after: interp.State, nr: in
 S = TypeVar("S")
 
 
-def shrink_to_reset(names: Sequence[str], start: S, moved: Callable[[str, S], bool], put_back: Callable[[str, S], S], still: Callable[[S], bool]) -> set[str]:
+def shrink_to_reset(
+    names: Sequence[str], start: S, moved: Callable[[str, S], bool], put_back: Callable[[str, S], S], still: Callable[[S], bool]
+) -> set[str]:
     """The variables among `names` that a pre-state needs away from reset for `still` to hold.
 
     Greedy, in the interpreter: each variable of `start` away from its reset value (`moved`) is
@@ -97,7 +99,12 @@ def moved_from_reset(system: ir.System, w: Witness, confirm: Callable[[Witness],
 
 
 def make_step(
-    system: ir.System, name: str, args: dict[str, interp.Value], before: interp.State, after: interp.State, nr: int,
+    system: ir.System,
+    name: str,
+    args: dict[str, interp.Value],
+    before: interp.State,
+    after: interp.State,
+    nr: int,
     result: interp.Value | None = None,
 ) -> Step:
     action = system.action(name)
@@ -115,7 +122,10 @@ def make_step(
 
 
 def _mmio_args(
-    system: ir.System, action: ir.Action, args: dict[str, interp.Value], result: interp.Value | None,
+    system: ir.System,
+    action: ir.Action,
+    args: dict[str, interp.Value],
+    result: interp.Value | None,
 ) -> tuple[tuple[Arg, ...], Arg | None, str]:
     """A frame access shown by the register it reaches, its value decoded into that register's
     fields when the access covers the whole register."""
@@ -129,7 +139,11 @@ def _mmio_args(
         name = f"{reg.name}[{n}]" if reg.array else reg.name
         target = f"{where}.{name}" if rd is not None else name
         inner = offset % frame.stride if frame.per_vcpu else offset
-        target += f" (+{offset:#06x})" if inner == reg.offset + (n or 0) * reg.bytes else f" (+{offset:#06x}, byte {inner - reg.offset - (n or 0) * reg.bytes})"
+        target += (
+            f" (+{offset:#06x})"
+            if inner == reg.offset + (n or 0) * reg.bytes
+            else f" (+{offset:#06x}, byte {inner - reg.offset - (n or 0) * reg.bytes})"
+        )
     vtype: ir.Type = ir.BitsT(width)
     if reg is not None and width == reg.bytes * 8:
         vtype = reg.type
@@ -143,7 +157,11 @@ def _mmio_args(
 
 
 def run_steps(
-    system: ir.System, w: Witness, it: interp.Interp, start: interp.State, steps: list[tuple[str, dict[str, interp.Value]]],
+    system: ir.System,
+    w: Witness,
+    it: interp.Interp,
+    start: interp.State,
+    steps: list[tuple[str, dict[str, interp.Value]]],
 ) -> tuple[list[Step], list[interp.State], interp.Value | None]:
     """Replay the accesses; the states before and after each, and what the last one returned."""
     states = [start]
@@ -187,7 +205,9 @@ def as_frame_access(system: ir.System, name: str, args: dict[str, interp.Value])
     raise AssertionError(f"{name}: register in no frame")
 
 
-def failing_binding(it: interp.Interp, body: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None) -> dict[str, interp.Value] | None:
+def failing_binding(
+    it: interp.Interp, body: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None
+) -> dict[str, interp.Value] | None:
     """The first values of the outer `forall`s under which `body` is false, or None if it holds."""
     outer: list[ir.Local] = []
     while isinstance(body, ir.Quant) and body.kind == "forall":
@@ -209,7 +229,9 @@ def failing_binding(it: interp.Interp, body: ir.Expr, env: dict[str, interp.Valu
     return {v.name: found[v.name] for v in outer}
 
 
-def atoms(it: interp.Interp, e: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None) -> list[tuple[str, int | bool]]:
+def atoms(
+    it: interp.Interp, e: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None
+) -> list[tuple[str, int | bool]]:
     """The state and field reads inside the failing formula, with their values."""
     out: list[tuple[str, int | bool]] = []
     seen: set[str] = set()
@@ -252,7 +274,12 @@ def fact_trace(system: ir.System, prop: ir.Fact, w: Witness) -> Trace:
         body = body.body
     if it.eval(body, dict(w.bindings), {}):
         raise ReplayMismatch(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
-    fail = Failure(prop.name, "the fact is false", tuple((k, _scalar(v)) for k, v in w.bindings.items()), tuple(atoms(it, body, dict(w.bindings), {}, None)))
+    fail = Failure(
+        prop.name,
+        "the fact is false",
+        tuple((k, _scalar(v)) for k, v in w.bindings.items()),
+        tuple(atoms(it, body, dict(w.bindings), {}, None)),
+    )
     return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=(), failure=fail)
 
 
@@ -282,7 +309,12 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
     values = atoms(it, inner, full, pre, post)
     if prop.result is not None and result is not None:
         values.insert(0, (prop.result.name, _scalar(result)))
-    fail = Failure(prop.name, "the property is false after the last access", tuple((k, _scalar(v)) for k, v in binding.items()), tuple(values))
+    fail = Failure(
+        prop.name,
+        "the property is false after the last access",
+        tuple((k, _scalar(v)) for k, v in binding.items()),
+        tuple(values),
+    )
     return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, from_reset=w.pre_state is None)
 
 
@@ -305,7 +337,15 @@ def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> 
         raise ReplayMismatch(f"{prop.name}: the interpreter finds both runs end in the same state")
     alt = make_step(system, action.name, w.alt_args, pre, post2, w.nr_vcpus, result2)
     fail = Failure(prop.name, f"the result depends on {', '.join(prop.ignored_text)}")
-    return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, alternative=alt, differences=diffs, from_reset=w.pre_state is None)
+    return Trace(
+        w.nr_vcpus,
+        params=tuple(w.params.items()),
+        steps=tuple(steps),
+        failure=fail,
+        alternative=alt,
+        differences=diffs,
+        from_reset=w.pre_state is None,
+    )
 
 
 def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message: str) -> Trace:
@@ -323,7 +363,9 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
         inner = goal.arg
         while isinstance(inner, ir.Quant) and inner.kind == "forall":
             inner = inner.body
-    fail = Failure(name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None)))
+    fail = Failure(
+        name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None))
+    )
     return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, from_reset=w.pre_state is None)
 
 
@@ -354,7 +396,9 @@ def refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace
     target = system.action(case.action)
     targs = {p.name: it.eval(a, env, pre) for p, a in zip(target.params, case.args)}
     call = f"{case.action}({', '.join(f'{k}={_show(v)}' for k, v in targs.items())})"
-    out_of_domain = [p.name for p in target.params if isinstance(p.type, ir.IndexT) and targs[p.name] not in interp.domain(p.type, w.nr_vcpus)]
+    out_of_domain = [
+        p.name for p in target.params if isinstance(p.type, ir.IndexT) and targs[p.name] not in interp.domain(p.type, w.nr_vcpus)
+    ]
     if out_of_domain:
         fail = Failure(ref.handler, f"the case it falls in names {call}, and {', '.join(out_of_domain)} is out of its range")
         return Trace(w.nr_vcpus, (step,), fail, params, from_reset=False)

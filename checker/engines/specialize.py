@@ -80,7 +80,14 @@ def _decide(e: ir.Expr, iv: list[Interval], name: str) -> bool | None:
         case ir.Unop(op="not", arg=a):
             x = _decide(a, iv, name)
             return None if x is None else not x
-        case ir.Binop(op=op, left=lhs, right=ir.Const(value=c)) if op in ("ult", "ule", "ugt", "uge", "eq", "ne") and not isinstance(c, bool):
+        case ir.Binop(op=op, left=lhs, right=ir.Const(value=c)) if op in (
+            "ult",
+            "ule",
+            "ugt",
+            "uge",
+            "eq",
+            "ne",
+        ) and not isinstance(c, bool):
             shift = _offset_plus(lhs, name)
             if shift is None:
                 return None

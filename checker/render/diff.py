@@ -59,7 +59,11 @@ def distinction_lines(d: Distinction, indent: str = "    ") -> list[str]:
             continue
         res = f" -> {T._hex(side.result)}" if side.result is not None else ""
         if side.changes:
-            out.append(f"{indent}  {label}{res}: " + ", ".join(f"{c.location}: {T._v(c.before)} -> {T._v(c.after)}" for c in side.changes[:8]) + (" ..." if len(side.changes) > 8 else ""))
+            out.append(
+                f"{indent}  {label}{res}: "
+                + ", ".join(f"{c.location}: {T._v(c.before)} -> {T._v(c.after)}" for c in side.changes[:8])
+                + (" ..." if len(side.changes) > 8 else "")
+            )
         else:
             out.append(f"{indent}  {label}{res}: (no state changed)")
     if d.rows:
@@ -78,7 +82,11 @@ def _action_line(a: ActionDiff, width: int) -> str:
     if a.status == "different":
         if a.reached is not None:
             k = len(a.reached.prefix)
-            note = "reachable: the first access from reset tells the sides apart" if k == 0 else f"reachable: after {k} access{'es' if k != 1 else ''} from reset"
+            note = (
+                "reachable: the first access from reset tells the sides apart"
+                if k == 0
+                else f"reachable: after {k} access{'es' if k != 1 else ''} from reset"
+            )
             if a.reach_note:
                 note += " (a shorter run not ruled out)"
         else:
@@ -107,11 +115,16 @@ def _prop_line(p: PropertyDiff, width: int) -> str:
 def render(diffs: list[ModelDiff], header: str) -> str:
     lines = [header]
     for md in diffs:
-        lines += ["", f"model {md.model}: old {md.old_label} (vCPUs {md.old_vcpus[0]}..{md.old_vcpus[1]}), new {md.new_label} (vCPUs {md.new_vcpus[0]}..{md.new_vcpus[1]})"]
+        lines += [
+            "",
+            f"model {md.model}: old {md.old_label} (vCPUs {md.old_vcpus[0]}..{md.old_vcpus[1]}), new {md.new_label} (vCPUs {md.new_vcpus[0]}..{md.new_vcpus[1]})",
+        ]
         for what in md.applied:
             lines.append(f"  patch: {what}")
         if md.old_vcpus != md.new_vcpus:
-            lines.append(f"  the vCPU range changed: {md.old_vcpus[0]}..{md.old_vcpus[1]} -> {md.new_vcpus[0]}..{md.new_vcpus[1]}; actions are compared at {md.vcpus[0]}..{md.vcpus[1]}, properties on each side over its own range")
+            lines.append(
+                f"  the vCPU range changed: {md.old_vcpus[0]}..{md.old_vcpus[1]} -> {md.new_vcpus[0]}..{md.new_vcpus[1]}; actions are compared at {md.vcpus[0]}..{md.vcpus[1]}, properties on each side over its own range"
+            )
         lines += ["", "state:"]
         if not md.states:
             lines.append("  the same variables, types and reset values on both sides")
@@ -123,28 +136,55 @@ def render(diffs: list[ModelDiff], header: str) -> str:
         summary = ", ".join(f"{n} {_ACTION_WORDS[k].lower()}" for k, n in counts.items())
         lines += ["", f"actions (compared at vCPUs {md.vcpus[0]}..{md.vcpus[1]}): {summary}"]
         width = max((len(a.name) for a in md.actions), default=10)
-        order = {"different": 0, "through": 1, "signature": 2, "old-only": 3, "new-only": 4, "unknown": 5, "same-reachable": 6, "same": 7}
+        order = {
+            "different": 0,
+            "through": 1,
+            "signature": 2,
+            "old-only": 3,
+            "new-only": 4,
+            "unknown": 5,
+            "same-reachable": 6,
+            "same": 7,
+        }
         identical = [a.name for a in md.actions if a.status == "same" and a.detail.startswith("the same code")]
         for a in sorted(md.actions, key=lambda a: order[a.status]):
             if a.name not in identical:
                 lines.append(_action_line(a, width))
         if identical:
-            lines.append(f"  SAME       {len(identical)} more with the same code over the same state and functions on both sides:")
-            lines += textwrap.wrap(", ".join(identical), width=100, initial_indent="             ", subsequent_indent="             ")
+            lines.append(
+                f"  SAME       {len(identical)} more with the same code over the same state and functions on both sides:"
+            )
+            lines += textwrap.wrap(
+                ", ".join(identical), width=100, initial_indent="             ", subsequent_indent="             "
+            )
         if md.properties:
             pc: dict[str, int] = {}
             for p in md.properties:
                 pc[p.status] = pc.get(p.status, 0) + 1
             carried = sum(p.carried for p in md.properties)
-            lines += ["", "properties: " + ", ".join(f"{n} {k}" for k, n in pc.items()) + (f" ({carried} carried over)" if carried else "")]
+            lines += [
+                "",
+                "properties: " + ", ".join(f"{n} {k}" for k, n in pc.items()) + (f" ({carried} carried over)" if carried else ""),
+            ]
             pw = max(len(p.name) for p in md.properties)
-            porder = {"broken": 0, "fixed": 1, "still failing": 2, "inconclusive": 3, "added": 4, "removed": 5, "still holding": 6}
+            porder = {
+                "broken": 0,
+                "fixed": 1,
+                "still failing": 2,
+                "inconclusive": 3,
+                "added": 4,
+                "removed": 5,
+                "still holding": 6,
+            }
             for p in sorted(md.properties, key=lambda p: porder[p.status]):
                 lines.append(_prop_line(p, pw))
         for a in md.actions:
             if a.status not in ("different", "unknown") or (a.one_step is None and a.reached is None):
                 continue
-            lines += ["", f"{a.name}: {'different' if a.status == 'different' else a.status}{' (expected)' if a.expected else ''}"]
+            lines += [
+                "",
+                f"{a.name}: {'different' if a.status == 'different' else a.status}{' (expected)' if a.expected else ''}",
+            ]
             if a.reached is not None:
                 if a.reach_note:
                     lines.append(f"  {a.reach_note}")
@@ -176,8 +216,15 @@ def to_json(diffs: list[ModelDiff], meta: dict[str, Any]) -> str:
     for md in diffs:
         d = render_json._plain(md)
         d["properties"] = [
-            {"name": p.name, "status": p.status, "carried": p.carried, "changed": p.changed, "expected": p.expected,
-             "old": render_json.to_dict(p.old) if p.old else None, "new": render_json.to_dict(p.new) if p.new else None}
+            {
+                "name": p.name,
+                "status": p.status,
+                "carried": p.carried,
+                "changed": p.changed,
+                "expected": p.expected,
+                "old": render_json.to_dict(p.old) if p.old else None,
+                "new": render_json.to_dict(p.new) if p.new else None,
+            }
             for p in md.properties
         ]
         out.append(d)

@@ -7,9 +7,23 @@ from collections.abc import Callable
 from checker import ir
 
 _OPS = {
-    "and": "&&", "or": "||", "implies": "->", "eq": "==", "ne": "!=", "ult": "<", "ule": "<=",
-    "ugt": ">", "uge": ">=", "add": "+", "sub": "-", "mul": "*", "band": "&", "bor": "|",
-    "bxor": "^", "shl": "<<", "lshr": ">>",
+    "and": "&&",
+    "or": "||",
+    "implies": "->",
+    "eq": "==",
+    "ne": "!=",
+    "ult": "<",
+    "ule": "<=",
+    "ugt": ">",
+    "uge": ">=",
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "band": "&",
+    "bor": "|",
+    "bxor": "^",
+    "shl": "<<",
+    "lshr": ">>",
 }
 
 Evaluate = Callable[[ir.Expr], object]

@@ -87,7 +87,9 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
         out.append(head)
         for a in vals:
             if a.fields:
-                out.append(f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields))
+                out.append(
+                    f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
+                )
     elif s.register is not None and s.vcpu is not None:
         kind = s.action.rsplit(".", 1)[-1]
         verb = "writes" if kind == "write" else "reads"
@@ -101,7 +103,9 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
         out.append(head)
         for a in val:
             if a.fields:
-                out.append(f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields))
+                out.append(
+                    f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
+                )
     else:
         args = ", ".join(f"{a.name}={_v(a.value)}" for a in s.args)
         out.append(f"{indent}#{i}  {s.action}({args})")
@@ -124,7 +128,9 @@ def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
         out += _step_lines(i, s, indent)
     first, second = t.labels
     if t.alternative is not None and t.labels == Trace.labels:
-        out.append(f"{indent}second run of #{len(t.steps)} from the same state, differing only in {t.failure.message.split('depends on ', 1)[-1]}:")
+        out.append(
+            f"{indent}second run of #{len(t.steps)} from the same state, differing only in {t.failure.message.split('depends on ', 1)[-1]}:"
+        )
         out += _step_lines(len(t.steps), t.alternative, indent + "  ")
         out.append(f"{indent}the two runs end in different states:")
     elif t.alternative is not None:

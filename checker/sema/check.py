@@ -347,18 +347,14 @@ class Checker:
             return self.d.layouts.get(e.type.layout)
         return None
 
-    def set_fields(
-        self, base: ir.Expr, lay: ir.Layout, fields: tuple[A.FieldInit, ...], ctx: Context
-    ) -> ir.Expr:
+    def set_fields(self, base: ir.Expr, lay: ir.Layout, fields: tuple[A.FieldInit, ...], ctx: Context) -> ir.Expr:
         seen: dict[str, A.Span] = {}
         out = base
         failed = False
         for f in fields:
             fld = lay.field(f.name)
             if fld is None:
-                self.error(
-                    f"layout '{lay.name}' has no field '{f.name}'", f.span, Note(f"'{lay.name}' declared here", lay.span)
-                )
+                self.error(f"layout '{lay.name}' has no field '{f.name}'", f.span, Note(f"'{lay.name}' declared here", lay.span))
                 failed = True
                 continue
             if f.name in seen:
@@ -522,7 +518,9 @@ class Checker:
                 self.error(f"{ctx.what} cannot read state '{n}'", s, Note(f"'{n}' declared here", sv.span))
                 return _ERR
             if e.primed and not ctx.primes:
-                self.error(f"'{n}'' (the state after the access) can only be used in the body of an 'after' property, after its ':'", s)
+                self.error(
+                    f"'{n}'' (the state after the access) can only be used in the body of an 'after' property, after its ':'", s
+                )
                 return _ERR
             return ir.StateRef(n, sv.type, e.primed, s)
         if e.primed:

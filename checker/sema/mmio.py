@@ -118,7 +118,10 @@ class _Builder:
         out.append(ir.Let("_lane", _b("band", rel, _c(r.bytes - 1, OFFSET_T))))
         lane = ir.Local("_lane", OFFSET_T)
         shift = _b("shl", _resize(lane, rw), _c(3, ir.BitsT(rw)))  # the lane's first bit
-        ok = [_and(_b("eq", width, _c(w, WIDTH_T)), _b("eq", _b("band", lane, _c(w // 8 - 1, OFFSET_T)), _c(0, OFFSET_T))) for w in r.widths]
+        ok = [
+            _and(_b("eq", width, _c(w, WIDTH_T)), _b("eq", _b("band", lane, _c(w // 8 - 1, OFFSET_T)), _c(0, OFFSET_T)))
+            for w in r.widths
+        ]
         cond = _or(ok)
         if r.where is not None:
             cond = _and(cond, r.where)
@@ -151,7 +154,10 @@ class _Builder:
         whole = self.dispatch(off, width, val, None)
         body: tuple[ir.Stmt, ...] = whole
         if self.f.split is not None:
-            halves = [(_b("add", off, _c(4, OFFSET_T)), ir.Extract(val, 63, 32, ir.BitsT(32))), (off, ir.Extract(val, 31, 0, ir.BitsT(32)))]
+            halves = [
+                (_b("add", off, _c(4, OFFSET_T)), ir.Extract(val, 63, 32, ir.BitsT(32))),
+                (off, ir.Extract(val, 31, 0, ir.BitsT(32))),
+            ]
             if self.f.split[1] == "lower-first":
                 halves.reverse()
             split: list[ir.Stmt] = []
@@ -173,7 +179,11 @@ class _Builder:
                 order.reverse()
             for o, name in order:
                 parts += [ir.Let(name, _c(0, VALUE_T)), *self.dispatch(o, _c(32, WIDTH_T), None, name)]
-            combined = _b("bor", _b("shl", ir.Local("_hi", VALUE_T), _c(32, VALUE_T)), _b("band", ir.Local("_lo", VALUE_T), _c(0xFFFFFFFF, VALUE_T)))
+            combined = _b(
+                "bor",
+                _b("shl", ir.Local("_hi", VALUE_T), _c(32, VALUE_T)),
+                _b("band", ir.Local("_lo", VALUE_T), _c(0xFFFFFFFF, VALUE_T)),
+            )
             parts.append(_assign_local("_res", VALUE_T, combined))
             body = (ir.Let("_res", _c(0, VALUE_T)), ir.If(_b("eq", width, _c(64, WIDTH_T)), tuple(parts), whole[1:]))
         return self._action("read", (off, width), (*body, ir.Return(res)), VALUE_T)
@@ -186,8 +196,15 @@ class _Builder:
         else:
             inside = _b("ult", off, _c(self.f.size, OFFSET_T))
         return ir.Action(
-            f"{self.f.name}.{kind}", f"mmio-{kind}", (ir.Local("self", ir.VCPU, self.span), *params),
-            _and(legal, inside), body, self.f.name, self.f.doc, self.span, result,
+            f"{self.f.name}.{kind}",
+            f"mmio-{kind}",
+            (ir.Local("self", ir.VCPU, self.span), *params),
+            _and(legal, inside),
+            body,
+            self.f.name,
+            self.f.doc,
+            self.span,
+            result,
         )
 
 

@@ -28,10 +28,22 @@ from checker.syntax import ast as A
 from checker.syntax import parse_file
 
 _KIND_WORDS: dict[type, str] = {
-    A.ConstDecl: "const", A.TypeDecl: "type", A.LayoutDecl: "layout", A.StateDecl: "state", A.FnDecl: "fn",
-    A.ParamDecl: "param", A.SysregDecl: "sysreg", A.ActionDecl: "action", A.ModelDecl: "model",
-    A.RegisterDecl: "register", A.FrameDecl: "frame", A.ContractDecl: "property", A.IndependenceDecl: "property",
-    A.InvariantDecl: "invariant", A.FactDecl: "fact", A.CoverDecl: "cover",
+    A.ConstDecl: "const",
+    A.TypeDecl: "type",
+    A.LayoutDecl: "layout",
+    A.StateDecl: "state",
+    A.FnDecl: "fn",
+    A.ParamDecl: "param",
+    A.SysregDecl: "sysreg",
+    A.ActionDecl: "action",
+    A.ModelDecl: "model",
+    A.RegisterDecl: "register",
+    A.FrameDecl: "frame",
+    A.ContractDecl: "property",
+    A.IndependenceDecl: "property",
+    A.InvariantDecl: "invariant",
+    A.FactDecl: "fact",
+    A.CoverDecl: "cover",
 }
 PROPERTY_DECLS = (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)
 _SPEC_ADDS = (A.ConstDecl, A.TypeDecl, A.LayoutDecl, A.StateDecl, A.FnDecl, A.ParamDecl, A.SysregDecl, A.ActionDecl, A.FrameDecl)
@@ -84,17 +96,24 @@ def load_overlays(paths: list[Path]) -> Overlay:
     for src in srcs:
         heads = [d for d in src.decls if isinstance(d, A.OverlayFor)]
         if not heads:
-            errors.append(Diagnostic("an overlay file starts with 'overlay for model NAME', naming the model it patches", src.span))
+            errors.append(
+                Diagnostic("an overlay file starts with 'overlay for model NAME', naming the model it patches", src.span)
+            )
             continue
         for extra in heads[1:]:
-            errors.append(Diagnostic("an overlay file names its model once", extra.span, (Note("first named here", heads[0].span),)))
+            errors.append(
+                Diagnostic("an overlay file names its model once", extra.span, (Note("first named here", heads[0].span),))
+            )
         if ov is None:
             ov = Overlay(heads[0].model, (), heads[0].span)
         elif heads[0].model != ov.model:
-            errors.append(Diagnostic(
-                f"this overlay patches model {heads[0].model}, another one given patches {ov.model}: one model per diff side",
-                heads[0].span, (Note(f"patches {ov.model}", ov.span),),
-            ))
+            errors.append(
+                Diagnostic(
+                    f"this overlay patches model {heads[0].model}, another one given patches {ov.model}: one model per diff side",
+                    heads[0].span,
+                    (Note(f"patches {ov.model}", ov.span),),
+                )
+            )
             continue
         ov.files = (*ov.files, src.path)
         for d in src.decls:
@@ -105,16 +124,32 @@ def load_overlays(paths: list[Path]) -> Overlay:
                     (ov.expected_broken if d.what == "broken" else ov.expected).setdefault(n, d.span)
             elif isinstance(d, A.Relate):
                 if d.state in ov.related:
-                    errors.append(Diagnostic(f"state {d.state} is related twice", d.span, (Note("first related here", ov.related[d.state].span),)))
+                    errors.append(
+                        Diagnostic(
+                            f"state {d.state} is related twice", d.span, (Note("first related here", ov.related[d.state].span),)
+                        )
+                    )
                 else:
                     ov.related[d.state] = d
             elif isinstance(d, A.Replace):
                 inner = d.decl
                 if isinstance(inner, A.ModelDecl):
                     if inner.name != ov.model:
-                        errors.append(Diagnostic(f"this overlay patches model {ov.model}, not {inner.name}", inner.span, (Note("the model it patches", heads[0].span),)))
+                        errors.append(
+                            Diagnostic(
+                                f"this overlay patches model {ov.model}, not {inner.name}",
+                                inner.span,
+                                (Note("the model it patches", heads[0].span),),
+                            )
+                        )
                     elif ov.model_decl is not None:
-                        errors.append(Diagnostic(f"model {ov.model} is replaced twice", inner.span, (Note("first replaced here", ov.model_decl.span),)))
+                        errors.append(
+                            Diagnostic(
+                                f"model {ov.model} is replaced twice",
+                                inner.span,
+                                (Note("first replaced here", ov.model_decl.span),),
+                            )
+                        )
                     else:
                         ov.model_decl = inner
                 elif isinstance(inner, PROPERTY_DECLS):
@@ -129,7 +164,9 @@ def load_overlays(paths: list[Path]) -> Overlay:
                 errors.append(Diagnostic(f"an overlay changes a model with 'replace model {d.name} {{ ... }}'", d.span))
             else:
                 word = "import" if isinstance(d, A.Import) else "use model"
-                errors.append(Diagnostic(f"an overlay cannot '{word}': it patches the model it names, with declarations of its own", d.span))
+                errors.append(
+                    Diagnostic(f"an overlay cannot '{word}': it patches the model it names, with declarations of its own", d.span)
+                )
     if errors or ov is None:
         raise SpecError(errors or [Diagnostic("no overlay files given", A.Span("<overlay>", 1, 1, 1, 1))])
     _check_duplicates(ov.spec_replaces + ov.prop_replaces)
@@ -199,10 +236,27 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
             frame = out[i]
             assert isinstance(frame, A.FrameDecl)
             if new.stride is not None and frame.index is None:
-                errors.append(Diagnostic(f"frame {name} is one frame, not one per vCPU: it has no stride", new.span, (Note(f"the spec's frame {name}", frame.span),)))
+                errors.append(
+                    Diagnostic(
+                        f"frame {name} is one frame, not one per vCPU: it has no stride",
+                        new.span,
+                        (Note(f"the spec's frame {name}", frame.span),),
+                    )
+                )
                 continue
-            out[i] = replace(frame, stride=new.stride if new.stride is not None else frame.stride, split=new.split if new.split is not None else frame.split)
-            what = ", ".join(x for x in (f"stride {new.stride:#x}" if new.stride is not None else "", f"split {new.split[0]} {new.split[1]}" if new.split else "") if x)
+            out[i] = replace(
+                frame,
+                stride=new.stride if new.stride is not None else frame.stride,
+                split=new.split if new.split is not None else frame.split,
+            )
+            what = ", ".join(
+                x
+                for x in (
+                    f"stride {new.stride:#x}" if new.stride is not None else "",
+                    f"split {new.split[0]} {new.split[1]}" if new.split else "",
+                )
+                if x
+            )
             ov.applied.append((f"replaced frame {name} options: {what}", rep.span))
             continue
         if isinstance(new, A.RegisterDecl):
@@ -215,7 +269,13 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
             old_reg = frame.registers[ri]
             if (new.index is None) != (old_reg.index is None):
                 shape = "a register array" if old_reg.index is not None else "a single register"
-                errors.append(Diagnostic(f"register {name} is {shape} in the spec; its replacement must be too", new.span, (Note("the spec's register", old_reg.span),)))
+                errors.append(
+                    Diagnostic(
+                        f"register {name} is {shape} in the spec; its replacement must be too",
+                        new.span,
+                        (Note("the spec's register", old_reg.span),),
+                    )
+                )
                 continue
             regs_t = list(frame.registers)
             regs_t[ri] = replace(new, doc=new.doc or old_reg.doc)
@@ -228,16 +288,22 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
         i = where[(kind, name)]
         old = out[i]
         if isinstance(new, (A.FnDecl, A.ActionDecl)) and _types(new.params) != _types(old.params):  # type: ignore[union-attr]
-            errors.append(Diagnostic(
-                f"{kind} {name} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.params)}",  # type: ignore[union-attr]
-                new.span, (Note(f"the spec's {kind} {name}", old.span),),  # type: ignore[union-attr]
-            ))
+            errors.append(
+                Diagnostic(
+                    f"{kind} {name} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.params)}",  # type: ignore[union-attr]
+                    new.span,
+                    (Note(f"the spec's {kind} {name}", old.span),),  # type: ignore[union-attr]
+                )
+            )
             continue
         if isinstance(new, A.FnDecl) and type_text(new.ret) != type_text(old.ret):  # type: ignore[union-attr]
-            errors.append(Diagnostic(
-                f"fn {name} returns {type_text(old.ret)} in the spec; its replacement returns {type_text(new.ret)}",  # type: ignore[union-attr]
-                new.ret.span, (Note(f"the spec's fn {name}", old.span),),  # type: ignore[union-attr]
-            ))
+            errors.append(
+                Diagnostic(
+                    f"fn {name} returns {type_text(old.ret)} in the spec; its replacement returns {type_text(new.ret)}",  # type: ignore[union-attr]
+                    new.ret.span,
+                    (Note(f"the spec's fn {name}", old.span),),  # type: ignore[union-attr]
+                )
+            )
             continue
         out[i] = replace(new, doc=getattr(new, "doc", "") or getattr(old, "doc", ""))  # type: ignore[type-var,call-overload]
         ov.applied.append((f"replaced {kind} {name}", rep.span))
@@ -245,10 +311,13 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
         name = getattr(d, "name", "?")
         if name in by_name:
             old = by_name[name]
-            errors.append(Diagnostic(
-                f"{kind_word(d)} '{name}' adds a name the spec already has (a {kind_word(old)}); to change it, 'replace {kind_word(old)} {name} ...'",
-                d.span, (Note("the spec's declaration", old.span),),  # type: ignore[union-attr]
-            ))
+            errors.append(
+                Diagnostic(
+                    f"{kind_word(d)} '{name}' adds a name the spec already has (a {kind_word(old)}); to change it, 'replace {kind_word(old)} {name} ...'",
+                    d.span,
+                    (Note("the spec's declaration", old.span),),  # type: ignore[union-attr]
+                )
+            )
             continue
         out.append(d)
         ov.applied.append((f"added {kind_word(d)} {name}", d.span))
@@ -258,20 +327,32 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
 def _missing(ov: Overlay, kind: str, name: str, rep: A.Replace, by_name: dict[str, A.Decl], errors: list[Diagnostic]) -> None:
     other = by_name.get(name)
     if other is not None:
-        errors.append(Diagnostic(
-            f"replace {kind} {name}: {name} is a {kind_word(other)} in the spec of model {ov.model}, not a {kind}",
-            rep.span, (Note(f"the {kind_word(other)} {name}", other.span),),  # type: ignore[union-attr]
-        ))
+        errors.append(
+            Diagnostic(
+                f"replace {kind} {name}: {name} is a {kind_word(other)} in the spec of model {ov.model}, not a {kind}",
+                rep.span,
+                (Note(f"the {kind_word(other)} {name}", other.span),),  # type: ignore[union-attr]
+            )
+        )
     else:
-        errors.append(Diagnostic(
-            f"replace {kind} {name}: the spec of model {ov.model} has no {kind} named {name} (to add one, declare it without 'replace')",
-            rep.span, (Note(f"model {ov.model}", ov.span),),
-        ))
+        errors.append(
+            Diagnostic(
+                f"replace {kind} {name}: the spec of model {ov.model} has no {kind} named {name} (to add one, declare it without 'replace')",
+                rep.span,
+                (Note(f"model {ov.model}", ov.span),),
+            )
+        )
 
 
 def _patch_handler(
-    ov: Overlay, out: list[A.Decl], regs: dict[str, tuple[int, int]], where: dict[tuple[str, str], int],
-    by_name: dict[str, A.Decl], rep: A.Replace, new: A.HandlerPatch, errors: list[Diagnostic],
+    ov: Overlay,
+    out: list[A.Decl],
+    regs: dict[str, tuple[int, int]],
+    where: dict[tuple[str, str], int],
+    by_name: dict[str, A.Decl],
+    rep: A.Replace,
+    new: A.HandlerPatch,
+    errors: list[Diagnostic],
 ) -> None:
     target = new.target
     kind = new.handler.kind
@@ -285,25 +366,40 @@ def _patch_handler(
     else:
         other = by_name.get(target)
         if other is not None:
-            errors.append(Diagnostic(
-                f"replace {target} on {kind}: {target} is a {kind_word(other)}, not a register; handlers belong to registers and system registers",
-                rep.span, (Note(f"the {kind_word(other)} {target}", other.span),),  # type: ignore[union-attr]
-            ))
+            errors.append(
+                Diagnostic(
+                    f"replace {target} on {kind}: {target} is a {kind_word(other)}, not a register; handlers belong to registers and system registers",
+                    rep.span,
+                    (Note(f"the {kind_word(other)} {target}", other.span),),  # type: ignore[union-attr]
+                )
+            )
         else:
-            errors.append(Diagnostic(f"replace {target} on {kind}: the spec of model {ov.model} has no register or system register named {target}", rep.span, (Note(f"model {ov.model}", ov.span),)))
+            errors.append(
+                Diagnostic(
+                    f"replace {target} on {kind}: the spec of model {ov.model} has no register or system register named {target}",
+                    rep.span,
+                    (Note(f"model {ov.model}", ov.span),),
+                )
+            )
         return
     old = next((h for h in owner.handlers if h.kind == kind), None)
     if old is None:
-        errors.append(Diagnostic(
-            f"replace {target} on {kind}: {target} declares no 'on {kind}' handler (its access kind {owner.access} defines that access); replace the register instead",
-            rep.span, (Note(f"the spec's {target}", owner.span),),
-        ))
+        errors.append(
+            Diagnostic(
+                f"replace {target} on {kind}: {target} declares no 'on {kind}' handler (its access kind {owner.access} defines that access); replace the register instead",
+                rep.span,
+                (Note(f"the spec's {target}", owner.span),),
+            )
+        )
         return
     if _types(new.handler.params) != _types(old.params):
-        errors.append(Diagnostic(
-            f"the 'on {kind}' handler of {target} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.handler.params)}",
-            new.handler.span, (Note("the spec's handler", old.span),),
-        ))
+        errors.append(
+            Diagnostic(
+                f"the 'on {kind}' handler of {target} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.handler.params)}",
+                new.handler.span,
+                (Note("the spec's handler", old.span),),
+            )
+        )
         return
     handlers = tuple(new.handler if h is old else h for h in owner.handlers)
     if isinstance(owner, A.RegisterDecl):
@@ -327,10 +423,13 @@ def apply_to_properties(ov: Overlay, decls: list[A.Decl], errors: list[Diagnosti
         new = rep.decl
         name = _name(new)
         if name not in index:
-            errors.append(Diagnostic(
-                f"replace {kind_word(new)} {name}: model {ov.model} has no property named {name} in the property files checked (to add one, declare it without 'replace')",
-                rep.span, (Note(f"model {ov.model}", ov.span),),
-            ))
+            errors.append(
+                Diagnostic(
+                    f"replace {kind_word(new)} {name}: model {ov.model} has no property named {name} in the property files checked (to add one, declare it without 'replace')",
+                    rep.span,
+                    (Note(f"model {ov.model}", ov.span),),
+                )
+            )
             continue
         old = out[index[name]]
         out[index[name]] = replace(new, doc=getattr(new, "doc", "") or getattr(old, "doc", ""))  # type: ignore[type-var,call-overload]
@@ -338,10 +437,13 @@ def apply_to_properties(ov: Overlay, decls: list[A.Decl], errors: list[Diagnosti
     for d in ov.prop_adds:
         name = getattr(d, "name", "?")
         if name in index:
-            errors.append(Diagnostic(
-                f"property '{name}' is already declared; to change it, 'replace {kind_word(d)} {name} ...'",
-                d.span, (Note("declared here", out[index[name]].span),),  # type: ignore[union-attr]
-            ))
+            errors.append(
+                Diagnostic(
+                    f"property '{name}' is already declared; to change it, 'replace {kind_word(d)} {name} ...'",
+                    d.span,
+                    (Note("declared here", out[index[name]].span),),  # type: ignore[union-attr]
+                )
+            )
             continue
         out.append(d)
         ov.applied.append((f"added {kind_word(d)} {name}", d.span))

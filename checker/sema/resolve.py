@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import networkx as nx
 
@@ -52,7 +53,11 @@ def find_models(spec_root: Path) -> dict[str, ModelInfo]:
             if isinstance(d, A.ModelDecl):
                 if d.name in models:
                     errors.append(
-                        Diagnostic(f"model '{d.name}' is declared twice", d.span, (Note("first declared here", models[d.name].decl.span),))
+                        Diagnostic(
+                            f"model '{d.name}' is declared twice",
+                            d.span,
+                            (Note("first declared here", models[d.name].decl.span),),
+                        )
                     )
                 else:
                     models[d.name] = ModelInfo(d.name, _display(path), d)
@@ -188,7 +193,11 @@ class _Resolver:
                 continue
             if len(c.args) != len(target.params):
                 sig = ", ".join(f"{p.name}: {p.type}" for p in target.params)
-                self.error(f"{c.action} takes {len(target.params)} argument(s) ({sig}), {len(c.args)} given", c.span, Note(f"'{c.action}' declared here", target.span))
+                self.error(
+                    f"{c.action} takes {len(target.params)} argument(s) ({sig}), {len(c.args)} given",
+                    c.span,
+                    Note(f"'{c.action}' declared here", target.span),
+                )
                 continue
             args = tuple(
                 self.check.convert(self.check.expr(a, ctx), p.type, a.span, f"argument '{p.name}' of '{c.action}'")
@@ -211,7 +220,9 @@ class _Resolver:
         names: dict[str, A.FieldDecl] = {}
         for f in d.fields:
             if f.name in names:
-                self.error(f"field '{f.name}' is declared twice in '{d.name}'", f.span, Note("first declared here", names[f.name].span))
+                self.error(
+                    f"field '{f.name}' is declared twice in '{d.name}'", f.span, Note("first declared here", names[f.name].span)
+                )
                 continue
             if f.hi < f.lo:
                 self.error(f"field '{f.name}' has its bits reversed: write [{f.lo}:{f.hi}]", f.span)
@@ -355,8 +366,16 @@ class _Resolver:
             return
 
     def handler_action(
-        self, name: str, kind: str, params: tuple[A.Param, ...], requires: A.Expr | None,
-        body: tuple[A.Stmt, ...], span: A.Span, register: str | None, doc: str, result: object = None,
+        self,
+        name: str,
+        kind: str,
+        params: tuple[A.Param, ...],
+        requires: A.Expr | None,
+        body: tuple[A.Stmt, ...],
+        span: A.Span,
+        register: str | None,
+        doc: str,
+        result: object = None,
         extra: list[ir.Local] | None = None,
     ) -> ir.Action | None:
         returns = result if isinstance(result, (ir.BitsT, ir.BoolT, ir.IndexT)) else None
@@ -392,7 +411,7 @@ class _Resolver:
             self.d.params[d.name] = ir.Param(d.name, t, where, d.doc, d.span)
 
     # Which handlers each access kind takes: (required, allowed). The rest the kind defines.
-    _KIND_HANDLERS = {
+    _KIND_HANDLERS: ClassVar[dict[str, tuple[set[str], set[str]]]] = {
         "read-write": ({"read", "write"}, {"read", "write"}),
         "w1s": ({"read", "write"}, {"read", "write"}),
         "w1c": ({"read", "write"}, {"read", "write"}),
@@ -403,8 +422,16 @@ class _Resolver:
     }
 
     def handlers(
-        self, name: str, t: ir.Type, access: str, decls: tuple[A.Handler, ...], extra: list[ir.Local],
-        kind_prefix: str, doc: str, span: A.Span, mmio: bool,
+        self,
+        name: str,
+        t: ir.Type,
+        access: str,
+        decls: tuple[A.Handler, ...],
+        extra: list[ir.Local],
+        kind_prefix: str,
+        doc: str,
+        span: A.Span,
+        mmio: bool,
     ) -> dict[str, ir.Action]:
         """The read and write actions of a register: its handlers, checked against its access
         kind, and what the kind defines (RAZ/WI reads 0 and ignores writes, RAO/WI reads all ones;
@@ -426,13 +453,17 @@ class _Resolver:
                 if len(h.params) != 1 or pt[0] != ir.VCPU:
                     self.error(f"'on read' of {name} takes (self: vcpu), found ({', '.join(got)})", h.span)
                     continue
-                a = self.handler_action(f"{name}.read", f"{kind_prefix}-read", h.params, None, h.body, h.span, name, doc, t, extra)
+                a = self.handler_action(
+                    f"{name}.read", f"{kind_prefix}-read", h.params, None, h.body, h.span, name, doc, t, extra
+                )
             else:
                 if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
                     found = ", ".join(f"{p.name}: {ty}" for p, ty in zip(h.params, pt))
                     self.error(f"'on write' of {name} takes (self: vcpu, val: {t}), found ({found})", h.span)
                     continue
-                a = self.handler_action(f"{name}.write", f"{kind_prefix}-write", h.params, None, h.body, h.span, name, doc, None, extra)
+                a = self.handler_action(
+                    f"{name}.write", f"{kind_prefix}-write", h.params, None, h.body, h.span, name, doc, None, extra
+                )
             if a is not None:
                 out[h.kind] = a
                 if h.refines or h.result is not None:
@@ -447,7 +478,9 @@ class _Resolver:
         ones = (1 << t.width) - 1
         if "read" not in out and (access in ("raz/wi", "rao/wi") or mmio and access == "write-only"):
             value = ir.Const(ones if access == "rao/wi" else 0, t, span)
-            out["read"] = ir.Action(f"{name}.read", f"{kind_prefix}-read", (selfp, *extra), None, (ir.Return(value, span),), name, doc, span, t)
+            out["read"] = ir.Action(
+                f"{name}.read", f"{kind_prefix}-read", (selfp, *extra), None, (ir.Return(value, span),), name, doc, span, t
+            )
         if "write" not in out and (access in ("raz/wi", "rao/wi") or mmio and access == "read-only"):
             out["write"] = ir.Action(f"{name}.write", f"{kind_prefix}-write", (selfp, *extra, valp), None, (), name, doc, span)
         return out
@@ -460,7 +493,10 @@ class _Resolver:
             self.error(f"a system register holds bits, not {t}", d.type.span)
             return
         if d.access in ("w1s", "w1c"):
-            self.error(f"{d.access} is an access kind of memory-mapped registers; a system register is read-write, read-only, write-only, raz/wi or rao/wi", d.span)
+            self.error(
+                f"{d.access} is an access kind of memory-mapped registers; a system register is read-write, read-only, write-only, raz/wi or rao/wi",
+                d.span,
+            )
             return
         handlers = self.handlers(d.name, t, d.access, d.handlers, [], "sysreg", d.doc, d.span, mmio=False)  # type: ignore[arg-type]
         self.d.sysregs[d.name] = Sysreg(d.name, t, d.access, handlers, d.doc, d.span)  # type: ignore[arg-type]
@@ -475,7 +511,10 @@ class _Resolver:
                 self.error(f"a per-vCPU frame is indexed by vcpu, not {it}: write [{d.index.name}: vcpu]", d.index.type.span)
             rd = ir.Local(d.index.name, ir.VCPU, d.index.span)
             if d.index.name in RESERVED:
-                self.error(f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name", d.index.span)
+                self.error(
+                    f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name",
+                    d.index.span,
+                )
                 return
         if d.size <= 0 or d.size > 1 << 24:
             self.error(f"frame size {d.size:#x} is out of range (1 byte to 16 MiB)", d.span)
@@ -488,9 +527,8 @@ class _Resolver:
                 self.error(f"stride {d.stride:#x} must be a power of two no smaller than the frame size {d.size:#x}", d.span)
             else:
                 stride = d.stride
-        elif rd is not None:
-            if d.size & (d.size - 1):
-                self.error(f"per-vCPU frame {d.name} needs a power-of-two stride: add 'stride <bytes>'", d.span)
+        elif rd is not None and d.size & (d.size - 1):
+            self.error(f"per-vCPU frame {d.name} needs a power-of-two stride: add 'stride <bytes>'", d.span)
         if d.split is not None and d.split[0] != 64:
             self.error(f"only 64-bit accesses can be split into two 32-bit halves, not {d.split[0]}-bit ones", d.span)
         names: list[str] = []
@@ -508,7 +546,8 @@ class _Resolver:
             if clash is not None:
                 self.error(
                     f"{r.name} ({first:#x}..{last - 1:#x}) overlaps {clash[2].name} ({clash[0]:#x}..{clash[1] - 1:#x})",
-                    r.span, Note(f"'{clash[2].name}' declared here", clash[2].span),
+                    r.span,
+                    Note(f"'{clash[2].name}' declared here", clash[2].span),
                 )
                 continue
             placed.append((first, last, r))
@@ -539,10 +578,16 @@ class _Resolver:
             if it is None:
                 return None
             if it.is_vcpu:
-                self.error("a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])", d.index.type.span)
+                self.error(
+                    "a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])",
+                    d.index.type.span,
+                )
                 return None
             if d.index.name in RESERVED:
-                self.error(f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name", d.index.span)
+                self.error(
+                    f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name",
+                    d.index.span,
+                )
                 return None
             if rd is not None and d.index.name == rd.name:
                 self.error(f"'{d.index.name}' already names the vCPU of frame {frame.name}", d.index.span)
@@ -552,7 +597,10 @@ class _Resolver:
         widths = d.widths or (t.width,)
         for w in widths:
             if w not in (8, 16, 32, 64) or w > t.width:
-                self.error(f"{d.name} cannot take {w}-bit accesses: access widths are 8, 16, 32 or 64 and at most the register's {t.width}", d.span)
+                self.error(
+                    f"{d.name} cannot take {w}-bit accesses: access widths are 8, 16, 32 or 64 and at most the register's {t.width}",
+                    d.span,
+                )
                 return None
         if t.width not in widths:
             self.error(f"{d.name} must accept accesses of its own width ({t.width} bits)", d.span)
@@ -575,7 +623,9 @@ class _Resolver:
             return None
         if where is not None:  # an absent element is RAZ/WI: its handlers never run
             handlers = {k: replace(a, requires=where) for k, a in handlers.items()}
-        return Register(d.name, frame.name, t, d.access, handlers, index, d.offset, nbytes, tuple(sorted(widths)), where, d.doc, d.span)
+        return Register(
+            d.name, frame.name, t, d.access, handlers, index, d.offset, nbytes, tuple(sorted(widths)), where, d.doc, d.span
+        )
 
     def action(self, d: A.ActionDecl) -> None:
         if not self.claim(d.name, d.span, "action"):
@@ -589,7 +639,10 @@ class _Resolver:
         if ref.target in self.d.frames:
             frame = self.d.frames[ref.target]
             if ref.kind is None:
-                self.error(f"say which access of frame {ref.target}: {ref.target}.write(self, offset, width, val) or {ref.target}.read(self, offset, width)", ref.span)
+                self.error(
+                    f"say which access of frame {ref.target}: {ref.target}.write(self, offset, width, val) or {ref.target}.read(self, offset, width)",
+                    ref.span,
+                )
                 return None
             return frame.actions[ref.kind]
         if ref.target in self.d.sysregs or ref.target in self.d.registers:
@@ -598,7 +651,11 @@ class _Resolver:
                 self.error(f"say which access of {ref.target}: {ref.target}.write(...) or {ref.target}.read(...)", ref.span)
                 return None
             if ref.kind not in reg.handlers:
-                self.error(f"{ref.target} has no '{ref.kind}' access ({reg.access})", ref.span, Note(f"{ref.target} declared here", reg.span))
+                self.error(
+                    f"{ref.target} has no '{ref.kind}' access ({reg.access})",
+                    ref.span,
+                    Note(f"{ref.target} declared here", reg.span),
+                )
                 return None
             return reg.handlers[ref.kind]
         if ref.target in self.d.actions:
@@ -632,7 +689,11 @@ class _Resolver:
         name = d.name
         span = d.span
         if name in self.d.property_files:
-            self.error(f"property '{name}' is already defined", span, Note("previous definition here", self.spans.get("prop:" + name, span)))
+            self.error(
+                f"property '{name}' is already defined",
+                span,
+                Note("previous definition here", self.spans.get("prop:" + name, span)),
+            )
             return
         self.spans["prop:" + name] = span
         self.d.property_files[name] = file
@@ -652,7 +713,11 @@ class _Resolver:
                 action = self.action_for(ref)
                 ctx = Context(f"property '{name}'", primes=True)
                 params = self.bind_action(ref, action, ctx) if action else None
-                where = self.check.cond(self.check.expr(w, Context(f"property '{name}'", scope=ctx.scope)), w.span) if w and params is not None else None
+                where = (
+                    self.check.cond(self.check.expr(w, Context(f"property '{name}'", scope=ctx.scope)), w.span)
+                    if w and params is not None
+                    else None
+                )
                 if action and action.result is not None and ref.result and params is not None:
                     ctx.scope.declare(ref.result, action.result, False, ref.span)  # after `where`: the result is not known there
                 body = self.check.cond(self.check.expr(b, ctx), b.span) if params is not None else None
@@ -718,14 +783,24 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
     decl = info.decl
     if overlay is not None and overlay.model_decl is not None:
         decl = overlay.model_decl
-        overlay.applied.append((f"replaced model {model}: vCPUs {decl.vcpus[0]}..{decl.vcpus[1]}" if decl.vcpus else f"replaced model {model}", decl.span))
+        overlay.applied.append(
+            (
+                f"replaced model {model}: vCPUs {decl.vcpus[0]}..{decl.vcpus[1]}" if decl.vcpus else f"replaced model {model}",
+                decl.span,
+            )
+        )
     if decl.vcpus is None:
         errors.append(Diagnostic(f"model '{model}' must declare its vCPU range, e.g. 'vcpus 1..255'", decl.span))
         rng = (1, 1)
     else:
         lo, hi = decl.vcpus
         if lo < 1 or hi < lo or hi > _VCPU_LIMIT:
-            errors.append(Diagnostic(f"vCPU range {lo}..{hi} is not valid: it must lie within 1..{_VCPU_LIMIT} and not be empty", decl.vcpus_span or decl.span))
+            errors.append(
+                Diagnostic(
+                    f"vCPU range {lo}..{hi} is not valid: it must lie within 1..{_VCPU_LIMIT} and not be empty",
+                    decl.vcpus_span or decl.span,
+                )
+            )
         rng = (max(lo, 1), max(min(hi, _VCPU_LIMIT), 1))
     design = Design(model, rng, tuple(f.path for f in files), span=decl.span)
     r = _Resolver(design, errors)
@@ -735,7 +810,12 @@ def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = Non
             if isinstance(d, (A.ModelDecl, A.Import)):
                 if isinstance(d, A.ModelDecl) and d.name != model:
                     if f.path == info.file or Path(f.path).resolve() == Path(info.file).resolve():
-                        errors.append(Diagnostic(f"model '{d.name}' is declared in the same file as model '{model}'; declare one model per file", d.span))
+                        errors.append(
+                            Diagnostic(
+                                f"model '{d.name}' is declared in the same file as model '{model}'; declare one model per file",
+                                d.span,
+                            )
+                        )
                     else:
                         errors.append(Diagnostic(f"model '{d.name}' is declared in a file imported by model '{model}'", d.span))
                 continue
@@ -774,9 +854,13 @@ def property_models(paths: list[Path], known: set[str] | None = None) -> tuple[d
             errors.append(Diagnostic("a property file must say which model it checks: 'use model gicv3'", src.span))
             continue
         if len(uses) > 1:
-            errors.append(Diagnostic("a property file uses one model", uses[1].span, (Note("first 'use model' here", uses[0].span),)))
+            errors.append(
+                Diagnostic("a property file uses one model", uses[1].span, (Note("first 'use model' here", uses[0].span),))
+            )
         if known is not None and uses[0].name not in known:
-            errors.append(Diagnostic(f"no model '{uses[0].name}' in the spec (models: {', '.join(sorted(known)) or 'none'})", uses[0].span))
+            errors.append(
+                Diagnostic(f"no model '{uses[0].name}' in the spec (models: {', '.join(sorted(known)) or 'none'})", uses[0].span)
+            )
             continue
         groups.setdefault(uses[0].name, []).append(src)
     return groups, errors

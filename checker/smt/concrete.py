@@ -32,7 +32,11 @@ def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
 
 
 def run_action(
-    system: ir.System, nr_vcpus: int, state: interp.State, action: str, args: dict[str, interp.Value],
+    system: ir.System,
+    nr_vcpus: int,
+    state: interp.State,
+    action: str,
+    args: dict[str, interp.Value],
     params: dict[str, int] | None = None,
 ) -> tuple[bool, interp.State]:
     """(enabled, post-state) of `action` computed by the Z3 encoding and read back from a model."""
@@ -41,7 +45,11 @@ def run_action(
 
 
 def run_access(
-    system: ir.System, nr_vcpus: int, state: interp.State, action: str, args: dict[str, interp.Value],
+    system: ir.System,
+    nr_vcpus: int,
+    state: interp.State,
+    action: str,
+    args: dict[str, interp.Value],
     params: dict[str, int] | None = None,
 ) -> tuple[bool, interp.State, interp.Value | None]:
     """(enabled, post-state, value read) of `action` through the Z3 encoding."""

@@ -240,7 +240,9 @@ class Encoder:
                 return self.quant(k, vs, b, env, state, post)
         raise AssertionError(f"unhandled expression {type(e).__name__}")
 
-    def quant(self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None) -> z3.BoolRef:
+    def quant(
+        self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None
+    ) -> z3.BoolRef:
         if not vs:
             return self.expr(body, env, state, post)
         v, rest = vs[0], vs[1:]
@@ -263,7 +265,9 @@ class Encoder:
         enabled, new, _ = self.access(action, state, args)
         return enabled, new
 
-    def access(self, action: ir.Action, state: StateT, args: Env, path: z3.BoolRef = _TRUE) -> tuple[z3.BoolRef, StateT, z3.ExprRef | None]:
+    def access(
+        self, action: ir.Action, state: StateT, args: Env, path: z3.BoolRef = _TRUE
+    ) -> tuple[z3.BoolRef, StateT, z3.ExprRef | None]:
         """(enabled, post-state, result) of `action`; the result is None for writes and events.
         With `path`, every write is guarded by it (the state is unchanged where it is false)."""
         env = dict(args)
@@ -335,7 +339,9 @@ class Encoder:
             case _:
                 raise AssertionError(f"unhandled statement {type(s).__name__}")
 
-    def update(self, root: z3.ExprRef, path: tuple[ir.PathStep, ...], value: z3.ExprRef, env: Env, state: StateT, guard: z3.BoolRef) -> z3.ExprRef:
+    def update(
+        self, root: z3.ExprRef, path: tuple[ir.PathStep, ...], value: z3.ExprRef, env: Env, state: StateT, guard: z3.BoolRef
+    ) -> z3.ExprRef:
         """`root` with the element at `path` set to `value` where `guard` holds.
 
         The guard is pushed down to the element (a Store of an If, never an If of arrays):

@@ -51,7 +51,12 @@ class Pair:
     same vCPU count and parameters."""
 
     def __init__(
-        self, old: ir.System, new: ir.System, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None,
+        self,
+        old: ir.System,
+        new: ir.System,
+        vcpus: tuple[int, int],
+        timeout: float | None,
+        dump: Callable[[str], None] | None = None,
         related: dict[str, str] | None = None,
     ):
         self.old, self.new = old, new
@@ -73,7 +78,9 @@ class Pair:
     # ---- states -------------------------------------------------------------------------
     def fresh_pre(self) -> tuple[StateT, StateT]:
         pre_old = self.q.enc.fresh_state("@pre")
-        pre_new = {n: (pre_old[n] if n in self.shared else self.enc_new.var(f"{n}@pre.new", s.type)) for n, s in self.new.states.items()}
+        pre_new = {
+            n: (pre_old[n] if n in self.shared else self.enc_new.var(f"{n}@pre.new", s.type)) for n, s in self.new.states.items()
+        }
         for n in self.related:
             pre_new[n] = self.mapped(n, pre_old[n])
         return pre_old, pre_new
@@ -88,14 +95,18 @@ class Pair:
     def mapped(self, name: str, old: z3.ExprRef) -> z3.ExprRef:
         """The old side's whole value of `name`, element by element through its relation: an
         array as a lambda over its indices."""
+
         def go(t: ir.Type, v: z3.ExprRef, depth: int) -> z3.ExprRef:
             if not isinstance(t, ir.ArrayT):
                 return self.relate_elem(name, v)
             i = z3.Const(f"{name}!rel.{depth}", z3.BitVecSort(t.index.width))
             return z3.Lambda([i], go(t.elem, z3.Select(v, i), depth + 1))
+
         return go(self.old.states[name].type, old, 0)
 
-    def args_for(self, a_old: ir.Action, a_new: ir.Action, suffix: str = "", pins: dict[str, int] | None = None) -> tuple[Env, Env]:
+    def args_for(
+        self, a_old: ir.Action, a_new: ir.Action, suffix: str = "", pins: dict[str, int] | None = None
+    ) -> tuple[Env, Env]:
         """Fresh arguments within their domains, the same values on both sides (matched by
         position; the caller checked that the types agree). A pinned argument is a constant, so
         the encoding folds every branch on it (a frame access at one offset and width reaches
@@ -105,13 +116,16 @@ class Pair:
             env[name] = z3.BitVecVal(v, env[name].size())
         return env, {pn.name: env[po.name] for po, pn in zip(a_old.params, a_new.params)}
 
-    def differs(self, a_old: ir.Action, a_new: ir.Action, pre_old: StateT, pre_new: StateT, args_old: Env, args_new: Env) -> z3.BoolRef:
+    def differs(
+        self, a_old: ir.Action, a_new: ir.Action, pre_old: StateT, pre_new: StateT, args_old: Env, args_new: Env
+    ) -> z3.BoolRef:
         """The two sides' accesses are enabled differently, or both run and return different
         values or end in different shared state."""
         en_o, post_o, res_o = self.q.enc.access(a_old, pre_old, args_old)
         en_n, post_n, res_n = self.enc_new.access(a_new, pre_new, args_new)
         diffs = [
-            self._differ_at(n, post_o[n], post_n[n]) for n in [*self.shared, *self.related]
+            self._differ_at(n, post_o[n], post_n[n])
+            for n in [*self.shared, *self.related]
             if not (post_o[n].eq(pre_old[n]) and post_n[n].eq(pre_new[n]))
         ]
         if res_o is not None and res_n is not None:
@@ -143,9 +157,14 @@ class Pair:
 
     # ---- queries ------------------------------------------------------------------------
     def one_step(
-        self, a_old: ir.Action, a_new: ir.Action, assume: list[ir.Expr] | None = None,
-        offsets: tuple[int | None, list[tuple[int, int]]] | None = None, pins: dict[str, int] | None = None,
-        avoid: list[set[str]] | None = None, budget_ms: int | None = None,
+        self,
+        a_old: ir.Action,
+        a_new: ir.Action,
+        assume: list[ir.Expr] | None = None,
+        offsets: tuple[int | None, list[tuple[int, int]]] | None = None,
+        pins: dict[str, int] | None = None,
+        avoid: list[set[str]] | None = None,
+        budget_ms: int | None = None,
     ) -> Answer:
         """Can the two sides' `a` differ from some shared state, with some argument? With
         `assume`, only from states where those expressions (the old side's invariants) hold; with
@@ -158,6 +177,7 @@ class Pair:
             self.q.solver.add(self.q.enc.expr(e, {}, pre_old))
         if avoid:
             reset_old, reset_new = self.q.enc.reset_state(), self.enc_new.reset_state()
+
             def at_reset(n: str) -> z3.BoolRef:
                 eqs = [pre_old[n] == reset_old[n]] if n in self.old.states else []
                 if n in self.new.states and n not in self.shared and n not in self.related:
@@ -177,9 +197,14 @@ class Pair:
         return self.q.solve(bad, decode, budget_ms=budget_ms)
 
     def reach(
-        self, a_old: ir.Action, a_new: ir.Action, k: int, prefix_actions: list[str],
+        self,
+        a_old: ir.Action,
+        a_new: ir.Action,
+        k: int,
+        prefix_actions: list[str],
         scope: tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]] | None = None,
-        path: tuple[str, ...] | None = None, budget_ms: int | None = None,
+        path: tuple[str, ...] | None = None,
+        budget_ms: int | None = None,
     ) -> Answer:
         """From reset, k accesses in lockstep (any of `prefix_actions` at each step, or the
         actions of `path` in order; the same arguments on both sides), then `a` tells the sides

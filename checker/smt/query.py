@@ -66,7 +66,11 @@ class Query:
     """One solver with the vCPU count N constrained to a range."""
 
     def __init__(
-        self, system: ir.System, vcpus: tuple[int, int], timeout_s: float | None, dump: Callable[[str], None] | None = None,
+        self,
+        system: ir.System,
+        vcpus: tuple[int, int],
+        timeout_s: float | None,
+        dump: Callable[[str], None] | None = None,
     ):
         self.system = system
         self.lo, self.hi = vcpus
@@ -78,7 +82,9 @@ class Query:
         if self.timeout_ms:
             self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
-        self.solver.add(z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH)))
+        self.solver.add(
+            z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH))
+        )
         for p in system.params.values():
             v = self.config[p.name]
             self.solver.add(self.enc.in_domain(p.type, v))
@@ -187,7 +193,13 @@ class Query:
         free constants within their domains: the query stays quantifier-free, and Z3 picks its
         faster solver for arrays and bit-vectors."""
         env = dict(env)
-        if kind == "exists" and isinstance(e, ir.Unop) and e.op == "not" and isinstance(e.arg, ir.Quant) and e.arg.kind == "forall":
+        if (
+            kind == "exists"
+            and isinstance(e, ir.Unop)
+            and e.op == "not"
+            and isinstance(e.arg, ir.Quant)
+            and e.arg.kind == "forall"
+        ):
             inner, env = self.witness_vars(e.arg, "forall", env)  # !forall x. P  ==  exists x. !P
             return ir.Unop("not", inner, ir.BOOL, e.span), env
         while isinstance(e, ir.Quant) and e.kind == kind:
@@ -262,7 +274,11 @@ class Query:
             self.solver.set("timeout", ms if ms else _NO_TIMEOUT)
             try:
                 r = self.solver.check(*extra)
-                return r, (self.solver.model() if r == z3.sat else None), (self.solver.reason_unknown() if r == z3.unknown else "")
+                return (
+                    r,
+                    (self.solver.model() if r == z3.sat else None),
+                    (self.solver.reason_unknown() if r == z3.unknown else ""),
+                )
             finally:
                 self.solver.set("timeout", self.timeout_ms if self.timeout_ms else _NO_TIMEOUT)
 
@@ -276,7 +292,9 @@ class Query:
         rest = left()
         if rest is not None and rest <= 0:
             return res, model, why
-        res, model, why = self._fresh(extra, _ONE_STEP_SAT_CORE_MS if rest is None else min(_ONE_STEP_SAT_CORE_MS, rest), sat_core=True)
+        res, model, why = self._fresh(
+            extra, _ONE_STEP_SAT_CORE_MS if rest is None else min(_ONE_STEP_SAT_CORE_MS, rest), sat_core=True
+        )
         if res != z3.unknown:
             return res, model, why
         rest = left()
@@ -284,7 +302,9 @@ class Query:
             return res, model, why
         return incremental(rest)
 
-    def _fresh(self, extra: tuple[z3.BoolRef, ...], timeout_ms: int, sat_core: bool, seed: int | None = None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+    def _fresh(
+        self, extra: tuple[z3.BoolRef, ...], timeout_ms: int, sat_core: bool, seed: int | None = None
+    ) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         z3.set_param("sat.smt", sat_core)
         try:
             s = z3.Solver()
@@ -299,7 +319,9 @@ class Query:
         finally:
             z3.set_param("sat.smt", False)
 
-    def solve(self, bad: z3.BoolRef, decode: Callable[[z3.ModelRef, Witness], None], minimize: bool = True, budget_ms: int | None = None) -> Answer:
+    def solve(
+        self, bad: z3.BoolRef, decode: Callable[[z3.ModelRef, Witness], None], minimize: bool = True, budget_ms: int | None = None
+    ) -> Answer:
         """Is `bad` satisfiable? If so, with the fewest vCPUs the range allows. With `budget_ms`,
         the first answer must come within that time (or it is Unknown)."""
         res, model, why = self.check(bad, budget_ms=budget_ms)
@@ -376,7 +398,9 @@ def decode_state(model: z3.ModelRef, system: ir.System, state: StateT, nr: int) 
     return {n: value_of(model, term, system.states[n].type, nr) for n, term in state.items()}
 
 
-def decode_trans(model: z3.ModelRef, system: ir.System, trans: list[tuple[z3.ExprRef, dict[str, Env]]], nr: int) -> list[tuple[str, dict[str, interp.Value]]]:
+def decode_trans(
+    model: z3.ModelRef, system: ir.System, trans: list[tuple[z3.ExprRef, dict[str, Env]]], nr: int
+) -> list[tuple[str, dict[str, interp.Value]]]:
     acts = list(system.actions.values())
     out = []
     for sel, args in trans:
@@ -388,7 +412,9 @@ def decode_trans(model: z3.ModelRef, system: ir.System, trans: list[tuple[z3.Exp
 # ---- the queries the engines ask -----------------------------------------------------------
 
 
-def fact(system: ir.System, prop: ir.Fact, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None) -> Answer:
+def fact(
+    system: ir.System, prop: ir.Fact, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None
+) -> Answer:
     """Is there a vCPU count and a binding of the outer `forall`s under which the fact is false?"""
     q = Query(system, vcpus, timeout, dump)
     body, outer = prop.body, []
@@ -409,7 +435,12 @@ def fact(system: ir.System, prop: ir.Fact, vcpus: tuple[int, int], timeout: floa
 
 
 def _final_action(
-    q: Query, action: ir.Action, params: tuple[ir.Local, ...], where: ir.Expr | None, pre: StateT, suffix: str,
+    q: Query,
+    action: ir.Action,
+    params: tuple[ir.Local, ...],
+    where: ir.Expr | None,
+    pre: StateT,
+    suffix: str,
 ) -> tuple[Env, StateT, z3.ExprRef | None]:
     args = q.params(action, params, suffix, where)
     act_args = {p.name: args[local.name] for p, local in zip(action.params, params)}
@@ -421,7 +452,11 @@ def _final_action(
 
 
 def _pre_state(
-    q: Query, prefix: int | None, assume: list[ir.Expr], path: tuple[str, ...] | None = None, avoid: list[set[str]] | None = None,
+    q: Query,
+    prefix: int | None,
+    assume: list[ir.Expr],
+    path: tuple[str, ...] | None = None,
+    avoid: list[set[str]] | None = None,
 ) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
     """The state an access starts from: any state satisfying `assume` (prefix None), with a
     variable of each set in `avoid` at its reset value; or the state after `prefix` steps from
@@ -440,9 +475,16 @@ def _pre_state(
 
 
 def contract(
-    system: ir.System, prop: ir.Contract, vcpus: tuple[int, int], prefix: int | None,
-    assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None, budget_ms: int | None = None, avoid: list[set[str]] | None = None,
+    system: ir.System,
+    prop: ir.Contract,
+    vcpus: tuple[int, int],
+    prefix: int | None,
+    assume: list[ir.Expr],
+    timeout: float | None,
+    dump: Callable[[str], None] | None = None,
+    path: tuple[str, ...] | None = None,
+    budget_ms: int | None = None,
+    avoid: list[set[str]] | None = None,
 ) -> Answer:
     """After `prefix` steps from reset (or from any state satisfying `assume` and `avoid`, when
     prefix is None), can the access make the contract's body false?"""
@@ -460,15 +502,24 @@ def contract(
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
         if prefix is None:
             w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
-        w.steps.append((action.name, {p.name: value_of(m, args[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}))
+        w.steps.append(
+            (action.name, {p.name: value_of(m, args[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)})
+        )
 
     return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
 
 
 def independence(
-    system: ir.System, prop: ir.Independence, vcpus: tuple[int, int], prefix: int | None,
-    assume: list[ir.Expr], timeout: float | None, dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None, budget_ms: int | None = None, avoid: list[set[str]] | None = None,
+    system: ir.System,
+    prop: ir.Independence,
+    vcpus: tuple[int, int],
+    prefix: int | None,
+    assume: list[ir.Expr],
+    timeout: float | None,
+    dump: Callable[[str], None] | None = None,
+    path: tuple[str, ...] | None = None,
+    budget_ms: int | None = None,
+    avoid: list[set[str]] | None = None,
 ) -> Answer:
     """Two runs of the access from one state, with arguments equal but for the ignored bits:
     can their post-states differ? (`avoid` as for contract.)"""
@@ -494,14 +545,20 @@ def independence(
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
         if prefix is None:
             w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
-        w.steps.append((action.name, {p.name: value_of(m, args1[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}))
+        w.steps.append(
+            (action.name, {p.name: value_of(m, args1[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)})
+        )
         w.alt_args = {p.name: value_of(m, args2[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}
 
     return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
 
 
 def refinement(
-    system: ir.System, ref: ir.Refinement, case: int, vcpus: tuple[int, int], timeout: float | None,
+    system: ir.System,
+    ref: ir.Refinement,
+    case: int,
+    vcpus: tuple[int, int],
+    timeout: float | None,
     dump: Callable[[str], None] | None = None,
 ) -> Answer:
     """From any state, with any arguments that make `case` the first applicable `refines` case
@@ -548,8 +605,14 @@ def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
 
 
 def reach(
-    system: ir.System, goal: ir.Expr, vcpus: tuple[int, int], k: int, timeout: float | None,
-    dump: Callable[[str], None] | None = None, path: tuple[str, ...] | None = None, budget_ms: int | None = None,
+    system: ir.System,
+    goal: ir.Expr,
+    vcpus: tuple[int, int],
+    k: int,
+    timeout: float | None,
+    dump: Callable[[str], None] | None = None,
+    path: tuple[str, ...] | None = None,
+    budget_ms: int | None = None,
 ) -> Answer:
     """Is a state satisfying `goal` reachable in exactly k steps from reset (through the actions
     of `path`, if given)? (BMC, one depth)"""
@@ -564,8 +627,14 @@ def reach(
 
 
 def induction_step(
-    system: ir.System, prop: ir.Expr, vcpus: tuple[int, int], k: int, assume: list[ir.Expr],
-    timeout: float | None, dump: Callable[[str], None] | None = None, budget_ms: int | None = None,
+    system: ir.System,
+    prop: ir.Expr,
+    vcpus: tuple[int, int],
+    k: int,
+    assume: list[ir.Expr],
+    timeout: float | None,
+    dump: Callable[[str], None] | None = None,
+    budget_ms: int | None = None,
 ) -> Answer:
     """k-induction step: k consecutive states satisfying `prop` (from any state, not only reset)
     followed by one that does not. Unsat proves `prop` given the base case. With `budget_ms`,

@@ -526,9 +526,27 @@ class Relate:
 
 
 Decl = (
-    Import | UseModel | ModelDecl | ConstDecl | TypeDecl | LayoutDecl | StateDecl | FnDecl | SysregDecl
-    | ParamDecl | FrameDecl | ActionDecl | ContractDecl | IndependenceDecl | InvariantDecl | FactDecl | CoverDecl
-    | OverlayFor | Replace | ExpectDifferent | Relate
+    Import
+    | UseModel
+    | ModelDecl
+    | ConstDecl
+    | TypeDecl
+    | LayoutDecl
+    | StateDecl
+    | FnDecl
+    | SysregDecl
+    | ParamDecl
+    | FrameDecl
+    | ActionDecl
+    | ContractDecl
+    | IndependenceDecl
+    | InvariantDecl
+    | FactDecl
+    | CoverDecl
+    | OverlayFor
+    | Replace
+    | ExpectDifferent
+    | Relate
 )
 
 

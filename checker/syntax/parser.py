@@ -34,8 +34,26 @@ _TERMINAL_WORDS = {
 
 # Statements every declaration can start with, used to say "expected a declaration".
 _DECL_KEYWORDS = {
-    "IMPORT", "USE", "MODEL", "CONST", "TYPE", "LAYOUT", "STATE", "FN", "SYSREG", "ACTION", "PARAM", "FRAME",
-    "PROPERTY", "INVARIANT", "FACT", "COVER", "OVERLAY", "REPLACE", "EXPECT", "RELATE",
+    "IMPORT",
+    "USE",
+    "MODEL",
+    "CONST",
+    "TYPE",
+    "LAYOUT",
+    "STATE",
+    "FN",
+    "SYSREG",
+    "ACTION",
+    "PARAM",
+    "FRAME",
+    "PROPERTY",
+    "INVARIANT",
+    "FACT",
+    "COVER",
+    "OVERLAY",
+    "REPLACE",
+    "EXPECT",
+    "RELATE",
 }
 
 
@@ -172,12 +190,12 @@ def _int(token: Token) -> int:
     return int(str(token).replace("_", ""), 0)
 
 
-
 class _Result:
     """`-> r` after a handler's parameters (a parse-tree value, not in the AST)."""
 
     def __init__(self, name: str):
         self.name = name
+
 
 class _Build(Transformer[Token, Any]):
     """Builds AST nodes; every rule of the grammar has a method, the default raises."""
@@ -686,7 +704,7 @@ def parse(text: str, path: str = "<input>") -> A.SourceFile:
         raise SpecError(_all_syntax_errors(text, path, _syntax_error(err, path, text))) from None
     decls = _Build(path).transform(tree)
     if isinstance(decls, Tree):  # pragma: no cover - start always builds a tuple
-        raise AssertionError("parse produced a raw tree")
+        raise TypeError("parse produced a raw tree")
     return A.SourceFile(path, _attach_docs(decls, docs), A.Span(path, 1, 1, 1, 1))
 
 
