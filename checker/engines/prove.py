@@ -440,10 +440,7 @@ class Refiner:
 
 
 def _restrict(system: ir.System, p: ir.Property) -> ir.System:
-    sub = _cone_for(system, p)
-    if isinstance(p, (ir.Contract, ir.Independence)):
-        sub = specialize.for_property(sub, p)
-    return sub
+    return _cone_for(system, p)
 
 
 def check_property(
@@ -481,10 +478,11 @@ def check_property(
             return Violated(replay.fact_trace(sub, p, a.witness))
         case ir.Contract():
             contract = p
+            final = specialize.final_action(sub, p)
             return _step_then_bmc(
                 sub,
                 lambda k, asm, rng, path, budget, avoid: q.contract(
-                    sub if k is None else searched(k), contract, rng, k, asm, to, dump, path, budget, avoid
+                    sub if k is None else searched(k), contract, rng, k, asm, to, dump, path, budget, avoid, final
                 ),
                 lambda w: Violated(replay.contract_trace(sub, contract, w)),
                 opts,
@@ -495,10 +493,11 @@ def check_property(
             )
         case ir.Independence():
             indep = p
+            final_i = specialize.final_action(sub, p)
             return _step_then_bmc(
                 sub,
                 lambda k, asm, rng, path, budget, avoid: q.independence(
-                    sub if k is None else searched(k), indep, rng, k, asm, to, dump, path, budget, avoid
+                    sub if k is None else searched(k), indep, rng, k, asm, to, dump, path, budget, avoid, final_i
                 ),
                 lambda w: Violated(replay.independence_trace(sub, indep, w)),
                 opts,

@@ -137,20 +137,18 @@ def fold(body: tuple[ir.Stmt, ...], iv: list[Interval], name: str) -> tuple[ir.S
     return tuple(out)
 
 
-def for_property(system: ir.System, p: ir.Contract | ir.Independence) -> ir.System:
-    """`system` with the frame access `p` names folded to the offsets `p.where` allows (the
-    system unchanged when `p` is not about a whole-VM frame, or its `where` leaves the offset
-    free). A per-vCPU frame decodes offset modulo its stride, which this does not follow."""
+def final_action(system: ir.System, p: ir.Contract | ir.Independence) -> ir.Action:
+    """The access `p` names, folded to the offsets `p.where` allows (the action unchanged when
+    `p` is not about a whole-VM frame, or its `where` leaves the offset free). Only the
+    property's own access may be folded: every earlier step of a trace decodes with the whole
+    frame. A per-vCPU frame decodes offset modulo its stride, which this does not follow."""
     action = system.action(p.action)
     frame = system.frames.get(action.register or "")
     if frame is None or frame.per_vcpu or not action.kind.startswith("mmio-") or p.where is None:
-        return system
+        return action
     name = p.params[1].name  # (self, offset, width[, val]): the property's name for the offset
     iv = offset_intervals(p.where, name)
     if iv is None:
-        return system
+        return action
     # the action's own parameter is `offset`; the where clause names the property's local
-    folded = replace(action, body=fold(action.body, iv, action.params[1].name))
-    if action.name in system.actions:
-        return replace(system, actions={**system.actions, action.name: folded})
-    return replace(system, callables={**system.callables, action.name: folded})
+    return replace(action, body=fold(action.body, iv, action.params[1].name))

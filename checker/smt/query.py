@@ -485,11 +485,13 @@ def contract(
     path: tuple[str, ...] | None = None,
     budget_ms: int | None = None,
     avoid: list[set[str]] | None = None,
+    final: ir.Action | None = None,
 ) -> Answer:
     """After `prefix` steps from reset (or from any state satisfying `assume` and `avoid`, when
-    prefix is None), can the access make the contract's body false?"""
+    prefix is None), can the access make the contract's body false? The access is `final` when
+    given (the property's action folded to its offsets); the steps before run `system`'s actions."""
     q = Query(system, vcpus, timeout, dump)
-    action = system.action(prop.action)
+    action = final or system.action(prop.action)
     pre, trans = _pre_state(q, prefix, assume, path, avoid)
     args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
     env = dict(args)
@@ -520,11 +522,12 @@ def independence(
     path: tuple[str, ...] | None = None,
     budget_ms: int | None = None,
     avoid: list[set[str]] | None = None,
+    final: ir.Action | None = None,
 ) -> Answer:
     """Two runs of the access from one state, with arguments equal but for the ignored bits:
-    can their post-states differ? (`avoid` as for contract.)"""
+    can their post-states differ? (`avoid` and `final` as for contract.)"""
     q = Query(system, vcpus, timeout, dump)
-    action = system.action(prop.action)
+    action = final or system.action(prop.action)
     pre, trans = _pre_state(q, prefix, assume, path, avoid)
     args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
     args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
