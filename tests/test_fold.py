@@ -63,7 +63,7 @@ def test_folded_final_access_after_a_whole_ctlr_write(tmp_path: Path) -> None:
     sub = _cone_for(system, p)
     final = specialize.final_action(sub, p)
     assert final.body != sub.action("GICD.write").body  # folded: the earlier step must not be
-    a = q.contract(sub, p, (1, 1), 1, [], None, None, ("GICD_CTLR.write",), None, None, final)
+    a = q.contract(sub, p, q.OneStep(q.Setting((1, 1)), 1, path=("GICD_CTLR.write",), final=final))
     assert isinstance(a, q.Sat)
     _assert_ctlr_then_isenabler0(replay.contract_trace(sub, p, a.witness))
 

@@ -18,7 +18,7 @@ import z3
 
 from checker import interp, ir
 from checker.smt.encode import Encoder, Env, StateT, mk_and, mk_ite, mk_or, sort_of
-from checker.smt.query import Answer, Query, Sat, Unknown, Unsat, Witness, decode_state, value_of
+from checker.smt.query import Answer, Query, Sat, Setting, Unknown, Unsat, Witness, decode_state, value_of
 
 __all__ = ["Answer", "Pair", "PairWitness", "Sat", "Unknown", "Unsat"]
 
@@ -61,7 +61,7 @@ class Pair:
     ):
         self.old, self.new = old, new
         self.related = related or {}  # state -> the new side's function from an old element to a new one
-        self.q = Query(old, vcpus, timeout, dump)
+        self.q = Query(old, Setting(vcpus, timeout, dump))
         self._witness = 0  # numbers the witness indices of _differ_at
         config = dict(self.q.config)
         for p in new.params.values():

@@ -20,16 +20,62 @@ from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
 
 log = logging.getLogger("gicheck.smt")
 
-# How long a query with transitions runs on Z3's SAT-based core before the default core gets it
-# (see Query.check): the SAT core wins on small unrollings, the default core on loops unrolled
-# to hundreds of vCPUs.
-_SAT_CORE_BUDGET_MS = 10_000
-# One-step queries: the incremental solver this long, then the SAT-based core this long, then
-# the incremental solver again for the rest (see Query.check).
-_ONE_STEP_INCREMENTAL_MS = 2_000
-_ONE_STEP_SAT_CORE_MS = 3_000
-_RESEEDS = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers' (Query.check)
 _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
+
+
+@dataclass(frozen=True)
+class SolverBudgets:
+    """How a query spends its time (Query.check); engines/search.py's SearchPolicy carries the
+    one in use, and bench/heuristics.md records why each is what it is."""
+
+    # a query with transitions runs this long on Z3's SAT-based core before the default core gets it:
+    # the SAT core wins on small unrollings, the default core on loops unrolled to hundreds of vCPUs
+    sat_core_ms: int = 10_000
+    # one-step queries: the incremental solver this long, then the SAT-based core this long, then
+    # the incremental solver again for the rest
+    one_step_incremental_ms: int = 2_000
+    one_step_sat_core_ms: int = 3_000
+    reseeds: tuple[int, ...] = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers'
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What every query shares: the vCPU range, the time limit per query (seconds, None for
+    none), where to dump each query as SMT-LIB, and the solver's budgets."""
+
+    vcpus: tuple[int, int]
+    timeout: float | None = None
+    dump: Callable[[str], None] | None = None
+    budgets: SolverBudgets = field(default_factory=SolverBudgets)
+
+
+@dataclass(frozen=True)
+class OneStep:
+    """A contract or independence query: its access starts `prefix` steps from reset (through
+    the actions of `path`, if given) or, prefix None, from any state satisfying `assume` with a
+    variable of each set in `avoid` at its reset value. The access is `final` when given (the
+    property's action folded to its offsets); the steps before run the system's own actions.
+    With `budget_ms`, the first answer must come within that time (or it is Unknown)."""
+
+    setting: Setting
+    prefix: int | None = None
+    assume: list[ir.Expr] = field(default_factory=list)
+    path: tuple[str, ...] | None = None
+    budget_ms: int | None = None
+    avoid: list[set[str]] | None = None
+    final: ir.Action | None = None
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A query over k steps: from reset through `path` if given (reach), or from any state
+    satisfying `assume` (induction_step); `budget_ms` as for OneStep."""
+
+    setting: Setting
+    k: int
+    path: tuple[str, ...] | None = None
+    assume: list[ir.Expr] = field(default_factory=list)
+    budget_ms: int | None = None
 
 
 @dataclass
@@ -65,20 +111,15 @@ Answer = Sat | Unsat | Unknown
 class Query:
     """One solver with the vCPU count N constrained to a range."""
 
-    def __init__(
-        self,
-        system: ir.System,
-        vcpus: tuple[int, int],
-        timeout_s: float | None,
-        dump: Callable[[str], None] | None = None,
-    ):
+    def __init__(self, system: ir.System, setting: Setting):
         self.system = system
-        self.lo, self.hi = vcpus
+        self.lo, self.hi = setting.vcpus
+        self.budgets = setting.budgets
         self.n = z3.BitVec("nr_vcpus", ir.VCPU_WIDTH)
         self.config = {p.name: z3.BitVec(p.name, p.type.width) for p in system.params.values()}
         self.enc = Encoder(system, self.n, self.hi, self.config)
         self.solver = z3.Solver()
-        self.timeout_ms = int(timeout_s * 1000) if timeout_s else 0
+        self.timeout_ms = int(setting.timeout * 1000) if setting.timeout else 0
         if self.timeout_ms:
             self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
@@ -90,7 +131,7 @@ class Query:
             self.solver.add(self.enc.in_domain(p.type, v))
             if p.where is not None:
                 self.solver.add(self.enc.expr(p.where, {}, {}))
-        self.dump = dump
+        self.dump = setting.dump
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
 
     # ---- building blocks ----------------------------------------------------------------
@@ -237,7 +278,7 @@ class Query:
         # 3-8 s on others, and sat with each of three random seeds tried. So the query is asked
         # again, with another seed each time, while time is left.
         total = limit if limit is not None else self.timeout_ms
-        for seed in _RESEEDS:
+        for seed in self.budgets.reseeds:
             if res != z3.unknown or "incomplete quantifiers" not in why:
                 break
             rest = None if not total else total - int((time.perf_counter() - t0) * 1000)
@@ -252,7 +293,7 @@ class Query:
             return self._one_step(extra, limit if limit is not None else self.timeout_ms)
         total = limit if limit is not None else self.timeout_ms  # None or 0: no limit
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
-        first = _SAT_CORE_BUDGET_MS if not total else min(_SAT_CORE_BUDGET_MS, total)
+        first = self.budgets.sat_core_ms if not total else min(self.budgets.sat_core_ms, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
         if res != z3.unknown or (total and total <= first):
             return res, model, why
@@ -285,7 +326,7 @@ class Query:
         def left() -> int | None:
             return None if not limit_ms else limit_ms - int((time.perf_counter() - t0) * 1000)
 
-        first = _ONE_STEP_INCREMENTAL_MS if not limit_ms else min(_ONE_STEP_INCREMENTAL_MS, limit_ms)
+        first = self.budgets.one_step_incremental_ms if not limit_ms else min(self.budgets.one_step_incremental_ms, limit_ms)
         res, model, why = incremental(first)
         if res != z3.unknown or "timeout" not in why and "canceled" not in why:
             return res, model, why
@@ -293,7 +334,9 @@ class Query:
         if rest is not None and rest <= 0:
             return res, model, why
         res, model, why = self._fresh(
-            extra, _ONE_STEP_SAT_CORE_MS if rest is None else min(_ONE_STEP_SAT_CORE_MS, rest), sat_core=True
+            extra,
+            self.budgets.one_step_sat_core_ms if rest is None else min(self.budgets.one_step_sat_core_ms, rest),
+            sat_core=True,
         )
         if res != z3.unknown:
             return res, model, why
@@ -412,11 +455,10 @@ def decode_trans(
 # ---- the queries the engines ask -----------------------------------------------------------
 
 
-def fact(
-    system: ir.System, prop: ir.Fact, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None
-) -> Answer:
-    """Is there a vCPU count and a binding of the outer `forall`s under which the fact is false?"""
-    q = Query(system, vcpus, timeout, dump)
+def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
+    """lo <= N <= hi  and  not body(x1..xn): a vCPU count and a binding of the outer `forall`s
+    under which the fact is false."""
+    q = Query(system, setting)
     body, outer = prop.body, []
     while isinstance(body, ir.Quant) and body.kind == "forall":
         outer += list(body.vars)
@@ -451,48 +493,31 @@ def _final_action(
     return args, post, result
 
 
-def _pre_state(
-    q: Query,
-    prefix: int | None,
-    assume: list[ir.Expr],
-    path: tuple[str, ...] | None = None,
-    avoid: list[set[str]] | None = None,
-) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
+def _pre_state(q: Query, req: OneStep) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
     """The state an access starts from: any state satisfying `assume` (prefix None), with a
     variable of each set in `avoid` at its reset value; or the state after `prefix` steps from
     reset, with those steps."""
-    if prefix is None:
+    if req.prefix is None:
         pre = q.enc.fresh_state("@pre")
-        for inv in assume:
+        for inv in req.assume:
             q.solver.add(q.enc.expr(inv, {}, pre))
-        if avoid:
+        if req.avoid:
             reset = q.enc.reset_state()
-            for names in avoid:
+            for names in req.avoid:
                 q.solver.add(mk_or(*[pre[n] == reset[n] for n in sorted(names) if n in pre]))
         return pre, []
-    states, trans = q.unroll(prefix, path)
+    states, trans = q.unroll(req.prefix, req.path)
     return states[-1], trans
 
 
-def contract(
-    system: ir.System,
-    prop: ir.Contract,
-    vcpus: tuple[int, int],
-    prefix: int | None,
-    assume: list[ir.Expr],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None,
-    budget_ms: int | None = None,
-    avoid: list[set[str]] | None = None,
-    final: ir.Action | None = None,
-) -> Answer:
-    """After `prefix` steps from reset (or from any state satisfying `assume` and `avoid`, when
-    prefix is None), can the access make the contract's body false? The access is `final` when
-    given (the property's action folded to its offsets); the steps before run `system`'s actions."""
-    q = Query(system, vcpus, timeout, dump)
-    action = final or system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume, path, avoid)
+def contract(system: ir.System, prop: ir.Contract, req: OneStep) -> Answer:
+    """Pre(s) and where(a, s) and Access(s, a, s', r) and not body(a, r, s, s'), where Pre(s) is
+    Init(s0) and T(s0, s1) and ... and T(s_k-1, s) (prefix k), or assume(s) and avoid(s)
+    (prefix None): can the access make the contract's body false (`req` says where it starts)?"""
+    q = Query(system, req.setting)
+    action = req.final or system.action(prop.action)
+    prefix = req.prefix
+    pre, trans = _pre_state(q, req)
     args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
     env = dict(args)
     if prop.result is not None and result is not None:
@@ -508,27 +533,17 @@ def contract(
             (action.name, {p.name: value_of(m, args[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)})
         )
 
-    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
+    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=req.budget_ms)
 
 
-def independence(
-    system: ir.System,
-    prop: ir.Independence,
-    vcpus: tuple[int, int],
-    prefix: int | None,
-    assume: list[ir.Expr],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None,
-    budget_ms: int | None = None,
-    avoid: list[set[str]] | None = None,
-    final: ir.Action | None = None,
-) -> Answer:
-    """Two runs of the access from one state, with arguments equal but for the ignored bits:
-    can their post-states differ? (`avoid` and `final` as for contract.)"""
-    q = Query(system, vcpus, timeout, dump)
-    action = final or system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume, path, avoid)
+def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answer:
+    """Pre(s) and Access(s, a1, s1, r1) and Access(s, a2, s2, r2) and a1 = a2 but for the ignored
+    bits and (s1 != s2 or r1 != r2), Pre as for contract: can two runs of the access from one
+    state, with arguments equal but for the ignored bits, end differently?"""
+    q = Query(system, req.setting)
+    action = req.final or system.action(prop.action)
+    prefix = req.prefix
+    pre, trans = _pre_state(q, req)
     args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
     args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
     for i, local in enumerate(prop.params):
@@ -553,23 +568,16 @@ def independence(
         )
         w.alt_args = {p.name: value_of(m, args2[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}
 
-    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
+    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=req.budget_ms)
 
 
-def refinement(
-    system: ir.System,
-    ref: ir.Refinement,
-    case: int,
-    vcpus: tuple[int, int],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-) -> Answer:
-    """From any state, with any arguments that make `case` the first applicable `refines` case
-    (case == len(ref.cases): none applies): can the handler do something other than that case's
-    action (enabled with the case's arguments, ending in the same state), or, where no case
-    applies, change the state? One query per case: measured on GICC_IAR at 1..8 vCPUs, the
-    four queries take 50 s together, the disjunction 97 s."""
-    q = Query(system, vcpus, timeout, dump)
+def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting) -> Answer:
+    """H(s, a, s') and not c_0(a, s) and ... and c_case(a, s) and not (A_case(s, args_case, s'')
+    and s' = s''): from any state, with any arguments that make `case` the first applicable
+    `refines` case (case == len(ref.cases): none applies, and A is the stutter), can the handler
+    do something other than that case's action? One query per case, not their disjunction
+    (bench/heuristics.md)."""
+    q = Query(system, setting)
     handler = system.action(ref.handler)
     pre = q.enc.fresh_state("@pre")
     args = q.params(handler, handler.params, "")
@@ -607,42 +615,29 @@ def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
     return z3.BitVecVal(m, width)
 
 
-def reach(
-    system: ir.System,
-    goal: ir.Expr,
-    vcpus: tuple[int, int],
-    k: int,
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None,
-    budget_ms: int | None = None,
-) -> Answer:
-    """Is a state satisfying `goal` reachable in exactly k steps from reset (through the actions
-    of `path`, if given)? (BMC, one depth)"""
-    q = Query(system, vcpus, timeout, dump)
-    states, trans = q.unroll(k, path)
+def reach(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
+    """Init(s0) and T(s0, s1) and ... and T(s_k-1, s_k) and goal(s_k): is a state satisfying
+    `goal` reachable in exactly k steps from reset (through the actions of `path`, if given)?
+    (BMC, one depth)"""
+    q = Query(system, req.setting)
+    states, trans = q.unroll(req.k, req.path)
     body, env = q.witness_vars(goal, "exists", {})
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
 
-    return q.solve(q.enc.expr(body, env, states[-1]), decode, budget_ms=budget_ms)
+    return q.solve(q.enc.expr(body, env, states[-1]), decode, budget_ms=req.budget_ms)
 
 
-def induction_step(
-    system: ir.System,
-    prop: ir.Expr,
-    vcpus: tuple[int, int],
-    k: int,
-    assume: list[ir.Expr],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    budget_ms: int | None = None,
-) -> Answer:
-    """k-induction step: k consecutive states satisfying `prop` (from any state, not only reset)
-    followed by one that does not. Unsat proves `prop` given the base case. With `budget_ms`,
-    an answer must come within that time (or it is Unknown)."""
-    q = Query(system, vcpus, timeout, dump)
+def induction_step(system: ir.System, prop: ir.Expr, req: Steps) -> Answer:
+    """P(s0) and T(s0, s1) and P(s1) and ... and T(s_k-1, s_k) and not P(s_k), with `assume` in
+    every state: k consecutive states satisfying `prop` (from any state, not only reset)
+    followed by one that does not. Unsat proves `prop` given the base case. There is no
+    simple-path constraint (the states need not differ), so a property that needs one to be
+    k-inductive stays unproved at every k; it makes no Unsat wrong. With `budget_ms`, an answer
+    must come within that time (or it is Unknown)."""
+    q = Query(system, req.setting)
+    k, assume = req.k, req.assume
     s0 = q.enc.fresh_state("@0")
     states = [s0]
     trans = []
@@ -668,12 +663,16 @@ def induction_step(
         w.pre_state = decode_state(m, system, s0, w.nr_vcpus)
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
 
-    return q.solve(bad, decode, minimize=False, budget_ms=budget_ms)
+    return q.solve(bad, decode, minimize=False, budget_ms=req.budget_ms)
 
 
 __all__ = [
     "Answer",
+    "OneStep",
     "Sat",
+    "Setting",
+    "SolverBudgets",
+    "Steps",
     "Unknown",
     "Unsat",
     "Witness",
