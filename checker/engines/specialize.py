@@ -3,8 +3,8 @@
 A property such as `after GICD.write(self, offset, width, val) where offset >= 0xF00 && offset <
 0xF30: ...` only ever runs the frame's decoder on those offsets, yet the decoder tests every
 register of the frame, and each register's branch writes its state arrays. The solver then has to
-show, array by array, that branches which cannot be taken change nothing: measured on the GICv3
-distributor, one such property took 55 s. Here every decoding test of the offset that the
+show, array by array, that branches which cannot be taken change nothing, which can be slow
+(bench/heuristics.md). Here every decoding test of the offset that the
 `where` clause decides (the same answer for every offset it allows) is replaced by that answer and
 the branch dropped, before the query is built. Nothing else changes: for every access the
 property considers, the folded body takes the same branches as the original.

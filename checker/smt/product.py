@@ -138,9 +138,9 @@ class Pair:
         """The two values of state `name` differ at some element inside the index domains: a
         witness index per dimension (a fresh constant within its domain), not an array
         disequality; for a related state, the relation of the old element against the new one.
-        (Measured: GICR_ICENABLER0.write, whose two sides differ, ran past 300 s
-        at 1..2 vCPUs with `enabled_old != enabled_new`; element-wise it answers at once. It also
-        keeps a difference beyond nr_vcpus, where no guest looks, from counting.)"""
+        (An array disequality can be out of the solver's reach where element-wise it answers
+        at once: bench/heuristics.md. It also keeps a difference beyond nr_vcpus, where no guest
+        looks, from counting.)"""
         t = self.old.states[name].type
         self._witness += 1
         conds = []

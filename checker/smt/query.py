@@ -16,66 +16,13 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import interp, ir
+from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
+from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 
 log = logging.getLogger("gicheck.smt")
 
 _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
-
-
-@dataclass(frozen=True)
-class SolverBudgets:
-    """How a query spends its time (Query.check); engines/search.py's SearchPolicy carries the
-    one in use, and bench/heuristics.md records why each is what it is."""
-
-    # a query with transitions runs this long on Z3's SAT-based core before the default core gets it:
-    # the SAT core wins on small unrollings, the default core on loops unrolled to hundreds of vCPUs
-    sat_core_ms: int = 10_000
-    # one-step queries: the incremental solver this long, then the SAT-based core this long, then
-    # the incremental solver again for the rest
-    one_step_incremental_ms: int = 2_000
-    one_step_sat_core_ms: int = 3_000
-    reseeds: tuple[int, ...] = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers'
-
-
-@dataclass(frozen=True)
-class Setting:
-    """What every query shares: the vCPU range, the time limit per query (seconds, None for
-    none), where to dump each query as SMT-LIB, and the solver's budgets."""
-
-    vcpus: tuple[int, int]
-    timeout: float | None = None
-    dump: Callable[[str], None] | None = None
-    budgets: SolverBudgets = field(default_factory=SolverBudgets)
-
-
-@dataclass(frozen=True)
-class OneStep:
-    """A contract or independence query: its access starts `prefix` steps from reset (through
-    the actions of `path`, if given) or, prefix None, from any state satisfying `assume` with a
-    variable of each set in `avoid` at its reset value. The access is `final` when given (the
-    property's action folded to its offsets); the steps before run the system's own actions.
-    With `budget_ms`, the first answer must come within that time (or it is Unknown)."""
-
-    setting: Setting
-    prefix: int | None = None
-    assume: list[ir.Expr] = field(default_factory=list)
-    path: tuple[str, ...] | None = None
-    budget_ms: int | None = None
-    avoid: list[set[str]] | None = None
-    final: ir.Action | None = None
-
-
-@dataclass(frozen=True)
-class Steps:
-    """A query over k steps: from reset through `path` if given (reach), or from any state
-    satisfying `assume` (induction_step); `budget_ms` as for OneStep."""
-
-    setting: Setting
-    k: int
-    path: tuple[str, ...] | None = None
-    assume: list[ir.Expr] = field(default_factory=list)
-    budget_ms: int | None = None
 
 
 @dataclass
@@ -173,10 +120,8 @@ class Query:
         """One transition: some enabled action, with fresh arguments, from `state`.
 
         Each action runs from `state`; the next state picks the chosen action's result with an
-        If per state variable. (Measured alternatives: running the actions in sequence with
-        guarded writes, or merging their array stores into one guarded chain, each made some
-        queries faster and others, like a one-step cover over the SPI enable registers, go from
-        milliseconds to beyond 20 s; this is the one that holds up on the shipped spec.)"""
+        If per state variable: the encoding that holds up on every query tried, where the
+        alternatives made some much slower (bench/heuristics.md)."""
         self.has_transitions = True
         acts = list(self.system.actions.values())
         all_args: dict[str, Env] = {}
@@ -255,13 +200,11 @@ class Query:
     def check(self, *extra: z3.BoolRef, budget_ms: int | None = None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         """Solve the assertions plus `extra`: (result, model, reason unknown).
 
-        Two ways, measured: a query with transitions in it (an unrolling from reset, an induction
-        step) goes to a fresh solver running Z3's SAT-based SMT core (sat.smt), which preprocesses
-        and bit-blasts the whole query; a one-step query over a single access (a loop unrolled to
-        255 vCPUs) goes to the incremental solver, with `extra` as assumptions. With the default
-        core or with assumptions, the two-step cover sgi_taken over the GICv3 redistributors (an
-        ISPENDR0 write, then acknowledge) ran past 30 s instead of 0.5 s; with the fresh solver,
-        broadcast_ignores_targets at 1..255 vCPUs took 45 s instead of 3 s.
+        Two ways: a query with transitions in it (an unrolling from reset, an induction step)
+        goes to a fresh solver running Z3's SAT-based SMT core (sat.smt), which preprocesses and
+        bit-blasts the whole query; a one-step query over a single access (a loop unrolled to
+        255 vCPUs) goes to the incremental solver, with `extra` as assumptions. Each is much
+        slower on the other's queries (bench/heuristics.md).
         """
         if self.dump is not None:
             d = z3.Solver()
@@ -272,10 +215,7 @@ class Query:
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
-        # which depends on the order of its search: on today-igroupr's one-step query for
-        # iar_spurious_exactly_when_nothing_ready (a quantifier over up to 992 SPIs inside an
-        # equality) the same query came back 'incomplete quantifiers' on some runs and sat in
-        # 3-8 s on others, and sat with each of three random seeds tried. So the query is asked
+        # which depends on the order of its search (bench/heuristics.md): the query is asked
         # again, with another seed each time, while time is left.
         total = limit if limit is not None else self.timeout_ms
         for seed in self.budgets.reseeds:
@@ -302,13 +242,9 @@ class Query:
 
     def _one_step(self, extra: tuple[z3.BoolRef, ...], limit_ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         """A one-step query: the incremental solver briefly, then the SAT-based core briefly,
-        then the incremental solver for the rest of the time. Measured: most proofs (unsat) take
-        the incremental solver well under a second, and a few over loops to 255 vCPUs take it
-        10-45 s where the SAT-based core takes longer; but a counterexample (sat) over nested
-        boolean arrays can be out of its reach: the 2014 GICR_ICENABLER0 contract on a version
-        that also clears SGI bits, at 1..4 vCPUs, was unknown after 20 s on the incremental
-        solver and sat in 0.6 s on the SAT-based core (likewise the diff of that handler:
-        over 300 s, and 0.9 s)."""
+        then the incremental solver for the rest of the time: most proofs are quick on the
+        incremental solver, but a counterexample over nested boolean arrays can be out of its
+        reach and quick on the SAT-based core (bench/heuristics.md)."""
         t0 = time.perf_counter()
 
         def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
@@ -420,38 +356,6 @@ def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]
     return out
 
 
-def value_of(model: z3.ModelRef, term: z3.ExprRef, t: ir.Type, nr_vcpus: int) -> interp.Value:
-    v = model.eval(term, model_completion=True)
-    if isinstance(t, ir.BoolT):
-        return bool(z3.is_true(v))
-    if isinstance(t, ir.ArrayT):
-        arr_t = t
-
-        def fill(i: int) -> interp.Value:
-            return value_of(model, z3.Select(v, z3.BitVecVal(i, arr_t.index.width)), arr_t.elem, nr_vcpus)
-
-        arr = interp.Array({}, fill)
-        for i in interp.domain(t.index, nr_vcpus):
-            arr.get(int(i))
-        return arr
-    return int(v.as_long())
-
-
-def decode_state(model: z3.ModelRef, system: ir.System, state: StateT, nr: int) -> interp.State:
-    return {n: value_of(model, term, system.states[n].type, nr) for n, term in state.items()}
-
-
-def decode_trans(
-    model: z3.ModelRef, system: ir.System, trans: list[tuple[z3.ExprRef, dict[str, Env]]], nr: int
-) -> list[tuple[str, dict[str, interp.Value]]]:
-    acts = list(system.actions.values())
-    out = []
-    for sel, args in trans:
-        a = acts[model.eval(sel, model_completion=True).as_long()]
-        out.append((a.name, {p.name: value_of(model, args[a.name][p.name], p.type, nr) for p in a.params}))
-    return out
-
-
 # ---- the queries the engines ask -----------------------------------------------------------
 
 
@@ -477,19 +381,14 @@ def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
 
 
 def _final_action(
-    q: Query,
-    action: ir.Action,
-    params: tuple[ir.Local, ...],
-    where: ir.Expr | None,
-    pre: StateT,
-    suffix: str,
+    q: Query, action: ir.Action, prop: ir.Contract | ir.Independence, pre: StateT, suffix: str
 ) -> tuple[Env, StateT, z3.ExprRef | None]:
-    args = q.params(action, params, suffix, where)
-    act_args = {p.name: args[local.name] for p, local in zip(action.params, params)}
+    args = q.params(action, prop.params, suffix, prop.where)
+    act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
     enabled, post, result = q.enc.access(action, pre, act_args)
     q.solver.add(enabled)
-    if where is not None:
-        q.solver.add(q.enc.expr(where, args, pre))
+    if prop.where is not None:
+        q.solver.add(q.enc.expr(prop.where, args, pre))
     return args, post, result
 
 
@@ -518,7 +417,7 @@ def contract(system: ir.System, prop: ir.Contract, req: OneStep) -> Answer:
     action = req.final or system.action(prop.action)
     prefix = req.prefix
     pre, trans = _pre_state(q, req)
-    args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
+    args, post, result = _final_action(q, action, prop, pre, "")
     env = dict(args)
     if prop.result is not None and result is not None:
         env[prop.result.name] = result
@@ -544,8 +443,8 @@ def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answ
     action = req.final or system.action(prop.action)
     prefix = req.prefix
     pre, trans = _pre_state(q, req)
-    args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
-    args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
+    args1, post1, result1 = _final_action(q, action, prop, pre, "@run1")
+    args2, post2, result2 = _final_action(q, action, prop, pre, "@run2")
     for i, local in enumerate(prop.params):
         a, b = args1[local.name], args2[local.name]
         ignored = [(hi, lo) for (pos, hi, lo) in prop.ignored if pos == i]
@@ -677,9 +576,12 @@ __all__ = [
     "Unsat",
     "Witness",
     "contract",
+    "decode_state",
+    "decode_trans",
     "fact",
     "independence",
     "induction_step",
     "reach",
     "refinement",
+    "value_of",
 ]
