@@ -208,13 +208,16 @@ class Target:
 class DepthPass:
     """How one depth is searched: the runs of `guides` first (when given; `guided` asks the
     caller to supply them); then, unless an earlier pass left the depth `undecided` (for that
-    reason), the query over every action; and, if that has no answer in time and `split`, one
-    query per live sequence."""
+    reason), the query over every action, from depth 2 within `whole_budget_ms` (None: the
+    policy's whole_depth_budget_ms); and, if that has no answer in time and `split`, one query
+    per live sequence. A search that orders vCPU ranges outside depths (diff's search from
+    reset) calls bmc_depth per range and depth with split=False and its own whole budget."""
 
     guided: bool = False
     guides: list[set[str]] | None = None
     undecided: str | None = None
     split: bool = True
+    whole_budget_ms: int | None = None
 
 
 def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer:
@@ -239,7 +242,8 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
                 return a
     reason = how.undecided
     if reason is None:
-        first = t.ask(rng, None, p.whole_depth_budget_ms if k > 1 else None)
+        whole = how.whole_budget_ms if how.whole_budget_ms is not None else p.whole_depth_budget_ms
+        first = t.ask(rng, None, whole if k > 1 else None)
         if not isinstance(first, q.Unknown) or k <= 1 or not how.split:
             return first
         reason = first.reason
