@@ -12,7 +12,7 @@ import pytest
 
 from checker import interp
 from checker.engines.diff import Differ
-from checker.engines.prove import Options, guided_paths
+from checker.engines.search import Options, guided_paths
 from checker.lower import lower
 from checker.sema import load_design
 from checker.sema.overlay import load_overlays

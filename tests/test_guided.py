@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from checker import interp
+from checker import interp, ir
 from checker.engines import Options, check_properties, replay
-from checker.engines import prove as E
+from checker.engines import search as E
 from checker.lower import lower
 from checker.results import Violated
 from checker.sema import load_design, load_properties
@@ -41,7 +41,7 @@ def _system(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_the_counterexample_is_minimized_to_what_it_needs_away_from_reset(tmp_path: Path) -> None:
     system = _system(tmp_path)
     prop = system.properties[0]
-    ans = q.contract(system, prop, (1, 2), None, [], None)  # type: ignore[arg-type]
+    ans = q.contract(system, prop, q.OneStep(q.Setting((1, 2))))  # type: ignore[arg-type]
     assert isinstance(ans, q.Sat) and ans.witness.pre_state is not None
     confirm = lambda w: replay.contract_trace(system, prop, w)
     assert replay.moved_from_reset(system, ans.witness, confirm) == {"enabled", "pending"}
@@ -62,12 +62,11 @@ def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_unde
     real = q.contract
     asked: list[tuple[int | None, tuple[str, ...] | None]] = []
 
-    def contract(sys, prop, rng, prefix, *rest, **kw):  # type: ignore[no-untyped-def]
-        path = rest[3] if len(rest) > 3 else kw.get("path")
-        asked.append((prefix, path))
-        if prefix == 1 and path is None:
+    def contract(sys: ir.System, prop: ir.Contract, req: q.OneStep) -> q.Answer:
+        asked.append((req.prefix, req.path))
+        if req.prefix == 1 and req.path is None:
             return q.Unknown("timeout (made to give up by the test)")
-        return real(sys, prop, rng, prefix, *rest, **kw)
+        return real(sys, prop, req)
 
     monkeypatch.setattr(q, "contract", contract)
     [r] = check_properties(system, Options((1, 2)))

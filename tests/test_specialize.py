@@ -56,7 +56,7 @@ def test_offset_intervals(where: str, intervals: list[tuple[int, int]] | None) -
 def test_folded_write_keeps_only_reachable_registers_and_behaves_the_same() -> None:
     system, p = _prop("property x: after GICD.write(s, o, w, v) where o >= 0xF00 && o < 0xF30: true\n")
     whole = system.action("GICD.write")
-    folded = specialize.for_property(system, p).action("GICD.write")
+    folded = specialize.final_action(system, p)
     assert _invokes(folded.body) == {"GICD_SGIR.write", "GICD_CPENDSGIR.write", "GICD_SPENDSGIR.write"}
     assert "GICD_ISENABLER.write" in _invokes(whole.body)
     it = interp.Interp(system, 2, {"nr_irqs": 256})
@@ -78,7 +78,7 @@ def test_folded_write_keeps_only_reachable_registers_and_behaves_the_same() -> N
 def test_split_upper_half_keeps_the_register_at_offset_plus_4() -> None:
     """A 64-bit access at 0x6100 also reaches offset 0x6104 (upper word first): both halves stay."""
     system, p = _prop("property x: after GICD.write(s, o, w, v) where o == 0x6100: true\n")
-    folded = specialize.for_property(system, p).action("GICD.write")
+    folded = specialize.final_action(system, p)
     assert _invokes(folded.body) == {"GICD_IROUTER.write", "GICD_IROUTER.read"}
     whole = system.action("GICD.write")
     it = interp.Interp(system, 4, {"nr_irqs": 64})
@@ -90,6 +90,6 @@ def test_split_upper_half_keeps_the_register_at_offset_plus_4() -> None:
 
 def test_per_vcpu_frames_and_free_offsets_are_left_alone() -> None:
     system, p = _prop("property x: after GICR.write(s, o, w, v) where o == 0x10100: true\n")
-    assert specialize.for_property(system, p) is system
+    assert specialize.final_action(system, p) is system.action(p.action)
     system, p = _prop("property x: after GICD.write(s, o, w, v) where w == 8: true\n")
-    assert specialize.for_property(system, p) is system
+    assert specialize.final_action(system, p) is system.action(p.action)

@@ -190,9 +190,9 @@ def test_trace_found_with_few_vcpus_is_replayed_at_a_count_in_the_range(monkeypa
     asked: list[tuple[str, tuple[int, int], int]] = []
     real = query.reach
 
-    def spy(system: ir.System, goal: ir.Expr, vcpus: tuple[int, int], k: int, *a: object, **kw: object) -> query.Answer:
-        asked.append((str(goal.span.line), vcpus, k))
-        return real(system, goal, vcpus, k, *a, **kw)  # type: ignore[arg-type]
+    def spy(system: ir.System, goal: ir.Expr, req: query.Steps) -> query.Answer:
+        asked.append((str(goal.span.line), req.setting.vcpus, req.k))
+        return real(system, goal, req)
 
     monkeypatch.setattr(query, "reach", spy)
     groups, errors = property_models([TRANSFER / "props.prop"])

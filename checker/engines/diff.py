@@ -27,17 +27,8 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from checker import interp, ir
 from checker.engines import replay
-from checker.engines.prove import (
-    _GUIDE_BUDGET_MS,
-    _GUIDED_PATH_BUDGET_MS,
-    RW,
-    Options,
-    action_rw,
-    check_properties,
-    guided_runs,
-    more_guides,
-    search_ranges,
-)
+from checker.engines.prove import check_properties
+from checker.engines.search import RW, Options, action_rw, guided_runs, more_guides, search_ranges
 from checker.lower import cone, state_reads, state_writes
 from checker.results import Change, Covered, PropertyResult, Proved, Step, Violated
 from checker.smt import product as P
@@ -50,10 +41,6 @@ log = logging.getLogger("gicheck.diff")
 # within the frame), pinned arguments such as the width).
 Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
 
-# The search from reset (Differ.search_from_reset): at depth k >= 2, the query over every access at
-# every step gets this long; each guided sequence gets prove's _GUIDED_PATH_BUDGET_MS, and at most
-# prove._MAX_GUIDED sequences are tried per depth (prove.guided_runs).
-_REACH_WHOLE_BUDGET_MS = 10_000
 _Sides = tuple[interp.State, interp.State]  # a pre-state on each side
 
 
@@ -486,11 +473,13 @@ class Differ:
         for rng in ranges:
             for k in range(self.opts.depth + 1):
                 for path in guided_runs(rw, k, need, guides):
-                    ans = self.pair(rng).reach(a, b, k, prefix, scope, path, _GUIDED_PATH_BUDGET_MS)
+                    ans = self.pair(rng).reach(a, b, k, prefix, scope, path, self.opts.policy.guided_path_budget_ms)
                     if isinstance(ans, q.Sat):
                         self._reached(a, b, d, ans, undecided)
                         return
-                ans = self.pair(rng).reach(a, b, k, prefix, scope, None, _REACH_WHOLE_BUDGET_MS if k >= 2 else None)
+                ans = self.pair(rng).reach(
+                    a, b, k, prefix, scope, None, self.opts.policy.reach_whole_budget_ms if k >= 2 else None
+                )
                 if isinstance(ans, q.Sat):
                     self._reached(a, b, d, ans, undecided)
                     return
@@ -624,14 +613,16 @@ class Differ:
 
     def guides(self, a: ir.Action, b: ir.Action, w: P.PairWitness, scope: Scope | None = None) -> list[set[str]]:
         """Sets of state variables that distinguishing pre-states need away from reset, one per
-        route to the difference (prove.more_guides): the solver's input minimized
+        route to the difference (search.more_guides): the solver's input minimized
         (moved_from_reset), then inputs with more and more variables held at their reset values,
-        each query within _GUIDE_BUDGET_MS, with at most 8 vCPUs."""
+        each query within the policy's guide_budget_ms, with at most 8 vCPUs."""
         offsets, pins = scope if scope is not None else (None, None)
         small = search_ranges(self.vcpus)[0]
         return more_guides(
             self.moved_from_reset(a, b, w),
-            lambda avoid: self.pair(small).one_step(a, b, None, offsets, pins, avoid=avoid, budget_ms=_GUIDE_BUDGET_MS),
+            lambda avoid: self.pair(small).one_step(
+                a, b, None, offsets, pins, avoid=avoid, budget_ms=self.opts.policy.guide_budget_ms
+            ),
             lambda found: self.moved_from_reset(a, b, P.to_pair_witness(found, a.name, prefix=False)),
         )
 

@@ -3,8 +3,8 @@
 A property such as `after GICD.write(self, offset, width, val) where offset >= 0xF00 && offset <
 0xF30: ...` only ever runs the frame's decoder on those offsets, yet the decoder tests every
 register of the frame, and each register's branch writes its state arrays. The solver then has to
-show, array by array, that branches which cannot be taken change nothing: measured on the GICv3
-distributor, one such property took 55 s. Here every decoding test of the offset that the
+show, array by array, that branches which cannot be taken change nothing, which can be slow
+(bench/heuristics.md). Here every decoding test of the offset that the
 `where` clause decides (the same answer for every offset it allows) is replaced by that answer and
 the branch dropped, before the query is built. Nothing else changes: for every access the
 property considers, the folded body takes the same branches as the original.
@@ -137,20 +137,18 @@ def fold(body: tuple[ir.Stmt, ...], iv: list[Interval], name: str) -> tuple[ir.S
     return tuple(out)
 
 
-def for_property(system: ir.System, p: ir.Contract | ir.Independence) -> ir.System:
-    """`system` with the frame access `p` names folded to the offsets `p.where` allows (the
-    system unchanged when `p` is not about a whole-VM frame, or its `where` leaves the offset
-    free). A per-vCPU frame decodes offset modulo its stride, which this does not follow."""
+def final_action(system: ir.System, p: ir.Contract | ir.Independence) -> ir.Action:
+    """The access `p` names, folded to the offsets `p.where` allows (the action unchanged when
+    `p` is not about a whole-VM frame, or its `where` leaves the offset free). Only the
+    property's own access may be folded: every earlier step of a trace decodes with the whole
+    frame. A per-vCPU frame decodes offset modulo its stride, which this does not follow."""
     action = system.action(p.action)
     frame = system.frames.get(action.register or "")
     if frame is None or frame.per_vcpu or not action.kind.startswith("mmio-") or p.where is None:
-        return system
+        return action
     name = p.params[1].name  # (self, offset, width[, val]): the property's name for the offset
     iv = offset_intervals(p.where, name)
     if iv is None:
-        return system
+        return action
     # the action's own parameter is `offset`; the where clause names the property's local
-    folded = replace(action, body=fold(action.body, iv, action.params[1].name))
-    if action.name in system.actions:
-        return replace(system, actions={**system.actions, action.name: folded})
-    return replace(system, callables={**system.callables, action.name: folded})
+    return replace(action, body=fold(action.body, iv, action.params[1].name))

@@ -18,7 +18,7 @@ import z3
 
 from checker import interp, ir
 from checker.smt.encode import Encoder, Env, StateT, mk_and, mk_ite, mk_or, sort_of
-from checker.smt.query import Answer, Query, Sat, Unknown, Unsat, Witness, decode_state, value_of
+from checker.smt.query import Answer, Query, Sat, Setting, Unknown, Unsat, Witness, decode_state, value_of
 
 __all__ = ["Answer", "Pair", "PairWitness", "Sat", "Unknown", "Unsat"]
 
@@ -61,7 +61,7 @@ class Pair:
     ):
         self.old, self.new = old, new
         self.related = related or {}  # state -> the new side's function from an old element to a new one
-        self.q = Query(old, vcpus, timeout, dump)
+        self.q = Query(old, Setting(vcpus, timeout, dump))
         self._witness = 0  # numbers the witness indices of _differ_at
         config = dict(self.q.config)
         for p in new.params.values():
@@ -138,9 +138,9 @@ class Pair:
         """The two values of state `name` differ at some element inside the index domains: a
         witness index per dimension (a fresh constant within its domain), not an array
         disequality; for a related state, the relation of the old element against the new one.
-        (Measured: GICR_ICENABLER0.write, whose two sides differ, ran past 300 s
-        at 1..2 vCPUs with `enabled_old != enabled_new`; element-wise it answers at once. It also
-        keeps a difference beyond nr_vcpus, where no guest looks, from counting.)"""
+        (An array disequality can be out of the solver's reach where element-wise it answers
+        at once: bench/heuristics.md. It also keeps a difference beyond nr_vcpus, where no guest
+        looks, from counting.)"""
         t = self.old.states[name].type
         self._witness += 1
         conds = []

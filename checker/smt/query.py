@@ -16,19 +16,12 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import interp, ir
+from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
+from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 
 log = logging.getLogger("gicheck.smt")
 
-# How long a query with transitions runs on Z3's SAT-based core before the default core gets it
-# (see Query.check): the SAT core wins on small unrollings, the default core on loops unrolled
-# to hundreds of vCPUs.
-_SAT_CORE_BUDGET_MS = 10_000
-# One-step queries: the incremental solver this long, then the SAT-based core this long, then
-# the incremental solver again for the rest (see Query.check).
-_ONE_STEP_INCREMENTAL_MS = 2_000
-_ONE_STEP_SAT_CORE_MS = 3_000
-_RESEEDS = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers' (Query.check)
 _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
 
 
@@ -65,20 +58,15 @@ Answer = Sat | Unsat | Unknown
 class Query:
     """One solver with the vCPU count N constrained to a range."""
 
-    def __init__(
-        self,
-        system: ir.System,
-        vcpus: tuple[int, int],
-        timeout_s: float | None,
-        dump: Callable[[str], None] | None = None,
-    ):
+    def __init__(self, system: ir.System, setting: Setting):
         self.system = system
-        self.lo, self.hi = vcpus
+        self.lo, self.hi = setting.vcpus
+        self.budgets = setting.budgets
         self.n = z3.BitVec("nr_vcpus", ir.VCPU_WIDTH)
         self.config = {p.name: z3.BitVec(p.name, p.type.width) for p in system.params.values()}
         self.enc = Encoder(system, self.n, self.hi, self.config)
         self.solver = z3.Solver()
-        self.timeout_ms = int(timeout_s * 1000) if timeout_s else 0
+        self.timeout_ms = int(setting.timeout * 1000) if setting.timeout else 0
         if self.timeout_ms:
             self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
@@ -90,7 +78,7 @@ class Query:
             self.solver.add(self.enc.in_domain(p.type, v))
             if p.where is not None:
                 self.solver.add(self.enc.expr(p.where, {}, {}))
-        self.dump = dump
+        self.dump = setting.dump
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
 
     # ---- building blocks ----------------------------------------------------------------
@@ -132,10 +120,8 @@ class Query:
         """One transition: some enabled action, with fresh arguments, from `state`.
 
         Each action runs from `state`; the next state picks the chosen action's result with an
-        If per state variable. (Measured alternatives: running the actions in sequence with
-        guarded writes, or merging their array stores into one guarded chain, each made some
-        queries faster and others, like a one-step cover over the SPI enable registers, go from
-        milliseconds to beyond 20 s; this is the one that holds up on the shipped spec.)"""
+        If per state variable: the encoding that holds up on every query tried, where the
+        alternatives made some much slower (bench/heuristics.md)."""
         self.has_transitions = True
         acts = list(self.system.actions.values())
         all_args: dict[str, Env] = {}
@@ -214,13 +200,11 @@ class Query:
     def check(self, *extra: z3.BoolRef, budget_ms: int | None = None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         """Solve the assertions plus `extra`: (result, model, reason unknown).
 
-        Two ways, measured: a query with transitions in it (an unrolling from reset, an induction
-        step) goes to a fresh solver running Z3's SAT-based SMT core (sat.smt), which preprocesses
-        and bit-blasts the whole query; a one-step query over a single access (a loop unrolled to
-        255 vCPUs) goes to the incremental solver, with `extra` as assumptions. With the default
-        core or with assumptions, the two-step cover sgi_taken over the GICv3 redistributors (an
-        ISPENDR0 write, then acknowledge) ran past 30 s instead of 0.5 s; with the fresh solver,
-        broadcast_ignores_targets at 1..255 vCPUs took 45 s instead of 3 s.
+        Two ways: a query with transitions in it (an unrolling from reset, an induction step)
+        goes to a fresh solver running Z3's SAT-based SMT core (sat.smt), which preprocesses and
+        bit-blasts the whole query; a one-step query over a single access (a loop unrolled to
+        255 vCPUs) goes to the incremental solver, with `extra` as assumptions. Each is much
+        slower on the other's queries (bench/heuristics.md).
         """
         if self.dump is not None:
             d = z3.Solver()
@@ -231,13 +215,10 @@ class Query:
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
-        # which depends on the order of its search: on today-igroupr's one-step query for
-        # iar_spurious_exactly_when_nothing_ready (a quantifier over up to 992 SPIs inside an
-        # equality) the same query came back 'incomplete quantifiers' on some runs and sat in
-        # 3-8 s on others, and sat with each of three random seeds tried. So the query is asked
+        # which depends on the order of its search (bench/heuristics.md): the query is asked
         # again, with another seed each time, while time is left.
         total = limit if limit is not None else self.timeout_ms
-        for seed in _RESEEDS:
+        for seed in self.budgets.reseeds:
             if res != z3.unknown or "incomplete quantifiers" not in why:
                 break
             rest = None if not total else total - int((time.perf_counter() - t0) * 1000)
@@ -252,7 +233,7 @@ class Query:
             return self._one_step(extra, limit if limit is not None else self.timeout_ms)
         total = limit if limit is not None else self.timeout_ms  # None or 0: no limit
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
-        first = _SAT_CORE_BUDGET_MS if not total else min(_SAT_CORE_BUDGET_MS, total)
+        first = self.budgets.sat_core_ms if not total else min(self.budgets.sat_core_ms, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
         if res != z3.unknown or (total and total <= first):
             return res, model, why
@@ -261,13 +242,9 @@ class Query:
 
     def _one_step(self, extra: tuple[z3.BoolRef, ...], limit_ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         """A one-step query: the incremental solver briefly, then the SAT-based core briefly,
-        then the incremental solver for the rest of the time. Measured: most proofs (unsat) take
-        the incremental solver well under a second, and a few over loops to 255 vCPUs take it
-        10-45 s where the SAT-based core takes longer; but a counterexample (sat) over nested
-        boolean arrays can be out of its reach: the 2014 GICR_ICENABLER0 contract on a version
-        that also clears SGI bits, at 1..4 vCPUs, was unknown after 20 s on the incremental
-        solver and sat in 0.6 s on the SAT-based core (likewise the diff of that handler:
-        over 300 s, and 0.9 s)."""
+        then the incremental solver for the rest of the time: most proofs are quick on the
+        incremental solver, but a counterexample over nested boolean arrays can be out of its
+        reach and quick on the SAT-based core (bench/heuristics.md)."""
         t0 = time.perf_counter()
 
         def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
@@ -285,7 +262,7 @@ class Query:
         def left() -> int | None:
             return None if not limit_ms else limit_ms - int((time.perf_counter() - t0) * 1000)
 
-        first = _ONE_STEP_INCREMENTAL_MS if not limit_ms else min(_ONE_STEP_INCREMENTAL_MS, limit_ms)
+        first = self.budgets.one_step_incremental_ms if not limit_ms else min(self.budgets.one_step_incremental_ms, limit_ms)
         res, model, why = incremental(first)
         if res != z3.unknown or "timeout" not in why and "canceled" not in why:
             return res, model, why
@@ -293,7 +270,9 @@ class Query:
         if rest is not None and rest <= 0:
             return res, model, why
         res, model, why = self._fresh(
-            extra, _ONE_STEP_SAT_CORE_MS if rest is None else min(_ONE_STEP_SAT_CORE_MS, rest), sat_core=True
+            extra,
+            self.budgets.one_step_sat_core_ms if rest is None else min(self.budgets.one_step_sat_core_ms, rest),
+            sat_core=True,
         )
         if res != z3.unknown:
             return res, model, why
@@ -377,46 +356,13 @@ def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]
     return out
 
 
-def value_of(model: z3.ModelRef, term: z3.ExprRef, t: ir.Type, nr_vcpus: int) -> interp.Value:
-    v = model.eval(term, model_completion=True)
-    if isinstance(t, ir.BoolT):
-        return bool(z3.is_true(v))
-    if isinstance(t, ir.ArrayT):
-        arr_t = t
-
-        def fill(i: int) -> interp.Value:
-            return value_of(model, z3.Select(v, z3.BitVecVal(i, arr_t.index.width)), arr_t.elem, nr_vcpus)
-
-        arr = interp.Array({}, fill)
-        for i in interp.domain(t.index, nr_vcpus):
-            arr.get(int(i))
-        return arr
-    return int(v.as_long())
-
-
-def decode_state(model: z3.ModelRef, system: ir.System, state: StateT, nr: int) -> interp.State:
-    return {n: value_of(model, term, system.states[n].type, nr) for n, term in state.items()}
-
-
-def decode_trans(
-    model: z3.ModelRef, system: ir.System, trans: list[tuple[z3.ExprRef, dict[str, Env]]], nr: int
-) -> list[tuple[str, dict[str, interp.Value]]]:
-    acts = list(system.actions.values())
-    out = []
-    for sel, args in trans:
-        a = acts[model.eval(sel, model_completion=True).as_long()]
-        out.append((a.name, {p.name: value_of(model, args[a.name][p.name], p.type, nr) for p in a.params}))
-    return out
-
-
 # ---- the queries the engines ask -----------------------------------------------------------
 
 
-def fact(
-    system: ir.System, prop: ir.Fact, vcpus: tuple[int, int], timeout: float | None, dump: Callable[[str], None] | None = None
-) -> Answer:
-    """Is there a vCPU count and a binding of the outer `forall`s under which the fact is false?"""
-    q = Query(system, vcpus, timeout, dump)
+def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
+    """lo <= N <= hi  and  not body(x1..xn): a vCPU count and a binding of the outer `forall`s
+    under which the fact is false."""
+    q = Query(system, setting)
     body, outer = prop.body, []
     while isinstance(body, ir.Quant) and body.kind == "forall":
         outer += list(body.vars)
@@ -435,63 +381,43 @@ def fact(
 
 
 def _final_action(
-    q: Query,
-    action: ir.Action,
-    params: tuple[ir.Local, ...],
-    where: ir.Expr | None,
-    pre: StateT,
-    suffix: str,
+    q: Query, action: ir.Action, prop: ir.Contract | ir.Independence, pre: StateT, suffix: str
 ) -> tuple[Env, StateT, z3.ExprRef | None]:
-    args = q.params(action, params, suffix, where)
-    act_args = {p.name: args[local.name] for p, local in zip(action.params, params)}
+    args = q.params(action, prop.params, suffix, prop.where)
+    act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
     enabled, post, result = q.enc.access(action, pre, act_args)
     q.solver.add(enabled)
-    if where is not None:
-        q.solver.add(q.enc.expr(where, args, pre))
+    if prop.where is not None:
+        q.solver.add(q.enc.expr(prop.where, args, pre))
     return args, post, result
 
 
-def _pre_state(
-    q: Query,
-    prefix: int | None,
-    assume: list[ir.Expr],
-    path: tuple[str, ...] | None = None,
-    avoid: list[set[str]] | None = None,
-) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
+def _pre_state(q: Query, req: OneStep) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
     """The state an access starts from: any state satisfying `assume` (prefix None), with a
     variable of each set in `avoid` at its reset value; or the state after `prefix` steps from
     reset, with those steps."""
-    if prefix is None:
+    if req.prefix is None:
         pre = q.enc.fresh_state("@pre")
-        for inv in assume:
+        for inv in req.assume:
             q.solver.add(q.enc.expr(inv, {}, pre))
-        if avoid:
+        if req.avoid:
             reset = q.enc.reset_state()
-            for names in avoid:
+            for names in req.avoid:
                 q.solver.add(mk_or(*[pre[n] == reset[n] for n in sorted(names) if n in pre]))
         return pre, []
-    states, trans = q.unroll(prefix, path)
+    states, trans = q.unroll(req.prefix, req.path)
     return states[-1], trans
 
 
-def contract(
-    system: ir.System,
-    prop: ir.Contract,
-    vcpus: tuple[int, int],
-    prefix: int | None,
-    assume: list[ir.Expr],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None,
-    budget_ms: int | None = None,
-    avoid: list[set[str]] | None = None,
-) -> Answer:
-    """After `prefix` steps from reset (or from any state satisfying `assume` and `avoid`, when
-    prefix is None), can the access make the contract's body false?"""
-    q = Query(system, vcpus, timeout, dump)
-    action = system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume, path, avoid)
-    args, post, result = _final_action(q, action, prop.params, prop.where, pre, "")
+def contract(system: ir.System, prop: ir.Contract, req: OneStep) -> Answer:
+    """Pre(s) and where(a, s) and Access(s, a, s', r) and not body(a, r, s, s'), where Pre(s) is
+    Init(s0) and T(s0, s1) and ... and T(s_k-1, s) (prefix k), or assume(s) and avoid(s)
+    (prefix None): can the access make the contract's body false (`req` says where it starts)?"""
+    q = Query(system, req.setting)
+    action = req.final or system.action(prop.action)
+    prefix = req.prefix
+    pre, trans = _pre_state(q, req)
+    args, post, result = _final_action(q, action, prop, pre, "")
     env = dict(args)
     if prop.result is not None and result is not None:
         env[prop.result.name] = result
@@ -506,28 +432,19 @@ def contract(
             (action.name, {p.name: value_of(m, args[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)})
         )
 
-    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
+    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=req.budget_ms)
 
 
-def independence(
-    system: ir.System,
-    prop: ir.Independence,
-    vcpus: tuple[int, int],
-    prefix: int | None,
-    assume: list[ir.Expr],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None,
-    budget_ms: int | None = None,
-    avoid: list[set[str]] | None = None,
-) -> Answer:
-    """Two runs of the access from one state, with arguments equal but for the ignored bits:
-    can their post-states differ? (`avoid` as for contract.)"""
-    q = Query(system, vcpus, timeout, dump)
-    action = system.action(prop.action)
-    pre, trans = _pre_state(q, prefix, assume, path, avoid)
-    args1, post1, result1 = _final_action(q, action, prop.params, prop.where, pre, "@run1")
-    args2, post2, result2 = _final_action(q, action, prop.params, prop.where, pre, "@run2")
+def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answer:
+    """Pre(s) and Access(s, a1, s1, r1) and Access(s, a2, s2, r2) and a1 = a2 but for the ignored
+    bits and (s1 != s2 or r1 != r2), Pre as for contract: can two runs of the access from one
+    state, with arguments equal but for the ignored bits, end differently?"""
+    q = Query(system, req.setting)
+    action = req.final or system.action(prop.action)
+    prefix = req.prefix
+    pre, trans = _pre_state(q, req)
+    args1, post1, result1 = _final_action(q, action, prop, pre, "@run1")
+    args2, post2, result2 = _final_action(q, action, prop, pre, "@run2")
     for i, local in enumerate(prop.params):
         a, b = args1[local.name], args2[local.name]
         ignored = [(hi, lo) for (pos, hi, lo) in prop.ignored if pos == i]
@@ -550,23 +467,16 @@ def independence(
         )
         w.alt_args = {p.name: value_of(m, args2[l.name], p.type, w.nr_vcpus) for p, l in zip(action.params, prop.params)}
 
-    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=budget_ms)
+    return q.solve(bad, decode, minimize=prefix is not None, budget_ms=req.budget_ms)
 
 
-def refinement(
-    system: ir.System,
-    ref: ir.Refinement,
-    case: int,
-    vcpus: tuple[int, int],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-) -> Answer:
-    """From any state, with any arguments that make `case` the first applicable `refines` case
-    (case == len(ref.cases): none applies): can the handler do something other than that case's
-    action (enabled with the case's arguments, ending in the same state), or, where no case
-    applies, change the state? One query per case: measured on GICC_IAR at 1..8 vCPUs, the
-    four queries take 50 s together, the disjunction 97 s."""
-    q = Query(system, vcpus, timeout, dump)
+def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting) -> Answer:
+    """H(s, a, s') and not c_0(a, s) and ... and c_case(a, s) and not (A_case(s, args_case, s'')
+    and s' = s''): from any state, with any arguments that make `case` the first applicable
+    `refines` case (case == len(ref.cases): none applies, and A is the stutter), can the handler
+    do something other than that case's action? One query per case, not their disjunction
+    (bench/heuristics.md)."""
+    q = Query(system, setting)
     handler = system.action(ref.handler)
     pre = q.enc.fresh_state("@pre")
     args = q.params(handler, handler.params, "")
@@ -604,42 +514,29 @@ def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
     return z3.BitVecVal(m, width)
 
 
-def reach(
-    system: ir.System,
-    goal: ir.Expr,
-    vcpus: tuple[int, int],
-    k: int,
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    path: tuple[str, ...] | None = None,
-    budget_ms: int | None = None,
-) -> Answer:
-    """Is a state satisfying `goal` reachable in exactly k steps from reset (through the actions
-    of `path`, if given)? (BMC, one depth)"""
-    q = Query(system, vcpus, timeout, dump)
-    states, trans = q.unroll(k, path)
+def reach(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
+    """Init(s0) and T(s0, s1) and ... and T(s_k-1, s_k) and goal(s_k): is a state satisfying
+    `goal` reachable in exactly k steps from reset (through the actions of `path`, if given)?
+    (BMC, one depth)"""
+    q = Query(system, req.setting)
+    states, trans = q.unroll(req.k, req.path)
     body, env = q.witness_vars(goal, "exists", {})
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
 
-    return q.solve(q.enc.expr(body, env, states[-1]), decode, budget_ms=budget_ms)
+    return q.solve(q.enc.expr(body, env, states[-1]), decode, budget_ms=req.budget_ms)
 
 
-def induction_step(
-    system: ir.System,
-    prop: ir.Expr,
-    vcpus: tuple[int, int],
-    k: int,
-    assume: list[ir.Expr],
-    timeout: float | None,
-    dump: Callable[[str], None] | None = None,
-    budget_ms: int | None = None,
-) -> Answer:
-    """k-induction step: k consecutive states satisfying `prop` (from any state, not only reset)
-    followed by one that does not. Unsat proves `prop` given the base case. With `budget_ms`,
-    an answer must come within that time (or it is Unknown)."""
-    q = Query(system, vcpus, timeout, dump)
+def induction_step(system: ir.System, prop: ir.Expr, req: Steps) -> Answer:
+    """P(s0) and T(s0, s1) and P(s1) and ... and T(s_k-1, s_k) and not P(s_k), with `assume` in
+    every state: k consecutive states satisfying `prop` (from any state, not only reset)
+    followed by one that does not. Unsat proves `prop` given the base case. There is no
+    simple-path constraint (the states need not differ), so a property that needs one to be
+    k-inductive stays unproved at every k; it makes no Unsat wrong. With `budget_ms`, an answer
+    must come within that time (or it is Unknown)."""
+    q = Query(system, req.setting)
+    k, assume = req.k, req.assume
     s0 = q.enc.fresh_state("@0")
     states = [s0]
     trans = []
@@ -665,19 +562,26 @@ def induction_step(
         w.pre_state = decode_state(m, system, s0, w.nr_vcpus)
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
 
-    return q.solve(bad, decode, minimize=False, budget_ms=budget_ms)
+    return q.solve(bad, decode, minimize=False, budget_ms=req.budget_ms)
 
 
 __all__ = [
     "Answer",
+    "OneStep",
     "Sat",
+    "Setting",
+    "SolverBudgets",
+    "Steps",
     "Unknown",
     "Unsat",
     "Witness",
     "contract",
+    "decode_state",
+    "decode_trans",
     "fact",
     "independence",
     "induction_step",
     "reach",
     "refinement",
+    "value_of",
 ]

@@ -1,0 +1,84 @@
+"""The handlers' `refines` claims: one query per case, from every state (engines/prove.py runs
+them through a Refiner, the first time a search would branch on the handler)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from checker import ir
+from checker.engines import replay
+from checker.engines.search import Options, search_ranges, unknown_verdict
+from checker.results import PropertyResult, Proved, Unknown, Verdict, Violated
+from checker.smt import query as q
+
+log = logging.getLogger("gicheck.engines")
+
+
+def check_refinement(system: ir.System, ref: ir.Refinement, opts: Options) -> Verdict:
+    """One query per case and vCPU range (small counts first): the handler, from every state and
+    with every argument, does what its first applicable case's action does, or nothing."""
+    for rng in search_ranges(opts.vcpus, opts.policy.small_vcpus):
+        for case in range(len(ref.cases) + 1):
+            a = q.refinement(system, ref, case, opts.setting(rng))
+            if isinstance(a, q.Unknown):
+                return unknown_verdict(a)
+            if isinstance(a, q.Sat):
+                return Violated(replay.refinement_trace(system, ref, a.witness))
+    cases = " or ".join(dict.fromkeys(c.action for c in ref.cases))
+    return Proved(f"refinement: from every state, each access is a step of {cases}, or changes nothing")
+
+
+class Refiner:
+    """The handlers' `refines` claims, each checked the first time a search would branch on
+    that handler, once per run. A handler whose claim is proved leaves the transitions: each of
+    its steps is a step of an action that stays, or a stutter, so every state reachable with it
+    is reachable without it, and BMC and induction need not branch on it. It stays callable, for
+    properties about it and for replaying traces. A handler whose claim is not proved stays a
+    transition, so no verdict depends on an unproved claim. A run whose searches never reach a
+    handler (one-step contracts, say) does not check its claim."""
+
+    def __init__(self, system: ir.System, opts: Options):
+        self.system = system
+        self.opts = opts
+        self.claims = {r.handler: r for r in system.refinements}
+        self.results: dict[str, PropertyResult] = {}
+
+    def proved(self, sub: ir.System) -> set[str]:
+        """The handlers among `sub`'s transitions whose claims are proved (checking them now if
+        this run has not yet)."""
+        out = set()
+        for name in sub.actions:
+            ref = self.claims.get(name)
+            if ref is None:
+                continue
+            if name not in self.results:
+                self.results[name] = self.check(ref)
+            if isinstance(self.results[name].verdict, Proved):
+                out.add(name)
+        return out
+
+    def check(self, ref: ir.Refinement) -> PropertyResult:
+        t0 = time.perf_counter()
+        try:
+            verdict = check_refinement(self.system, ref, self.opts)
+        except replay.ReplayMismatch as err:
+            verdict = Unknown(
+                f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this"
+            )
+        dt = time.perf_counter() - t0
+        log.info("%s refinement: %s in %.2fs", ref.handler, type(verdict).__name__, dt)
+        cases = ", ".join(dict.fromkeys(c.action for c in ref.cases))
+        doc = f"Every {ref.handler} is a step of {cases}, or changes nothing (its 'refines' clauses)."
+        ranges = tuple((c.name, c.type.lo, c.type.hi) for c in self.system.params.values())
+        return PropertyResult(
+            ref.handler,
+            "refinement",
+            doc,
+            str(ref.span),
+            self.system.model,
+            self.opts.vcpus,
+            verdict,
+            dt,
+            ranges,  # type: ignore[arg-type]
+        )

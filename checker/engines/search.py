@@ -1,0 +1,337 @@
+"""The search for a trace from reset that every engine shares, and the policy that bounds it.
+
+A search runs depth by depth (BMC, Biere et al. 2003). At one depth it tries a few vCPUs before
+many (search_ranges), the runs a one-step counterexample points at first (guided_runs), then one
+query over every action, and when the solver has no answer in time, one query per sequence of
+actions that can matter (live_paths). Every budget and limit of that search, and of the solver
+strategy under each query, is a field of one SearchPolicy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+from checker import ir
+from checker.engines import replay
+from checker.lower import state_reads, state_writes
+from checker.results import Unknown, Verdict, Violated
+from checker.smt import query as q
+
+log = logging.getLogger("gicheck.engines")
+
+
+@dataclass(frozen=True)
+class SearchPolicy:
+    """Every budget and limit of a search (milliseconds, counts). bench/heuristics.md records
+    what each one trades and how it was measured."""
+
+    # traces are searched with at most this many vCPUs first: smaller is faster and clearer
+    small_vcpus: int = 8
+    # the query over every action at one depth gets this long before the depth is split (bmc_depth)
+    whole_depth_budget_ms: int = 5_000
+    # the same for diff's search from reset (engines/diff.py, Differ.search_from_reset)
+    reach_whole_budget_ms: int = 10_000
+    # k-induction steps for k >= 2, on the first pass (engines/induction.py)
+    induction_budget_ms: int = 10_000
+    # more sequences than this at one depth and the split is not tried: the answer stays Unknown
+    max_paths: int = 4_096
+    # runs guided by a one-step counterexample: at most this many per depth, each within its budget
+    max_guided: int = 64
+    guided_path_budget_ms: int = 60_000
+    # one-step counterexamples minimized to guide a search (more_guides), each found within its budget
+    guides: int = 4
+    guide_budget_ms: int = 5_000
+    # how each solver query spends its time (smt/query.py, Query.check)
+    solver: q.SolverBudgets = field(default_factory=q.SolverBudgets)
+
+
+DEFAULT_POLICY = SearchPolicy()
+
+
+@dataclass(frozen=True)
+class Options:
+    vcpus: tuple[int, int]
+    depth: int = 4
+    timeout: float | None = None
+    dump: Callable[[str], None] | None = None
+    policy: SearchPolicy = DEFAULT_POLICY
+
+    def setting(self, vcpus: tuple[int, int] | None = None) -> q.Setting:
+        """What every query of this run shares, over `vcpus` (the run's range by default)."""
+        return q.Setting(vcpus or self.vcpus, self.timeout, self.dump, self.policy.solver)
+
+
+def search_ranges(vcpus: tuple[int, int], small: int = DEFAULT_POLICY.small_vcpus) -> list[tuple[int, int]]:
+    """The vCPU range split so that a trace search tries a few vCPUs before many.
+
+    A loop over vCPUs unrolls up to the top of the range, so the small range is also the cheap one.
+    """
+    lo, hi = vcpus
+    if hi - lo < small:
+        return [vcpus]
+    return [(lo, lo + small - 1), (lo + small, hi)]
+
+
+def unknown_verdict(a: q.Unknown) -> Unknown:
+    reason = a.reason or "unknown"
+    if "timeout" in reason or "canceled" in reason:
+        return Unknown(f"solver timeout ({reason})")
+    return Unknown(f"solver returned unknown ({reason})")
+
+
+RW = dict[str, tuple[set[str], set[str]]]  # action -> (state it reads, state it writes)
+
+
+def action_rw(system: ir.System) -> RW:
+    """What each transition reads (its body and its guard) and writes."""
+    return {
+        n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system))
+        for n, a in system.actions.items()
+    }
+
+
+def live_paths(rw: RW, k: int, need: set[str], limit: int = DEFAULT_POLICY.max_paths) -> list[tuple[str, ...]]:
+    """The sequences of k actions in which every action writes some state that a later action or
+    the goal (reading `need`) reads (stopping once past `limit`).
+
+    Only these need searching at depth k once depth k-1 has none: an action that writes nothing
+    read later can be dropped from a trace without changing any value the later actions or the
+    goal see, which leaves a shorter trace to the same goal.
+    """
+    out: list[tuple[str, ...]] = []
+
+    def back(t: int, need: set[str], suffix: tuple[str, ...]) -> None:
+        if len(out) > limit:
+            return
+        if t < 0:
+            out.append(suffix)
+            return
+        for n, (reads, writes) in rw.items():
+            if writes & need:
+                back(t - 1, need | reads, (n, *suffix))
+
+    back(k - 1, set(need), ())
+    return out
+
+
+def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) -> list[tuple[str, ...]]:
+    """Sequences of k accesses in which each access writes something a later one or the final
+    action reads (as live_paths), and which together write every variable in `moved`: the runs
+    from reset that can bring those variables where a failure or a difference shows. At most
+    `limit`, the accesses that write more of `moved` tried first."""
+    order = sorted(rw, key=lambda n: -len(rw[n][1] & moved))
+    most = max((len(rw[n][1] & moved) for n in rw), default=0)
+    out: list[tuple[str, ...]] = []
+
+    def back(t: int, need: set[str], left: set[str], suffix: tuple[str, ...]) -> None:
+        if len(out) >= limit or len(left) > (t + 1) * most:
+            return
+        if t < 0:
+            out.append(suffix)
+            return
+        for n in order:
+            reads, writes = rw[n]
+            if writes & need:
+                back(t - 1, need | reads, left - writes, (n, *suffix))
+
+    if most:
+        back(k - 1, set(need), set(moved), ())
+    return out
+
+
+def guided_runs(
+    rw: RW, k: int, need: set[str], guides: list[set[str]], limit: int = DEFAULT_POLICY.max_guided
+) -> list[tuple[str, ...]]:
+    """The runs of k accesses to try first at depth k (from 2: shorter depths are decided
+    whole): those of each guide, the smaller guides first, at most `limit` in all."""
+    if k < 2:
+        return []
+    runs = dict.fromkeys(p for g in sorted(guides, key=len) for p in guided_paths(rw, k, need, g, limit))
+    return list(runs)[:limit]
+
+
+def more_guides(
+    first: set[str],
+    ask_avoiding: Callable[[list[set[str]]], q.Answer],
+    minimize: Callable[[q.Witness], set[str]],
+    limit: int = DEFAULT_POLICY.guides,
+) -> list[set[str]]:
+    """Sets of state variables that one-step counterexamples need away from reset, one per route
+    to the failure: `first` (the solver's first counterexample, minimized), then counterexamples
+    with more and more variables held at their reset values (`ask_avoiding`: each set given
+    must have a variable at reset), each variable of a set found so far tried in turn, the most
+    shared first, and kept held when a counterexample remains. An SPI's enable held at reset
+    leaves the SGI and PPI routes; a PPI's enable, the SGI route. At most `limit` sets. One
+    held variable at a time, not a disjunction over the sets found: see bench/heuristics.md."""
+    found = [first]
+    held: set[str] = set()
+    tried: set[str] = set()
+    while len(found) < limit:
+        counts = {v: sum(v in g for g in found) for g in found for v in g if v not in tried}
+        if not counts:
+            break
+        v = min(counts, key=lambda v: (-counts[v], v))
+        tried.add(v)
+        ans = ask_avoiding([{x} for x in sorted(held | {v})])
+        if isinstance(ans, q.Sat):
+            held.add(v)
+            g = minimize(ans.witness)
+            if g not in found:
+                found.append(g)
+    return [g for g in found if g]
+
+
+# (vCPU range, a path of actions or None for any action at each step, a budget) -> answer
+Ask = Callable[[tuple[int, int], "tuple[str, ...] | None", "int | None"], q.Answer]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a search from reset looks for at one depth: `ask` poses the query over `system`,
+    whose goal (and final access) reads `need`; `to_verdict` replays a witness."""
+
+    system: ir.System
+    need: set[str]
+    ask: Ask
+    to_verdict: Callable[[q.Witness], Verdict]
+    policy: SearchPolicy = DEFAULT_POLICY
+
+    @cached_property
+    def rw(self) -> RW:
+        return action_rw(self.system)
+
+
+@dataclass(frozen=True)
+class DepthPass:
+    """How one depth is searched: the runs of `guides` first (when given; `guided` asks the
+    caller to supply them); then, unless an earlier pass left the depth `undecided` (for that
+    reason), the query over every action, from depth 2 within `whole_budget_ms` (None: the
+    policy's whole_depth_budget_ms); and, if that has no answer in time and `split`, one query
+    per live sequence. A search that orders vCPU ranges outside depths (diff's search from
+    reset) calls bmc_depth per range and depth with split=False and its own whole budget."""
+
+    guided: bool = False
+    guides: list[set[str]] | None = None
+    undecided: str | None = None
+    split: bool = True
+    whole_budget_ms: int | None = None
+
+
+def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer:
+    """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
+
+    First, when guides are given (the state one-step counterexamples need away from reset),
+    the runs that write all of one (guided_paths), each straight-line code within the policy's
+    guided_path_budget_ms: a trace they find is a trace; their Unsat and Unknown decide nothing.
+    Then (unless an earlier pass left it undecided) one query with every action possible at
+    every step, for whole_depth_budget_ms; if the solver has no answer by then (and the pass
+    may split), one query per live sequence of actions (live_paths), each straight-line code:
+    the query over every action can be out of the solver's reach where the one sequence that
+    reaches the goal is easy (bench/heuristics.md). Every sequence answering Unsat is the same
+    proof as the one query answering Unsat.
+    """
+    p = t.policy
+    if how.guides:
+        for path in guided_runs(t.rw, k, t.need, how.guides, p.max_guided):
+            a = t.ask(rng, path, p.guided_path_budget_ms)
+            if isinstance(a, q.Sat):
+                log.info("depth %d over vCPUs %s: found along the guided run %s", k, rng, ", ".join(path))
+                return a
+    reason = how.undecided
+    if reason is None:
+        whole = how.whole_budget_ms if how.whole_budget_ms is not None else p.whole_depth_budget_ms
+        first = t.ask(rng, None, whole if k > 1 else None)
+        if not isinstance(first, q.Unknown) or k <= 1 or not how.split:
+            return first
+        reason = first.reason
+    paths = live_paths(t.rw, k, t.need, p.max_paths)
+    if len(paths) > p.max_paths:
+        return q.Unknown(f"{reason}; and more than {p.max_paths} action sequences of length {k} to search one by one")
+    log.info("depth %d over vCPUs %s: %d action sequences one by one", k, rng, len(paths))
+    unknown: q.Unknown | None = None
+    for path in paths:
+        a = t.ask(rng, path, None)
+        if isinstance(a, q.Sat):
+            return a
+        if isinstance(a, q.Unknown):
+            unknown = a
+    return unknown or q.Unsat()
+
+
+def find_trace(t: Target, vcpus: tuple[int, int], k: int, how: DepthPass = DepthPass()) -> Verdict | q.Unsat | q.Unknown:
+    """One BMC depth over a vCPU range: the verdict built from a replayed trace, or the answer
+    (Unsat, Unknown) when there is no trace at this depth.
+
+    When the range starts above a few vCPUs (`--vcpus 255`), the trace is first searched with at
+    most small_vcpus vCPUs, outside the range, where loops over vCPUs unroll short, and replayed
+    by the interpreter at the range's smallest and largest count: if the interpreter reaches the
+    same failure (or goal) there, that replay is the trace, a concrete run at a count inside the
+    range. Only if it does not is the range itself searched (bench/heuristics.md).
+    """
+    lo, hi = vcpus
+    small_hi = t.policy.small_vcpus
+    if lo > small_hi:
+        small = bmc_depth(t, (1, small_hi), k, how)
+        if isinstance(small, q.Sat):
+            for nr in dict.fromkeys((lo, hi)):
+                try:
+                    return t.to_verdict(replace(small.witness, nr_vcpus=nr))
+                except replay.ReplayMismatch as why:
+                    log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
+    for rng in search_ranges(vcpus, small_hi):
+        ans = bmc_depth(t, rng, k, how)
+        if isinstance(ans, q.Sat):
+            return t.to_verdict(ans.witness)
+        if isinstance(ans, q.Unknown):
+            return ans
+    return q.Unsat()
+
+
+# (depth, the pass to make at it) -> a verdict, or the answer when there is no trace at that depth
+AtDepth = Callable[[int, DepthPass], "Verdict | q.Unsat | q.Unknown"]
+
+
+def deepening(at: AtDepth, depth: int) -> Verdict | q.Unknown | None:
+    """Depths 0..depth-1 in turn, guided runs first; a depth whose query over every action the
+    solver does not decide within its budget is left for later, so that a guided trace deeper
+    down is found without first enumerating every sequence of actions at it (bench/heuristics.md).
+    Then the depths left, searched whole and split. The first verdict found (with a note when a
+    depth before it was left undecided), the Unknown of a depth that stays undecided, or None
+    when no depth has a trace."""
+    deferred: list[tuple[int, q.Unknown]] = []
+    for k in range(depth):
+        found = at(k, DepthPass(guided=True, split=False))
+        if isinstance(found, q.Unknown):
+            deferred.append((k, found))
+        elif not isinstance(found, q.Unsat):
+            if deferred and isinstance(found, Violated):
+                gave_up = ", ".join(f"{d + 1} steps ({u.reason})" for d, u in deferred)
+                return replace(found, note=f"a shorter trace is not ruled out: the solver gave up on traces of {gave_up}")
+            return found
+    for k, u in deferred:
+        found = at(k, DepthPass(undecided=u.reason or "unknown"))
+        if not isinstance(found, q.Unsat):
+            return found
+    return None
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """One property's check: the whole system, its cone for the property (`sub`), the system a
+    search of k steps runs (`searched`: without the handlers proved to refine actions), the
+    run's options, and the invariants proved so far (name -> body)."""
+
+    system: ir.System
+    sub: ir.System
+    searched: Callable[[int], ir.System]
+    opts: Options
+    proved: dict[str, ir.Expr]
+
+    def assumable(self, within: ir.System | None = None) -> list[str]:
+        """The proved invariants whose state lies inside the cone (and inside `within`, when
+        given): those a query over it may assume."""
+        inside = set(self.sub.states) & set((within or self.sub).states)
+        return [n for n, e in self.proved.items() if state_reads(e, self.system) <= inside]

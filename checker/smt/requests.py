@@ -1,0 +1,64 @@
+"""What a solver query is asked with: the setting every query shares and the request of each
+kind of query (smt/query.py), each a frozen value the engines build."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from checker import ir
+
+
+@dataclass(frozen=True)
+class SolverBudgets:
+    """How a query spends its time (Query.check); engines/search.py's SearchPolicy carries the
+    one in use, and bench/heuristics.md records why each is what it is."""
+
+    # a query with transitions runs this long on Z3's SAT-based core before the default core gets it:
+    # the SAT core wins on small unrollings, the default core on loops unrolled to hundreds of vCPUs
+    sat_core_ms: int = 10_000
+    # one-step queries: the incremental solver this long, then the SAT-based core this long, then
+    # the incremental solver again for the rest
+    one_step_incremental_ms: int = 2_000
+    one_step_sat_core_ms: int = 3_000
+    reseeds: tuple[int, ...] = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers'
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What every query shares: the vCPU range, the time limit per query (seconds, None for
+    none), where to dump each query as SMT-LIB, and the solver's budgets."""
+
+    vcpus: tuple[int, int]
+    timeout: float | None = None
+    dump: Callable[[str], None] | None = None
+    budgets: SolverBudgets = field(default_factory=SolverBudgets)
+
+
+@dataclass(frozen=True)
+class OneStep:
+    """A contract or independence query: its access starts `prefix` steps from reset (through
+    the actions of `path`, if given) or, prefix None, from any state satisfying `assume` with a
+    variable of each set in `avoid` at its reset value. The access is `final` when given (the
+    property's action folded to its offsets); the steps before run the system's own actions.
+    With `budget_ms`, the first answer must come within that time (or it is Unknown)."""
+
+    setting: Setting
+    prefix: int | None = None
+    assume: list[ir.Expr] = field(default_factory=list)
+    path: tuple[str, ...] | None = None
+    budget_ms: int | None = None
+    avoid: list[set[str]] | None = None
+    final: ir.Action | None = None
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A query over k steps: from reset through `path` if given (reach), or from any state
+    satisfying `assume` (induction_step); `budget_ms` as for OneStep."""
+
+    setting: Setting
+    k: int
+    path: tuple[str, ...] | None = None
+    assume: list[ir.Expr] = field(default_factory=list)
+    budget_ms: int | None = None
