@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from checker import ir
 from checker.engines import replay, specialize
 from checker.lower import cone, state_reads, state_writes
-from checker.results import Bounded, Covered, PropertyResult, Proved, Unknown, Unreached, Verdict, Violated
+from checker.results import Bounded, Covered, PropertyKind, PropertyResult, Proved, Unknown, Unreached, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -250,13 +250,13 @@ def find_trace(
     return q.Unsat()
 
 
-def _kind(p: ir.Property) -> str:
+def _kind(p: ir.Property) -> PropertyKind:
     return {
-        ir.Fact: "fact",
-        ir.Contract: "contract",
-        ir.Independence: "independence",
-        ir.Invariant: "invariant",
-        ir.Cover: "cover",
+        ir.Fact: PropertyKind.FACT,
+        ir.Contract: PropertyKind.CONTRACT,
+        ir.Independence: PropertyKind.INDEPENDENCE,
+        ir.Invariant: PropertyKind.INVARIANT,
+        ir.Cover: PropertyKind.COVER,
     }[type(p)]
 
 
@@ -428,7 +428,7 @@ class Refiner:
         ranges = tuple((c.name, c.type.lo, c.type.hi) for c in self.system.params.values())
         return PropertyResult(
             ref.handler,
-            "refinement",
+            PropertyKind.REFINEMENT,
             doc,
             str(ref.span),
             self.system.model,
@@ -508,7 +508,7 @@ def check_property(
                 _final_reads(sub, p),
             )
         case ir.Invariant():
-            bad = ir.Unop("not", p.body, ir.BOOL, p.span)
+            bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
             inv = p
             # Induction steps past the first get a budget on this pass: a false invariant's
             # 2-step counterexample to induction can be out of the solver's reach (measured: the

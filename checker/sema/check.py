@@ -74,8 +74,10 @@ def _is_bits(t: object) -> bool:
     return isinstance(t, (ir.BitsT, ir.IndexT))
 
 
-_ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "band", "|": "bor", "^": "bxor"}
-_CMP = {"==": "eq", "!=": "ne", "<": "ult", "<=": "ule", ">": "ugt", ">=": "uge"}
+_ARITH = {"+": ir.Op.ADD, "-": ir.Op.SUB, "*": ir.Op.MUL, "&": ir.Op.BAND, "|": ir.Op.BOR, "^": ir.Op.BXOR}
+_CMP = {"==": ir.Op.EQ, "!=": ir.Op.NE, "<": ir.Op.ULT, "<=": ir.Op.ULE, ">": ir.Op.UGT, ">=": ir.Op.UGE}
+_LOGIC = {"&&": ir.Op.AND, "||": ir.Op.OR, "->": ir.Op.IMPLIES}
+_SHIFT = {"<<": ir.Op.SHL, ">>": ir.Op.LSHR}
 
 
 class Checker:
@@ -298,13 +300,13 @@ class Checker:
                     return _ERR
                 if op == "!":
                     c = self.cond(arg, o.span)
-                    return _ERR if c is _ERR else ir.Unop("not", c, ir.BOOL, s)
+                    return _ERR if c is _ERR else ir.Unop(ir.UnOp.NOT, c, ir.BOOL, s)
                 if isinstance(arg, _Lit):
                     return _Lit(-arg.value if op == "-" else ~arg.value, s)
                 if not _is_bits(arg.type):
                     self.error(f"'{op}' needs a number, found {arg.type}", o.span)
                     return _ERR
-                return ir.Unop("neg" if op == "-" else "bnot", arg, ir.BitsT(ir.width_of(arg.type)), s)
+                return ir.Unop(ir.UnOp.NEG if op == "-" else ir.UnOp.BNOT, arg, ir.BitsT(ir.width_of(arg.type)), s)
             case A.Binary():
                 return self.binary(e, ctx)
             case A.Cond(cond=c, then=t, other=o, span=s):
@@ -339,7 +341,7 @@ class Checker:
                     ctx.scope.pop()
                 if be is _ERR:
                     return _ERR
-                return ir.Quant(kind, tuple(vars_), be, ir.BOOL, s)
+                return ir.Quant(ir.QuantKind(kind), tuple(vars_), be, ir.BOOL, s)
         raise AssertionError(f"unhandled expression {type(e).__name__}")
 
     def layout_of(self, e: ir.Expr) -> ir.Layout | None:
@@ -398,14 +400,14 @@ class Checker:
         left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
         if left is _ERR or right is _ERR:
             return _ERR
-        if op in ("&&", "||", "->"):
+        if op in _LOGIC:
             lc, rc = self.cond(left, e.left.span), self.cond(right, e.right.span)
             if lc is _ERR or rc is _ERR:
                 return _ERR
-            return ir.Binop({"&&": "and", "||": "or", "->": "implies"}[op], lc, rc, ir.BOOL, s)
+            return ir.Binop(_LOGIC[op], lc, rc, ir.BOOL, s)
         if isinstance(left, _Lit) and isinstance(right, _Lit):
             return self.fold(op, left.value, right.value, s)
-        if op in ("<<", ">>"):
+        if op in _SHIFT:
             if isinstance(left, _Lit):
                 self.error("the value shifted needs a width; write it as a typed constant", e.left.span)
                 return _ERR
@@ -425,7 +427,7 @@ class Checker:
             elif aw > w:
                 left = ir.ZExt(left, ir.BitsT(aw), s)
                 w = aw
-            return ir.Binop("shl" if op == "<<" else "lshr", left, amount, ir.BitsT(w), s)
+            return ir.Binop(_SHIFT[op], left, amount, ir.BitsT(w), s)
         ranged = self.range_arith(op, left, right, s)
         if ranged is not None:
             return ranged

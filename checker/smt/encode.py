@@ -200,9 +200,9 @@ class Encoder:
                 return self.params[n]
             case ir.Unop(op=op, arg=a):
                 v = self.expr(a, env, state, post)
-                if op == "not":
+                if op == ir.UnOp.NOT:
                     return mk_not(v)
-                return ~v if op == "bnot" else -v
+                return ~v if op == ir.UnOp.BNOT else -v
             case ir.Binop(op=op, left=l, right=r):
                 a = self.expr(l, env, state, post)
                 b = self.expr(r, env, state, post)
@@ -241,7 +241,7 @@ class Encoder:
         raise AssertionError(f"unhandled expression {type(e).__name__}")
 
     def quant(
-        self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None
+        self, kind: ir.QuantKind, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None
     ) -> z3.BoolRef:
         if not vs:
             return self.expr(body, env, state, post)
@@ -250,12 +250,12 @@ class Encoder:
         if isinstance(t, ir.BoolT) or (isinstance(t, ir.IndexT) and t.hi is not None and t.hi - t.lo < _EXPAND_LIMIT):
             values = [_TRUE, _FALSE] if isinstance(t, ir.BoolT) else [z3.BitVecVal(i, t.width) for i in range(t.lo, t.hi + 1)]  # type: ignore[union-attr,operator]
             parts = [self.quant(kind, rest, body, {**env, v.name: x}, state, post) for x in values]
-            return mk_and(*parts) if kind == "forall" else mk_or(*parts)
+            return mk_and(*parts) if kind == ir.QuantKind.FORALL else mk_or(*parts)
         self._fresh += 1
         x = z3.Const(f"{v.name}!q{self._fresh}", sort_of(t))
         inner = self.quant(kind, rest, body, {**env, v.name: x}, state, post)
         dom = self.in_domain(t, x)
-        if kind == "forall":
+        if kind == ir.QuantKind.FORALL:
             return z3.ForAll([x], z3.Implies(dom, inner))
         return z3.Exists([x], z3.And(dom, inner))
 
@@ -431,40 +431,40 @@ def _set_bits(v: z3.BitVecRef, hi: int, lo: int, new: z3.BitVecRef) -> z3.BitVec
     return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
 
-def _binop(op: str, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
+def _binop(op: ir.Op, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
     match op:
-        case "and":
+        case ir.Op.AND:
             return mk_and(a, b)
-        case "or":
+        case ir.Op.OR:
             return mk_or(a, b)
-        case "implies":
+        case ir.Op.IMPLIES:
             return mk_or(mk_not(a), b)
-        case "eq":
+        case ir.Op.EQ:
             return a == b
-        case "ne":
+        case ir.Op.NE:
             return a != b
-        case "ult":
+        case ir.Op.ULT:
             return z3.ULT(a, b)
-        case "ule":
+        case ir.Op.ULE:
             return z3.ULE(a, b)
-        case "ugt":
+        case ir.Op.UGT:
             return z3.UGT(a, b)
-        case "uge":
+        case ir.Op.UGE:
             return z3.UGE(a, b)
-        case "add":
+        case ir.Op.ADD:
             return a + b
-        case "sub":
+        case ir.Op.SUB:
             return a - b
-        case "mul":
+        case ir.Op.MUL:
             return a * b
-        case "band":
+        case ir.Op.BAND:
             return a & b
-        case "bor":
+        case ir.Op.BOR:
             return a | b
-        case "bxor":
+        case ir.Op.BXOR:
             return a ^ b
-        case "shl":
+        case ir.Op.SHL:
             return a << b
-        case "lshr":
+        case ir.Op.LSHR:
             return z3.LShR(a, b)
     raise AssertionError(f"unhandled operator {op}")
