@@ -414,12 +414,12 @@ class _Resolver:
             self.d.params[d.name] = ir.Param(d.name, t, where, d.doc, d.span)
 
     # Which handlers each access kind takes: (required, allowed). The rest the kind defines.
-    _KIND_HANDLERS: ClassVar[dict[ir.Access, tuple[set[str], set[str]]]] = {
-        ir.Access.READ_WRITE: ({"read", "write"}, {"read", "write"}),
-        ir.Access.W1S: ({"read", "write"}, {"read", "write"}),
-        ir.Access.W1C: ({"read", "write"}, {"read", "write"}),
-        ir.Access.READ_ONLY: ({"read"}, {"read"}),
-        ir.Access.WRITE_ONLY: ({"write"}, {"write"}),
+    _KIND_HANDLERS: ClassVar[dict[ir.Access, tuple[set[A.HandlerKind], set[A.HandlerKind]]]] = {
+        ir.Access.READ_WRITE: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
+        ir.Access.W1S: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
+        ir.Access.W1C: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
+        ir.Access.READ_ONLY: ({A.HandlerKind.READ}, {A.HandlerKind.READ}),
+        ir.Access.WRITE_ONLY: ({A.HandlerKind.WRITE}, {A.HandlerKind.WRITE}),
         ir.Access.RAZ_WI: (set(), set()),
         ir.Access.RAO_WI: (set(), set()),
     }
@@ -451,7 +451,7 @@ class _Resolver:
                 continue
             got = [p.name for p in h.params]
             pt = [self.check.type(p.type) for p in h.params]
-            if h.kind == "read":
+            if h.kind == A.HandlerKind.READ:
                 if len(h.params) != 1 or pt[0] != ir.VCPU:
                     self.error(f"'on read' of {name} takes (self: vcpu), found ({', '.join(got)})", h.span)
                     continue

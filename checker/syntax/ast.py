@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from checker.span import NOSPAN, Span
 
@@ -109,16 +110,42 @@ class Field:
     name_span: Span = NOSPAN
 
 
+class UnaryOp(StrEnum):
+    NOT = "!"
+    BNOT = "~"
+    NEG = "-"
+
+
+class BinaryOp(StrEnum):
+    IMPLIES = "->"
+    OR = "||"
+    AND = "&&"
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    BOR = "|"
+    BXOR = "^"
+    BAND = "&"
+    SHL = "<<"
+    SHR = ">>"
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+
+
 @dataclass(frozen=True, slots=True)
 class Unary:
-    op: str
+    op: UnaryOp
     operand: Expr
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Binary:
-    op: str
+    op: BinaryOp
     left: Expr
     right: Expr
     span: Span
@@ -335,9 +362,14 @@ class Refines:
     span: Span
 
 
+class HandlerKind(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
 @dataclass(frozen=True, slots=True)
 class Handler:
-    kind: str  # "write" | "read"
+    kind: HandlerKind
     params: tuple[Param, ...]
     body: tuple[Stmt, ...]
     span: Span
