@@ -30,6 +30,11 @@ class ActionRef:
 CallRef = FnRef | ActionRef
 
 
+def locals_used(x: object) -> set[str]:
+    """The locals, parameters and bound variables an IR value names."""
+    return {n.name for n in ir.walk(x) if isinstance(n, ir.Local)}
+
+
 def called_functions(x: object) -> set[str]:
     """The functions an IR value calls directly."""
     return {n.func for n in ir.walk(x) if isinstance(n, ir.Call)}

@@ -10,7 +10,7 @@ import networkx as nx
 
 from checker import ir
 from checker.diagnostics import Diagnostic, Note, SpecError
-from checker.irwalk import called_functions
+from checker.irwalk import called_functions, state_reads
 from checker.model import Design, Frame, Register, Sysreg
 from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
 from checker.sema.mmio import RESERVED, frame_actions
@@ -349,7 +349,7 @@ class _Resolver:
             graph.add_node(f.name)
             for callee in called_functions(f.body):
                 graph.add_edge(f.name, callee)
-            if any(isinstance(n, ir.StateRef) for n in ir.walk(f.body)):
+            if state_reads(f.body):
                 direct.add(f.name)
         for name in direct:
             self.check.state_fns |= {name} | nx.ancestors(graph, name)

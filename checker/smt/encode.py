@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import ir
+from checker.irwalk import locals_used
 
 _EXPAND_LIMIT = 64  # ranges up to this size are expanded rather than quantified
 
@@ -165,7 +166,7 @@ class Encoder:
         if isinstance(t, ir.ArrayT):
             idx = sv.indices[depth]
             index_sort = z3.BitVecSort(t.index.width)
-            if idx.name not in _names_used(sv.init):
+            if idx.name not in locals_used(sv.init):
                 return z3.K(index_sort, self._reset(sv, t.elem, env, depth + 1))
             if t.index.hi is None:
                 indices = range(self.max_n)
@@ -405,10 +406,6 @@ def store(arr: z3.ExprRef, idx: z3.ExprRef, value: z3.ExprRef) -> z3.ExprRef:
     if z3.is_store(arr) and arr.arg(1).eq(idx):
         arr = arr.arg(0)
     return z3.Store(arr, idx, value)
-
-
-def _names_used(e: ir.Expr) -> set[str]:
-    return {n.name for n in ir.walk(e) if isinstance(n, ir.Local)}
 
 
 def _most_common(values: list[tuple[int, z3.ExprRef]]) -> z3.ExprRef:
