@@ -24,6 +24,7 @@ from __future__ import annotations
 from checker import ir
 from checker.model import Frame, Register
 from checker.span import Span
+from checker.syntax import ast as A
 
 OFFSET_T = ir.BitsT(32)
 WIDTH_T = ir.IndexT("width", 8, 64, 7)
@@ -160,7 +161,7 @@ class _Builder:
                 (_b(ir.Op.ADD, off, _c(4, OFFSET_T)), ir.Extract(val, 63, 32, ir.BitsT(32))),
                 (off, ir.Extract(val, 31, 0, ir.BitsT(32))),
             ]
-            if self.f.split[1] == "lower-first":
+            if self.f.split[1] == A.SplitOrder.LOWER_FIRST:
                 halves.reverse()
             split: list[ir.Stmt] = []
             for o, v in halves:
@@ -174,7 +175,7 @@ class _Builder:
         whole = (ir.Let("_res", _c(0, VALUE_T)), *self.dispatch(off, width, None, "_res"))
         body: tuple[ir.Stmt, ...] = whole
         if self.f.split is not None:
-            hi_first = self.f.split[1] == "upper-first"
+            hi_first = self.f.split[1] == A.SplitOrder.UPPER_FIRST
             parts: list[ir.Stmt] = []
             order = [(_b(ir.Op.ADD, off, _c(4, OFFSET_T)), "_hi"), (off, "_lo")]
             if not hi_first:

@@ -421,13 +421,20 @@ class RegisterDecl:
     doc: str = ""
 
 
+class SplitOrder(StrEnum):
+    """Which half of a split access goes first."""
+
+    UPPER_FIRST = "upper-first"
+    LOWER_FIRST = "lower-first"
+
+
 @dataclass(frozen=True, slots=True)
 class FrameDecl:
     name: str
     index: FrameIndex | None
     size: int
     stride: int | None
-    split: tuple[int, str] | None  # (64, "upper-first"): a wider access is two halves, in that order
+    split: tuple[int, SplitOrder] | None  # a wider access is two halves, in that order
     registers: tuple[RegisterDecl, ...]
     span: Span
     doc: str = ""
@@ -522,7 +529,7 @@ class FramePatch:
 
     name: str
     stride: int | None
-    split: tuple[int, str] | None
+    split: tuple[int, SplitOrder] | None
     span: Span
 
 

@@ -322,8 +322,8 @@ class _Build(Transformer[Token, Any]):
     def frame_stride(self, c: list[Any]) -> tuple[str, int]:
         return "stride", _int(c[0])
 
-    def frame_split(self, c: list[Any]) -> tuple[str, tuple[int, str]]:
-        return "split", (_int(c[0]), str(c[1]))
+    def frame_split(self, c: list[Any]) -> tuple[str, tuple[int, A.SplitOrder]]:
+        return "split", (_int(c[0]), A.SplitOrder(str(c[1])))
 
     @v_args(meta=True)
     def register_decl(self, meta: Any, c: list[Any]) -> A.RegisterDecl:
