@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from checker.span import Span
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +25,7 @@ class Diagnostic:
     message: str
     span: Span
     notes: tuple[Note, ...] = field(default=())
-    severity: str = "error"
+    severity: Severity = Severity.ERROR
 
 
 class SpecError(Exception):

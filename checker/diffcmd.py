@@ -27,6 +27,7 @@ from checker.engines.prove import Options, check_properties
 from checker.lower import lower, state_reads
 from checker.model import Design
 from checker.render import diff as render_diff
+from checker.results import ActionStatus, PropertyStatus
 from checker.sema import find_models, load_design, load_properties
 from checker.sema.overlay import Overlay, load_overlays
 from checker.sema.resolve import property_models
@@ -384,7 +385,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         differ.invariants = proved_invariants(s_old, old_results) if v_old == common else []
         states = differ.states()
         actions = differ.actions(only=acts)
-        same = {a.name for a in actions if a.status == "same"}
+        same = {a.name for a in actions if a.status == ActionStatus.SAME}
         props: list[PropertyDiff] = []
         if use_props or s_new.properties or s_old.properties:
             props, _ = diff_properties(s_old, s_new, o_opts, n_opts, same, states, only, old_results, frozenset(expect_broken))
@@ -399,12 +400,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
             d_old.vcpus if requested is None else v_old,
             d_new.vcpus if requested is None else v_new,
             common,
-            applied,
-            states,
-            actions,
-            props,
+            tuple(applied),
+            tuple(states),
+            tuple(actions),
+            tuple(props),
             time.perf_counter() - t0,
-            set(expected),
+            frozenset(expected),
         )
         diffs.append(md)
         if args.format == "text":
@@ -435,7 +436,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
 def _verdict_line(md: ModelDiff, expected: dict[str, A.Span | None]) -> str:
     broken = [p.name + (" (expected)" if p.expected else "") for p in md.broken]
     unexpected = md.unexpected()
-    exp = [a.name for a in md.actions if a.expected and a.status not in ("same", "same-reachable")]
+    exp = [a.name for a in md.actions if a.expected and not a.status.agrees]
     parts = []
     parts.append(
         f"{len(broken)} propert{'y' if len(broken) == 1 else 'ies'} broken" + (f" ({', '.join(broken)})" if broken else "")
@@ -455,6 +456,8 @@ def _exit_code(diffs: list[ModelDiff], only_side: list[str]) -> int:
     if only_side:
         return EXIT_VIOLATED
     for md in diffs:
-        if any(a.status == "unknown" for a in md.actions) or any(p.status == "inconclusive" for p in md.properties):
+        if any(a.status == ActionStatus.UNKNOWN for a in md.actions) or any(
+            p.status == PropertyStatus.INCONCLUSIVE for p in md.properties
+        ):
             return EXIT_INCOMPLETE
     return EXIT_OK

@@ -117,22 +117,22 @@ class Interp:
                 return self.params[n]
             case ir.Unop(op=op, arg=a, type=t):
                 operand = self.eval(a, env, state, post)
-                if op == "not":
+                if op == ir.UnOp.NOT:
                     return not operand
                 w = ir.width_of(t)
-                return _mask(~int(operand), w) if op == "bnot" else _mask(-int(operand), w)  # type: ignore[arg-type]
+                return _mask(~int(operand), w) if op == ir.UnOp.BNOT else _mask(-int(operand), w)  # type: ignore[arg-type]
             case ir.Binop(op=op, left=l, right=r, type=t):
-                if op in ("and", "or", "implies"):
+                if op in (ir.Op.AND, ir.Op.OR, ir.Op.IMPLIES):
                     lv = bool(self.eval(l, env, state, post))
-                    if op == "and":
+                    if op == ir.Op.AND:
                         return lv and bool(self.eval(r, env, state, post))
-                    if op == "or":
+                    if op == ir.Op.OR:
                         return lv or bool(self.eval(r, env, state, post))
                     return (not lv) or bool(self.eval(r, env, state, post))
                 lhs, rhs = self.eval(l, env, state, post), self.eval(r, env, state, post)
                 if isinstance(l.type, ir.ArrayT):
                     same = self._array_eq(lhs, rhs, l.type)
-                    return same if op == "eq" else not same
+                    return same if op == ir.Op.EQ else not same
                 return _binop(op, lhs, rhs, t, l.type)
             case ir.NonZero(arg=a):
                 return int(self.eval(a, env, state, post)) != 0  # type: ignore[arg-type]
@@ -179,18 +179,18 @@ class Interp:
         return True
 
     def _quant(
-        self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: dict[str, Value], state: State, post: State | None
+        self, kind: ir.QuantKind, vs: tuple[ir.Local, ...], body: ir.Expr, env: dict[str, Value], state: State, post: State | None
     ) -> bool:
         if not vs:
             return bool(self.eval(body, env, state, post))
         first, rest = vs[0], vs[1:]
         for v in domain(first.type, self.n):  # type: ignore[arg-type]
             r = self._quant(kind, rest, body, {**env, first.name: v}, state, post)
-            if kind == "forall" and not r:
+            if kind == ir.QuantKind.FORALL and not r:
                 return False
-            if kind == "exists" and r:
+            if kind == ir.QuantKind.EXISTS and r:
                 return True
-        return kind == "forall"
+        return kind == ir.QuantKind.FORALL
 
     # ---- statements ---------------------------------------------------------------------
     def run(self, action: ir.Action, state: State, args: dict[str, Value]) -> State:
@@ -283,37 +283,37 @@ def _set_bits(v: int, hi: int, lo: int, new: int) -> int:
     return (v & ~m) | ((new << lo) & m)
 
 
-def _binop(op: str, a: Value, b: Value, t: ir.Type, operand_t: ir.Type) -> Value:
-    if op == "eq":
+def _binop(op: ir.Op, a: Value, b: Value, t: ir.Type, operand_t: ir.Type) -> Value:
+    if op == ir.Op.EQ:
         return a == b
-    if op == "ne":
+    if op == ir.Op.NE:
         return a != b
     x, y = int(a), int(b)  # type: ignore[arg-type]
     match op:
-        case "ult":
+        case ir.Op.ULT:
             return x < y
-        case "ule":
+        case ir.Op.ULE:
             return x <= y
-        case "ugt":
+        case ir.Op.UGT:
             return x > y
-        case "uge":
+        case ir.Op.UGE:
             return x >= y
     w = ir.width_of(t)
     match op:
-        case "add":
+        case ir.Op.ADD:
             return _mask(x + y, w)
-        case "sub":
+        case ir.Op.SUB:
             return _mask(x - y, w)
-        case "mul":
+        case ir.Op.MUL:
             return _mask(x * y, w)
-        case "band":
+        case ir.Op.BAND:
             return x & y
-        case "bor":
+        case ir.Op.BOR:
             return x | y
-        case "bxor":
+        case ir.Op.BXOR:
             return x ^ y
-        case "shl":
+        case ir.Op.SHL:
             return _mask(x << y, w) if y < w else 0
-        case "lshr":
+        case ir.Op.LSHR:
             return x >> y if y < w else 0
     raise InterpError(f"unhandled operator {op}")

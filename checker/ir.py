@@ -9,8 +9,86 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
+from enum import StrEnum
 
 from checker.span import NOSPAN, Span
+
+# ---- kinds -------------------------------------------------------------------------------
+
+
+class UnOp(StrEnum):
+    NOT = "not"  # bool
+    BNOT = "bnot"
+    NEG = "neg"
+
+
+class Op(StrEnum):
+    AND = "and"
+    OR = "or"
+    IMPLIES = "implies"
+    EQ = "eq"
+    NE = "ne"
+    ULT = "ult"
+    ULE = "ule"
+    UGT = "ugt"
+    UGE = "uge"
+    ADD = "add"
+    SUB = "sub"
+    MUL = "mul"
+    BAND = "band"
+    BOR = "bor"
+    BXOR = "bxor"
+    SHL = "shl"
+    LSHR = "lshr"
+
+    @property
+    def is_bool(self) -> bool:
+        """Whether the operator yields a bool (logic and comparisons), not bits."""
+        return self in _BOOL_OPS
+
+
+_BOOL_OPS = frozenset({Op.AND, Op.OR, Op.IMPLIES, Op.EQ, Op.NE, Op.ULT, Op.ULE, Op.UGT, Op.UGE})
+
+
+class QuantKind(StrEnum):
+    FORALL = "forall"
+    EXISTS = "exists"
+
+
+class ActionKind(StrEnum):
+    SYSREG_READ = "sysreg-read"
+    SYSREG_WRITE = "sysreg-write"
+    MMIO_READ = "mmio-read"
+    MMIO_WRITE = "mmio-write"
+    ENV = "env"
+
+    @property
+    def is_sysreg(self) -> bool:
+        return self in (ActionKind.SYSREG_READ, ActionKind.SYSREG_WRITE)
+
+    @property
+    def is_mmio(self) -> bool:
+        """A memory-mapped access: a register's handler or a frame access by offset and width."""
+        return self in (ActionKind.MMIO_READ, ActionKind.MMIO_WRITE)
+
+    @staticmethod
+    def of(mmio: bool, write: bool) -> ActionKind:
+        if mmio:
+            return ActionKind.MMIO_WRITE if write else ActionKind.MMIO_READ
+        return ActionKind.SYSREG_WRITE if write else ActionKind.SYSREG_READ
+
+
+class Access(StrEnum):
+    """A register's access kind, as the spec spells it."""
+
+    READ_WRITE = "read-write"
+    READ_ONLY = "read-only"
+    WRITE_ONLY = "write-only"
+    RAZ_WI = "raz/wi"
+    RAO_WI = "rao/wi"
+    W1S = "w1s"
+    W1C = "w1c"
+
 
 # ---- types -------------------------------------------------------------------------------
 
@@ -139,7 +217,7 @@ class ParamRef:
 
 @dataclass(frozen=True, slots=True)
 class Unop:
-    op: str  # "not" (bool), "bnot", "neg"
+    op: UnOp
     arg: Expr
     type: Type
     span: Span = NOSPAN
@@ -149,7 +227,7 @@ class Unop:
 class Binop:
     """Operands already have equal widths (bits ops) or are both bool (logic, ==, !=)."""
 
-    op: str  # and or implies eq ne ult ule ugt uge add sub mul band bor bxor shl lshr
+    op: Op
     left: Expr
     right: Expr
     type: Type
@@ -228,7 +306,7 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Quant:
-    kind: str  # "forall" | "exists"
+    kind: QuantKind
     vars: tuple[Local, ...]
     body: Expr
     type: Type = BOOL
@@ -375,7 +453,7 @@ class Action:
     """One thing that can happen in a step: a register access by a vCPU or an environment event."""
 
     name: str  # "ICC_SGI1R_EL1.write", "raise_line"
-    kind: str  # "sysreg-write" | "sysreg-read" | "env"
+    kind: ActionKind
     params: tuple[Local, ...]
     requires: Expr | None
     body: tuple[Stmt, ...]
@@ -479,7 +557,7 @@ class MmioRegister:
     lo: int  # array index range (0..0 for a single register)
     hi: int
     type: Type
-    access: str
+    access: Access
     widths: tuple[int, ...]  # access widths in bits that reach the handlers
     array: bool = False
 

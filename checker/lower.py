@@ -1,14 +1,12 @@
-"""model.Design -> ir.System, and the cone of influence of a property (networkx)."""
+"""model.Design -> ir.System."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
-
-import networkx as nx
-
 from checker import ir
+from checker.irwalk import cone, influence_graph, state_reads, state_writes
 from checker.model import Design
+
+__all__ = ["cone", "influence_graph", "lower", "state_reads", "state_writes"]
 
 
 def lower(design: Design, vcpus: tuple[int, int] | None = None, params: dict[str, tuple[int, int]] | None = None) -> ir.System:
@@ -60,63 +58,3 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None, params: dict[str
         frames=frames,
         refinements=tuple(design.refinements),
     )
-
-
-def _reached(x: object, system: ir.System | None) -> Iterable[object]:
-    """Every IR node in `x` and in the bodies of the handlers it invokes and functions it calls."""
-    seen: set[str] = set()
-    todo = [x]
-    while todo:
-        for n in ir.walk(todo.pop()):
-            yield n
-            if isinstance(n, ir.Invoke) and system is not None and n.action not in seen:
-                seen.add(n.action)
-                a = system.action(n.action)
-                todo.append((a.body, a.requires))
-            if isinstance(n, ir.Call) and system is not None and "fn:" + n.func not in seen:
-                seen.add("fn:" + n.func)
-                todo.append(system.functions[n.func].body)
-
-
-def state_reads(x: object, system: ir.System | None = None) -> set[str]:
-    """State variables an expression, statement list or action reads (functions read none);
-    with `system`, also through the handlers it invokes."""
-    return {n.name for n in _reached(x, system) if isinstance(n, ir.StateRef)}
-
-
-def state_writes(x: object, system: ir.System | None = None) -> set[str]:
-    return {n.target.root for n in _reached(x, system) if isinstance(n, ir.Assign) and n.target.is_state}
-
-
-def influence_graph(system: ir.System) -> nx.DiGraph:
-    """An edge r -> w when some action reads r and writes w."""
-    g: nx.DiGraph = nx.DiGraph()
-    g.add_nodes_from(system.states)
-    for a in system.actions.values():
-        writes = state_writes(a.body, system)
-        reads = state_reads(a.body, system) | state_reads(a.requires, system)
-        for w in writes:
-            g.add_edge(w, w, action=a.name)
-            for r in reads:
-                g.add_edge(r, w, action=a.name)
-    return g
-
-
-def cone(system: ir.System, roots: Iterable[str], keep_actions: Iterable[str] = ()) -> ir.System:
-    """The system restricted to the state that can affect `roots` and the actions that write it.
-
-    Dropping an action that writes nothing in the cone leaves the reachable values of the cone's
-    state unchanged: it is a stutter step for every property over that state.
-    """
-    g = influence_graph(system)
-    keep = set()
-    for r in roots:
-        if r in g:
-            keep |= nx.ancestors(g, r) | {r}
-    kept = set(keep_actions)
-    acts = {n: a for n, a in system.actions.items() if state_writes(a.body, system) & keep or n in kept}
-    extra = [system.action(n) for n in kept if n not in system.actions]
-    for a in [*acts.values(), *extra]:
-        keep |= state_reads(a.body, system) | state_reads(a.requires, system) | state_writes(a.body, system)
-    states = {n: s for n, s in system.states.items() if n in keep}
-    return replace(system, states=states, actions=acts)

@@ -13,7 +13,7 @@ from checker.syntax.ast import Span
 class Sysreg:
     name: str
     type: ir.Type
-    access: str  # "write-only" | "read-only" | "read-write"
+    access: ir.Access
     handlers: dict[str, ir.Action]  # "write" / "read" -> the access as an action
     doc: str
     span: Span
@@ -26,7 +26,7 @@ class Register:
     name: str
     frame: str
     type: ir.Type
-    access: str  # read-write | read-only | write-only | raz/wi | rao/wi | w1s | w1c
+    access: ir.Access
     handlers: dict[str, ir.Action]  # "read" and "write", synthesized where the kind fixes them
     index: ir.Local | None  # `n` of an array
     offset: int

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,19 @@ class Unreached:
 Verdict = Proved | Violated | Bounded | Unknown | Covered | Unreached
 
 
+class PropertyKind(StrEnum):
+    FACT = "fact"
+    CONTRACT = "contract"
+    INDEPENDENCE = "independence"
+    INVARIANT = "invariant"
+    COVER = "cover"
+    REFINEMENT = "refinement"
+
+
 @dataclass(frozen=True)
 class PropertyResult:
     name: str
-    kind: str  # fact | contract | independence | invariant | cover
+    kind: PropertyKind
     doc: str
     location: str  # path:line:col
     model: str
@@ -114,3 +124,135 @@ class PropertyResult:
     @property
     def passed(self) -> bool:
         return isinstance(self.verdict, (Proved, Covered))
+
+
+# ---- gicheck diff -------------------------------------------------------------------------
+
+
+class ActionStatus(StrEnum):
+    SAME = "same"
+    SAME_REACHABLE = "same-reachable"  # different only on states no run from reset reaches
+    DIFFERENT = "different"
+    THROUGH = "through"  # a frame access whose decoding is the same: it differs where its handlers do
+    UNKNOWN = "unknown"
+    OLD_ONLY = "old-only"
+    NEW_ONLY = "new-only"
+    SIGNATURE = "signature"
+
+    @property
+    def agrees(self) -> bool:
+        """The sides agree: everywhere, or on every reachable state."""
+        return self in (ActionStatus.SAME, ActionStatus.SAME_REACHABLE)
+
+
+class ActionClass(StrEnum):
+    """What a compared action is, for the reader."""
+
+    ENVIRONMENT = "environment action"
+    SYSTEM_REGISTER = "system register"
+    REGISTER = "register"
+    FRAME_ACCESS = "frame access"
+
+
+class PropertyStatus(StrEnum):
+    STILL_HOLDING = "still holding"
+    BROKEN = "broken"
+    FIXED = "fixed"
+    STILL_FAILING = "still failing"
+    ADDED = "added"
+    REMOVED = "removed"
+    INCONCLUSIVE = "inconclusive"
+
+
+class StateStatus(StrEnum):
+    OLD_ONLY = "old-only"
+    NEW_ONLY = "new-only"
+    TYPE = "type"
+    RELATED = "related"
+    RESET = "reset"
+
+
+@dataclass(frozen=True)
+class Distinction:
+    """A replayed input on which the two sides differ."""
+
+    nr_vcpus: int
+    params: tuple[tuple[str, int], ...]
+    from_reset: bool
+    prefix: tuple[Step, ...]  # accesses from reset before the distinguishing one (old side's run)
+    prefix_same: bool  # the prefix changed the shared state alike on both sides
+    old: Step | None  # the access on each side (None: not enabled there)
+    new: Step | None
+    rows: tuple[
+        tuple[str, int | bool | None, int | bool | None, int | bool | None], ...
+    ]  # location, before, old after, new after
+    results: tuple[int | bool | None, int | bool | None] = (None, None)
+
+
+@dataclass(frozen=True)
+class ActionDiff:
+    name: str
+    kind: ActionClass
+    status: ActionStatus
+    expected: bool
+    detail: str = ""
+    one_step: Distinction | None = None  # from some shared state
+    reached: Distinction | None = None  # from reset
+    reach_note: str = ""  # how far the search from reset went, when it found nothing
+    seconds: float = 0.0
+    parts: tuple[ActionDiff, ...] = ()  # a frame access, register by register
+    # the same code over the same state and functions on both sides (not in the JSON output)
+    identical: bool = field(default=False, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class PropertyDiff:
+    name: str
+    status: PropertyStatus
+    old: PropertyResult | None
+    new: PropertyResult | None
+    carried: bool = False  # the new verdict is the old one, by equivalence of its cone
+    changed: bool = False  # the property itself differs between the sides (a replaced property)
+    expected: bool = False  # broken, and the patch declared it (`expect broken`)
+
+
+@dataclass(frozen=True)
+class StateDiff:
+    name: str
+    status: StateStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class ModelDiff:
+    model: str
+    old_label: str
+    new_label: str
+    old_vcpus: tuple[int, int]
+    new_vcpus: tuple[int, int]
+    vcpus: tuple[int, int]  # where actions are compared
+    applied: tuple[str, ...]
+    states: tuple[StateDiff, ...]
+    actions: tuple[ActionDiff, ...]
+    properties: tuple[PropertyDiff, ...]
+    seconds: float = 0.0
+    expected: frozenset[str] = frozenset()
+
+    @property
+    def broken(self) -> list[PropertyDiff]:
+        return [p for p in self.properties if p.status == PropertyStatus.BROKEN]
+
+    @property
+    def unexpected_broken(self) -> list[PropertyDiff]:
+        """Broken properties the patch did not declare with `expect broken`."""
+        return [p for p in self.broken if not p.expected]
+
+    def unexpected(self) -> list[str]:
+        """Differences a guest can see that the patch did not declare: actions that differ (or
+        exist on one side only), and state whose reset value changed."""
+        out = [a.name for a in self.actions if a.status not in _NO_DIFFERENCE and not a.expected]
+        return out + [s.name for s in self.states if s.status == StateStatus.RESET and s.name not in self.expected]
+
+
+# statuses that show no difference a guest can see (through: its handlers' own results do)
+_NO_DIFFERENCE = frozenset({ActionStatus.SAME, ActionStatus.SAME_REACHABLE, ActionStatus.UNKNOWN, ActionStatus.THROUGH})

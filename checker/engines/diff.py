@@ -22,18 +22,34 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from checker import interp, ir
 from checker.engines import replay
 from checker.engines.prove import check_properties
 from checker.engines.search import RW, Options, action_rw, guided_runs, more_guides, search_ranges
-from checker.lower import cone, state_reads, state_writes
-from checker.results import Change, Covered, PropertyResult, Proved, Step, Violated
+from checker.irwalk import FnRef, called_functions, calls, cone, function_closure, invoked, state_reads, state_writes, strip
+from checker.results import (
+    ActionClass,
+    ActionDiff,
+    ActionStatus,
+    Change,
+    Covered,
+    Distinction,
+    ModelDiff,
+    PropertyDiff,
+    PropertyKind,
+    PropertyResult,
+    PropertyStatus,
+    Proved,
+    StateDiff,
+    StateStatus,
+    Step,
+    Violated,
+)
 from checker.smt import product as P
 from checker.smt import query as q
-from checker.span import NOSPAN
 
 log = logging.getLogger("gicheck.diff")
 
@@ -45,95 +61,22 @@ _Sides = tuple[interp.State, interp.State]  # a pre-state on each side
 
 
 @dataclass(frozen=True)
-class Distinction:
-    """A replayed input on which the two sides differ."""
+class Reached:
+    """What the search from reset found: a replayed run, or none, with what the search left
+    undecided on the way."""
 
-    nr_vcpus: int
-    params: tuple[tuple[str, int], ...]
-    from_reset: bool
-    prefix: tuple[Step, ...]  # accesses from reset before the distinguishing one (old side's run)
-    prefix_same: bool  # the prefix changed the shared state alike on both sides
-    old: Step | None  # the access on each side (None: not enabled there)
-    new: Step | None
-    rows: tuple[
-        tuple[str, int | bool | None, int | bool | None, int | bool | None], ...
-    ]  # location, before, old after, new after
-    results: tuple[int | bool | None, int | bool | None] = (None, None)
+    distinction: Distinction | None
+    note: str = ""
 
 
-@dataclass
-class ActionDiff:
-    name: str
-    kind: str  # environment action | system register | register | frame access
-    status: str  # same | same-reachable | different | through | unknown | old-only | new-only | signature
-    expected: bool
-    detail: str = ""
-    one_step: Distinction | None = None  # from some shared state
-    reached: Distinction | None = None  # from reset
-    reach_note: str = ""  # how far the search from reset went, when it found nothing
-    seconds: float = 0.0
-    parts: list[ActionDiff] = field(default_factory=list)  # a frame access, register by register
-
-
-@dataclass
-class PropertyDiff:
-    name: str
-    status: str  # still holding | broken | fixed | still failing | added | removed | inconclusive
-    old: PropertyResult | None
-    new: PropertyResult | None
-    carried: bool = False  # the new verdict is the old one, by equivalence of its cone
-    changed: bool = False  # the property itself differs between the sides (a replaced property)
-    expected: bool = False  # broken, and the patch declared it (`expect broken`)
-
-
-@dataclass
-class StateDiff:
-    name: str
-    status: str  # old-only | new-only | type | reset
-    detail: str
-
-
-@dataclass
-class ModelDiff:
-    model: str
-    old_label: str
-    new_label: str
-    old_vcpus: tuple[int, int]
-    new_vcpus: tuple[int, int]
-    vcpus: tuple[int, int]  # where actions are compared
-    applied: list[str]
-    states: list[StateDiff]
-    actions: list[ActionDiff]
-    properties: list[PropertyDiff]
-    seconds: float = 0.0
-    expected: set[str] = field(default_factory=set)
-
-    @property
-    def broken(self) -> list[PropertyDiff]:
-        return [p for p in self.properties if p.status == "broken"]
-
-    @property
-    def unexpected_broken(self) -> list[PropertyDiff]:
-        """Broken properties the patch did not declare with `expect broken`."""
-        return [p for p in self.broken if not p.expected]
-
-    def unexpected(self) -> list[str]:
-        """Differences a guest can see that the patch did not declare: actions that differ (or
-        exist on one side only), and state whose reset value changed."""
-        out = [
-            a.name for a in self.actions if a.status not in ("same", "same-reachable", "unknown", "through") and not a.expected
-        ]
-        return out + [s.name for s in self.states if s.status == "reset" and s.name not in self.expected]
-
-
-def _kind(a: ir.Action, system: ir.System) -> str:
+def _kind(a: ir.Action, system: ir.System) -> ActionClass:
     if a.register in system.frames:
-        return "frame access"
-    if a.kind.startswith("sysreg"):
-        return "system register"
-    if a.kind.startswith("mmio"):
-        return "register"
-    return "environment action"
+        return ActionClass.FRAME_ACCESS
+    if a.kind.is_sysreg:
+        return ActionClass.SYSTEM_REGISTER
+    if a.kind.is_mmio:
+        return ActionClass.REGISTER
+    return ActionClass.ENVIRONMENT
 
 
 def _sig(a: ir.Action) -> str:
@@ -203,28 +146,28 @@ class Differ:
         out = []
         for n, s in self.old.states.items():
             if n not in self.new.states:
-                out.append(StateDiff(n, "old-only", f"{n}: {s.type}"))
+                out.append(StateDiff(n, StateStatus.OLD_ONLY, f"{n}: {s.type}"))
             elif n in self.related:
                 out.append(
                     StateDiff(
                         n,
-                        "related",
+                        StateStatus.RELATED,
                         f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new), compared as {self.related[n]}(old)",
                     )
                 )
             elif not P._same_type(s.type, self.new.states[n].type):
-                out.append(StateDiff(n, "type", f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new)"))
+                out.append(StateDiff(n, StateStatus.TYPE, f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new)"))
         for n, s in self.new.states.items():
             if n not in self.old.states:
-                out.append(StateDiff(n, "new-only", f"{n}: {s.type}"))
+                out.append(StateDiff(n, StateStatus.NEW_ONLY, f"{n}: {s.type}"))
         for n in self.compared:
-            if n not in self.related and _strip(self.old.states[n].init) == _strip(self.new.states[n].init):
+            if n not in self.related and strip(self.old.states[n].init) == strip(self.new.states[n].init):
                 continue
             ans = self.pair().reset_differs(n)
             if isinstance(ans, q.Sat):
-                out.append(StateDiff(n, "reset", f"{n} resets to another value (with {ans.witness.nr_vcpus} vCPUs)"))
+                out.append(StateDiff(n, StateStatus.RESET, f"{n} resets to another value (with {ans.witness.nr_vcpus} vCPUs)"))
             elif isinstance(ans, q.Unknown):
-                out.append(StateDiff(n, "reset", f"{n}: whether its reset value changed is unknown ({ans.reason})"))
+                out.append(StateDiff(n, StateStatus.RESET, f"{n}: whether its reset value changed is unknown ({ans.reason})"))
         return out
 
     # ---- actions ------------------------------------------------------------------------
@@ -235,12 +178,12 @@ class Differ:
         if only is not None:
             only = set(only)
             for n in list(only):
-                if n in olds and _kind(olds[n], self.old) == "frame access":
-                    only |= {c[4:] for c in _calls(olds[n], self.old) if c.startswith("act:")}
+                if n in olds and _kind(olds[n], self.old) == ActionClass.FRAME_ACCESS:
+                    only |= invoked(calls(olds[n], self.old))
             olds = {n: a for n, a in olds.items() if n in only}
             news = {n: a for n, a in news.items() if n in only}
         # frame accesses last: one whose decoding is unchanged differs exactly where the handlers it reaches do
-        olds = dict(sorted(olds.items(), key=lambda kv: _kind(kv[1], self.old) == "frame access"))
+        olds = dict(sorted(olds.items(), key=lambda kv: _kind(kv[1], self.old) == ActionClass.FRAME_ACCESS))
         out: list[ActionDiff] = []
         self.done: dict[str, ActionDiff] = {}
         for name, a in olds.items():
@@ -249,7 +192,7 @@ class Differ:
                     ActionDiff(
                         name,
                         _kind(a, self.old),
-                        "old-only",
+                        ActionStatus.OLD_ONLY,
                         self.is_expected(name, a.register),
                         f"{name}{_sig(a)} exists on the old side only",
                     )
@@ -261,15 +204,14 @@ class Differ:
                     ActionDiff(
                         name,
                         _kind(a, self.old),
-                        "signature",
+                        ActionStatus.SIGNATURE,
                         self.is_expected(name, a.register),
                         f"old {name}{_sig(a)}, new {name}{_sig(b)}",
                     )
                 )
                 continue
             t0 = time.perf_counter()
-            d = self.action(a, b)
-            d.seconds = time.perf_counter() - t0
+            d = replace(self.action(a, b), seconds=time.perf_counter() - t0)
             self.done[name] = d
             if log_progress:
                 log_progress(f"{name}: {d.status} ({d.seconds:.1f}s)")
@@ -280,7 +222,7 @@ class Differ:
                     ActionDiff(
                         name,
                         _kind(b, self.new),
-                        "new-only",
+                        ActionStatus.NEW_ONLY,
                         self.is_expected(name, b.register),
                         f"{name}{_sig(b)} exists on the new side only",
                     )
@@ -289,42 +231,43 @@ class Differ:
 
     def action(self, a: ir.Action, b: ir.Action) -> ActionDiff:
         kind = _kind(a, self.old)
-        d = ActionDiff(a.name, kind, "same", self.is_expected(a.name, a.register))
-        if _strip(a) == _strip(b) and self._same_context(a, b):
-            d.detail = "the same code over the same state and functions"
-            return d
-        if kind == "frame access" and _strip(a) == _strip(b):
-            reached = sorted(n[4:] for n in _calls(a, self.old) if n.startswith("act:"))
-            differing = [n for n in reached if n not in self.done or self.done[n].status != "same"]
+        d = ActionDiff(a.name, kind, ActionStatus.SAME, self.is_expected(a.name, a.register))
+        if strip(a) == strip(b) and self._same_context(a, b):
+            return replace(d, detail="the same code over the same state and functions", identical=True)
+        if kind == ActionClass.FRAME_ACCESS and strip(a) == strip(b):
+            reached = sorted(invoked(calls(a, self.old)))
+            differing = [n for n in reached if n not in self.done or self.done[n].status != ActionStatus.SAME]
             if not differing:
-                d.detail = "the same decoding of offsets and widths, and every handler it reaches is the same" + self._unseen(
-                    a, b
+                return replace(
+                    d,
+                    detail="the same decoding of offsets and widths, and every handler it reaches is the same"
+                    + self._unseen(a, b),
                 )
-                return d
-            d.status = "through"
-            d.expected = all(self.done[n].expected for n in differing if n in self.done)
-            d.detail = "the same decoding of offsets and widths; it differs wherever these handlers do: " + ", ".join(differing)
-            return d
-        if kind == "frame access":
+            return replace(
+                d,
+                status=ActionStatus.THROUGH,
+                expected=all(self.done[n].expected for n in differing if n in self.done),
+                detail="the same decoding of offsets and widths; it differs wherever these handlers do: " + ", ".join(differing),
+            )
+        if kind == ActionClass.FRAME_ACCESS:
             return self.frame_action(a, b, d)
         ans = self.one_step(a, b)
         if isinstance(ans, q.Unknown):
-            d.status, d.detail = "unknown", f"the solver gave up: {ans.reason}"
-            return d
+            return replace(d, status=ActionStatus.UNKNOWN, detail=f"the solver gave up: {ans.reason}")
         if isinstance(ans, q.Unsat):
-            d.detail = "proved the same from every state, with every argument" + self._unseen(a, b)
-            return d
-        d.status = "different"
+            return replace(d, detail="proved the same from every state, with every argument" + self._unseen(a, b))
         w = P.to_pair_witness(ans.witness, a.name, prefix=False)
-        d.one_step = self.replay(a, b, w)
+        d = replace(d, status=ActionStatus.DIFFERENT, one_step=self.replay(a, b, w))
         if self.invariants:
             inv = self.one_step(a, b, assume=self.invariants)
             if isinstance(inv, q.Unsat):
-                d.status = "same-reachable"
-                d.detail = f"the same on every state satisfying the {len(self.invariants)} invariant(s) the old side proved (so on every reachable state); different only on unreachable states"
-                return d
-        self.search_from_reset(a, b, d, None, self.guides(a, b, w))
-        return d
+                return replace(
+                    d,
+                    status=ActionStatus.SAME_REACHABLE,
+                    detail=f"the same on every state satisfying the {len(self.invariants)} invariant(s) the old side proved (so on every reachable state); different only on unreachable states",
+                )
+        found = self.search_from_reset(a, b, None, self.guides(a, b, w))
+        return replace(d, reached=found.distinction, reach_note=found.note)
 
     def _unseen(self, a: ir.Action, b: ir.Action) -> str:
         """What "the same" leaves out: state one side's access writes that the other side does
@@ -346,47 +289,54 @@ class Differ:
         (Measured on the half-order example at 1..8 vCPUs: GICD.write as one query 659 s; by
         register and width, a fraction of a second per query.)"""
         scopes = self.frame_scopes(a)
-        unknown = []
+        parts: list[ActionDiff] = []
+        unknown: list[ActionDiff] = []
         witnesses: dict[str, P.PairWitness] = {}
         for label, scope in scopes:
             ans = self.one_step(a, b, scope=scope)
             if isinstance(ans, q.Unsat):
                 continue
             part = ActionDiff(
-                f"{a.name} at {label}", "frame access", "different", self.is_expected(a.name, a.register, label.split(",")[0])
+                f"{a.name} at {label}",
+                ActionClass.FRAME_ACCESS,
+                ActionStatus.DIFFERENT,
+                self.is_expected(a.name, a.register, label.split(",")[0]),
             )
             if isinstance(ans, q.Unknown):
-                part.status, part.detail = "unknown", f"the solver gave up: {ans.reason}"
-                unknown.append(part)
+                unknown.append(replace(part, status=ActionStatus.UNKNOWN, detail=f"the solver gave up: {ans.reason}"))
                 continue
             w = P.to_pair_witness(ans.witness, a.name, prefix=False)
-            part.one_step = self.replay(a, b, w)
+            part = replace(part, one_step=self.replay(a, b, w))
             witnesses[part.name] = w
             if self.invariants and isinstance(self.one_step(a, b, assume=self.invariants, scope=scope), q.Unsat):
-                part.status = "same-reachable"
-            d.parts.append(part)
-        real = [p for p in d.parts if p.status == "different"]
-        if not d.parts and not unknown:
-            d.detail = (
-                f"proved the same from every state, at every offset and width ({len(scopes)} queries: one per register and width)"
+                part = replace(part, status=ActionStatus.SAME_REACHABLE)
+            parts.append(part)
+        real = [p for p in parts if p.status == ActionStatus.DIFFERENT]
+        if not parts and not unknown:
+            return replace(
+                d,
+                detail=f"proved the same from every state, at every offset and width ({len(scopes)} queries: one per register and width)",
             )
-            return d
         if not real:
-            d.status = "unknown" if unknown else "same-reachable"
-            d.parts += unknown
-            d.detail = (
-                "the solver gave up on some offsets"
+            return replace(
+                d,
+                status=ActionStatus.UNKNOWN if unknown else ActionStatus.SAME_REACHABLE,
+                parts=(*parts, *unknown),
+                detail="the solver gave up on some offsets"
                 if unknown
-                else "differs only on states that violate an invariant the old side proved"
+                else "differs only on states that violate an invariant the old side proved",
             )
-            return d
-        d.status = "different"
-        d.one_step = real[0].one_step
-        d.parts += unknown
-        d.expected = d.expected or all(p.expected for p in real)
         label = real[0].name.split(" at ", 1)[1]
-        self.search_from_reset(a, b, d, dict(scopes)[label], self.guides(a, b, witnesses[real[0].name], dict(scopes)[label]))
-        return d
+        found = self.search_from_reset(a, b, dict(scopes)[label], self.guides(a, b, witnesses[real[0].name], dict(scopes)[label]))
+        return replace(
+            d,
+            status=ActionStatus.DIFFERENT,
+            one_step=real[0].one_step,
+            parts=(*parts, *unknown),
+            expected=d.expected or all(p.expected for p in real),
+            reached=found.distinction,
+            reach_note=found.note,
+        )
 
     def frame_scopes(self, a: ir.Action) -> list[tuple[str, Scope]]:
         """(label, (offset ranges, pinned width)) for each register of the frame and each access
@@ -420,20 +370,20 @@ class Differ:
         shared = set(P.shared_states(self.old, self.new))
         if not touched <= shared:
             return False
-        for fa in _calls(a, self.old) | _calls(b, self.new):
-            if fa.startswith("fn:"):
-                f = fa[3:]
+        for ref in calls(a, self.old) | calls(b, self.new):
+            if isinstance(ref, FnRef):
+                f = ref.name
                 if (
                     f not in self.old.functions
                     or f not in self.new.functions
-                    or _strip(self.old.functions[f]) != _strip(self.new.functions[f])
+                    or strip(self.old.functions[f]) != strip(self.new.functions[f])
                 ):
                     return False
             else:
-                h = fa[4:]
+                h = ref.name
                 if h not in compared_actions(self.new) or h not in compared_actions(self.old):
                     return False
-                if _strip(self.old.action(h)) != _strip(self.new.action(h)):
+                if strip(self.old.action(h)) != strip(self.new.action(h)):
                     return False
         return True
 
@@ -447,8 +397,8 @@ class Differ:
         return q.Unsat()
 
     def search_from_reset(
-        self, a: ir.Action, b: ir.Action, d: ActionDiff, scope: Scope | None = None, guides: list[set[str]] | None = None
-    ) -> None:
+        self, a: ir.Action, b: ir.Action, scope: Scope | None = None, guides: list[set[str]] | None = None
+    ) -> Reached:
         """The shortest lockstep run from reset after which `a` (within `scope`) tells the sides
         apart, depth by depth.
 
@@ -475,24 +425,24 @@ class Differ:
                 for path in guided_runs(rw, k, need, guides):
                     ans = self.pair(rng).reach(a, b, k, prefix, scope, path, self.opts.policy.guided_path_budget_ms)
                     if isinstance(ans, q.Sat):
-                        self._reached(a, b, d, ans, undecided)
-                        return
+                        return self._reached(a, b, ans, undecided)
                 ans = self.pair(rng).reach(
                     a, b, k, prefix, scope, None, self.opts.policy.reach_whole_budget_ms if k >= 2 else None
                 )
                 if isinstance(ans, q.Sat):
-                    self._reached(a, b, d, ans, undecided)
-                    return
+                    return self._reached(a, b, ans, undecided)
                 if isinstance(ans, q.Unknown):
                     undecided.append(f"{k} access{'es' if k != 1 else ''} with vCPUs {rng[0]}..{rng[1]} ({ans.reason})")
-        d.reach_note = f"not reached from reset within {self.opts.depth} accesses before it (vCPUs {lo}..{hi}): a bounded search, not a proof that it cannot be"
+        note = f"not reached from reset within {self.opts.depth} accesses before it (vCPUs {lo}..{hi}): a bounded search, not a proof that it cannot be"
         if undecided:
-            d.reach_note += "; the solver gave up at " + ", ".join(undecided)
+            note += "; the solver gave up at " + ", ".join(undecided)
+        return Reached(None, note)
 
-    def _reached(self, a: ir.Action, b: ir.Action, d: ActionDiff, ans: q.Sat, undecided: list[str]) -> None:
-        d.reached = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
-        if undecided:
-            d.reach_note = "a shorter run is not ruled out: the solver gave up at " + ", ".join(undecided)
+    def _reached(self, a: ir.Action, b: ir.Action, ans: q.Sat, undecided: list[str]) -> Reached:
+        found = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
+        return Reached(
+            found, "a shorter run is not ruled out: the solver gave up at " + ", ".join(undecided) if undecided else ""
+        )
 
     def _roots(self, a: ir.Action, b: ir.Action) -> set[str]:
         roots = state_reads((a.body, a.requires), self.old) | state_writes(a.body, self.old)
@@ -683,68 +633,25 @@ def _scalar(v: interp.Value | None) -> int | bool | None:
     return v
 
 
-def _calls(a: ir.Action, system: ir.System) -> set[str]:
-    out = set()
-    for n in ir.walk((a.body, a.requires)):
-        if isinstance(n, ir.Call):
-            out.add("fn:" + n.func)
-            out |= {"fn:" + f for f in _fn_closure(n.func, system)}
-        elif isinstance(n, ir.Invoke):
-            out.add("act:" + n.action)
-    return out
-
-
-def _fn_closure(f: str, system: ir.System) -> set[str]:
-    seen: set[str] = set()
-    todo = [f]
-    while todo:
-        g = todo.pop()
-        if g in seen or g not in system.functions:
-            continue
-        seen.add(g)
-        todo += [n.func for n in ir.walk(system.functions[g].body) if isinstance(n, ir.Call)]
-    return seen
-
-
-def _strip(x: object) -> object:
-    """An IR value with its source spans removed, to compare code written in different places."""
-    if isinstance(x, tuple):
-        return tuple(_strip(y) for y in x)
-    if isinstance(x, dict):
-        return {k: _strip(v) for k, v in x.items()}
-    if is_dataclass(x) and not isinstance(x, type):
-        changes: dict[str, object] = {}
-        for f in fields(x):
-            v = getattr(x, f.name)
-            if f.name == "span":
-                changes[f.name] = NOSPAN
-            elif f.name == "doc":
-                changes[f.name] = ""
-            else:
-                changes[f.name] = _strip(v)
-        return replace(x, **changes)  # type: ignore[type-var]
-    return x
-
-
 # ---- properties ---------------------------------------------------------------------------
 
 
-def classify(old: PropertyResult | None, new: PropertyResult | None) -> str:
+def classify(old: PropertyResult | None, new: PropertyResult | None) -> PropertyStatus:
     if old is None:
-        return "added"
+        return PropertyStatus.ADDED
     if new is None:
-        return "removed"
+        return PropertyStatus.REMOVED
     po, pn = old.passed, new.passed
     fo, fn = isinstance(old.verdict, Violated), isinstance(new.verdict, Violated)
     if po and pn:
-        return "still holding"
+        return PropertyStatus.STILL_HOLDING
     if po and fn:
-        return "broken"
+        return PropertyStatus.BROKEN
     if fo and pn:
-        return "fixed"
+        return PropertyStatus.FIXED
     if fo and fn:
-        return "still failing"
-    return "inconclusive"
+        return PropertyStatus.STILL_FAILING
+    return PropertyStatus.INCONCLUSIVE
 
 
 def carried_over(
@@ -753,13 +660,13 @@ def carried_over(
     p_old: ir.Property,
     p_new: ir.Property,
     same_actions: set[str],
-    states: list[StateDiff],
+    states: Sequence[StateDiff],
 ) -> bool:
     """Is the property's verdict on the new side the old one? Yes when it is the same property
     over the same state, and every action that can write that state (on either side) is proved
     the same: then both sides reach the same values of that state, and the property sees nothing
     else."""
-    if _strip(p_old) != _strip(p_new):
+    if strip(p_old) != strip(p_new):
         return False
     roots = state_reads(p_old, old_sys)
     name = getattr(p_old, "action", None)
@@ -770,9 +677,9 @@ def carried_over(
         roots |= state_reads((action.body, action.requires), old_sys) | state_writes(action.body, old_sys)
         if name not in same_actions:
             return False
-    for f in {n.func for n in ir.walk(p_old) if isinstance(n, ir.Call)}:
-        for g in _fn_closure(f, old_sys) | {f}:
-            if g not in new_sys.functions or _strip(old_sys.functions[g]) != _strip(new_sys.functions.get(g)):
+    for f in called_functions(p_old):
+        for g in function_closure(f, old_sys) | {f}:
+            if g not in new_sys.functions or strip(old_sys.functions[g]) != strip(new_sys.functions.get(g)):
                 return False
     c_old = cone(old_sys, roots & set(old_sys.states), kept)
     c_new = cone(new_sys, roots & set(new_sys.states), kept)
@@ -790,7 +697,7 @@ def diff_properties(
     old_opts: Options,
     new_opts: Options,
     same_actions: set[str],
-    states: list[StateDiff],
+    states: Sequence[StateDiff],
     only: set[str] | None,
     old_results: list[PropertyResult] | None = None,
     expect_broken: frozenset[str] = frozenset(),
@@ -798,7 +705,7 @@ def diff_properties(
     """Verdicts on both sides, classified; the old side's results are returned too (its proved
     invariants help the action comparison)."""
     olds = old_results if old_results is not None else check_properties(old_sys, old_opts, only)
-    old_by = {r.name: r for r in olds if r.kind != "refinement"}
+    old_by = {r.name: r for r in olds if r.kind != PropertyKind.REFINEMENT}
     old_props = {p.name: p for p in old_sys.properties}
     carry: dict[str, PropertyResult] = {}
     todo: set[str] = set()
@@ -819,14 +726,16 @@ def diff_properties(
         else:
             todo.add(p.name)
     news = check_properties(new_sys, new_opts, todo) if todo else []
-    new_by = {r.name: r for r in news if r.kind != "refinement"} | carry
+    new_by = {r.name: r for r in news if r.kind != PropertyKind.REFINEMENT} | carry
     new_props = {p.name: p for p in new_sys.properties}
     out = []
     for name in dict.fromkeys([*old_by, *new_by]):
         o, n = old_by.get(name), new_by.get(name)
         status = classify(o, n)
-        changed = name in old_props and name in new_props and _strip(old_props[name]) != _strip(new_props[name])
-        out.append(PropertyDiff(name, status, o, n, name in carry, changed, status == "broken" and name in expect_broken))
+        changed = name in old_props and name in new_props and strip(old_props[name]) != strip(new_props[name])
+        out.append(
+            PropertyDiff(name, status, o, n, name in carry, changed, status == PropertyStatus.BROKEN and name in expect_broken)
+        )
     return out, olds
 
 
@@ -843,6 +752,7 @@ __all__ = [
     "Distinction",
     "ModelDiff",
     "PropertyDiff",
+    "Reached",
     "StateDiff",
     "classify",
     "diff_properties",

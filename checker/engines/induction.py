@@ -9,7 +9,7 @@ from collections.abc import Callable
 from checker import ir
 from checker.engines import replay
 from checker.engines.search import CheckContext, Target, find_trace, unknown_verdict
-from checker.lower import state_reads
+from checker.irwalk import state_reads
 from checker.results import Bounded, Covered, Proved, Unreached, Verdict, Violated
 from checker.smt import query as q
 
@@ -47,7 +47,7 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     can be out of the solver's reach while the search from reset finds the violation
     (bench/heuristics.md). Steps left undecided are tried again, without a budget, once the
     search has found none."""
-    bad = ir.Unop("not", p.body, ir.BOOL, p.span)
+    bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
     base = _search(
         ctx, p, bad, lambda w: Violated(replay.state_trace(ctx.sub, p.name, bad, w, "the invariant is false in this state"))
     )

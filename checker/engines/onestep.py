@@ -20,7 +20,7 @@ from checker.engines.search import (
     search_ranges,
     unknown_verdict,
 )
-from checker.lower import state_reads
+from checker.irwalk import state_reads
 from checker.results import Bounded, Proved, Verdict, Violated
 from checker.smt import query as q
 

@@ -21,8 +21,8 @@ from checker.engines.induction import check_cover, check_invariant
 from checker.engines.onestep import check_one_step
 from checker.engines.refinement import Refiner, check_refinement
 from checker.engines.search import DEFAULT_POLICY, CheckContext, Options, SearchPolicy, search_ranges, unknown_verdict
-from checker.lower import cone, state_reads, state_writes
-from checker.results import PropertyResult, Proved, Unknown, Verdict, Violated
+from checker.irwalk import cone, state_reads, state_writes
+from checker.results import PropertyKind, PropertyResult, Proved, Unknown, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -39,13 +39,13 @@ __all__ = [
 ]
 
 
-def _kind(p: ir.Property) -> str:
+def _kind(p: ir.Property) -> PropertyKind:
     return {
-        ir.Fact: "fact",
-        ir.Contract: "contract",
-        ir.Independence: "independence",
-        ir.Invariant: "invariant",
-        ir.Cover: "cover",
+        ir.Fact: PropertyKind.FACT,
+        ir.Contract: PropertyKind.CONTRACT,
+        ir.Independence: PropertyKind.INDEPENDENCE,
+        ir.Invariant: PropertyKind.INVARIANT,
+        ir.Cover: PropertyKind.COVER,
     }[type(p)]
 
 

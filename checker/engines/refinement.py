@@ -9,7 +9,7 @@ import time
 from checker import ir
 from checker.engines import replay
 from checker.engines.search import Options, search_ranges, unknown_verdict
-from checker.results import PropertyResult, Proved, Unknown, Verdict, Violated
+from checker.results import PropertyKind, PropertyResult, Proved, Unknown, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -73,7 +73,7 @@ class Refiner:
         ranges = tuple((c.name, c.type.lo, c.type.hi) for c in self.system.params.values())
         return PropertyResult(
             ref.handler,
-            "refinement",
+            PropertyKind.REFINEMENT,
             doc,
             str(ref.span),
             self.system.model,

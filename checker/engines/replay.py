@@ -114,7 +114,7 @@ def make_step(
         vcpu = int(args[action.params[0].name])  # type: ignore[arg-type]
     res = None
     target = None
-    if action.kind.startswith("mmio-"):
+    if action.kind.is_mmio:
         shown, res, target = _mmio_args(system, action, args, result)
     elif action.result is not None and result is not None:
         res = _arg(system, ir.Local("result", action.result), result)
@@ -183,7 +183,7 @@ def as_frame_access(system: ir.System, name: str, args: dict[str, interp.Value])
     element's offset, at the register's width (lower.py explains why the solver may use the
     handler). Anything else unchanged."""
     action = system.action(name)
-    if not action.kind.startswith("mmio-") or action.register in system.frames:
+    if not action.kind.is_mmio or action.register in system.frames:
         return name, args
     for f in system.frames.values():
         for r in f.registers:
@@ -199,7 +199,7 @@ def as_frame_access(system: ir.System, name: str, args: dict[str, interp.Value])
                 offset += int(args[names[k]]) * r.bytes  # type: ignore[arg-type]
             kind = name.rsplit(".", 1)[1]
             access: dict[str, interp.Value] = {"self": args[names[0]], "offset": offset, "width": r.bytes * 8}
-            if kind == "write":
+            if system.action(name).kind == ir.ActionKind.MMIO_WRITE:
                 access["val"] = args[names[-1]]
             return f"{f.name}.{kind}", access
     raise AssertionError(f"{name}: register in no frame")
@@ -210,7 +210,7 @@ def failing_binding(
 ) -> dict[str, interp.Value] | None:
     """The first values of the outer `forall`s under which `body` is false, or None if it holds."""
     outer: list[ir.Local] = []
-    while isinstance(body, ir.Quant) and body.kind == "forall":
+    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
         outer += list(body.vars)
         body = body.body
 
@@ -270,7 +270,7 @@ def atoms(
 def fact_trace(system: ir.System, prop: ir.Fact, w: Witness) -> Trace:
     it = interp.Interp(system, w.nr_vcpus, w.params)
     body = prop.body
-    while isinstance(body, ir.Quant) and body.kind == "forall":
+    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
         body = body.body
     if it.eval(body, dict(w.bindings), {}):
         raise ReplayMismatch(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
@@ -303,7 +303,7 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
     if binding is None:
         raise ReplayMismatch(f"{prop.name}: the interpreter finds the property true after the trace")
     inner = prop.body
-    while isinstance(inner, ir.Quant) and inner.kind == "forall":
+    while isinstance(inner, ir.Quant) and inner.kind == ir.QuantKind.FORALL:
         inner = inner.body
     full = {**env, **binding}
     values = atoms(it, inner, full, pre, post)
@@ -357,11 +357,11 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
         raise ReplayMismatch(f"{name}: the interpreter does not reach the state the solver found")
     inner = goal
     binding: dict[str, interp.Value] = {}
-    if isinstance(goal, ir.Unop) and goal.op == "not":
+    if isinstance(goal, ir.Unop) and goal.op == ir.UnOp.NOT:
         b = failing_binding(it, goal.arg, {}, states[-1], None)
         binding = b or {}
         inner = goal.arg
-        while isinstance(inner, ir.Quant) and inner.kind == "forall":
+        while isinstance(inner, ir.Quant) and inner.kind == ir.QuantKind.FORALL:
             inner = inner.body
     fail = Failure(
         name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None))

@@ -16,7 +16,7 @@ from functools import cached_property
 
 from checker import ir
 from checker.engines import replay
-from checker.lower import state_reads, state_writes
+from checker.irwalk import state_reads, state_writes
 from checker.results import Unknown, Verdict, Violated
 from checker.smt import query as q
 

@@ -23,21 +23,27 @@ _TOP = 1 << 32  # offsets are bits(32)
 def offset_intervals(e: ir.Expr | None, name: str) -> list[Interval] | None:
     """The offsets `e` allows, as intervals, or None when it does not confine them."""
     match e:
-        case ir.Binop(op="and", left=a, right=b):
+        case ir.Binop(op=ir.Op.AND, left=a, right=b):
             return _intersect(offset_intervals(a, name), offset_intervals(b, name))
-        case ir.Binop(op="or", left=a, right=b):
+        case ir.Binop(op=ir.Op.OR, left=a, right=b):
             x, y = offset_intervals(a, name), offset_intervals(b, name)
             return None if x is None or y is None else _normal(x + y)
         case ir.Binop(op=op, left=ir.Local(name=n), right=ir.Const(value=c)) if n == name and not isinstance(c, bool):
             return _compare(op, int(c))
         case ir.Binop(op=op, left=ir.Const(value=c), right=ir.Local(name=n)) if n == name and not isinstance(c, bool):
-            flipped = {"ult": "ugt", "ule": "uge", "ugt": "ult", "uge": "ule", "eq": "eq"}.get(op)
+            flipped = {
+                ir.Op.ULT: ir.Op.UGT,
+                ir.Op.ULE: ir.Op.UGE,
+                ir.Op.UGT: ir.Op.ULT,
+                ir.Op.UGE: ir.Op.ULE,
+                ir.Op.EQ: ir.Op.EQ,
+            }.get(op)
             return _compare(flipped, int(c)) if flipped else None
     return None
 
 
-def _compare(op: str | None, c: int) -> list[Interval] | None:
-    table = {"uge": (c, _TOP), "ugt": (c + 1, _TOP), "ult": (0, c), "ule": (0, c + 1), "eq": (c, c + 1)}
+def _compare(op: ir.Op | None, c: int) -> list[Interval] | None:
+    table = {ir.Op.UGE: (c, _TOP), ir.Op.UGT: (c + 1, _TOP), ir.Op.ULT: (0, c), ir.Op.ULE: (0, c + 1), ir.Op.EQ: (c, c + 1)}
     if op not in table:
         return None
     lo, hi = table[op]
@@ -67,26 +73,26 @@ def _decide(e: ir.Expr, iv: list[Interval], name: str) -> bool | None:
     match e:
         case ir.Const(value=bool(v)):
             return v
-        case ir.Binop(op="and", left=a, right=b):
+        case ir.Binop(op=ir.Op.AND, left=a, right=b):
             x, y = _decide(a, iv, name), _decide(b, iv, name)
             if x is False or y is False:
                 return False
             return True if x is True and y is True else None
-        case ir.Binop(op="or", left=a, right=b):
+        case ir.Binop(op=ir.Op.OR, left=a, right=b):
             x, y = _decide(a, iv, name), _decide(b, iv, name)
             if x is True or y is True:
                 return True
             return False if x is False and y is False else None
-        case ir.Unop(op="not", arg=a):
+        case ir.Unop(op=ir.UnOp.NOT, arg=a):
             x = _decide(a, iv, name)
             return None if x is None else not x
         case ir.Binop(op=op, left=lhs, right=ir.Const(value=c)) if op in (
-            "ult",
-            "ule",
-            "ugt",
-            "uge",
-            "eq",
-            "ne",
+            ir.Op.ULT,
+            ir.Op.ULE,
+            ir.Op.UGT,
+            ir.Op.UGE,
+            ir.Op.EQ,
+            ir.Op.NE,
         ) and not isinstance(c, bool):
             shift = _offset_plus(lhs, name)
             if shift is None:
@@ -94,11 +100,11 @@ def _decide(e: ir.Expr, iv: list[Interval], name: str) -> bool | None:
             shifted = [(lo + shift, hi + shift) for lo, hi in iv]
             if any(hi > _TOP for _, hi in shifted):
                 return None  # the addition could wrap
-            if op in ("eq", "ne"):
+            if op in (ir.Op.EQ, ir.Op.NE):
                 hit = any(lo <= int(c) < hi for lo, hi in shifted)
                 only = all((lo, hi) == (int(c), int(c) + 1) for lo, hi in shifted)
                 same = False if not hit else (True if only else None)
-                return same if same is None or op == "eq" else not same
+                return same if same is None or op == ir.Op.EQ else not same
             # monotone in the offset: the ends of each interval decide
             answers = {_holds(op, v, int(c)) for lo, hi in shifted for v in (lo, hi - 1)}
             return answers.pop() if len(answers) == 1 else None
@@ -109,13 +115,13 @@ def _offset_plus(e: ir.Expr, name: str) -> int | None:
     match e:
         case ir.Local(name=n) if n == name:
             return 0
-        case ir.Binop(op="add", left=ir.Local(name=n), right=ir.Const(value=c)) if n == name and not isinstance(c, bool):
+        case ir.Binop(op=ir.Op.ADD, left=ir.Local(name=n), right=ir.Const(value=c)) if n == name and not isinstance(c, bool):
             return int(c)
     return None
 
 
-def _holds(op: str, v: int, c: int) -> bool:
-    return {"ult": v < c, "ule": v <= c, "ugt": v > c, "uge": v >= c, "eq": v == c, "ne": v != c}[op]
+def _holds(op: ir.Op, v: int, c: int) -> bool:
+    return {ir.Op.ULT: v < c, ir.Op.ULE: v <= c, ir.Op.UGT: v > c, ir.Op.UGE: v >= c, ir.Op.EQ: v == c, ir.Op.NE: v != c}[op]
 
 
 def fold(body: tuple[ir.Stmt, ...], iv: list[Interval], name: str) -> tuple[ir.Stmt, ...]:
@@ -144,7 +150,7 @@ def final_action(system: ir.System, p: ir.Contract | ir.Independence) -> ir.Acti
     frame. A per-vCPU frame decodes offset modulo its stride, which this does not follow."""
     action = system.action(p.action)
     frame = system.frames.get(action.register or "")
-    if frame is None or frame.per_vcpu or not action.kind.startswith("mmio-") or p.where is None:
+    if frame is None or frame.per_vcpu or not action.kind.is_mmio or p.where is None:
         return action
     name = p.params[1].name  # (self, offset, width[, val]): the property's name for the offset
     iv = offset_intervals(p.where, name)

@@ -7,29 +7,28 @@ import textwrap
 from dataclasses import replace
 from typing import Any
 
-from checker.engines.diff import ActionDiff, Distinction, ModelDiff, PropertyDiff
 from checker.render import json as render_json
 from checker.render import text as T
-from checker.results import Violated
+from checker.results import ActionDiff, ActionStatus, Distinction, ModelDiff, PropertyDiff, PropertyStatus, Violated
 
 _ACTION_WORDS = {
-    "same": "SAME",
-    "same-reachable": "SAME*",
-    "different": "DIFFERENT",
-    "through": "THROUGH",
-    "unknown": "UNKNOWN",
-    "old-only": "REMOVED",
-    "new-only": "ADDED",
-    "signature": "SIGNATURE",
+    ActionStatus.SAME: "SAME",
+    ActionStatus.SAME_REACHABLE: "SAME*",
+    ActionStatus.DIFFERENT: "DIFFERENT",
+    ActionStatus.THROUGH: "THROUGH",
+    ActionStatus.UNKNOWN: "UNKNOWN",
+    ActionStatus.OLD_ONLY: "REMOVED",
+    ActionStatus.NEW_ONLY: "ADDED",
+    ActionStatus.SIGNATURE: "SIGNATURE",
 }
 _PROP_WORDS = {
-    "still holding": "HOLDS",
-    "broken": "BROKEN",
-    "fixed": "FIXED",
-    "still failing": "FAILS",
-    "added": "ADDED",
-    "removed": "REMOVED",
-    "inconclusive": "OPEN",
+    PropertyStatus.STILL_HOLDING: "HOLDS",
+    PropertyStatus.BROKEN: "BROKEN",
+    PropertyStatus.FIXED: "FIXED",
+    PropertyStatus.STILL_FAILING: "FAILS",
+    PropertyStatus.ADDED: "ADDED",
+    PropertyStatus.REMOVED: "REMOVED",
+    PropertyStatus.INCONCLUSIVE: "OPEN",
 }
 
 
@@ -79,7 +78,7 @@ def distinction_lines(d: Distinction, indent: str = "    ") -> list[str]:
 def _action_line(a: ActionDiff, width: int) -> str:
     word = _ACTION_WORDS[a.status]
     note = a.detail
-    if a.status == "different":
+    if a.status == ActionStatus.DIFFERENT:
         if a.reached is not None:
             k = len(a.reached.prefix)
             note = (
@@ -93,7 +92,7 @@ def _action_line(a: ActionDiff, width: int) -> str:
             note = f"on some state; {a.reach_note}" if a.reach_note else "on some state"
         if a.parts:
             note += "; at " + ", ".join(p.name.split(" at ", 1)[1] for p in a.parts)
-    exp = "  (expected)" if a.expected and a.status not in ("same", "same-reachable") else ""
+    exp = "  (expected)" if a.expected and not a.status.agrees else ""
     return f"  {word:<10} {a.name:<{width}}  {note}{exp}  [{a.seconds:.2f}s]"
 
 
@@ -130,23 +129,23 @@ def render(diffs: list[ModelDiff], header: str) -> str:
             lines.append("  the same variables, types and reset values on both sides")
         for s in md.states:
             lines.append(f"  {s.status.upper():<10} {s.detail}")
-        counts: dict[str, int] = {}
+        counts: dict[ActionStatus, int] = {}
         for a in md.actions:
             counts[a.status] = counts.get(a.status, 0) + 1
         summary = ", ".join(f"{n} {_ACTION_WORDS[k].lower()}" for k, n in counts.items())
         lines += ["", f"actions (compared at vCPUs {md.vcpus[0]}..{md.vcpus[1]}): {summary}"]
         width = max((len(a.name) for a in md.actions), default=10)
         order = {
-            "different": 0,
-            "through": 1,
-            "signature": 2,
-            "old-only": 3,
-            "new-only": 4,
-            "unknown": 5,
-            "same-reachable": 6,
-            "same": 7,
+            ActionStatus.DIFFERENT: 0,
+            ActionStatus.THROUGH: 1,
+            ActionStatus.SIGNATURE: 2,
+            ActionStatus.OLD_ONLY: 3,
+            ActionStatus.NEW_ONLY: 4,
+            ActionStatus.UNKNOWN: 5,
+            ActionStatus.SAME_REACHABLE: 6,
+            ActionStatus.SAME: 7,
         }
-        identical = [a.name for a in md.actions if a.status == "same" and a.detail.startswith("the same code")]
+        identical = [a.name for a in md.actions if a.identical]
         for a in sorted(md.actions, key=lambda a: order[a.status]):
             if a.name not in identical:
                 lines.append(_action_line(a, width))
@@ -158,7 +157,7 @@ def render(diffs: list[ModelDiff], header: str) -> str:
                 ", ".join(identical), width=100, initial_indent="             ", subsequent_indent="             "
             )
         if md.properties:
-            pc: dict[str, int] = {}
+            pc: dict[PropertyStatus, int] = {}
             for p in md.properties:
                 pc[p.status] = pc.get(p.status, 0) + 1
             carried = sum(p.carried for p in md.properties)
@@ -168,22 +167,22 @@ def render(diffs: list[ModelDiff], header: str) -> str:
             ]
             pw = max(len(p.name) for p in md.properties)
             porder = {
-                "broken": 0,
-                "fixed": 1,
-                "still failing": 2,
-                "inconclusive": 3,
-                "added": 4,
-                "removed": 5,
-                "still holding": 6,
+                PropertyStatus.BROKEN: 0,
+                PropertyStatus.FIXED: 1,
+                PropertyStatus.STILL_FAILING: 2,
+                PropertyStatus.INCONCLUSIVE: 3,
+                PropertyStatus.ADDED: 4,
+                PropertyStatus.REMOVED: 5,
+                PropertyStatus.STILL_HOLDING: 6,
             }
             for p in sorted(md.properties, key=lambda p: porder[p.status]):
                 lines.append(_prop_line(p, pw))
         for a in md.actions:
-            if a.status not in ("different", "unknown") or (a.one_step is None and a.reached is None):
+            if a.status not in (ActionStatus.DIFFERENT, ActionStatus.UNKNOWN) or (a.one_step is None and a.reached is None):
                 continue
             lines += [
                 "",
-                f"{a.name}: {'different' if a.status == 'different' else a.status}{' (expected)' if a.expected else ''}",
+                f"{a.name}: {a.status}{' (expected)' if a.expected else ''}",
             ]
             if a.reached is not None:
                 if a.reach_note:
@@ -198,7 +197,7 @@ def render(diffs: list[ModelDiff], header: str) -> str:
                 if part.one_step is not None:
                     lines += [f"  at {part.name.split(' at ', 1)[1]}:"] + distinction_lines(part.one_step, "      ")
         for p in md.properties:
-            if p.status not in ("broken", "still failing") or p.new is None:
+            if p.status not in (PropertyStatus.BROKEN, PropertyStatus.STILL_FAILING) or p.new is None:
                 continue
             if not isinstance(p.new.verdict, Violated):
                 continue

@@ -7,24 +7,25 @@ from collections.abc import Callable
 from checker import ir
 
 _OPS = {
-    "and": "&&",
-    "or": "||",
-    "implies": "->",
-    "eq": "==",
-    "ne": "!=",
-    "ult": "<",
-    "ule": "<=",
-    "ugt": ">",
-    "uge": ">=",
-    "add": "+",
-    "sub": "-",
-    "mul": "*",
-    "band": "&",
-    "bor": "|",
-    "bxor": "^",
-    "shl": "<<",
-    "lshr": ">>",
+    ir.Op.AND: "&&",
+    ir.Op.OR: "||",
+    ir.Op.IMPLIES: "->",
+    ir.Op.EQ: "==",
+    ir.Op.NE: "!=",
+    ir.Op.ULT: "<",
+    ir.Op.ULE: "<=",
+    ir.Op.UGT: ">",
+    ir.Op.UGE: ">=",
+    ir.Op.ADD: "+",
+    ir.Op.SUB: "-",
+    ir.Op.MUL: "*",
+    ir.Op.BAND: "&",
+    ir.Op.BOR: "|",
+    ir.Op.BXOR: "^",
+    ir.Op.SHL: "<<",
+    ir.Op.LSHR: ">>",
 }
+_UNOPS = {ir.UnOp.NOT: "!", ir.UnOp.BNOT: "~", ir.UnOp.NEG: "-"}
 
 Evaluate = Callable[[ir.Expr], object]
 
@@ -45,7 +46,7 @@ def show_expr(e: ir.Expr, layouts: dict[str, ir.Layout] | None = None, index_val
             case ir.NrVcpus():
                 return "nr_vcpus"
             case ir.Unop(op=op, arg=a):
-                return {"not": "!", "bnot": "~", "neg": "-"}[op] + atom(a)
+                return _UNOPS[op] + atom(a)
             case ir.Binop(op=op, left=l, right=r):
                 return f"{atom(l)} {_OPS[op]} {atom(r)}"
             case ir.NonZero(arg=a):

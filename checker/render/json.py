@@ -11,7 +11,7 @@ from checker.results import PropertyResult
 
 def _plain(x: Any) -> Any:
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        out = {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+        out = {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x) if f.metadata.get("json", True)}
         return out
     if isinstance(x, (list, tuple)):
         return [_plain(y) for y in x]

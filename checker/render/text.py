@@ -77,11 +77,11 @@ def how(r: PropertyResult) -> str:
 def _step_lines(i: int, s: Step, indent: str) -> list[str]:
     out = []
     if s.target is not None and s.vcpu is not None:
-        kind = s.action.rsplit(".", 1)[-1]
+        write = s.action.endswith(".write")
         width = s.args[1].value
-        vals = list(s.args[2:]) if kind == "write" else ([s.result] if s.result is not None else [])
-        arrow = "=" if kind == "write" else "->"
-        head = f"{indent}#{i}  vCPU {s.vcpu} {'writes' if kind == 'write' else 'reads'} {s.target}, {width} bits"
+        vals = list(s.args[2:]) if write else ([s.result] if s.result is not None else [])
+        arrow = "=" if write else "->"
+        head = f"{indent}#{i}  vCPU {s.vcpu} {'writes' if write else 'reads'} {s.target}, {width} bits"
         if vals:
             head += f" {arrow} {_hex(vals[0])}"
         out.append(head)
@@ -91,8 +91,7 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
                     f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
                 )
     elif s.register is not None and s.vcpu is not None:
-        kind = s.action.rsplit(".", 1)[-1]
-        verb = "writes" if kind == "write" else "reads"
+        verb = "writes" if s.action.endswith(".write") else "reads"
         val = [a for a in s.args[1:]]
         head = f"{indent}#{i}  vCPU {s.vcpu} {verb} {s.register}"
         if val:

@@ -74,8 +74,24 @@ def _is_bits(t: object) -> bool:
     return isinstance(t, (ir.BitsT, ir.IndexT))
 
 
-_ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "band", "|": "bor", "^": "bxor"}
-_CMP = {"==": "eq", "!=": "ne", "<": "ult", "<=": "ule", ">": "ugt", ">=": "uge"}
+_ARITH = {
+    A.BinaryOp.ADD: ir.Op.ADD,
+    A.BinaryOp.SUB: ir.Op.SUB,
+    A.BinaryOp.MUL: ir.Op.MUL,
+    A.BinaryOp.BAND: ir.Op.BAND,
+    A.BinaryOp.BOR: ir.Op.BOR,
+    A.BinaryOp.BXOR: ir.Op.BXOR,
+}
+_CMP = {
+    A.BinaryOp.EQ: ir.Op.EQ,
+    A.BinaryOp.NE: ir.Op.NE,
+    A.BinaryOp.LT: ir.Op.ULT,
+    A.BinaryOp.LE: ir.Op.ULE,
+    A.BinaryOp.GT: ir.Op.UGT,
+    A.BinaryOp.GE: ir.Op.UGE,
+}
+_LOGIC = {A.BinaryOp.AND: ir.Op.AND, A.BinaryOp.OR: ir.Op.OR, A.BinaryOp.IMPLIES: ir.Op.IMPLIES}
+_SHIFT = {A.BinaryOp.SHL: ir.Op.SHL, A.BinaryOp.SHR: ir.Op.LSHR}
 
 
 class Checker:
@@ -296,15 +312,15 @@ class Checker:
                 arg = self.expr(o, ctx)
                 if arg is _ERR:
                     return _ERR
-                if op == "!":
+                if op == A.UnaryOp.NOT:
                     c = self.cond(arg, o.span)
-                    return _ERR if c is _ERR else ir.Unop("not", c, ir.BOOL, s)
+                    return _ERR if c is _ERR else ir.Unop(ir.UnOp.NOT, c, ir.BOOL, s)
                 if isinstance(arg, _Lit):
-                    return _Lit(-arg.value if op == "-" else ~arg.value, s)
+                    return _Lit(-arg.value if op == A.UnaryOp.NEG else ~arg.value, s)
                 if not _is_bits(arg.type):
                     self.error(f"'{op}' needs a number, found {arg.type}", o.span)
                     return _ERR
-                return ir.Unop("neg" if op == "-" else "bnot", arg, ir.BitsT(ir.width_of(arg.type)), s)
+                return ir.Unop(ir.UnOp.NEG if op == A.UnaryOp.NEG else ir.UnOp.BNOT, arg, ir.BitsT(ir.width_of(arg.type)), s)
             case A.Binary():
                 return self.binary(e, ctx)
             case A.Cond(cond=c, then=t, other=o, span=s):
@@ -339,7 +355,7 @@ class Checker:
                     ctx.scope.pop()
                 if be is _ERR:
                     return _ERR
-                return ir.Quant(kind, tuple(vars_), be, ir.BOOL, s)
+                return ir.Quant(ir.QuantKind(kind), tuple(vars_), be, ir.BOOL, s)
         raise AssertionError(f"unhandled expression {type(e).__name__}")
 
     def layout_of(self, e: ir.Expr) -> ir.Layout | None:
@@ -398,14 +414,14 @@ class Checker:
         left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
         if left is _ERR or right is _ERR:
             return _ERR
-        if op in ("&&", "||", "->"):
+        if op in _LOGIC:
             lc, rc = self.cond(left, e.left.span), self.cond(right, e.right.span)
             if lc is _ERR or rc is _ERR:
                 return _ERR
-            return ir.Binop({"&&": "and", "||": "or", "->": "implies"}[op], lc, rc, ir.BOOL, s)
+            return ir.Binop(_LOGIC[op], lc, rc, ir.BOOL, s)
         if isinstance(left, _Lit) and isinstance(right, _Lit):
             return self.fold(op, left.value, right.value, s)
-        if op in ("<<", ">>"):
+        if op in _SHIFT:
             if isinstance(left, _Lit):
                 self.error("the value shifted needs a width; write it as a typed constant", e.left.span)
                 return _ERR
@@ -425,11 +441,16 @@ class Checker:
             elif aw > w:
                 left = ir.ZExt(left, ir.BitsT(aw), s)
                 w = aw
-            return ir.Binop("shl" if op == "<<" else "lshr", left, amount, ir.BitsT(w), s)
+            return ir.Binop(_SHIFT[op], left, amount, ir.BitsT(w), s)
         ranged = self.range_arith(op, left, right, s)
         if ranged is not None:
             return ranged
-        if op in ("==", "!=") and not isinstance(left, _Lit) and not isinstance(right, _Lit) and isinstance(left.type, ir.ArrayT):
+        if (
+            op in (A.BinaryOp.EQ, A.BinaryOp.NE)
+            and not isinstance(left, _Lit)
+            and not isinstance(right, _Lit)
+            and isinstance(left.type, ir.ArrayT)
+        ):
             if left.type != right.type:
                 self.error(f"cannot compare {left.type} with {right.type}", s)
                 return _ERR
@@ -438,7 +459,7 @@ class Checker:
         if pair is None or pair[0] is None:
             return _ERR
         a, b = pair
-        if op in ("==", "!="):
+        if op in (A.BinaryOp.EQ, A.BinaryOp.NE):
             return ir.Binop(_CMP[op], a, b, ir.BOOL, s)
         if not _is_bits(a.type):
             self.error(f"'{op}' needs numbers, found {a.type}", s)
@@ -456,16 +477,16 @@ class Checker:
             return t.lo, t.hi
         return None
 
-    def range_arith(self, op: str, left: ir.Expr | _Lit, right: ir.Expr | _Lit, s: A.Span) -> ir.Expr | None:
+    def range_arith(self, op: A.BinaryOp, left: ir.Expr | _Lit, right: ir.Expr | _Lit, s: A.Span) -> ir.Expr | None:
         """`+` and `*` on range-typed values (an INTID, a register array index) and literals give
         a range wide enough for every result, as C's int would: 32 * n + i with n: 1..31 and
         i: 0..31 is 32..1023, ten bits, not a five-bit value that wraps. Bits stay modular."""
-        if op not in ("+", "*") or (isinstance(left, _Lit) and isinstance(right, _Lit)):
+        if op not in (A.BinaryOp.ADD, A.BinaryOp.MUL) or (isinstance(left, _Lit) and isinstance(right, _Lit)):
             return None
         a, b = self._bounds(left), self._bounds(right)
         if a is None or b is None:
             return None
-        lo, hi = (a[0] + b[0], a[1] + b[1]) if op == "+" else (a[0] * b[0], a[1] * b[1])
+        lo, hi = (a[0] + b[0], a[1] + b[1]) if op == A.BinaryOp.ADD else (a[0] * b[0], a[1] * b[1])
         if hi >= 1 << 16:
             return None
         t = ir.range_type(lo, hi)
@@ -477,25 +498,32 @@ class Checker:
             return _ERR
         return ir.Binop(_ARITH[op], l2, r2, t, s)
 
-    def fold(self, op: str, a: int, b: int, s: A.Span) -> ir.Expr | _Lit:
+    def fold(self, op: A.BinaryOp, a: int, b: int, s: A.Span) -> ir.Expr | _Lit:
         match op:
-            case "+":
+            case A.BinaryOp.ADD:
                 return _Lit(a + b, s)
-            case "-":
+            case A.BinaryOp.SUB:
                 return _Lit(a - b, s)
-            case "*":
+            case A.BinaryOp.MUL:
                 return _Lit(a * b, s)
-            case "&":
+            case A.BinaryOp.BAND:
                 return _Lit(a & b, s)
-            case "|":
+            case A.BinaryOp.BOR:
                 return _Lit(a | b, s)
-            case "^":
+            case A.BinaryOp.BXOR:
                 return _Lit(a ^ b, s)
-            case "<<":
+            case A.BinaryOp.SHL:
                 return _Lit(a << b, s)
-            case ">>":
+            case A.BinaryOp.SHR:
                 return _Lit(a >> b, s)
-        cmp = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}
+        cmp = {
+            A.BinaryOp.EQ: a == b,
+            A.BinaryOp.NE: a != b,
+            A.BinaryOp.LT: a < b,
+            A.BinaryOp.LE: a <= b,
+            A.BinaryOp.GT: a > b,
+            A.BinaryOp.GE: a >= b,
+        }
         return ir.Const(cmp[op], ir.BOOL, s)
 
     def name(self, e: A.Name, ctx: Context) -> ir.Expr | _Lit:

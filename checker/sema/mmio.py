@@ -24,6 +24,7 @@ from __future__ import annotations
 from checker import ir
 from checker.model import Frame, Register
 from checker.span import Span
+from checker.syntax import ast as A
 
 OFFSET_T = ir.BitsT(32)
 WIDTH_T = ir.IndexT("width", 8, 64, 7)
@@ -35,9 +36,9 @@ def _c(v: int, t: ir.Type) -> ir.Const:
     return ir.Const(v, t)
 
 
-def _b(op: str, a: ir.Expr, b: ir.Expr, t: ir.Type | None = None) -> ir.Expr:
+def _b(op: ir.Op, a: ir.Expr, b: ir.Expr, t: ir.Type | None = None) -> ir.Expr:
     if t is None:
-        t = ir.BOOL if op in ("and", "or", "eq", "ne", "ult", "ule", "ugt", "uge") else a.type
+        t = ir.BOOL if op.is_bool else a.type
     return ir.Binop(op, a, b, t)
 
 
@@ -53,14 +54,14 @@ def _resize(e: ir.Expr, w: int) -> ir.Expr:
 def _and(*xs: ir.Expr) -> ir.Expr:
     out = xs[0]
     for x in xs[1:]:
-        out = _b("and", out, x)
+        out = _b(ir.Op.AND, out, x)
     return out
 
 
 def _or(xs: list[ir.Expr]) -> ir.Expr:
     out = xs[0]
     for x in xs[1:]:
-        out = _b("or", out, x)
+        out = _b(ir.Op.OR, out, x)
     return out
 
 
@@ -94,17 +95,17 @@ class _Builder:
         if self.f.index is not None:
             rd = self.f.index.name
             shift = _log2(self.f.stride)
-            pre.append(ir.Let(rd, _b("lshr", off, _c(shift, OFFSET_T))))
-            pre.append(ir.Let("_inner", _b("band", off, _c(self.f.stride - 1, OFFSET_T))))
+            pre.append(ir.Let(rd, _b(ir.Op.LSHR, off, _c(shift, OFFSET_T))))
+            pre.append(ir.Let("_inner", _b(ir.Op.BAND, off, _c(self.f.stride - 1, OFFSET_T))))
             inner = ir.Local("_inner", OFFSET_T)
-            mapped.append(_b("ult", ir.Local(rd, ir.VCPU), ir.NrVcpus()))
+            mapped.append(_b(ir.Op.ULT, ir.Local(rd, ir.VCPU), ir.NrVcpus()))
         if self.f.size < (1 << 32):
-            mapped.append(_b("ult", inner, _c(self.f.size, OFFSET_T)))
+            mapped.append(_b(ir.Op.ULT, inner, _c(self.f.size, OFFSET_T)))
         chain: tuple[ir.Stmt, ...] = ()
         for r in reversed(self.regs):
             lo, hi = (r.index.type.lo, r.index.type.hi) if r.index else (0, 0)  # type: ignore[union-attr]
             first, end = r.offset + lo * r.bytes, r.offset + (hi + 1) * r.bytes  # type: ignore[operator]
-            hit = _and(_b("uge", inner, _c(first, OFFSET_T)), _b("ult", inner, _c(end, OFFSET_T)))
+            hit = _and(_b(ir.Op.UGE, inner, _c(first, OFFSET_T)), _b(ir.Op.ULT, inner, _c(end, OFFSET_T)))
             chain = (ir.If(hit, self.register(r, inner, width, val, res), chain),)
         return (*pre, ir.If(_and(*mapped), chain, ())) if mapped else (*pre, *chain)
 
@@ -112,14 +113,16 @@ class _Builder:
         rw = r.bytes * 8
         rt = r.type
         out: list[ir.Stmt] = []
-        rel = _b("sub", inner, _c(r.offset, OFFSET_T))
+        rel = _b(ir.Op.SUB, inner, _c(r.offset, OFFSET_T))
         if r.index is not None:
-            out.append(ir.Let(r.index.name, _resize(_b("lshr", rel, _c(_log2(r.bytes), OFFSET_T)), r.index.type.width)))  # type: ignore[union-attr]
-        out.append(ir.Let("_lane", _b("band", rel, _c(r.bytes - 1, OFFSET_T))))
+            out.append(ir.Let(r.index.name, _resize(_b(ir.Op.LSHR, rel, _c(_log2(r.bytes), OFFSET_T)), r.index.type.width)))  # type: ignore[union-attr]
+        out.append(ir.Let("_lane", _b(ir.Op.BAND, rel, _c(r.bytes - 1, OFFSET_T))))
         lane = ir.Local("_lane", OFFSET_T)
-        shift = _b("shl", _resize(lane, rw), _c(3, ir.BitsT(rw)))  # the lane's first bit
+        shift = _b(ir.Op.SHL, _resize(lane, rw), _c(3, ir.BitsT(rw)))  # the lane's first bit
         ok = [
-            _and(_b("eq", width, _c(w, WIDTH_T)), _b("eq", _b("band", lane, _c(w // 8 - 1, OFFSET_T)), _c(0, OFFSET_T)))
+            _and(
+                _b(ir.Op.EQ, width, _c(w, WIDTH_T)), _b(ir.Op.EQ, _b(ir.Op.BAND, lane, _c(w // 8 - 1, OFFSET_T)), _c(0, OFFSET_T))
+            )
             for w in r.widths
         ]
         cond = _or(ok)
@@ -131,21 +134,21 @@ class _Builder:
             body.append(ir.Invoke(f"{r.name}.read", self._args(r), "_reg"))
             reg = ir.Local("_reg", rt)
             for w in r.widths:
-                part = _resize(_resize(_b("lshr", reg, shift), w), 64)
-                body.append(ir.If(_b("eq", width, _c(w, WIDTH_T)), (_assign_local(res, VALUE_T, part),), ()))
+                part = _resize(_resize(_b(ir.Op.LSHR, reg, shift), w), 64)
+                body.append(ir.If(_b(ir.Op.EQ, width, _c(w, WIDTH_T)), (_assign_local(res, VALUE_T, part),), ()))
         else:
             for w in r.widths:
-                part = _b("shl", _resize(_resize(val, w), rw), shift) if w < rw else _resize(val, rw)
-                if w < rw and r.access == "read-write":
-                    mask = _b("shl", _c((1 << w) - 1, ir.BitsT(rw)), shift)
-                    merged = _b("bor", _b("band", ir.Local("_cur", rt), ir.Unop("bnot", mask, ir.BitsT(rw))), part)
+                part = _b(ir.Op.SHL, _resize(_resize(val, w), rw), shift) if w < rw else _resize(val, rw)
+                if w < rw and r.access == ir.Access.READ_WRITE:
+                    mask = _b(ir.Op.SHL, _c((1 << w) - 1, ir.BitsT(rw)), shift)
+                    merged = _b(ir.Op.BOR, _b(ir.Op.BAND, ir.Local("_cur", rt), ir.Unop(ir.UnOp.BNOT, mask, ir.BitsT(rw))), part)
                     steps: tuple[ir.Stmt, ...] = (
                         ir.Invoke(f"{r.name}.read", self._args(r), "_cur"),
                         ir.Invoke(f"{r.name}.write", self._args(r, (merged,))),
                     )
                 else:
                     steps = (ir.Invoke(f"{r.name}.write", self._args(r, (part,))),)
-                body.append(ir.If(_b("eq", width, _c(w, WIDTH_T)), steps, ()))
+                body.append(ir.If(_b(ir.Op.EQ, width, _c(w, WIDTH_T)), steps, ()))
         out.append(ir.If(cond, tuple(body), ()))
         return tuple(out)
 
@@ -155,16 +158,16 @@ class _Builder:
         body: tuple[ir.Stmt, ...] = whole
         if self.f.split is not None:
             halves = [
-                (_b("add", off, _c(4, OFFSET_T)), ir.Extract(val, 63, 32, ir.BitsT(32))),
+                (_b(ir.Op.ADD, off, _c(4, OFFSET_T)), ir.Extract(val, 63, 32, ir.BitsT(32))),
                 (off, ir.Extract(val, 31, 0, ir.BitsT(32))),
             ]
-            if self.f.split[1] == "lower-first":
+            if self.f.split[1] == A.SplitOrder.LOWER_FIRST:
                 halves.reverse()
             split: list[ir.Stmt] = []
             for o, v in halves:
                 split += self.dispatch(o, _c(32, WIDTH_T), _resize(v, 64), None)
-            body = (ir.If(_b("eq", width, _c(64, WIDTH_T)), tuple(split), whole),)
-        return self._action("write", (off, width, val), body, None)
+            body = (ir.If(_b(ir.Op.EQ, width, _c(64, WIDTH_T)), tuple(split), whole),)
+        return self._action(True, (off, width, val), body, None)
 
     def read(self) -> ir.Action:
         off, width = ir.Local("offset", OFFSET_T), ir.Local("width", WIDTH_T)
@@ -172,32 +175,32 @@ class _Builder:
         whole = (ir.Let("_res", _c(0, VALUE_T)), *self.dispatch(off, width, None, "_res"))
         body: tuple[ir.Stmt, ...] = whole
         if self.f.split is not None:
-            hi_first = self.f.split[1] == "upper-first"
+            hi_first = self.f.split[1] == A.SplitOrder.UPPER_FIRST
             parts: list[ir.Stmt] = []
-            order = [(_b("add", off, _c(4, OFFSET_T)), "_hi"), (off, "_lo")]
+            order = [(_b(ir.Op.ADD, off, _c(4, OFFSET_T)), "_hi"), (off, "_lo")]
             if not hi_first:
                 order.reverse()
             for o, name in order:
                 parts += [ir.Let(name, _c(0, VALUE_T)), *self.dispatch(o, _c(32, WIDTH_T), None, name)]
             combined = _b(
-                "bor",
-                _b("shl", ir.Local("_hi", VALUE_T), _c(32, VALUE_T)),
-                _b("band", ir.Local("_lo", VALUE_T), _c(0xFFFFFFFF, VALUE_T)),
+                ir.Op.BOR,
+                _b(ir.Op.SHL, ir.Local("_hi", VALUE_T), _c(32, VALUE_T)),
+                _b(ir.Op.BAND, ir.Local("_lo", VALUE_T), _c(0xFFFFFFFF, VALUE_T)),
             )
             parts.append(_assign_local("_res", VALUE_T, combined))
-            body = (ir.Let("_res", _c(0, VALUE_T)), ir.If(_b("eq", width, _c(64, WIDTH_T)), tuple(parts), whole[1:]))
-        return self._action("read", (off, width), (*body, ir.Return(res)), VALUE_T)
+            body = (ir.Let("_res", _c(0, VALUE_T)), ir.If(_b(ir.Op.EQ, width, _c(64, WIDTH_T)), tuple(parts), whole[1:]))
+        return self._action(False, (off, width), (*body, ir.Return(res)), VALUE_T)
 
-    def _action(self, kind: str, params: tuple[ir.Local, ...], body: tuple[ir.Stmt, ...], result: ir.Type | None) -> ir.Action:
+    def _action(self, write: bool, params: tuple[ir.Local, ...], body: tuple[ir.Stmt, ...], result: ir.Type | None) -> ir.Action:
         off, width = params[0], params[1]
-        legal = _or([_b("eq", width, _c(w, WIDTH_T)) for w in (8, 16, 32, 64)])
+        legal = _or([_b(ir.Op.EQ, width, _c(w, WIDTH_T)) for w in (8, 16, 32, 64)])
         if self.f.index is not None:
-            inside = _b("ult", _b("lshr", off, _c(_log2(self.f.stride), OFFSET_T)), ir.NrVcpus())
+            inside = _b(ir.Op.ULT, _b(ir.Op.LSHR, off, _c(_log2(self.f.stride), OFFSET_T)), ir.NrVcpus())
         else:
-            inside = _b("ult", off, _c(self.f.size, OFFSET_T))
+            inside = _b(ir.Op.ULT, off, _c(self.f.size, OFFSET_T))
         return ir.Action(
-            f"{self.f.name}.{kind}",
-            f"mmio-{kind}",
+            f"{self.f.name}.{'write' if write else 'read'}",
+            ir.ActionKind.of(mmio=True, write=write),
             (ir.Local("self", ir.VCPU, self.span), *params),
             _and(legal, inside),
             body,

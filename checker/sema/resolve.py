@@ -10,6 +10,7 @@ import networkx as nx
 
 from checker import ir
 from checker.diagnostics import Diagnostic, Note, SpecError
+from checker.irwalk import called_functions, state_reads
 from checker.model import Design, Frame, Register, Sysreg
 from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
 from checker.sema.mmio import RESERVED, frame_actions
@@ -19,6 +20,8 @@ from checker.syntax import parse_file
 
 # The first vCPU count a model may declare, and the largest any KVM has allowed so far (512).
 _VCPU_LIMIT = 4096
+
+_FIXED = (ir.Access.RAZ_WI, ir.Access.RAO_WI)  # access kinds that define both accesses
 
 
 _OVERLAY_ONLY = "'overlay', 'replace', 'expect' and 'relate' belong in an overlay file (given to gicheck diff, or to --overlay)"
@@ -344,9 +347,9 @@ class _Resolver:
         direct = set()
         for f in self.d.functions.values():
             graph.add_node(f.name)
-            for callee in _calls_in(f.body):
+            for callee in called_functions(f.body):
                 graph.add_edge(f.name, callee)
-            if any(isinstance(n, ir.StateRef) for n in ir.walk(f.body)):
+            if state_reads(f.body):
                 direct.add(f.name)
         for name in direct:
             self.check.state_fns |= {name} | nx.ancestors(graph, name)
@@ -355,7 +358,7 @@ class _Resolver:
         graph: nx.DiGraph = nx.DiGraph()
         for f in self.d.functions.values():
             graph.add_node(f.name)
-            for callee in _calls_in(f.body):
+            for callee in called_functions(f.body):
                 graph.add_edge(f.name, callee)
         for cycle in nx.simple_cycles(graph):
             name = cycle[0]
@@ -368,7 +371,7 @@ class _Resolver:
     def handler_action(
         self,
         name: str,
-        kind: str,
+        kind: ir.ActionKind,
         params: tuple[A.Param, ...],
         requires: A.Expr | None,
         body: tuple[A.Stmt, ...],
@@ -411,24 +414,23 @@ class _Resolver:
             self.d.params[d.name] = ir.Param(d.name, t, where, d.doc, d.span)
 
     # Which handlers each access kind takes: (required, allowed). The rest the kind defines.
-    _KIND_HANDLERS: ClassVar[dict[str, tuple[set[str], set[str]]]] = {
-        "read-write": ({"read", "write"}, {"read", "write"}),
-        "w1s": ({"read", "write"}, {"read", "write"}),
-        "w1c": ({"read", "write"}, {"read", "write"}),
-        "read-only": ({"read"}, {"read"}),
-        "write-only": ({"write"}, {"write"}),
-        "raz/wi": (set(), set()),
-        "rao/wi": (set(), set()),
+    _KIND_HANDLERS: ClassVar[dict[ir.Access, tuple[set[A.HandlerKind], set[A.HandlerKind]]]] = {
+        ir.Access.READ_WRITE: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
+        ir.Access.W1S: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
+        ir.Access.W1C: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
+        ir.Access.READ_ONLY: ({A.HandlerKind.READ}, {A.HandlerKind.READ}),
+        ir.Access.WRITE_ONLY: ({A.HandlerKind.WRITE}, {A.HandlerKind.WRITE}),
+        ir.Access.RAZ_WI: (set(), set()),
+        ir.Access.RAO_WI: (set(), set()),
     }
 
     def handlers(
         self,
         name: str,
         t: ir.Type,
-        access: str,
+        access: ir.Access,
         decls: tuple[A.Handler, ...],
         extra: list[ir.Local],
-        kind_prefix: str,
         doc: str,
         span: A.Span,
         mmio: bool,
@@ -449,12 +451,12 @@ class _Resolver:
                 continue
             got = [p.name for p in h.params]
             pt = [self.check.type(p.type) for p in h.params]
-            if h.kind == "read":
+            if h.kind == A.HandlerKind.READ:
                 if len(h.params) != 1 or pt[0] != ir.VCPU:
                     self.error(f"'on read' of {name} takes (self: vcpu), found ({', '.join(got)})", h.span)
                     continue
                 a = self.handler_action(
-                    f"{name}.read", f"{kind_prefix}-read", h.params, None, h.body, h.span, name, doc, t, extra
+                    f"{name}.read", ir.ActionKind.of(mmio, write=False), h.params, None, h.body, h.span, name, doc, t, extra
                 )
             else:
                 if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
@@ -462,7 +464,7 @@ class _Resolver:
                     self.error(f"'on write' of {name} takes (self: vcpu, val: {t}), found ({found})", h.span)
                     continue
                 a = self.handler_action(
-                    f"{name}.write", f"{kind_prefix}-write", h.params, None, h.body, h.span, name, doc, None, extra
+                    f"{name}.write", ir.ActionKind.of(mmio, write=True), h.params, None, h.body, h.span, name, doc, None, extra
                 )
             if a is not None:
                 out[h.kind] = a
@@ -476,13 +478,23 @@ class _Resolver:
         selfp = ir.Local("self", ir.VCPU, span)
         valp = ir.Local("val", t, span)
         ones = (1 << t.width) - 1
-        if "read" not in out and (access in ("raz/wi", "rao/wi") or mmio and access == "write-only"):
-            value = ir.Const(ones if access == "rao/wi" else 0, t, span)
+        if "read" not in out and (access in _FIXED or mmio and access == ir.Access.WRITE_ONLY):
+            value = ir.Const(ones if access == ir.Access.RAO_WI else 0, t, span)
             out["read"] = ir.Action(
-                f"{name}.read", f"{kind_prefix}-read", (selfp, *extra), None, (ir.Return(value, span),), name, doc, span, t
+                f"{name}.read",
+                ir.ActionKind.of(mmio, write=False),
+                (selfp, *extra),
+                None,
+                (ir.Return(value, span),),
+                name,
+                doc,
+                span,
+                t,
             )
-        if "write" not in out and (access in ("raz/wi", "rao/wi") or mmio and access == "read-only"):
-            out["write"] = ir.Action(f"{name}.write", f"{kind_prefix}-write", (selfp, *extra, valp), None, (), name, doc, span)
+        if "write" not in out and (access in _FIXED or mmio and access == ir.Access.READ_ONLY):
+            out["write"] = ir.Action(
+                f"{name}.write", ir.ActionKind.of(mmio, write=True), (selfp, *extra, valp), None, (), name, doc, span
+            )
         return out
 
     def sysreg(self, d: A.SysregDecl) -> None:
@@ -492,14 +504,15 @@ class _Resolver:
         if t is not ERR_T and not isinstance(t, ir.BitsT):
             self.error(f"a system register holds bits, not {t}", d.type.span)
             return
-        if d.access in ("w1s", "w1c"):
+        access = ir.Access(d.access)
+        if access in (ir.Access.W1S, ir.Access.W1C):
             self.error(
                 f"{d.access} is an access kind of memory-mapped registers; a system register is read-write, read-only, write-only, raz/wi or rao/wi",
                 d.span,
             )
             return
-        handlers = self.handlers(d.name, t, d.access, d.handlers, [], "sysreg", d.doc, d.span, mmio=False)  # type: ignore[arg-type]
-        self.d.sysregs[d.name] = Sysreg(d.name, t, d.access, handlers, d.doc, d.span)  # type: ignore[arg-type]
+        handlers = self.handlers(d.name, t, access, d.handlers, [], d.doc, d.span, mmio=False)  # type: ignore[arg-type]
+        self.d.sysregs[d.name] = Sysreg(d.name, t, access, handlers, d.doc, d.span)  # type: ignore[arg-type]
 
     def frame(self, d: A.FrameDecl) -> None:
         if not self.claim(d.name, d.span, "frame"):
@@ -567,6 +580,7 @@ class _Resolver:
         if not isinstance(t, ir.BitsT) or t.width not in (8, 16, 32, 64):
             self.error(f"a memory-mapped register is 8, 16, 32 or 64 bits wide, not {t}", d.type.span)
             return None
+        access = ir.Access(d.access)
         nbytes = t.width // 8
         if d.offset % nbytes:
             self.error(f"{d.name} at {d.offset:#x} is not aligned to its width ({nbytes} bytes)", d.span)
@@ -611,26 +625,26 @@ class _Resolver:
             for loc in extra:
                 ctx.scope.declare(loc.name, loc.type, False, loc.span)
             where = self.check.cond(self.check.expr(d.where, ctx), d.where.span)
-        if frame.split is not None and t.width == 64 and d.access not in ("read-only", "raz/wi", "rao/wi") and 32 not in widths:
+        if frame.split is not None and t.width == 64 and access not in (ir.Access.READ_ONLY, *_FIXED) and 32 not in widths:
             self.error(
                 f"{d.name} is a writable 64-bit register in frame {frame.name}, which splits 64-bit accesses into two"
                 " 32-bit ones: let it take them ('widths 32, 64'), declare it as 32-bit halves, or drop the split",
                 d.span,
             )
             return None
-        handlers = self.handlers(d.name, t, d.access, d.handlers, extra, "mmio", d.doc, d.span, mmio=True)
+        handlers = self.handlers(d.name, t, access, d.handlers, extra, d.doc, d.span, mmio=True)
         if set(handlers) != {"read", "write"}:
             return None
         if where is not None:  # an absent element is RAZ/WI: its handlers never run
             handlers = {k: replace(a, requires=where) for k, a in handlers.items()}
         return Register(
-            d.name, frame.name, t, d.access, handlers, index, d.offset, nbytes, tuple(sorted(widths)), where, d.doc, d.span
+            d.name, frame.name, t, access, handlers, index, d.offset, nbytes, tuple(sorted(widths)), where, d.doc, d.span
         )
 
     def action(self, d: A.ActionDecl) -> None:
         if not self.claim(d.name, d.span, "action"):
             return
-        a = self.handler_action(d.name, "env", d.params, d.requires, d.body, d.span, None, d.doc)
+        a = self.handler_action(d.name, ir.ActionKind.ENV, d.params, d.requires, d.body, d.span, None, d.doc)
         if a is not None:
             self.d.actions[d.name] = a
 
@@ -764,10 +778,6 @@ def _expr_text(e: A.Expr) -> str:
         case A.Slice(base=b, hi=A.IntLit(value=h), lo=A.IntLit(value=lo)):
             return f"{_expr_text(b)}[{h}:{lo}]"
     return "<expr>"
-
-
-def _calls_in(stmts: tuple[ir.Stmt, ...]) -> set[str]:
-    return {n.func for n in ir.walk(stmts) if isinstance(n, ir.Call)}
 
 
 def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = None, overlay: Overlay | None = None) -> Design:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import ir
+from checker.irwalk import locals_used
 
 _EXPAND_LIMIT = 64  # ranges up to this size are expanded rather than quantified
 
@@ -165,7 +166,7 @@ class Encoder:
         if isinstance(t, ir.ArrayT):
             idx = sv.indices[depth]
             index_sort = z3.BitVecSort(t.index.width)
-            if idx.name not in _names_used(sv.init):
+            if idx.name not in locals_used(sv.init):
                 return z3.K(index_sort, self._reset(sv, t.elem, env, depth + 1))
             if t.index.hi is None:
                 indices = range(self.max_n)
@@ -200,9 +201,9 @@ class Encoder:
                 return self.params[n]
             case ir.Unop(op=op, arg=a):
                 v = self.expr(a, env, state, post)
-                if op == "not":
+                if op == ir.UnOp.NOT:
                     return mk_not(v)
-                return ~v if op == "bnot" else -v
+                return ~v if op == ir.UnOp.BNOT else -v
             case ir.Binop(op=op, left=l, right=r):
                 a = self.expr(l, env, state, post)
                 b = self.expr(r, env, state, post)
@@ -241,7 +242,7 @@ class Encoder:
         raise AssertionError(f"unhandled expression {type(e).__name__}")
 
     def quant(
-        self, kind: str, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None
+        self, kind: ir.QuantKind, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None
     ) -> z3.BoolRef:
         if not vs:
             return self.expr(body, env, state, post)
@@ -250,12 +251,12 @@ class Encoder:
         if isinstance(t, ir.BoolT) or (isinstance(t, ir.IndexT) and t.hi is not None and t.hi - t.lo < _EXPAND_LIMIT):
             values = [_TRUE, _FALSE] if isinstance(t, ir.BoolT) else [z3.BitVecVal(i, t.width) for i in range(t.lo, t.hi + 1)]  # type: ignore[union-attr,operator]
             parts = [self.quant(kind, rest, body, {**env, v.name: x}, state, post) for x in values]
-            return mk_and(*parts) if kind == "forall" else mk_or(*parts)
+            return mk_and(*parts) if kind == ir.QuantKind.FORALL else mk_or(*parts)
         self._fresh += 1
         x = z3.Const(f"{v.name}!q{self._fresh}", sort_of(t))
         inner = self.quant(kind, rest, body, {**env, v.name: x}, state, post)
         dom = self.in_domain(t, x)
-        if kind == "forall":
+        if kind == ir.QuantKind.FORALL:
             return z3.ForAll([x], z3.Implies(dom, inner))
         return z3.Exists([x], z3.And(dom, inner))
 
@@ -407,10 +408,6 @@ def store(arr: z3.ExprRef, idx: z3.ExprRef, value: z3.ExprRef) -> z3.ExprRef:
     return z3.Store(arr, idx, value)
 
 
-def _names_used(e: ir.Expr) -> set[str]:
-    return {n.name for n in ir.walk(e) if isinstance(n, ir.Local)}
-
-
 def _most_common(values: list[tuple[int, z3.ExprRef]]) -> z3.ExprRef:
     counts: dict[int, tuple[int, z3.ExprRef]] = {}
     for _, v in values:
@@ -431,40 +428,40 @@ def _set_bits(v: z3.BitVecRef, hi: int, lo: int, new: z3.BitVecRef) -> z3.BitVec
     return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
 
-def _binop(op: str, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
+def _binop(op: ir.Op, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
     match op:
-        case "and":
+        case ir.Op.AND:
             return mk_and(a, b)
-        case "or":
+        case ir.Op.OR:
             return mk_or(a, b)
-        case "implies":
+        case ir.Op.IMPLIES:
             return mk_or(mk_not(a), b)
-        case "eq":
+        case ir.Op.EQ:
             return a == b
-        case "ne":
+        case ir.Op.NE:
             return a != b
-        case "ult":
+        case ir.Op.ULT:
             return z3.ULT(a, b)
-        case "ule":
+        case ir.Op.ULE:
             return z3.ULE(a, b)
-        case "ugt":
+        case ir.Op.UGT:
             return z3.UGT(a, b)
-        case "uge":
+        case ir.Op.UGE:
             return z3.UGE(a, b)
-        case "add":
+        case ir.Op.ADD:
             return a + b
-        case "sub":
+        case ir.Op.SUB:
             return a - b
-        case "mul":
+        case ir.Op.MUL:
             return a * b
-        case "band":
+        case ir.Op.BAND:
             return a & b
-        case "bor":
+        case ir.Op.BOR:
             return a | b
-        case "bxor":
+        case ir.Op.BXOR:
             return a ^ b
-        case "shl":
+        case ir.Op.SHL:
             return a << b
-        case "lshr":
+        case ir.Op.LSHR:
             return z3.LShR(a, b)
     raise AssertionError(f"unhandled operator {op}")

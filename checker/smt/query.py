@@ -174,20 +174,20 @@ class Query:
             trans.append((sel, args))
         return states, trans
 
-    def witness_vars(self, e: ir.Expr, kind: str, env: Env) -> tuple[ir.Expr, Env]:
+    def witness_vars(self, e: ir.Expr, kind: ir.QuantKind, env: Env) -> tuple[ir.Expr, Env]:
         """Leading `kind` quantifiers of `e` (exists in a goal, forall under a negation) become
         free constants within their domains: the query stays quantifier-free, and Z3 picks its
         faster solver for arrays and bit-vectors."""
         env = dict(env)
         if (
-            kind == "exists"
+            kind == ir.QuantKind.EXISTS
             and isinstance(e, ir.Unop)
-            and e.op == "not"
+            and e.op == ir.UnOp.NOT
             and isinstance(e.arg, ir.Quant)
-            and e.arg.kind == "forall"
+            and e.arg.kind == ir.QuantKind.FORALL
         ):
-            inner, env = self.witness_vars(e.arg, "forall", env)  # !forall x. P  ==  exists x. !P
-            return ir.Unop("not", inner, ir.BOOL, e.span), env
+            inner, env = self.witness_vars(e.arg, ir.QuantKind.FORALL, env)  # !forall x. P  ==  exists x. !P
+            return ir.Unop(ir.UnOp.NOT, inner, ir.BOOL, e.span), env
         while isinstance(e, ir.Quant) and e.kind == kind:
             for v in e.vars:
                 c = z3.Const(f"{v.name}!w", sort_of(v.type))
@@ -338,17 +338,17 @@ def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]
 
     def visit(e: ir.Expr | None) -> None:
         match e:
-            case ir.Binop(op="and", left=l, right=r):
+            case ir.Binop(op=ir.Op.AND, left=l, right=r):
                 visit(l)
                 visit(r)
-            case ir.Binop(op="eq", left=l, right=ir.Const(value=v)) if field_of(l) and not isinstance(v, bool):
+            case ir.Binop(op=ir.Op.EQ, left=l, right=ir.Const(value=v)) if field_of(l) and not isinstance(v, bool):
                 name, hi, lo = field_of(l)  # type: ignore[misc]
                 if v < 1 << (hi - lo + 1):
                     out.setdefault(name, {})[(hi, lo)] = int(v)
             case ir.NonZero(arg=a) if field_of(a) and field_of(a)[1] == field_of(a)[2]:  # type: ignore[index]
                 name, hi, lo = field_of(a)  # type: ignore[misc]
                 out.setdefault(name, {})[(hi, lo)] = 1
-            case ir.Unop(op="not", arg=ir.NonZero(arg=a)) if field_of(a):
+            case ir.Unop(op=ir.UnOp.NOT, arg=ir.NonZero(arg=a)) if field_of(a):
                 name, hi, lo = field_of(a)  # type: ignore[misc]
                 out.setdefault(name, {})[(hi, lo)] = 0
 
@@ -364,7 +364,7 @@ def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
     under which the fact is false."""
     q = Query(system, setting)
     body, outer = prop.body, []
-    while isinstance(body, ir.Quant) and body.kind == "forall":
+    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
         outer += list(body.vars)
         body = body.body
     env: Env = {}
@@ -421,7 +421,7 @@ def contract(system: ir.System, prop: ir.Contract, req: OneStep) -> Answer:
     env = dict(args)
     if prop.result is not None and result is not None:
         env[prop.result.name] = result
-    body, env = q.witness_vars(prop.body, "forall", env)
+    body, env = q.witness_vars(prop.body, ir.QuantKind.FORALL, env)
     bad = z3.Not(q.enc.expr(body, env, pre, post))
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
@@ -520,7 +520,7 @@ def reach(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
     (BMC, one depth)"""
     q = Query(system, req.setting)
     states, trans = q.unroll(req.k, req.path)
-    body, env = q.witness_vars(goal, "exists", {})
+    body, env = q.witness_vars(goal, ir.QuantKind.EXISTS, {})
 
     def decode(m: z3.ModelRef, w: Witness) -> None:
         w.steps = decode_trans(m, system, trans, w.nr_vcpus)
@@ -555,7 +555,7 @@ def induction_step(system: ir.System, prop: ir.Expr, req: Steps) -> Answer:
             q.solver.add(q.enc.expr(inv, {}, s))
     for inv in assume:
         q.solver.add(q.enc.expr(inv, {}, states[-1]))
-    body, env = q.witness_vars(prop, "forall", {})
+    body, env = q.witness_vars(prop, ir.QuantKind.FORALL, {})
     bad = z3.Not(q.enc.expr(body, env, states[-1]))
 
     def decode(m: z3.ModelRef, w: Witness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from checker.span import NOSPAN, Span
 
@@ -109,16 +110,42 @@ class Field:
     name_span: Span = NOSPAN
 
 
+class UnaryOp(StrEnum):
+    NOT = "!"
+    BNOT = "~"
+    NEG = "-"
+
+
+class BinaryOp(StrEnum):
+    IMPLIES = "->"
+    OR = "||"
+    AND = "&&"
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    BOR = "|"
+    BXOR = "^"
+    BAND = "&"
+    SHL = "<<"
+    SHR = ">>"
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+
+
 @dataclass(frozen=True, slots=True)
 class Unary:
-    op: str
+    op: UnaryOp
     operand: Expr
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Binary:
-    op: str
+    op: BinaryOp
     left: Expr
     right: Expr
     span: Span
@@ -335,9 +362,14 @@ class Refines:
     span: Span
 
 
+class HandlerKind(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
 @dataclass(frozen=True, slots=True)
 class Handler:
-    kind: str  # "write" | "read"
+    kind: HandlerKind
     params: tuple[Param, ...]
     body: tuple[Stmt, ...]
     span: Span
@@ -389,13 +421,20 @@ class RegisterDecl:
     doc: str = ""
 
 
+class SplitOrder(StrEnum):
+    """Which half of a split access goes first."""
+
+    UPPER_FIRST = "upper-first"
+    LOWER_FIRST = "lower-first"
+
+
 @dataclass(frozen=True, slots=True)
 class FrameDecl:
     name: str
     index: FrameIndex | None
     size: int
     stride: int | None
-    split: tuple[int, str] | None  # (64, "upper-first"): a wider access is two halves, in that order
+    split: tuple[int, SplitOrder] | None  # a wider access is two halves, in that order
     registers: tuple[RegisterDecl, ...]
     span: Span
     doc: str = ""
@@ -490,7 +529,7 @@ class FramePatch:
 
     name: str
     stride: int | None
-    split: tuple[int, str] | None
+    split: tuple[int, SplitOrder] | None
     span: Span
 
 

@@ -322,8 +322,8 @@ class _Build(Transformer[Token, Any]):
     def frame_stride(self, c: list[Any]) -> tuple[str, int]:
         return "stride", _int(c[0])
 
-    def frame_split(self, c: list[Any]) -> tuple[str, tuple[int, str]]:
-        return "split", (_int(c[0]), str(c[1]))
+    def frame_split(self, c: list[Any]) -> tuple[str, tuple[int, A.SplitOrder]]:
+        return "split", (_int(c[0]), A.SplitOrder(str(c[1])))
 
     @v_args(meta=True)
     def register_decl(self, meta: Any, c: list[Any]) -> A.RegisterDecl:
@@ -354,7 +354,7 @@ class _Build(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def handler(self, meta: Any, c: list[Any]) -> A.Handler:
-        kind = str(c[0])
+        kind = A.HandlerKind(str(c[0]))
         body = c[-1]
         mid = c[1:-1]
         params: tuple[A.Param, ...] = ()
@@ -560,52 +560,52 @@ class _Build(Transformer[Token, Any]):
     def cond_expr(self, meta: Any, c: list[Any]) -> A.Cond:
         return A.Cond(c[0], c[1], c[2], self._span(meta))
 
-    def _bin(self, op: str, meta: Any, c: list[Any]) -> A.Binary:
+    def _bin(self, op: A.BinaryOp, meta: Any, c: list[Any]) -> A.Binary:
         return A.Binary(op, c[0], c[-1], self._span(meta))
 
     @v_args(meta=True)
     def implies_expr(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin("->", meta, c)
+        return self._bin(A.BinaryOp.IMPLIES, meta, c)
 
     @v_args(meta=True)
     def or_expr(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin("||", meta, c)
+        return self._bin(A.BinaryOp.OR, meta, c)
 
     @v_args(meta=True)
     def and_expr(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin("&&", meta, c)
+        return self._bin(A.BinaryOp.AND, meta, c)
 
     @v_args(meta=True)
     def cmp_expr(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin(str(c[1]), meta, c)
+        return self._bin(A.BinaryOp(str(c[1])), meta, c)
 
     @v_args(meta=True)
     def bin_or(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin("|", meta, c)
+        return self._bin(A.BinaryOp.BOR, meta, c)
 
     @v_args(meta=True)
     def bin_xor(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin("^", meta, c)
+        return self._bin(A.BinaryOp.BXOR, meta, c)
 
     @v_args(meta=True)
     def bin_and(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin("&", meta, c)
+        return self._bin(A.BinaryOp.BAND, meta, c)
 
     @v_args(meta=True)
     def shift_expr(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin(str(c[1]), meta, c)
+        return self._bin(A.BinaryOp(str(c[1])), meta, c)
 
     @v_args(meta=True)
     def add_expr(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin(str(c[1]), meta, c)
+        return self._bin(A.BinaryOp(str(c[1])), meta, c)
 
     @v_args(meta=True)
     def mul_expr(self, meta: Any, c: list[Any]) -> A.Binary:
-        return self._bin("*", meta, c)
+        return self._bin(A.BinaryOp.MUL, meta, c)
 
     @v_args(meta=True)
     def unary_expr(self, meta: Any, c: list[Any]) -> A.Unary:
-        return A.Unary(str(c[0]), c[1], self._span(meta))
+        return A.Unary(A.UnaryOp(str(c[0])), c[1], self._span(meta))
 
     @v_args(meta=True)
     def index_expr(self, meta: Any, c: list[Any]) -> A.Index:

@@ -1,0 +1,151 @@
+"""Walks over the IR: the state code reads and writes, the handlers and functions it calls, the
+influence graph and cone of influence of a system (networkx), and code without its source
+places, to compare code written in different places."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, is_dataclass, replace
+
+import networkx as nx
+
+from checker import ir
+from checker.span import NOSPAN
+
+
+@dataclass(frozen=True, slots=True)
+class FnRef:
+    """A call of a function."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRef:
+    """An invocation of a register handler or a frame helper."""
+
+    name: str
+
+
+CallRef = FnRef | ActionRef
+
+
+def locals_used(x: object) -> set[str]:
+    """The locals, parameters and bound variables an IR value names."""
+    return {n.name for n in ir.walk(x) if isinstance(n, ir.Local)}
+
+
+def called_functions(x: object) -> set[str]:
+    """The functions an IR value calls directly."""
+    return {n.func for n in ir.walk(x) if isinstance(n, ir.Call)}
+
+
+def function_closure(f: str, system: ir.System) -> set[str]:
+    """`f` and every function it calls, directly or not (those the system defines)."""
+    seen: set[str] = set()
+    todo = [f]
+    while todo:
+        g = todo.pop()
+        if g in seen or g not in system.functions:
+            continue
+        seen.add(g)
+        todo += list(called_functions(system.functions[g].body))
+    return seen
+
+
+def calls(a: ir.Action, system: ir.System) -> set[CallRef]:
+    """The functions an action calls (with the functions they call) and the handlers it invokes."""
+    out: set[CallRef] = set()
+    for n in ir.walk((a.body, a.requires)):
+        if isinstance(n, ir.Call):
+            out.add(FnRef(n.func))
+            out |= {FnRef(f) for f in function_closure(n.func, system)}
+        elif isinstance(n, ir.Invoke):
+            out.add(ActionRef(n.action))
+    return out
+
+
+def invoked(refs: Iterable[CallRef]) -> set[str]:
+    """The handlers among call edges."""
+    return {r.name for r in refs if isinstance(r, ActionRef)}
+
+
+def reached(x: object, system: ir.System | None) -> Iterable[object]:
+    """Every IR node in `x` and in the bodies of the handlers it invokes and functions it calls."""
+    seen: set[CallRef] = set()
+    todo = [x]
+    while todo:
+        for n in ir.walk(todo.pop()):
+            yield n
+            if isinstance(n, ir.Invoke) and system is not None and ActionRef(n.action) not in seen:
+                seen.add(ActionRef(n.action))
+                a = system.action(n.action)
+                todo.append((a.body, a.requires))
+            if isinstance(n, ir.Call) and system is not None and FnRef(n.func) not in seen:
+                seen.add(FnRef(n.func))
+                todo.append(system.functions[n.func].body)
+
+
+def state_reads(x: object, system: ir.System | None = None) -> set[str]:
+    """State variables an expression, statement list or action reads (functions read none);
+    with `system`, also through the handlers it invokes."""
+    return {n.name for n in reached(x, system) if isinstance(n, ir.StateRef)}
+
+
+def state_writes(x: object, system: ir.System | None = None) -> set[str]:
+    return {n.target.root for n in reached(x, system) if isinstance(n, ir.Assign) and n.target.is_state}
+
+
+def influence_graph(system: ir.System) -> nx.DiGraph:
+    """An edge r -> w when some action reads r and writes w."""
+    g: nx.DiGraph = nx.DiGraph()
+    g.add_nodes_from(system.states)
+    for a in system.actions.values():
+        writes = state_writes(a.body, system)
+        reads = state_reads(a.body, system) | state_reads(a.requires, system)
+        for w in writes:
+            g.add_edge(w, w, action=a.name)
+            for r in reads:
+                g.add_edge(r, w, action=a.name)
+    return g
+
+
+def cone(system: ir.System, roots: Iterable[str], keep_actions: Iterable[str] = ()) -> ir.System:
+    """The system restricted to the state that can affect `roots` and the actions that write it.
+
+    Dropping an action that writes nothing in the cone leaves the reachable values of the cone's
+    state unchanged: it is a stutter step for every property over that state.
+    """
+    g = influence_graph(system)
+    keep = set()
+    for r in roots:
+        if r in g:
+            keep |= nx.ancestors(g, r) | {r}
+    kept = set(keep_actions)
+    acts = {n: a for n, a in system.actions.items() if state_writes(a.body, system) & keep or n in kept}
+    extra = [system.action(n) for n in kept if n not in system.actions]
+    for a in [*acts.values(), *extra]:
+        keep |= state_reads(a.body, system) | state_reads(a.requires, system) | state_writes(a.body, system)
+    states = {n: s for n, s in system.states.items() if n in keep}
+    return replace(system, states=states, actions=acts)
+
+
+def strip(x: object) -> object:
+    """An IR value with its source spans and doc comments removed, to compare code written in
+    different places."""
+    if isinstance(x, tuple):
+        return tuple(strip(y) for y in x)
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items()}
+    if is_dataclass(x) and not isinstance(x, type):
+        changes: dict[str, object] = {}
+        for f in fields(x):
+            v = getattr(x, f.name)
+            if f.name == "span":
+                changes[f.name] = NOSPAN
+            elif f.name == "doc":
+                changes[f.name] = ""
+            else:
+                changes[f.name] = strip(v)
+        return replace(x, **changes)  # type: ignore[type-var]
+    return x
