@@ -770,7 +770,7 @@ def _calls_in(stmts: tuple[ir.Stmt, ...]) -> set[str]:
     return {n.func for n in ir.walk(stmts) if isinstance(n, ir.Call)}
 
 
-def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = None, overlay: Overlay | None = None) -> Design:
+def load_design(spec_root: Path, model: str, overlay: Overlay | None = None) -> Design:
     """Resolve one model: the file that declares it and everything that file imports, with the
     overlay's replacements and additions (sema/overlay.py) if one is given."""
     models = find_models(spec_root)
