@@ -7,10 +7,13 @@ the span of the source it came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
+from checker.diagnostics import UsageError
 from checker.span import NOSPAN, Span
 
 # ---- kinds -------------------------------------------------------------------------------
@@ -590,10 +593,39 @@ class MmioFrame:
         return rd, None, None
 
 
+class VcpuRange(NamedTuple):
+    """The vCPU counts a check covers, both ends included."""
+
+    lo: int
+    hi: int
+
+    @classmethod
+    def parse(cls, text: str) -> VcpuRange:
+        """`--vcpus N` or `--vcpus A..B`."""
+        m = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", text)
+        if not m:
+            raise UsageError(f"--vcpus takes a count N or a range A..B, not '{text}'")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) else lo
+        if lo < 1:
+            raise UsageError(f"vCPU range {lo}..{hi} starts at {lo}: a VM has at least one vCPU")
+        if hi < lo:
+            raise UsageError(f"vCPU range {lo}..{hi} is empty")
+        return cls(lo, hi)
+
+    def clip(self, allowed: tuple[int, int], *, partial: bool = True) -> VcpuRange | None:
+        """The part of this range that `allowed` (a model's range) covers; None when it covers
+        none of it or, with partial=False, not all of it."""
+        lo, hi = max(self.lo, allowed[0]), min(self.hi, allowed[1])
+        if lo > hi or (not partial and (lo, hi) != tuple(self)):
+            return None
+        return VcpuRange(lo, hi)
+
+
 @dataclass(frozen=True)
 class System:
     model: str
-    vcpus: tuple[int, int]
+    vcpus: VcpuRange  # the vCPU counts this system is checked for
     layouts: dict[str, Layout]
     functions: dict[str, Function]
     states: dict[str, StateVar]

@@ -1,4 +1,4 @@
-"""model.Design -> ir.System."""
+"""model.Design -> ir.System (checker/pipeline.py runs it)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None, params: dict[str
     is two handler runs), so the reachable states are the same and the terms far smaller. The
     frame accesses stay callable, for properties about decoding; traces are replayed through
     them (engines/replay.py), so a trace shown is a sequence of real frame accesses.
+
+    The design's tables are copied: the system is frozen and outlives the design sema filled in.
     """
     actions: dict[str, ir.Action] = {}
     callables: dict[str, ir.Action] = {}
@@ -46,7 +48,7 @@ def lower(design: Design, vcpus: tuple[int, int] | None = None, params: dict[str
         config[name] = ir.Param(name, ir.IndexT(p.type.name, lo, hi, p.type.width), p.where, p.doc, p.span)
     return ir.System(
         model=design.model,
-        vcpus=vcpus or design.vcpus,
+        vcpus=ir.VcpuRange(*(vcpus or design.vcpus)),
         layouts=dict(design.layouts),
         functions=dict(design.functions),
         states=dict(design.states),

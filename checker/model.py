@@ -52,7 +52,11 @@ class Frame:
 
 @dataclass
 class Design:
-    """Everything one model declares, with its name resolved and typed."""
+    """Everything one model declares, with its names resolved and typed.
+
+    Sema's builder: mutable while resolve.py and overlay.py fill it in. What the engines read is
+    the frozen ir.System that checker/pipeline.py lowers it into.
+    """
 
     model: str
     vcpus: tuple[int, int]

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from checker import interp
+from checker import interp, pipeline
 from checker.engines.diff import Differ
 from checker.engines.search import Options, guided_paths
-from checker.lower import lower
-from checker.sema import load_design
 from checker.sema.overlay import load_overlays
 from checker.smt import product as P
 from tests.helpers import run, write_tree
@@ -123,8 +121,8 @@ def _diff(tree: Path, overlay: str, *extra: str) -> tuple[int, str, str]:
 
 
 def test_a_difference_is_found_replayed_on_both_sides_and_the_post_states_differ(tree: Path) -> None:
-    old = lower(load_design(tree / "spec", "small"))
-    new = lower(load_design(tree / "spec", "small", overlay=load_overlays([tree / "bug.overlay"])))
+    old = pipeline.load_system(tree / "spec", "small")
+    new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "bug.overlay"]))
     differ = Differ(old, new, (1, 4), Options((1, 4)), set())
     by = {a.name: a for a in differ.actions()}
     d = by["DOORBELL.write"]
@@ -294,8 +292,8 @@ def test_a_moved_register_differs_at_its_offsets_only(tree: Path) -> None:
         "    on write(self: vcpu, val: bits(8)) { enabled[0] := val[0] == 1 || enabled[0] }\n"
         "}\n"
     )
-    old = lower(load_design(tree / "spec", "small"))
-    new = lower(load_design(tree / "spec", "small", overlay=load_overlays([tree / "move.overlay"])))
+    old = pipeline.load_system(tree / "spec", "small")
+    new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "move.overlay"]))
     differ = Differ(old, new, (1, 2), Options((1, 2)), set())
     by = {a.name: a for a in differ.actions()}
     d = by["DIST.write"]
@@ -327,8 +325,8 @@ def test_a_difference_two_accesses_from_reset_is_found_through_its_guide(tree: P
     """The one-step input is minimized in the interpreter to the variables it needs away from
     reset; the search from reset tries the runs that write them first, and replays the run."""
     (tree / "seven.overlay").write_text(SEVEN)
-    old = lower(load_design(tree / "spec", "small"))
-    new = lower(load_design(tree / "spec", "small", overlay=load_overlays([tree / "seven.overlay"])))
+    old = pipeline.load_system(tree / "spec", "small")
+    new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "seven.overlay"]))
     differ = Differ(old, new, (1, 2), Options((1, 2)), set())
     by = {a.name: a for a in differ.actions()}
     d = by["take"]
@@ -445,8 +443,8 @@ def test_a_wrong_relation_shows_the_difference_through_it_replayed(tree: Path) -
     """With `on` related to 2 instead of 1, the reset still agrees (off is 0) but every enable
     the old side writes is one the relation does not give: the write differs, replayed."""
     (tree / "wide.overlay").write_text(WIDE.replace("const CODE_ON : bits(2) = 1", "const CODE_ON : bits(2) = 2"))
-    old = lower(load_design(tree / "spec", "small"))
-    new = lower(load_design(tree / "spec", "small", overlay=load_overlays([tree / "wide.overlay"])))
+    old = pipeline.load_system(tree / "spec", "small")
+    new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "wide.overlay"]))
     differ = Differ(old, new, (1, 2), Options((1, 2)), set(), {"enabled": "as_code"})
     assert [s.status for s in differ.states()] == ["related"]
     by = {a.name: a for a in differ.actions()}

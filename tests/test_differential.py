@@ -17,10 +17,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker import interp, ir
+from checker import interp, ir, pipeline
 from checker.engines.replay import flat_state
-from checker.lower import lower
-from checker.sema import load_design
 from checker.sema.overlay import load_overlays
 from checker.smt.concrete import run_access, run_action
 
@@ -37,13 +35,13 @@ MAX_VCPUS = 20
 @functools.cache
 def _design(spec: str):
     if spec.endswith(".overlay"):  # the shipped spec patched by this overlay
-        return load_design(SPEC, MODEL, overlay=load_overlays([Path(spec)]))
-    return load_design(Path(spec), MODEL)
+        return pipeline.load_design(SPEC, MODEL, overlay=load_overlays([Path(spec)]))
+    return pipeline.load_design(Path(spec), MODEL)
 
 
 @functools.cache
 def system_for(spec: str, n: int) -> ir.System:
-    return lower(_design(spec), (n, n))
+    return pipeline.lower(_design(spec), (n, n))
 
 
 def interp_for(spec: str, n: int, params: tuple[tuple[str, int], ...] = ()) -> interp.Interp:
@@ -330,7 +328,7 @@ def test_broadcast_sgi_known_answer() -> None:
 
 def test_read_results_agree() -> None:
     """A read's value is computed the same way by both sides (ICC_SRE_EL1 reads SRE=1)."""
-    system = lower(load_design(ROOT / "spec", "gicv3"), (2, 2))
+    system = pipeline.load_system(ROOT / "spec", "gicv3", vcpus=(2, 2))
     it = interp.Interp(system, 2, {"nr_irqs": 64})
     state = it.reset()
     post, value = it.access(system.actions["ICC_SRE_EL1.read"], state, {"self": 1})

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import interp, ir
+from checker import interp, ir, pipeline
 from checker.engines import Options, check_properties, replay
 from checker.engines import search as E
-from checker.lower import lower
 from checker.results import Violated
-from checker.sema import load_design, load_properties
-from checker.sema.resolve import property_models
 from checker.smt import query as q
 from tests.helpers import write_tree
 from tests.test_diff import SPEC
@@ -31,11 +28,7 @@ property seven_never_taken: after take(s, i): i != 7
 
 def _system(tmp_path: Path):  # type: ignore[no-untyped-def]
     write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/p.prop": PROPS})
-    groups, errors = property_models([tmp_path / "properties/p.prop"])
-    assert not errors
-    design = load_design(tmp_path / "spec", "small")
-    load_properties(design, groups["small"])
-    return lower(design, (1, 2))
+    return pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
 
 
 def test_the_counterexample_is_minimized_to_what_it_needs_away_from_reset(tmp_path: Path) -> None:

@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 from helpers import run, write_tree
 
-from checker import interp
-from checker.lower import lower
+from checker import interp, pipeline
 from checker.results import Covered, Proved, Violated
-from checker.sema import load_design, load_properties
-from checker.sema.resolve import property_models
 from checker.smt.concrete import run_access
 from checker.syntax import ast as A
 from checker.syntax import parse
@@ -150,7 +147,7 @@ def test_param_usage_errors() -> None:
 
 
 def _system(n: int = 2):
-    return lower(load_design(MMIO, "mmio"), (n, n))
+    return pipeline.load_system(MMIO, "mmio", vcpus=(n, n))
 
 
 def _both(system, n, state, action, args, params):
@@ -191,7 +188,7 @@ def test_split_64_bit_write_runs_upper_half_first(tmp_path: Path) -> None:
     # the same frame declared lower-first
     text = (MMIO / "model.gic").read_text().replace("split 64 upper-first", "split 64 lower-first")
     write_tree(tmp_path, {"spec/model.gic": text})
-    lower_first = lower(load_design(tmp_path / "spec", "mmio"), (2, 2))
+    lower_first = pipeline.load_system(tmp_path / "spec", "mmio", vcpus=(2, 2))
     it2 = interp.Interp(lower_first, 2, {"nr_irqs": 64})
     post2, _ = _both(lower_first, 2, it2.reset(), "D.write", {"self": 0, "offset": 0x20, "width": 64, "val": 0}, {"nr_irqs": 64})
     assert post2["order"] == 0x12
@@ -232,11 +229,8 @@ def test_per_vcpu_frame_decodes_the_vcpu() -> None:
 def _results(prop_file: Path, spec: Path = MMIO, model: str = "mmio", vcpus=(1, 8)):
     from checker.engines import Options, check_properties
 
-    design = load_design(spec, model)
-    groups, errors = property_models([prop_file], {model})
-    assert not errors
-    load_properties(design, groups[model])
-    return {r.name: r for r in check_properties(lower(design, vcpus), Options(vcpus))}
+    system = pipeline.load_system(spec, model, property_files=[prop_file], vcpus=vcpus)
+    return {r.name: r for r in check_properties(system, Options(system.vcpus))}
 
 
 def test_mmio_verdicts() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.sema import load_design
+from checker import pipeline
 from checker.sema.overlay import load_overlays
 from checker.syntax import ast as A
 from checker.syntax import parse
@@ -60,7 +60,7 @@ def test_replacing_a_handler_changes_what_is_proved(tree: Path) -> None:
     assert code == 1
     assert re.search(r"VIOLATED\s+all_reaches_others", out)
     assert re.search(r"PROVED\s+enable_never_clears", out)
-    design = load_design(tree / "spec", "small", overlay=load_overlays([ov]))
+    design = pipeline.load_design(tree / "spec", "small", overlay=load_overlays([ov]))
     assert design.sysregs["DOORBELL"].handlers["write"].body == ()
     assert design.overlay.applied == [("replaced the 'on write' handler of DOORBELL", A.Span(str(ov), 2, 1, 3, 2))]
 
@@ -185,7 +185,7 @@ def test_overlay_declarations_in_a_spec_file_are_errors(tree: Path) -> None:
 
 def test_replacing_the_model_and_a_frame(tree: Path) -> None:
     ov = _overlay(tree, "replace model small { vcpus 1..6 }\nreplace register ENABLE at 0x20 : bits(8) raz/wi\n")
-    design = load_design(tree / "spec", "small", overlay=load_overlays([ov]))
+    design = pipeline.load_design(tree / "spec", "small", overlay=load_overlays([ov]))
     assert design.vcpus == (1, 6)
     assert design.registers["ENABLE"].offset == 0x20 and design.registers["ENABLE"].access == "raz/wi"
     assert design.frames["DIST"].registers == ("ENABLE",)

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from checker import pipeline
 from checker.engines import Options, check_properties
-from checker.lower import lower
 from checker.results import Covered, PropertyResult, Proved
-from checker.sema import load_design, load_properties
-from checker.sema.resolve import property_models
 from checker.syntax import ast as A
 from checker.syntax import parse
 from tests.helpers import run, write_tree
@@ -70,11 +68,7 @@ fact plain: true
 
 def results(tmp_path: Path, spec: str, props: str = PROPS) -> dict[str, PropertyResult]:
     write_tree(tmp_path, {"spec/model.gic": spec, "p.prop": props})
-    groups, errors = property_models([tmp_path / "p.prop"])
-    assert not errors
-    design = load_design(tmp_path / "spec", "gicv3")
-    load_properties(design, groups["gicv3"])
-    system = lower(design, (1, 4))
+    system = pipeline.load_system(tmp_path / "spec", "gicv3", property_files=[tmp_path / "p.prop"], vcpus=(1, 4))
     return {r.name: r for r in check_properties(system, Options((1, 4), 3))}
 
 

@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from checker import interp, ir
+from checker import interp, ir, pipeline
 from checker.engines import specialize
-from checker.lower import lower
-from checker.sema import load_design, load_properties
-from checker.sema.resolve import property_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,13 +19,9 @@ def _prop(text: str) -> tuple[ir.System, ir.Contract]:
     path = ROOT / "tests" / "specs" / "_specialize.prop"
     path.write_text("use model gicv3\n" + text)
     try:
-        groups, errors = property_models([path])
-        assert not errors
-        d = load_design(ROOT / "spec", "gicv3")
-        load_properties(d, groups["gicv3"])
+        system = pipeline.load_system(ROOT / "spec", "gicv3", property_files=[path], vcpus=(1, 4))
     finally:
         path.unlink()
-    system = lower(d, (1, 4))
     (p,) = system.properties
     assert isinstance(p, ir.Contract)
     return system, p

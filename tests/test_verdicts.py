@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import interp, ir
+from checker import interp, ir, pipeline
 from checker.engines import Options, check_properties
-from checker.lower import lower
 from checker.results import Bounded, Covered, PropertyResult, Proved, Unreached, Violated
-from checker.sema import load_design, load_properties
 from checker.sema.overlay import load_overlays
-from checker.sema.resolve import property_models
 from tests.helpers import ROOT
 
 ENGINES = ROOT / "tests/specs/engines"
@@ -22,14 +19,10 @@ ENGINES = ROOT / "tests/specs/engines"
 @cache
 def results(spec: Path, props: Path, vcpus: tuple[int, int], depth: int = 4) -> dict[str, PropertyResult]:
     """`spec` is a spec directory, or an overlay file patching the shipped spec."""
-    groups, errors = property_models([props])
-    assert not errors
     if spec.suffix == ".overlay":
-        design = load_design(ROOT / "spec", "gicv3", overlay=load_overlays([spec]))
+        system = pipeline.load_system(ROOT / "spec", "gicv3", property_files=[props], overlay=load_overlays([spec]), vcpus=vcpus)
     else:
-        design = load_design(spec, "gicv3")
-    load_properties(design, groups["gicv3"])
-    system = lower(design, vcpus)
+        system = pipeline.load_system(spec, "gicv3", property_files=[props], vcpus=vcpus)
     return {r.name: r for r in check_properties(system, Options(vcpus, depth))}
 
 
@@ -84,7 +77,7 @@ def test_verdict_table(spec: Path, props: str, name: str, vcpus: tuple[int, int]
 
 
 def _system(spec: Path, vcpus: tuple[int, int]) -> ir.System:
-    return lower(load_design(spec, "gicv3"), vcpus)
+    return pipeline.load_system(spec, "gicv3", vcpus=vcpus)
 
 
 def test_invariant_trace_is_the_shortest_and_replays() -> None:
@@ -195,11 +188,8 @@ def test_trace_found_with_few_vcpus_is_replayed_at_a_count_in_the_range(monkeypa
         return real(system, goal, req)
 
     monkeypatch.setattr(query, "reach", spy)
-    groups, errors = property_models([TRANSFER / "props.prop"])
-    assert not errors
-    design = load_design(TRANSFER, "gicv3")
-    load_properties(design, groups["gicv3"])
-    got = {r.name: r for r in check_properties(lower(design, (10, 12)), Options((10, 12), 4))}
+    system = pipeline.load_system(TRANSFER, "gicv3", property_files=[TRANSFER / "props.prop"], vcpus=(10, 12))
+    got = {r.name: r for r in check_properties(system, Options(system.vcpus, 4))}
     # found with 1 vCPU, replayed with 10: the range itself is never searched at depth 1
     anym = got["any_marked"].verdict
     assert isinstance(anym, Covered) and anym.trace.nr_vcpus == 10

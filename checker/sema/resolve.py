@@ -780,7 +780,7 @@ def _expr_text(e: A.Expr) -> str:
     return "<expr>"
 
 
-def load_design(spec_root: Path, model: str, vcpus: tuple[int, int] | None = None, overlay: Overlay | None = None) -> Design:
+def load_design(spec_root: Path, model: str, overlay: Overlay | None = None) -> Design:
     """Resolve one model: the file that declares it and everything that file imports, with the
     overlay's replacements and additions (sema/overlay.py) if one is given."""
     models = find_models(spec_root)

@@ -1,7 +1,6 @@
-"""`gicheck diff`: the command line's half that resolves the two sides and runs the diff engine.
+"""`gicheck diff`: resolve the two sides of a patch and run the diff engine on them.
 
-Part of the command line (cli.py calls it with its output streams; nothing here prints or exits
-on its own). A side is a spec directory, overlay files (applied to the other side's spec, or to
+A side is a spec directory, overlay files (applied to the other side's spec, or to
 the default spec), `DIR+OVERLAY[+OVERLAY]`, or, with `--rev A..B`, a git revision of this
 repository's spec/ and properties/.
 """
@@ -19,18 +18,23 @@ from io import BytesIO
 from pathlib import Path
 from typing import TextIO
 
-from checker import ir
-from checker.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED, _find_root, _property_files, parse_params, parse_vcpus
-from checker.diagnostics import Diagnostic, Note, SpecError, UsageError
+from checker import ir, pipeline
+from checker.cli.common import (
+    ExitCode,
+    check_search_options,
+    find_root,
+    parse_params,
+    property_files,
+    requested_vcpus,
+)
+from checker.diagnostics import SpecError, UsageError
 from checker.engines.diff import Differ, ModelDiff, PropertyDiff, compared_actions, diff_properties, proved_invariants
 from checker.engines.prove import Options, check_properties
-from checker.lower import lower, state_reads
 from checker.model import Design
 from checker.render import diff as render_diff
 from checker.results import ActionStatus, PropertyStatus
-from checker.sema import find_models, load_design, load_properties
+from checker.sema.expect import UnknownNames, check_expected, check_expected_broken, check_related
 from checker.sema.overlay import Overlay, load_overlays
-from checker.sema.resolve import property_models
 from checker.syntax import ast as A
 
 
@@ -75,7 +79,7 @@ def resolve_sides(args: argparse.Namespace, tmp: Path) -> tuple[Side, Side]:
         return _rev_side(a, tmp / "old"), _rev_side(b, tmp / "new")
     root: Path | None
     try:
-        root = _find_root()
+        root = find_root()
     except UsageError:
         root = None
     if root is not None:
@@ -138,153 +142,28 @@ def _exists(top: str, rev: str, path: str) -> bool:
 
 
 def _load(side: Side, model: str, prop_paths: list[Path] | None, use_props: bool) -> Design:
-    design = load_design(side.spec, model, overlay=side.overlay)
-    files: list[A.SourceFile] = []
-    if use_props:
+    design = pipeline.load_design(side.spec, model, overlay=side.overlay)
+    if use_props:  # --no-properties: none, not even an overlay's (its replacements have nothing to replace)
+        files: list[A.SourceFile] = []
         paths = prop_paths if prop_paths is not None else side.properties
         if paths:
-            found = _property_files(paths, None)
-            groups, errors = property_models(found, None)
-            if errors:
-                raise SpecError(errors)
-            files = groups.get(model, [])
-    if use_props:  # --no-properties: none, not even an overlay's (its replacements have nothing to replace)
-        load_properties(design, files)
+            files = pipeline.group_properties(property_files(paths, None)).get(model, [])
+        pipeline.resolve_properties(design, files)
     return design
 
 
-def _vcpus(design: Design, requested: tuple[int, int] | None) -> tuple[int, int] | None:
-    lo, hi = design.vcpus
-    if requested is None:
-        return lo, hi
-    a, b = max(lo, requested[0]), min(hi, requested[1])
-    return (a, b) if a <= b else None
+def _raise(names: UnknownNames, flag: str, message: str) -> None:
+    """Unknown names an overlay gives are errors in the overlay; those of the command line a
+    usage error."""
+    if names.diagnostics:
+        raise SpecError(list(names.diagnostics))
+    if names.flags:
+        raise UsageError(f"{flag} {', '.join(names.flags)}: {message}")
 
 
-def _check_expected(expected: dict[str, A.Span | None], old: Design, new: Design) -> None:
-    """`expect different NAME` names an action, register, frame or state of either side."""
-    known = set()
-    for d in (old, new):
-        known |= set(d.registers) | set(d.sysregs) | set(d.frames) | set(d.states) | set(d.actions)
-        for reg in d.registers.values():
-            known |= {a.name for a in reg.handlers.values()}
-        for sr in d.sysregs.values():
-            known |= {a.name for a in sr.handlers.values()}
-        for f in d.frames.values():
-            known |= {a.name for a in f.actions.values()}
-    _check_names(
-        expected,
-        known,
-        "expect different",
-        "--expect",
-        "neither side has an action, register, frame or state named {}",
-        "neither side has an action, register, frame or state of that name",
-    )
-
-
-def _check_expected_broken(expected: dict[str, A.Span | None], old: Design) -> None:
-    """`expect broken P` names a property the old side has (one the patch could break)."""
-    _check_names(
-        expected,
-        {p.name for p in old.properties},
-        "expect broken",
-        "--expect-broken",
-        "the old side has no property named {}",
-        "the old side has no property of that name",
-    )
-
-
-def _check_related(relates: dict[str, A.Relate], old: ir.System, new: ir.System) -> dict[str, str]:
-    """`relate S by F`: S is state on both sides with the same indices and another element type;
-    F is a function of the new side from the old element type to the new one that reads no state."""
-    errors: list[Diagnostic] = []
-    out: dict[str, str] = {}
-    for n, r in relates.items():
-        head = f"relate {n} by {r.fn}"
-        if n not in old.states or n not in new.states:
-            side = "old" if n not in old.states else "new"
-            errors.append(
-                Diagnostic(f"{head}: the {side} side has no state {n}; a relation is for state both sides declare", r.span)
-            )
-            continue
-        so, sn = old.states[n], new.states[n]
-        to, tn = so.type, sn.type
-        dims_o, dims_n = [], []
-        while isinstance(to, ir.ArrayT):
-            dims_o.append(str(to.index))
-            to = to.elem
-        while isinstance(tn, ir.ArrayT):
-            dims_n.append(str(tn.index))
-            tn = tn.elem
-        notes = (Note(f"old: {so.type}", so.span), Note(f"new: {sn.type}", sn.span))
-        if dims_o != dims_n:
-            errors.append(
-                Diagnostic(f"{head}: the two sides index {n} differently; a relation maps element to element", r.span, notes)
-            )
-            continue
-        if str(to) == str(tn):
-            errors.append(
-                Diagnostic(
-                    f"{head}: {n} has the same type on both sides ({so.type}), so it is compared as it is; no relation is needed",
-                    r.span,
-                    notes,
-                )
-            )
-            continue
-        f = new.functions.get(r.fn)
-        if f is None:
-            errors.append(
-                Diagnostic(f"{head}: the new side has no function {r.fn}; declare it in the overlay, from {to} to {tn}", r.span)
-            )
-            continue
-        if len(f.params) != 1 or str(f.params[0].type) != str(to) or str(f.ret) != str(tn):
-            sig = f"({', '.join(str(p.type) for p in f.params)}) -> {f.ret}"
-            errors.append(
-                Diagnostic(
-                    f"{head}: {r.fn} must take the old element type and return the new one, ({to}) -> {tn}; it is {sig}",
-                    r.span,
-                    (Note(f"{r.fn} is declared here", f.span),),
-                )
-            )
-            continue
-        if state_reads(f.body, new):
-            errors.append(
-                Diagnostic(
-                    f"{head}: {r.fn} reads state ({', '.join(sorted(state_reads(f.body, new)))}); a relation is a function of the old value alone",
-                    r.span,
-                    (Note(f"{r.fn} is declared here", f.span),),
-                )
-            )
-            continue
-        out[n] = r.fn
-    if errors:
-        raise SpecError(errors)
-    return out
-
-
-def _check_names(
-    expected: dict[str, A.Span | None], known: set[str], decl: str, flag: str, in_overlay: str, on_flag: str
-) -> None:
-    """Names from an overlay (with a span) that are not known are spec errors there; names from
-    the command line (no span) a usage error."""
-    errors = [
-        Diagnostic(f"{decl} {n}: {in_overlay.format(n)}", span)
-        for n, span in expected.items()
-        if n not in known and span is not None
-    ]
-    if errors:
-        raise SpecError(errors)
-    unknown_flags = [n for n, span in expected.items() if n not in known and span is None]
-    if unknown_flags:
-        raise UsageError(f"{flag} {', '.join(unknown_flags)}: {on_flag}")
-
-
-def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.depth < 1:
-        raise UsageError("--depth must be at least 1")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    requested = parse_vcpus(args.vcpus) if args.vcpus else None
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    check_search_options(args)
+    requested = requested_vcpus(args)
     tmp = Path(tempfile.mkdtemp(prefix="gicheck-diff-"))
     try:
         return _run(args, out, err, requested, tmp)
@@ -292,14 +171,14 @@ def cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[int, int] | None, tmp: Path) -> int:
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: ir.VcpuRange | None, tmp: Path) -> int:
     old, new = resolve_sides(args, tmp)
     for side in (old, new):
         if not side.spec.is_dir():
             raise UsageError(f"{side.spec}: not a spec directory")
         if side.overlays:
             side.overlay = load_overlays(side.overlays)
-    models_old, models_new = find_models(old.spec), find_models(new.spec)
+    models_old, models_new = pipeline.find_models(old.spec), pipeline.find_models(new.spec)
     patched = {s.overlay.model for s in (old, new) if s.overlay is not None}
     if args.model is not None:
         if patched and args.model not in patched:
@@ -338,28 +217,33 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
         for side in (old, new):
             if side.overlay is not None and side.overlay.model == model:
                 expected.update(side.overlay.expected)
-        _check_expected(expected, d_old, d_new)
+        _raise(
+            check_expected(expected, d_old, d_new),
+            "--expect",
+            "neither side has an action, register, frame or state of that name",
+        )
         expect_broken: dict[str, A.Span | None] = {n: None for n in args.expect_broken}
         for side in (old, new):
             if side.overlay is not None and side.overlay.model == model:
                 expect_broken.update(side.overlay.expected_broken)
         if use_props:
-            _check_expected_broken(expect_broken, d_old)
-        v_old, v_new = _vcpus(d_old, requested), _vcpus(d_new, requested)
+            _raise(check_expected_broken(expect_broken, d_old), "--expect-broken", "the old side has no property of that name")
+        r_old, r_new = ir.VcpuRange(*d_old.vcpus), ir.VcpuRange(*d_new.vcpus)
+        v_old, v_new = (r_old, r_new) if requested is None else (requested.clip(r_old), requested.clip(r_new))
         if v_old is None or v_new is None:
-            assert requested is not None  # a model's own range always fits itself
+            assert requested is not None
             raise UsageError(
                 f"model {model}: --vcpus {requested[0]}..{requested[1]} is outside its range on one side (old {d_old.vcpus[0]}..{d_old.vcpus[1]}, new {d_new.vcpus[0]}..{d_new.vcpus[1]})"
             )
-        common = (max(v_old[0], v_new[0]), min(v_old[1], v_new[1]))
-        if common[0] > common[1]:
+        common = v_old.clip(v_new)
+        if common is None:
             raise UsageError(
                 f"model {model}: the two sides allow no vCPU count in common (old {v_old[0]}..{v_old[1]}, new {v_new[0]}..{v_new[1]})"
             )
-        pins_old = parse_params(args.param, d_old.params)  # type: ignore[arg-type]
-        pins_new = parse_params(args.param, d_new.params)  # type: ignore[arg-type]
-        s_old, s_new = lower(d_old, v_old, pins_old), lower(d_new, v_new, pins_new)
-        c_old, c_new = lower(d_old, common, pins_old), lower(d_new, common, pins_new)
+        pins_old = parse_params(args.param, d_old.params)
+        pins_new = parse_params(args.param, d_new.params)
+        s_old, s_new = pipeline.lower(d_old, v_old, pins_old), pipeline.lower(d_new, v_new, pins_new)
+        c_old, c_new = pipeline.lower(d_old, common, pins_old), pipeline.lower(d_new, common, pins_new)
         only = set(args.property) if args.property else None
         if only is not None:
             unknown = sorted(only - {p.name for p in s_old.properties} - {p.name for p in s_new.properties})
@@ -372,16 +256,18 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
                 raise UsageError(
                     f"--action {', '.join(unknown)}: model {model} has no such action on either side ('gicheck list' names them)"
                 )
-        o_opts = Options(v_old, args.depth, args.timeout)
-        n_opts = Options(v_new, args.depth, args.timeout)
+        o_opts = Options(s_old.vcpus, args.depth, args.timeout)
+        n_opts = Options(s_new.vcpus, args.depth, args.timeout)
         t0 = time.perf_counter()
         old_results = check_properties(s_old, o_opts, only) if use_props else []
         relates: dict[str, A.Relate] = {}
         for side in (old, new):
             if side.overlay is not None and side.overlay.model == model:
                 relates.update(side.overlay.related)
-        related = _check_related(relates, c_old, c_new)
-        differ = Differ(c_old, c_new, common, Options(common, args.depth, args.timeout), set(expected), related)
+        related, errors = check_related(relates, c_old, c_new)
+        if errors:
+            raise SpecError(errors)
+        differ = Differ(c_old, c_new, c_old.vcpus, Options(c_old.vcpus, args.depth, args.timeout), set(expected), related)
         differ.invariants = proved_invariants(s_old, old_results) if v_old == common else []
         states = differ.states()
         actions = differ.actions(only=acts)
@@ -422,14 +308,14 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: tuple[in
                     "new": new.label,
                     "depth": args.depth,
                     "only_one_side": only_side,
-                    "exit_code": code,
+                    "exit_code": int(code),
                     "seconds": round(time.perf_counter() - t_all, 3),
                 },
             )
         )
     else:
         out.writelines(f"\n{line}\n" for line in only_side)
-        out.write(f"\ngicheck diff: exit {code} in {time.perf_counter() - t_all:.1f}s\n")
+        out.write(f"\ngicheck diff: exit {int(code)} in {time.perf_counter() - t_all:.1f}s\n")
     return code
 
 
@@ -449,15 +335,15 @@ def _verdict_line(md: ModelDiff, expected: dict[str, A.Span | None]) -> str:
     return f"\n{md.model}: " + ", ".join(parts) + f" in {md.seconds:.1f}s\n"
 
 
-def _exit_code(diffs: list[ModelDiff], only_side: list[str]) -> int:
+def _exit_code(diffs: list[ModelDiff], only_side: list[str]) -> ExitCode:
     for md in diffs:
         if md.unexpected_broken or md.unexpected():
-            return EXIT_VIOLATED
+            return ExitCode.VIOLATED
     if only_side:
-        return EXIT_VIOLATED
+        return ExitCode.VIOLATED
     for md in diffs:
         if any(a.status == ActionStatus.UNKNOWN for a in md.actions) or any(
             p.status == PropertyStatus.INCONCLUSIVE for p in md.properties
         ):
-            return EXIT_INCOMPLETE
-    return EXIT_OK
+            return ExitCode.INCOMPLETE
+    return ExitCode.OK

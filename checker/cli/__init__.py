@@ -1,0 +1,167 @@
+"""Command line: argv -> exit code. The only package that prints or exits.
+
+Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py); the
+exit codes are common.ExitCode: 0 every property proved (or covered); 1 a property violated;
+2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
+unknown or not reached; 70 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import TextIO
+
+from checker.cli import diff, prove
+from checker.cli import list as list_cmd
+from checker.cli.common import ExitCode, Parser
+from checker.diagnostics import SpecError, UsageError, format_diagnostic
+from checker.sema.resolve import ModelNotFound
+
+__all__ = ["ExitCode", "main"]
+
+
+def _check_options(vcpus_help: str, depth_help: str, timeout_help: str, param_help: str | None) -> Parser:
+    """The options prove and diff share (their help words each command's defaults)."""
+    p = Parser(add_help=False)
+    g = p.add_argument_group("check options")
+    g.add_argument("--vcpus", default=None, help=vcpus_help)
+    g.add_argument("--param", action="append", default=[], metavar="NAME=V|A..B", help=param_help)
+    g.add_argument("--depth", type=int, default=4, help=depth_help)
+    g.add_argument("--timeout", type=float, default=None, help=timeout_help)
+    g.add_argument("--format", choices=["text", "json"], default="text")
+    g.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
+    return p
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = Parser(prog="gicheck", description="Model-check KVM's vgic: a GIC spec and its properties, proved with Z3.")
+    p.add_argument("--debug", action="store_true", help="log each stage and show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    shared = _check_options(
+        "a count N or a range A..B (default: the model's range)",
+        "steps from reset for BMC and the largest k for k-induction (default 4)",
+        "seconds per solver query (default: none)",
+        "fix a spec parameter (param nr_irqs) to a value or a range (default: its whole range)",
+    )
+    pr = sub.add_parser("prove", parents=[shared], help="prove properties for every vCPU count in a range")
+    pr.add_argument("files", nargs="*", type=Path, help="property files or directories (default: properties/)")
+    pr.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+    pr.add_argument(
+        "--overlay",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="patch the spec with an overlay file (repeatable; all for one model), then prove",
+    )
+    pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
+    pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
+    shared = _check_options(
+        "a count N or a range A..B (default: each model's range)",
+        "steps from reset for the searches (default 4)",
+        "seconds per solver query",
+        None,
+    )
+    df = sub.add_parser(
+        "diff", parents=[shared], help="what a patch changes: properties broken or fixed, actions that behave differently"
+    )
+    df.add_argument(
+        "sides",
+        nargs="*",
+        metavar="SIDE",
+        help="OLD NEW, each a spec directory, overlay files, or DIR+OVERLAY[+OVERLAY]; NEW given as overlays alone "
+        "patches OLD; one overlay alone patches the default spec",
+    )
+    df.add_argument(
+        "--rev", default=None, metavar="A..B", help="compare two git revisions of this repository's spec/ and properties/"
+    )
+    df.add_argument(
+        "--properties",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="property files or directories to check on both sides (default: each side's properties/)",
+    )
+    df.add_argument("--no-properties", action="store_true", help="compare the actions only")
+    df.add_argument("--model", default=None, help="diff only this model")
+    df.add_argument(
+        "--action",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="compare only this action, as the output names it: GICR_IGROUPR0.read, acknowledge, GICD.write (repeatable)",
+    )
+    df.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an action, register, system register, frame or state the patch means to change (repeatable)",
+    )
+    df.add_argument(
+        "--expect-broken",
+        action="append",
+        default=[],
+        metavar="PROPERTY",
+        help="a property of the old side the patch means to break (repeatable)",
+    )
+    ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
+    ls.add_argument("files", nargs="*", type=Path)
+    ls.add_argument("--spec", type=Path, default=None)
+    ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
+    return p
+
+
+_COMMANDS = {"prove": prove.run, "diff": diff.run, "list": list_cmd.run}
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=err, format="%(name)s: %(message)s")
+    try:
+        args = _parser().parse_args(argv)
+        if args.command not in _COMMANDS:
+            raise UsageError(f"unknown command {args.command}")
+        return int(_COMMANDS[args.command](args, out, err))
+    except UsageError as e:
+        err.write(f"gicheck: error: {e}\n")
+        return ExitCode.USAGE
+    except SpecError as e:
+        sources: dict[str, str] = {}
+        for d in e.diagnostics:
+            err.write(format_diagnostic(d, sources) + "\n")
+        n = len(e.diagnostics)
+        err.write(f"gicheck: {n} error{'s' if n != 1 else ''}\n")
+        return ExitCode.SPEC
+    except ModelNotFound as e:
+        err.write(f"gicheck: error: {e.args[0] if e.args else e}\n")
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        err.write("gicheck: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # the reader of our output went away (`gicheck prove | head`): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        except OSError:
+            pass
+        return ExitCode.BROKEN_PIPE
+    except Exception:  # noqa: BLE001 - the one place internal errors become a message
+        err.write("gicheck: internal error: this is a bug in gicheck, please report it with the command and files used.\n")
+        if debug:
+            err.write(traceback.format_exc())
+        else:
+            err.write("gicheck: run again with --debug for the traceback.\n")
+        return ExitCode.INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""What the commands share: exit codes, the argument parser's error hook, the options' parsing,
+where the spec and the property files are."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Mapping
+from enum import IntEnum
+from pathlib import Path
+
+from checker import ir
+from checker.diagnostics import Diagnostic, SpecError, UsageError
+from checker.sema.overlay import Overlay, load_overlays
+
+
+class ExitCode(IntEnum):
+    OK = 0  # every property proved (or covered); diff: nothing unexpected
+    VIOLATED = 1  # a property violated; diff: a property broken or an unexpected difference
+    USAGE = 2
+    SPEC = 3  # an error in a spec, property or overlay file
+    INCOMPLETE = 4  # nothing violated, but something only bounded, unknown or not reached
+    INTERNAL = 70
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def check_search_options(args: argparse.Namespace) -> None:
+    if args.depth < 1:
+        raise UsageError("--depth must be at least 1")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+
+
+def requested_vcpus(args: argparse.Namespace) -> ir.VcpuRange | None:
+    return ir.VcpuRange.parse(args.vcpus) if args.vcpus else None
+
+
+def parse_params(items: list[str], design_params: Mapping[str, ir.Param]) -> dict[str, tuple[int, int]]:
+    """`--param nr_irqs=128` or `--param nr_irqs=64..256`, checked against the model's params."""
+    out: dict[str, tuple[int, int]] = {}
+    for item in items:
+        m = re.fullmatch(r"\s*(\w+)\s*=\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", item)
+        if not m:
+            raise UsageError(f"--param takes NAME=V or NAME=A..B, not '{item}'")
+        name, lo = m.group(1), int(m.group(2))
+        hi = int(m.group(3)) if m.group(3) else lo
+        if name not in design_params:
+            known = ", ".join(sorted(design_params)) or "none"
+            raise UsageError(f"--param {name}: the model has no parameter '{name}' (parameters: {known})")
+        t = design_params[name].type
+        if hi < lo or lo < t.lo or hi > t.hi:  # type: ignore[operator]
+            raise UsageError(f"--param {name}={lo}..{hi} is outside {name}'s range {t.lo}..{t.hi}")
+        out[name] = (lo, hi)
+    return out
+
+
+def find_root() -> Path:
+    here = Path.cwd()
+    for d in [here, *here.parents]:
+        if (d / "spec").is_dir() and (d / "properties").is_dir():
+            return d
+    raise UsageError("no spec/ directory here or above; give --spec DIR")
+
+
+def property_files(args_files: list[Path], root: Path | None) -> list[Path]:
+    if not args_files:
+        if root is None:
+            raise UsageError("no property files given and no properties/ directory found")
+        args_files = [root / "properties"]
+    out: list[Path] = []
+    for f in args_files:
+        if f.is_dir():
+            out += sorted(f.rglob("*.prop"))
+        elif f.is_file():
+            out.append(f)
+        else:
+            raise UsageError(f"no such file or directory: {f}")
+    if not out:
+        raise UsageError(f"no .prop files in {', '.join(map(str, args_files))}")
+    return out
+
+
+def spec_root(spec: Path | None) -> tuple[Path, Path | None]:
+    if spec is not None:
+        if not spec.is_dir():
+            raise UsageError(f"--spec {spec}: not a directory")
+        return spec, None
+    root = find_root()
+    return root / "spec", root
+
+
+def overlay_option(paths: list[Path], models: Mapping[str, object]) -> Overlay | None:
+    """The overlay files given with --overlay, checked to patch a model of the spec."""
+    if not paths:
+        return None
+    for p in paths:
+        if not p.is_file():
+            raise UsageError(f"--overlay {p}: no such file")
+    ov = load_overlays(paths)
+    if ov.model not in models:
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"this overlay patches model {ov.model}, which the spec does not declare (models: {', '.join(sorted(models))})",
+                    ov.span,
+                )
+            ]
+        )
+    return ov

@@ -1,0 +1,42 @@
+"""Fixtures the test files share: the checkout, the shipped spec's systems, a spec tree writer
+and the in-process command line. The plain functions stay in helpers.py for module-level use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from checker import ir, pipeline
+from tests import helpers
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The checkout: spec/, properties/, examples/."""
+    return helpers.ROOT
+
+
+@pytest.fixture(scope="session")
+def shipped_systems(root: Path) -> dict[str, ir.System]:
+    """Every model of the shipped spec with the shipped properties, over the model's vCPU range,
+    loaded once per session."""
+    spec = root / "spec"
+    groups = pipeline.group_properties(sorted((root / "properties").rglob("*.prop")))
+    return {
+        model: pipeline.load_system(spec, model, property_files=groups.get(model, []))
+        for model in sorted(pipeline.find_models(spec))
+    }
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """Writes files (name -> text) under a fresh directory and returns the directory."""
+    return lambda files: helpers.write_tree(tmp_path, files)
+
+
+@pytest.fixture
+def cli() -> Callable[..., tuple[int, str, str]]:
+    """Runs `gicheck ARGS` in-process: (exit code, stdout, stderr)."""
+    return helpers.run
