@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 
-from checker.span import NOSPAN, Span
+import checker.span
+
+Span = checker.span.Span
+NOSPAN = checker.span.NOSPAN
 
 # ---- types -------------------------------------------------------------------------------
 
@@ -55,7 +58,7 @@ class ArrayT:
     elem: Type
 
     def __str__(self) -> str:
-        dims, elem = [], self  # type: ignore[var-annotated]
+        dims, elem = [], self
         while isinstance(elem, ArrayT):
             dims.append(f"[{elem.index}]")
             elem = elem.elem  # type: ignore[assignment]

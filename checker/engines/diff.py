@@ -731,7 +731,7 @@ def _strip(x: object) -> object:
                 changes[f.name] = ""
             else:
                 changes[f.name] = _strip(v)
-        return replace(x, **changes)  # type: ignore[type-var]
+        return replace(x, **changes)
     return x
 
 

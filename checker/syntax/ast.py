@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checker.span import NOSPAN, Span
+import checker.span
+
+Span = checker.span.Span
+NOSPAN = checker.span.NOSPAN
 
 # ---- types -------------------------------------------------------------------------------
 
