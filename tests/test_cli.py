@@ -1,5 +1,6 @@
-"""End to end through the CLI: one vCPU count, the entry points, the main job, today-igroupr
-(the examples' outputs are pinned by tests/test_golden.py)."""
+"""End to end through the CLI: one vCPU count, the entry points, the main job, and the example
+diffs whose traces the solver picks differently from run to run (tests/test_golden.py pins the
+examples' outputs that do not vary)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 import pytest
 
 from tests.helpers import ROOT, run
+
+V1 = ROOT / "examples/sgi-broadcast-v1/v1.overlay"
 
 
 def test_one_vcpu_count_is_a_range_of_one() -> None:
@@ -133,4 +136,67 @@ def test_today_igroupr_breaks_the_2014_spurious_promise_as_declared() -> None:
     sgi = int(re.search(r"INTID=(\w+)", trace.split("ICC_SGI1R_EL1 =", 1)[1]).group(1), 0)  # type: ignore[union-attr]
     assert f"group1[0][{sgi}]: true -> false" in trace  # that SGI was made Group 0 first
     assert "ICC_IAR1_EL1 -> 0x00000000000003ff" in trace and "r.INTID = 1023 (0x3ff)" in trace
+    assert "0 unexpected differences, 2 expected" in out
+
+
+def test_v1_overlay_diff_names_the_broken_property_and_the_distinguishing_write() -> None:
+    """The README's example: the v1 dispatch as a patch of the merged spec (issue 4)."""
+    code, out, err = run("diff", V1, "--vcpus", "1..8", "--properties", ROOT / "properties/sgi.prop")
+    assert code == 1, out + err
+    assert re.search(r"BROKEN\s+broadcast_reaches_all_others\s+old proved, new violated", out)
+    assert re.search(r"BROKEN\s+broadcast_ignores_targets\s+old proved, new violated", out)
+    assert re.search(
+        r"DIFFERENT\s+ICC_SGI1R_EL1\.write\s+reachable: the first access from reset tells the sides apart\s+\(expected\)", out
+    )
+    assert "patch: replaced the 'on write' handler of ICC_SGI1R_EL1 (" in out and "v1.overlay:14:1)" in out
+    # the distinguishing write, decoded, and the vCPU whose pending state differs
+    assert re.search(
+        r"#1  vCPU (\d) writes ICC_SGI1R_EL1 = 0x00000100000000[0-9a-f]{2}\n\s+TargetList=0 Aff1=0 INTID=\d+ Aff2=0 IRM=1 RS=0 Aff3=0",
+        out,
+    )
+    m = re.search(
+        r"old: (pending\[(\d)\]\[\d+\]): false -> true\n\s+new: \(no state changed\)\n\s+location\s+before\s+old after\s+new after\n\s+(\S+)\s+false\s+true\s+false",
+        out,
+    )
+    assert m and m.group(1) == m.group(3)
+    sender = re.search(r"#1  vCPU (\d) writes ICC_SGI1R_EL1", out).group(1)  # type: ignore[union-attr]
+    assert m.group(2) != sender
+    assert (
+        "gicv3: 2 properties broken (broadcast_reaches_all_others, broadcast_ignores_targets), 0 unexpected differences, 1 expected"
+        in out
+    )
+
+
+def test_today_sgi_enable_breaks_the_2014_promise_as_declared() -> None:
+    """examples/README.md, today-sgi-enable: the handler differs from reset in one write, the
+    2014 ICENABLER0 contract is broken (expected) and today's holds."""
+    code, out, err = run(
+        "diff",
+        ROOT / "examples/today-sgi-enable/sgi-enable.overlay",
+        "--vcpus",
+        "1..2",
+        "--property",
+        "icenabler0_clears_ppis_exactly",
+        "--property",
+        "icenabler0_clears_exactly",
+    )
+    assert code == 0, out + err
+    assert re.search(
+        r"DIFFERENT\s+GICR_ICENABLER0\.write\s+reachable: the first access from reset tells the sides apart\s+\(expected\)", out
+    )
+    assert re.search(
+        r"THROUGH\s+GICR\.write\s+.*it differs wherever these handlers do: GICR_ICENABLER0\.write\s+\(expected\)", out
+    )
+    assert "actions (compared at vCPUs 1..2): 105 same, 1 different, 1 through" in out
+    assert re.search(
+        r"BROKEN\s+icenabler0_clears_ppis_exactly\s+old proved, new violated\s+\(expected: the patch declares it broken\)", out
+    )
+    assert re.search(r"ADDED\s+icenabler0_clears_exactly\s+old -, new proved", out)
+    # the distinguishing write sets SGI bits: the old side ignores them, the new side clears those enables
+    m = re.search(
+        r"GICR_ICENABLER0\.write: different \(expected\)\n.*\n\s+#1  vCPU 0 writes GICR\[0\]\.GICR_ICENABLER0 \(\+0x10180\), 32 bits = \d+ \(0x([0-9a-f]+)\)\n\s+old: \(no state changed\)\n\s+new: enabled\[0\]\[(\d+)\]: true -> false",
+        out,
+    )
+    assert m and int(m.group(1), 16) & 0xFFFF and int(m.group(2)) < 16
+    assert "properties/redist.prop:37:1: icenabler0_clears_ppis_exactly: BROKEN on the new side (expected)" in out
     assert "0 unexpected differences, 2 expected" in out

@@ -60,7 +60,8 @@ CASES = (
     Golden("tour-list", ("list",)),
     Golden("tour-usage-vcpus-0", ("prove", "--vcpus", "0")),
     # examples/README.md
-    Golden("sgi-broadcast-v1-diff", ("diff", V1, "--vcpus", "1..8", "--properties", "properties/sgi.prop"), slow=True),
+    # the broken properties' traces vary from run to run (tests/test_cli.py checks them): the actions only
+    Golden("sgi-broadcast-v1-diff", ("diff", V1, "--vcpus", "1..8", "--no-properties")),
     Golden("half-order-diff", ("diff", HALF_ORDER, "--no-properties", "--vcpus", "1..2"), slow=True),
     Golden(
         "gicv2-before-split-diff", ("diff", "examples/gicv2-before-split/spec", "spec", "--model", "gicv2", "--no-properties")
@@ -99,21 +100,24 @@ CASES = (
         ),
     ),
     Golden(
-        "today-sgi-enable-diff",
+        "today-igroupr-diff-json",
         (
             "diff",
-            SGI_ENABLE,
+            IGROUPR,
             "--vcpus",
             "1..2",
-            "--property",
-            "icenabler0_clears_ppis_exactly",
-            "--property",
-            "icenabler0_clears_exactly",
+            "--action",
+            "GICR_IGROUPR0.read",
+            "--action",
+            "GICR_IGROUPR0.write",
+            "--no-properties",
+            "--format",
+            "json",
         ),
     ),
     Golden(
-        "today-sgi-enable-diff-json",
-        ("diff", SGI_ENABLE, "--vcpus", "1..2", "--action", "GICR_ICENABLER0.write", "--no-properties", "--format", "json"),
+        "today-sgi-enable-diff",
+        ("diff", SGI_ENABLE, "--vcpus", "1..2", "--action", "GICR_ICENABLER0.write", "--action", "GICR.write", "--no-properties"),
     ),
 )
 
