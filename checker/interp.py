@@ -90,7 +90,7 @@ class Interp:
             name = sv.indices[depth].name
 
             def fill(i: int, env: dict[str, Value] = env) -> Value:
-                return self._reset_value(sv, t.elem, {**env, name: i}, depth + 1)  # type: ignore[union-attr]
+                return self._reset_value(sv, t.elem, {**env, name: i}, depth + 1)
 
             arr = Array({}, fill)
             for i in domain(t.index, self.n):

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
+import checker.span
 from checker.diagnostics import UsageError
-from checker.span import NOSPAN, Span
+
+Span = checker.span.Span
+NOSPAN = checker.span.NOSPAN
 
 # ---- kinds -------------------------------------------------------------------------------
 
@@ -136,7 +139,7 @@ class ArrayT:
     elem: Type
 
     def __str__(self) -> str:
-        dims, elem = [], self  # type: ignore[var-annotated]
+        dims, elem = [], self
         while isinstance(elem, ArrayT):
             dims.append(f"[{elem.index}]")
             elem = elem.elem  # type: ignore[assignment]

@@ -147,5 +147,5 @@ def strip(x: object) -> object:
                 changes[f.name] = ""
             else:
                 changes[f.name] = strip(v)
-        return replace(x, **changes)  # type: ignore[type-var]
+        return replace(x, **changes)
     return x

@@ -1,5 +1,6 @@
-"""Fixtures the test files share: the checkout, the shipped spec's systems, a spec tree writer
-and the in-process command line. The plain functions stay in helpers.py for module-level use."""
+"""Fixtures the test files share: the checkout, the shipped spec's systems, a spec tree writer,
+the in-process command line, and the --regen-golden option. The plain functions stay in
+helpers.py for module-level use."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def write_spec(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 def cli() -> Callable[..., tuple[int, str, str]]:
     """Runs `gicheck ARGS` in-process: (exit code, stdout, stderr)."""
     return helpers.run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/*.txt from the commands' output instead of comparing with them",
+    )
+
+
+@pytest.fixture
+def regen_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden"))

@@ -1,8 +1,9 @@
-"""End to end through the CLI, in-process: shipped spec, the v1 example, JSON, list."""
+"""End to end through the CLI: one vCPU count, the entry points, the main job, and the example
+diffs whose traces the solver picks differently from run to run (tests/test_golden.py pins the
+examples' outputs that do not vary)."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -32,63 +33,6 @@ def test_one_vcpu_count_is_a_range_of_one() -> None:
     assert re.search(r"model gicv3 \(.*\), vCPUs 4..4,", out) and re.search(r"model gicv2 \(.*\), vCPUs 4..4,", out), out
     assert re.search(r"^  PROVED +mpidr_unique +fact: .*; every count in vCPUs 4 and", out, re.MULTILINE), out
     assert re.search(r"^  PROVED +disabled_sgi_never_taken +one-step: .*; every count in vCPUs 4 and", out, re.MULTILINE), out
-
-
-def test_v1_example_is_violated_with_the_broadcast_trace() -> None:
-    code, out, err = run(
-        "prove", "--overlay", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..8", "--property", "broadcast_reaches_all_others"
-    )
-    assert (code, err) == (1, "")
-    assert "VIOLATED   broadcast_reaches_all_others  counterexample with 2 vCPUs, 1 step (replayed)" in out
-    assert "properties/sgi.prop:12:1: broadcast_reaches_all_others: VIOLATED" in out
-    assert "writes ICC_SGI1R_EL1 = 0x0000010000000000" in out
-    assert "TargetList=0 Aff1=0 INTID=0 Aff2=0 IRM=1 RS=0 Aff3=0" in out
-    assert "(no state changed)" in out
-    assert "pending'[" in out and "] = false" in out
-
-
-def test_v1_example_json_holds_the_same_trace() -> None:
-    code, out, _ = run(
-        "prove",
-        "--overlay",
-        V1,
-        ROOT / "properties/sgi.prop",
-        "--vcpus",
-        "1..8",
-        "--property",
-        "broadcast_reaches_all_others",
-        "--format",
-        "json",
-    )
-    assert code == 1
-    doc = json.loads(out)
-    assert doc["exit_code"] == 1
-    (r,) = doc["results"]
-    assert r["name"] == "broadcast_reaches_all_others" and r["passed"] is False
-    v = r["verdict"]
-    assert v["kind"] == "violated"
-    t = v["trace"]
-    assert t["nr_vcpus"] == 2 and t["from_reset"] is True
-    (step,) = t["steps"]
-    assert step["register"] == "ICC_SGI1R_EL1" and step["changes"] == []
-    fields = {f["name"]: f["value"] for f in step["args"][1]["fields"]}
-    assert fields["IRM"] == 1 and fields["TargetList"] == 0
-    ((name, c),) = t["failure"]["bindings"]
-    assert name == "c" and c != step["vcpu"]
-    assert t["failure"]["values"] == [[f"pending'[{c}][{fields['INTID']}]", False]]
-
-
-def test_list_shows_registers_actions_and_properties() -> None:
-    code, out, err = run("list", "--spec", ROOT / "spec", ROOT / "properties")
-    assert (code, err) == (0, "")
-    assert "model gicv3" in out and "vCPUs 1..255" in out
-    assert "model gicv2  (spec/gicv2/model.gic), vCPUs 1..8" in out
-    assert "0x0f00            GICD_SGIR                      write-only SGIR, 32-bit" in out
-    assert "acknowledge_sgi(self: vcpu, intid: sgi, source: vcpu)" in out
-    assert "contract     filter1_skips_sender" in out
-    assert "ICC_SGI1R_EL1      write-only  SGI1R" in out
-    assert "acknowledge(self: vcpu, intid: private_intid)" in out
-    assert "contract     broadcast_reaches_all_others" in out
 
 
 def test_python_dash_m_and_console_script_exit_codes() -> None:
@@ -137,56 +81,6 @@ def test_prove_with_no_arguments_covers_both_models_over_their_whole_ranges() ->
             assert re.search(rf"^  COVERED +{name} ", block, re.MULTILINE), name
         assert f"{model}: {len(declared) + 1} proved, {len(covers)} covered in " in block
     assert len(blocks["gicv3"].splitlines()) > 50 and "COVERED    sgi_taken" in blocks["gicv3"]
-
-
-def test_v1_overlay_diff_names_the_broken_property_and_the_distinguishing_write() -> None:
-    """The README's example: the v1 dispatch as a patch of the merged spec (issue 4)."""
-    code, out, err = run("diff", V1, "--vcpus", "1..8", "--properties", ROOT / "properties/sgi.prop")
-    assert code == 1, out + err
-    assert re.search(r"BROKEN\s+broadcast_reaches_all_others\s+old proved, new violated", out)
-    assert re.search(r"BROKEN\s+broadcast_ignores_targets\s+old proved, new violated", out)
-    assert re.search(
-        r"DIFFERENT\s+ICC_SGI1R_EL1\.write\s+reachable: the first access from reset tells the sides apart\s+\(expected\)", out
-    )
-    assert "patch: replaced the 'on write' handler of ICC_SGI1R_EL1 (" in out and "v1.overlay:14:1)" in out
-    # the distinguishing write, decoded, and the vCPU whose pending state differs
-    assert re.search(
-        r"#1  vCPU (\d) writes ICC_SGI1R_EL1 = 0x00000100000000[0-9a-f]{2}\n\s+TargetList=0 Aff1=0 INTID=\d+ Aff2=0 IRM=1 RS=0 Aff3=0",
-        out,
-    )
-    m = re.search(
-        r"old: (pending\[(\d)\]\[\d+\]): false -> true\n\s+new: \(no state changed\)\n\s+location\s+before\s+old after\s+new after\n\s+(\S+)\s+false\s+true\s+false",
-        out,
-    )
-    assert m and m.group(1) == m.group(3)
-    sender = re.search(r"#1  vCPU (\d) writes ICC_SGI1R_EL1", out).group(1)  # type: ignore[union-attr]
-    assert m.group(2) != sender
-    assert (
-        "gicv3: 2 properties broken (broadcast_reaches_all_others, broadcast_ignores_targets), 0 unexpected differences, 1 expected"
-        in out
-    )
-
-
-def test_gicv2_before_the_split_is_proved_the_same_action_by_action() -> None:
-    """examples/README.md: the GICv2 regression check the series' cover letter asks for."""
-    code, out, err = run("diff", ROOT / "examples/gicv2-before-split/spec", ROOT / "spec", "--model", "gicv2", "--no-properties")
-    assert code == 0, out + err
-    assert "actions (compared at vCPUs 1..8): 61 same\n" in out
-    assert "the same variables, types and reset values on both sides" in out
-    for action in ("GICD_SGIR.write", "GICC_IAR.read", "GICD_ITARGETSR.write", "GICD_ICENABLER0.write", "acknowledge_sgi"):
-        assert re.search(rf"SAME\s+{re.escape(action)}\s+proved the same from every state, with every argument", out), action
-    assert "DIFFERENT" not in out and "UNKNOWN" not in out
-
-
-def test_half_order_is_proved_the_same_register_by_register() -> None:
-    code, out, err = run("diff", ROOT / "examples/half-order/lower-first.overlay", "--no-properties", "--vcpus", "1..2")
-    assert code == 0, out + err
-    for frame, n in (("GICD", 128), ("GICR", 68)):
-        for kind in ("read", "write"):
-            assert re.search(
-                rf"SAME\s+{frame}\.{kind}\s+proved the same from every state, at every offset and width \({n} queries", out
-            )
-    assert "actions (compared at vCPUs 1..2): 107 same" in out
 
 
 @pytest.mark.slow
@@ -245,38 +139,32 @@ def test_today_igroupr_breaks_the_2014_spurious_promise_as_declared() -> None:
     assert "0 unexpected differences, 2 expected" in out
 
 
-def test_today_vcpus_512_is_the_same_through_the_widened_routing_state() -> None:
-    """examples/README.md, today-vcpus-512, on the two handlers that write or compare spi_cpu
-    and three routing properties: the 8-bit routing value related to the 16-bit one, the
-    handlers are proved the same through the relation."""
-    code, out, err = run(
-        "diff",
-        ROOT / "examples/today-vcpus-512/vcpus-512.overlay",
-        "--vcpus",
-        "1..2",
-        "--action",
-        "GICD_IROUTER.write",
-        "--action",
-        "acknowledge_spi",
-        "--property",
-        "irouter_routes_to_named_vcpu",
-        "--property",
-        "spi_taken_only_by_target",
-        "--property",
-        "spi_target_exists",
+def test_v1_overlay_diff_names_the_broken_property_and_the_distinguishing_write() -> None:
+    """The README's example: the v1 dispatch as a patch of the merged spec (issue 4)."""
+    code, out, err = run("diff", V1, "--vcpus", "1..8", "--properties", ROOT / "properties/sgi.prop")
+    assert code == 1, out + err
+    assert re.search(r"BROKEN\s+broadcast_reaches_all_others\s+old proved, new violated", out)
+    assert re.search(r"BROKEN\s+broadcast_ignores_targets\s+old proved, new violated", out)
+    assert re.search(
+        r"DIFFERENT\s+ICC_SGI1R_EL1\.write\s+reachable: the first access from reset tells the sides apart\s+\(expected\)", out
     )
-    assert code == 0, out + err
+    assert "patch: replaced the 'on write' handler of ICC_SGI1R_EL1 (" in out and "v1.overlay:14:1)" in out
+    # the distinguishing write, decoded, and the vCPU whose pending state differs
+    assert re.search(
+        r"#1  vCPU (\d) writes ICC_SGI1R_EL1 = 0x00000100000000[0-9a-f]{2}\n\s+TargetList=0 Aff1=0 INTID=\d+ Aff2=0 IRM=1 RS=0 Aff3=0",
+        out,
+    )
+    m = re.search(
+        r"old: (pending\[(\d)\]\[\d+\]): false -> true\n\s+new: \(no state changed\)\n\s+location\s+before\s+old after\s+new after\n\s+(\S+)\s+false\s+true\s+false",
+        out,
+    )
+    assert m and m.group(1) == m.group(3)
+    sender = re.search(r"#1  vCPU (\d) writes ICC_SGI1R_EL1", out).group(1)  # type: ignore[union-attr]
+    assert m.group(2) != sender
     assert (
-        "RELATED    spi_cpu: bits(8)[shared_intid] (old)  vs  bits(16)[shared_intid] (new), compared as spi_cpu_widened(old)"
+        "gicv3: 2 properties broken (broadcast_reaches_all_others, broadcast_ignores_targets), 0 unexpected differences, 1 expected"
         in out
     )
-    assert "resets to another value" not in out
-    assert "actions (compared at vCPUs 1..2): 2 same" in out
-    for a in ("GICD_IROUTER.write", "acknowledge_spi"):
-        assert re.search(rf"SAME\s+{re.escape(a)}\s+proved the same from every state, with every argument", out)
-    for p in ("irouter_routes_to_named_vcpu", "spi_taken_only_by_target", "spi_target_exists"):
-        assert re.search(rf"HOLDS\s+{p}\s+old proved, new proved\s+\(the property itself is changed by the patch\)", out)
-    assert "patch: replaced model gicv3: vCPUs 1..512" in out
 
 
 def test_today_sgi_enable_breaks_the_2014_promise_as_declared() -> None:

@@ -397,7 +397,7 @@ class Checker:
                 return None
             w = ir.width_of(b.type)
             a2 = self.sized(a, w, span)
-            return None if a2 is _ERR else (a2, b)  # type: ignore[return-value]
+            return None if a2 is _ERR else (a2, b)
         if isinstance(b, _Lit):
             pair = self.unify(b, a, span)
             return None if pair is None else (pair[1], pair[0])

@@ -292,7 +292,7 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
                 Diagnostic(
                     f"{kind} {name} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.params)}",  # type: ignore[union-attr]
                     new.span,
-                    (Note(f"the spec's {kind} {name}", old.span),),  # type: ignore[union-attr]
+                    (Note(f"the spec's {kind} {name}", old.span),),
                 )
             )
             continue
@@ -301,7 +301,7 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
                 Diagnostic(
                     f"fn {name} returns {type_text(old.ret)} in the spec; its replacement returns {type_text(new.ret)}",  # type: ignore[union-attr]
                     new.ret.span,
-                    (Note(f"the spec's fn {name}", old.span),),  # type: ignore[union-attr]
+                    (Note(f"the spec's fn {name}", old.span),),
                 )
             )
             continue
@@ -315,7 +315,7 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
                 Diagnostic(
                     f"{kind_word(d)} '{name}' adds a name the spec already has (a {kind_word(old)}); to change it, 'replace {kind_word(old)} {name} ...'",
                     d.span,
-                    (Note("the spec's declaration", old.span),),  # type: ignore[union-attr]
+                    (Note("the spec's declaration", old.span),),
                 )
             )
             continue
@@ -331,7 +331,7 @@ def _missing(ov: Overlay, kind: str, name: str, rep: A.Replace, by_name: dict[st
             Diagnostic(
                 f"replace {kind} {name}: {name} is a {kind_word(other)} in the spec of model {ov.model}, not a {kind}",
                 rep.span,
-                (Note(f"the {kind_word(other)} {name}", other.span),),  # type: ignore[union-attr]
+                (Note(f"the {kind_word(other)} {name}", other.span),),
             )
         )
     else:
@@ -370,7 +370,7 @@ def _patch_handler(
                 Diagnostic(
                     f"replace {target} on {kind}: {target} is a {kind_word(other)}, not a register; handlers belong to registers and system registers",
                     rep.span,
-                    (Note(f"the {kind_word(other)} {target}", other.span),),  # type: ignore[union-attr]
+                    (Note(f"the {kind_word(other)} {target}", other.span),),
                 )
             )
         else:
@@ -441,7 +441,7 @@ def apply_to_properties(ov: Overlay, decls: list[A.Decl], errors: list[Diagnosti
                 Diagnostic(
                     f"property '{name}' is already declared; to change it, 'replace {kind_word(d)} {name} ...'",
                     d.span,
-                    (Note("declared here", out[index[name]].span),),  # type: ignore[union-attr]
+                    (Note("declared here", out[index[name]].span),),
                 )
             )
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import networkx as nx
 
@@ -207,7 +207,7 @@ class _Resolver:
                 for p, a in zip(target.params, c.args)
             )
             cond = self.check.cond(self.check.expr(c.cond, ctx), c.cond.span) if c.cond is not None else None
-            cases.append(ir.RefineCase(c.action, args, cond, c.span))  # type: ignore[arg-type]
+            cases.append(ir.RefineCase(c.action, args, cond, c.span))
         if len(self.errors) == before:
             self.d.refinements.append(ir.Refinement(handler.name, handler.params, result, tuple(cases), h.span))
 
@@ -459,7 +459,7 @@ class _Resolver:
                     f"{name}.read", ir.ActionKind.of(mmio, write=False), h.params, None, h.body, h.span, name, doc, t, extra
                 )
             else:
-                if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
+                if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and cast(object, t) is not ERR_T and pt[1] != t):
                     found = ", ".join(f"{p.name}: {ty}" for p, ty in zip(h.params, pt))
                     self.error(f"'on write' of {name} takes (self: vcpu, val: {t}), found ({found})", h.span)
                     continue
@@ -884,7 +884,7 @@ def load_properties(design: Design, files: list[A.SourceFile]) -> None:
         props = [(d, src.path) for src in files for d in src.decls if isinstance(d, PROPERTY_DECLS)]
         patched = apply_to_properties(design.overlay, [d for d, _ in props], errors)
         origin = {id(d): path for d, path in props}
-        prop_files = [(d, origin.get(id(d), d.span.file)) for d in patched]  # type: ignore[union-attr]
+        prop_files = [(d, origin.get(id(d), d.span.file)) for d in patched]
     else:
         prop_files = None
     for src in files:

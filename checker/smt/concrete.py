@@ -22,7 +22,7 @@ def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
         values = [v.get(i) for i in dom]
         fill = values[0]
         if not isinstance(t.elem, ir.ArrayT):
-            fill = max(set(values), key=values.count)  # type: ignore[arg-type]
+            fill = max(set(values), key=values.count)
         arr = z3.K(z3.BitVecSort(t.index.width), _to_z3(fill, t.elem, nr))
         for i, x in zip(dom, values):
             if isinstance(t.elem, ir.ArrayT) or x != fill:

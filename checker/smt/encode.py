@@ -249,7 +249,7 @@ class Encoder:
         v, rest = vs[0], vs[1:]
         t = v.type
         if isinstance(t, ir.BoolT) or (isinstance(t, ir.IndexT) and t.hi is not None and t.hi - t.lo < _EXPAND_LIMIT):
-            values = [_TRUE, _FALSE] if isinstance(t, ir.BoolT) else [z3.BitVecVal(i, t.width) for i in range(t.lo, t.hi + 1)]  # type: ignore[union-attr,operator]
+            values = [_TRUE, _FALSE] if isinstance(t, ir.BoolT) else [z3.BitVecVal(i, t.width) for i in range(t.lo, t.hi + 1)]  # type: ignore[operator, unused-ignore]
             parts = [self.quant(kind, rest, body, {**env, v.name: x}, state, post) for x in values]
             return mk_and(*parts) if kind == ir.QuantKind.FORALL else mk_or(*parts)
         self._fresh += 1

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from checker.span import NOSPAN, Span
+import checker.span
+
+Span = checker.span.Span
+NOSPAN = checker.span.NOSPAN
 
 # ---- types -------------------------------------------------------------------------------
 

@@ -140,7 +140,7 @@ def _syntax_error(err: UnexpectedInput, path: str, text: str) -> Diagnostic:
         expected = set(err.expected)
         if err.interactive_parser is not None:
             try:
-                expected = set(err.interactive_parser.accepts()) or expected  # exact, unlike LALR lookaheads
+                expected = set(err.interactive_parser.accepts()) or expected  # type: ignore[no-untyped-call]  # exact, unlike LALR lookaheads
             except UnexpectedInput:
                 pass
         return Diagnostic(f"expected {_expected_words(expected)}, found {_token_words(token)}", span)
