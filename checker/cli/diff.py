@@ -267,7 +267,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: ir.VcpuR
         related, errors = check_related(relates, c_old, c_new)
         if errors:
             raise SpecError(errors)
-        differ = Differ(c_old, c_new, c_old.vcpus, Options(c_old.vcpus, args.depth, args.timeout), set(expected), related)
+        differ = Differ(c_old, c_new, Options(c_old.vcpus, args.depth, args.timeout), set(expected), related)
         differ.invariants = proved_invariants(s_old, old_results) if v_old == common else []
         states = differ.states()
         actions = differ.actions(only=acts)

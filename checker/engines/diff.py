@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from checker import interp, ir
 from checker.engines import replay
 from checker.engines.prove import check_properties
-from checker.engines.search import RW, Options, action_rw, guided_runs, more_guides, search_ranges
+from checker.engines.search import RW, Ask, DepthPass, Options, Target, action_rw, bmc_depth, more_guides, search_ranges
 from checker.irwalk import FnRef, called_functions, calls, cone, function_closure, invoked, state_reads, state_writes, strip
 from checker.results import (
     ActionClass,
@@ -93,17 +93,9 @@ def compared_actions(system: ir.System) -> dict[str, ir.Action]:
 
 
 class Differ:
-    def __init__(
-        self,
-        old: ir.System,
-        new: ir.System,
-        vcpus: tuple[int, int],
-        opts: Options,
-        expected: set[str],
-        related: dict[str, str] | None = None,
-    ):
+    def __init__(self, old: ir.System, new: ir.System, opts: Options, expected: set[str], related: dict[str, str] | None = None):
         self.old, self.new = old, new
-        self.vcpus = vcpus
+        self.vcpus = opts.vcpus
         self.opts = opts
         self.expected = expected
         self.related = related or {}  # state -> the new side's function of the old element (`relate`)
@@ -111,7 +103,7 @@ class Differ:
         self.compared = [*P.shared_states(old, new), *self.related]  # the state both sides are compared on
 
     def pair(self, vcpus: tuple[int, int] | None = None) -> P.Pair:
-        return P.Pair(self.old, self.new, vcpus or self.vcpus, self.opts.timeout, self.opts.dump, self.related)
+        return P.Pair(self.old, self.new, self.opts.setting(vcpus or self.vcpus), self.related)
 
     def lift(self, it_n: interp.Interp, st: interp.State) -> interp.State:
         """The old side's compared state in the new side's terms: shared state as it is, related
@@ -155,7 +147,7 @@ class Differ:
                         f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new), compared as {self.related[n]}(old)",
                     )
                 )
-            elif not P._same_type(s.type, self.new.states[n].type):
+            elif not P.same_type(s.type, self.new.states[n].type):
                 out.append(StateDiff(n, StateStatus.TYPE, f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new)"))
         for n, s in self.new.states.items():
             if n not in self.old.states:
@@ -390,8 +382,9 @@ class Differ:
     def one_step(self, a: ir.Action, b: ir.Action, assume: list[ir.Expr] | None = None, scope: Scope | None = None) -> q.Answer:
         """Small vCPU counts first (a loop over vCPUs unrolls only that far), then the rest."""
         offsets, pins = scope if scope is not None else (None, None)
-        for rng in search_ranges(self.vcpus):
-            ans = self.pair(rng).one_step(a, b, assume, offsets, pins)
+        req = P.PairStep(assume or [], offsets, pins)
+        for rng in search_ranges(self.vcpus, self.opts.policy.small_vcpus):
+            ans = self.pair(rng).one_step(a, b, req)
             if not isinstance(ans, q.Unsat):
                 return ans
         return q.Unsat()
@@ -400,34 +393,28 @@ class Differ:
         self, a: ir.Action, b: ir.Action, scope: Scope | None = None, guides: list[set[str]] | None = None
     ) -> Reached:
         """The shortest lockstep run from reset after which `a` (within `scope`) tells the sides
-        apart, depth by depth.
-
-        At each depth k: first the runs guided by the one-step difference (guided_paths: the
-        sequences of k accesses that write every variable of a set in `guides`, what a one-step
-        input needs away from reset), each straight-line code; then one query over every access
-        at every step, which decides the depth (within a budget from k = 2 on). A depth the
-        solver did not decide is named in the result: a run found past it is a run, not
-        necessarily the shortest. (Measured on today-igroupr, ICC_IAR1_EL1.read, whose
-        difference needs 3 accesses first: at 1..8 vCPUs the whole query at depth 2 answers
-        unsat in 97 s, while the guided run (a group write, the enable, an SGI) is sat in 9 s;
-        the whole query at depth 3 ran past 10 minutes even at 1..2 vCPUs.)"""
+        apart, depth by depth: at each depth k, the runs guided by the one-step difference
+        (`guides`: the state a one-step input needs away from reset) and then one query over
+        every access at every step, which decides the depth (within the policy's
+        reach_whole_budget_ms from k = 2 on). vCPU ranges are the outer loop, depths the inner
+        one, so that a difference at a few vCPUs is found before a deeper search at many. A depth
+        the solver did not decide is named in the result: a run found past it is a run, not
+        necessarily the shortest. Guided runs first: a difference that needs a few accesses is
+        easy along them and out of reach of the whole query (bench/heuristics.md)."""
         prefix = self.prefix_actions(a, b)
         need = self._roots(a, b)
         rw = self._prefix_rw(prefix)
         lo, hi = self.vcpus
-        ranges = search_ranges(self.vcpus)
+        policy = self.opts.policy
         guides = sorted(guides or [], key=len)
         for g in guides:
             log.info("%s: a one-step difference needs %s away from reset", a.name, ", ".join(sorted(g)))
+        how = DepthPass(guides=guides, split=False, whole_budget_ms=policy.reach_whole_budget_ms)
         undecided: list[str] = []
-        for rng in ranges:
+        for rng in search_ranges(self.vcpus, policy.small_vcpus):
             for k in range(self.opts.depth + 1):
-                for path in guided_runs(rw, k, need, guides):
-                    ans = self.pair(rng).reach(a, b, k, prefix, scope, path, self.opts.policy.guided_path_budget_ms)
-                    if isinstance(ans, q.Sat):
-                        return self._reached(a, b, ans, undecided)
-                ans = self.pair(rng).reach(
-                    a, b, k, prefix, scope, None, self.opts.policy.reach_whole_budget_ms if k >= 2 else None
+                ans = bmc_depth(
+                    Target(self.old, need, self._reach_at(a, b, k, prefix, scope), policy=policy, given_rw=rw), rng, k, how
                 )
                 if isinstance(ans, q.Sat):
                     return self._reached(a, b, ans, undecided)
@@ -437,6 +424,15 @@ class Differ:
         if undecided:
             note += "; the solver gave up at " + ", ".join(undecided)
         return Reached(None, note)
+
+    def _reach_at(self, a: ir.Action, b: ir.Action, k: int, prefix: list[str], scope: Scope | None) -> Ask:
+        """The lockstep query of k accesses from reset, as the search asks it."""
+        offsets, pins = scope if scope is not None else (None, None)
+
+        def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget_ms: int | None) -> q.Answer:
+            return self.pair(rng).reach(a, b, P.PairReach(k, prefix, offsets, pins, path, budget_ms))
+
+        return ask
 
     def _reached(self, a: ir.Action, b: ir.Action, ans: q.Sat, undecided: list[str]) -> Reached:
         found = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
@@ -567,13 +563,15 @@ class Differ:
         (moved_from_reset), then inputs with more and more variables held at their reset values,
         each query within the policy's guide_budget_ms, with at most 8 vCPUs."""
         offsets, pins = scope if scope is not None else (None, None)
-        small = search_ranges(self.vcpus)[0]
+        policy = self.opts.policy
+        small = search_ranges(self.vcpus, policy.small_vcpus)[0]
         return more_guides(
             self.moved_from_reset(a, b, w),
             lambda avoid: self.pair(small).one_step(
-                a, b, None, offsets, pins, avoid=avoid, budget_ms=self.opts.policy.guide_budget_ms
+                a, b, P.PairStep([], offsets, pins, avoid=avoid, budget_ms=policy.guide_budget_ms)
             ),
             lambda found: self.moved_from_reset(a, b, P.to_pair_witness(found, a.name, prefix=False)),
+            policy.guides,
         )
 
     def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
