@@ -58,6 +58,21 @@ log = logging.getLogger("gicheck.diff")
 Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
 
 _Sides = tuple[interp.State, interp.State]  # a pre-state on each side
+_Interps = tuple[interp.Interp, interp.Interp]  # an interpreter for each side, on the same vCPU count and parameters
+
+
+@dataclass(frozen=True)
+class BothRan:
+    """`a` on the old side and `b` on the new one, in the interpreter: the post-states and
+    results (post None: not enabled), the shared locations whose post values differ (location,
+    before, old after, new after), and whether the sides are told apart."""
+
+    post_o: interp.State | None
+    res_o: interp.Value | None
+    post_n: interp.State | None
+    res_n: interp.Value | None
+    rows: list[tuple[str, int | bool, int | bool, int | bool]]
+    differ: bool
 
 
 @dataclass(frozen=True)
@@ -476,7 +491,7 @@ class Differ:
                     nn, _ = it_n.access(bo, sn, args_n)
                 except interp.Blocked:
                     raise replay.ReplayMismatch(f"{name} is not enabled in the interpreter") from None
-                step = _shown(self.old, name, args, so, no, nr, None)
+                step = _shown(self.old, nr, replay.Ran(name, args, so, no))
                 if new_only:  # the old side's run, and what it changed in state only the new side has
                     extra = replay.changes(self.new, {k: sn[k] for k in new_only}, {k: nn[k] for k in new_only}, nr)
                     step = replace(
@@ -491,10 +506,14 @@ class Differ:
             pre_o = w.pre_old
             pre_n = w.pre_new if w.pre_new is not None else {}
         args_n = {pn.name: w.args[po.name] for po, pn in zip(a.params, b.params)}
-        post_o, res_o, post_n, res_n, rows, differ = self._run_both(a, b, it_o, it_n, pre_o, pre_n, w.args, nr)
-        step_o = _shown(self.old, a.name, w.args, pre_o, post_o, nr, res_o) if post_o is not None else None
-        step_n = _shown(self.new, b.name, args_n, pre_n, post_n, nr, res_n) if post_n is not None else None
-        if not differ:
+        ran = self._run_both(a, b, (it_o, it_n), (pre_o, pre_n), w.args)
+        step_o = (
+            _shown(self.old, nr, replay.Ran(a.name, w.args, pre_o, ran.post_o, ran.res_o)) if ran.post_o is not None else None
+        )
+        step_n = (
+            _shown(self.new, nr, replay.Ran(b.name, args_n, pre_n, ran.post_n, ran.res_n)) if ran.post_n is not None else None
+        )
+        if not ran.differ:
             raise replay.ReplayMismatch(f"{a.name}: the interpreter runs both sides alike on the solver's distinguishing input")
         return Distinction(
             nr,
@@ -504,31 +523,15 @@ class Differ:
             same,
             step_o,
             step_n,
-            tuple(rows),
-            (_scalar(res_o), _scalar(res_n)),
+            tuple(ran.rows),
+            (_scalar(ran.res_o), _scalar(ran.res_n)),
         )
 
-    def _run_both(
-        self,
-        a: ir.Action,
-        b: ir.Action,
-        it_o: interp.Interp,
-        it_n: interp.Interp,
-        pre_o: interp.State,
-        pre_n: interp.State,
-        args: dict[str, interp.Value],
-        nr: int,
-    ) -> tuple[
-        interp.State | None,
-        interp.Value | None,
-        interp.State | None,
-        interp.Value | None,
-        list[tuple[str, int | bool, int | bool, int | bool]],
-        bool,
-    ]:
-        """`a` on the old side and `b` on the new one, in the interpreter (None: not enabled):
-        the post-states and results, the shared locations whose post values differ (location,
-        before, old after, new after), and whether the sides are told apart."""
+    def _run_both(self, a: ir.Action, b: ir.Action, its: _Interps, pre: _Sides, args: dict[str, interp.Value]) -> BothRan:
+        """`a` on the old side and `b` on the new one, from `pre`, with `args` (by the old side's
+        parameter names)."""
+        it_o, it_n = its
+        pre_o, pre_n = pre
         args_n = {pn.name: args[po.name] for po, pn in zip(a.params, b.params)}
         post_o = post_n = None
         res_o = res_n = None
@@ -549,7 +552,7 @@ class Differ:
             differ = bool(rows) or res_o != res_n
         else:
             differ = (post_o is None) != (post_n is None)
-        return post_o, res_o, post_n, res_n, rows, differ
+        return BothRan(post_o, res_o, post_n, res_n, rows, differ)
 
     def _label(self, location: str) -> str:
         """A location in a table of differences; a related state's old values are shown
@@ -606,23 +609,15 @@ class Differ:
 
         names = list(dict.fromkeys([*self.old.states, *self.new.states]))
         return replay.shrink_to_reset(
-            names, (po, pn), moved, put_back, lambda st: self._run_both(a, b, it_o, it_n, st[0], st[1], w.args, nr)[5]
+            names, (po, pn), moved, put_back, lambda st: self._run_both(a, b, (it_o, it_n), st, w.args).differ
         )
 
 
-def _shown(
-    system: ir.System,
-    name: str,
-    args: dict[str, interp.Value],
-    before: interp.State,
-    after: interp.State,
-    nr: int,
-    result: interp.Value | None,
-) -> Step:
+def _shown(system: ir.System, nr: int, ran: replay.Ran) -> Step:
     """A step as a user reads it: a register handler's run shown as the frame access that
     reaches it (at this side's offsets), with the changes the run made."""
-    fname, fargs = replay.as_frame_access(system, name, args)
-    return replay.make_step(system, fname, fargs, before, after, nr, result)
+    fname, fargs = replay.as_frame_access(system, ran.name, ran.args)
+    return replay.make_step(system, nr, replace(ran, name=fname, args=fargs))
 
 
 def _scalar(v: interp.Value | None) -> int | bool | None:
@@ -652,18 +647,36 @@ def classify(old: PropertyResult | None, new: PropertyResult | None) -> Property
     return PropertyStatus.INCONCLUSIVE
 
 
-def carried_over(
-    old_sys: ir.System,
-    new_sys: ir.System,
-    p_old: ir.Property,
-    p_new: ir.Property,
-    same_actions: set[str],
-    states: Sequence[StateDiff],
-) -> bool:
+@dataclass(frozen=True)
+class Compared:
+    """What the comparison of the two sides established, that a proof may be carried over on:
+    the actions proved the same, and the state whose type or reset value differs."""
+
+    old: ir.System
+    new: ir.System
+    same_actions: set[str]
+    states: Sequence[StateDiff]
+
+
+@dataclass(frozen=True)
+class PropertyRun:
+    """How diff_properties checks: each side's options, the properties named in `only` (None:
+    all), the old side's results when already computed, and the properties the overlays expect
+    broken."""
+
+    old_opts: Options
+    new_opts: Options
+    only: set[str] | None = None
+    old_results: list[PropertyResult] | None = None
+    expect_broken: frozenset[str] = frozenset()
+
+
+def carried_over(c: Compared, p_old: ir.Property, p_new: ir.Property) -> bool:
     """Is the property's verdict on the new side the old one? Yes when it is the same property
     over the same state, and every action that can write that state (on either side) is proved
     the same: then both sides reach the same values of that state, and the property sees nothing
     else."""
+    old_sys, new_sys, same_actions = c.old, c.new, c.same_actions
     if strip(p_old) != strip(p_new):
         return False
     roots = state_reads(p_old, old_sys)
@@ -683,25 +696,17 @@ def carried_over(
     c_new = cone(new_sys, roots & set(new_sys.states), kept)
     if set(c_old.states) != set(c_new.states):
         return False
-    touched = {s.name for s in states}
+    touched = {s.name for s in c.states}
     if touched & set(c_old.states):
         return False
     return all(n in same_actions for n in set(c_old.actions) | set(c_new.actions))
 
 
-def diff_properties(
-    old_sys: ir.System,
-    new_sys: ir.System,
-    old_opts: Options,
-    new_opts: Options,
-    same_actions: set[str],
-    states: Sequence[StateDiff],
-    only: set[str] | None,
-    old_results: list[PropertyResult] | None = None,
-    expect_broken: frozenset[str] = frozenset(),
-) -> tuple[list[PropertyDiff], list[PropertyResult]]:
+def diff_properties(c: Compared, run: PropertyRun) -> tuple[list[PropertyDiff], list[PropertyResult]]:
     """Verdicts on both sides, classified; the old side's results are returned too (its proved
     invariants help the action comparison)."""
+    old_sys, new_sys, only = c.old, c.new, run.only
+    old_opts, new_opts, old_results = run.old_opts, run.new_opts, run.old_results
     olds = old_results if old_results is not None else check_properties(old_sys, old_opts, only)
     old_by = {r.name: r for r in olds if r.kind != PropertyKind.REFINEMENT}
     old_props = {p.name: p for p in old_sys.properties}
@@ -716,7 +721,7 @@ def diff_properties(
             and isinstance(r.verdict, Proved)
             and old_opts.vcpus == new_opts.vcpus
             and p.name in old_props
-            and carried_over(old_sys, new_sys, old_props[p.name], p, same_actions, states)
+            and carried_over(c, old_props[p.name], p)
         ):
             carry[p.name] = replace(
                 r, verdict=Proved(f"{r.verdict.method}; carried over: its cone is proved the same on both sides"), seconds=0.0
@@ -732,7 +737,9 @@ def diff_properties(
         status = classify(o, n)
         changed = name in old_props and name in new_props and strip(old_props[name]) != strip(new_props[name])
         out.append(
-            PropertyDiff(name, status, o, n, name in carry, changed, status == PropertyStatus.BROKEN and name in expect_broken)
+            PropertyDiff(
+                name, status, o, n, name in carry, changed, status == PropertyStatus.BROKEN and name in run.expect_broken
+            )
         )
     return out, olds
 
@@ -745,11 +752,13 @@ def proved_invariants(system: ir.System, results: list[PropertyResult]) -> list[
 __all__ = [
     "ActionDiff",
     "Change",
+    "Compared",
     "Covered",
     "Differ",
     "Distinction",
     "ModelDiff",
     "PropertyDiff",
+    "PropertyRun",
     "Reached",
     "StateDiff",
     "classify",
