@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from checker import interp, ir
-from checker.engines import replay
-from checker.engines.prove import check_properties
+from checker import ir
+from checker.engines.diffprops import Compared, PropertyRun, carried_over, classify, diff_properties, proved_invariants
+from checker.engines.diffreplay import SideBySide
 from checker.engines.search import RW, Ask, DepthPass, Options, Target, action_rw, bmc_depth, more_guides, search_ranges
-from checker.irwalk import FnRef, called_functions, calls, cone, function_closure, invoked, state_reads, state_writes, strip
+from checker.irwalk import FnRef, calls, cone, invoked, state_reads, state_writes, strip
 from checker.results import (
     ActionClass,
     ActionDiff,
@@ -39,14 +39,8 @@ from checker.results import (
     Distinction,
     ModelDiff,
     PropertyDiff,
-    PropertyKind,
-    PropertyResult,
-    PropertyStatus,
-    Proved,
     StateDiff,
     StateStatus,
-    Step,
-    Violated,
 )
 from checker.smt import product as P
 from checker.smt import query as q
@@ -56,23 +50,6 @@ log = logging.getLogger("gicheck.diff")
 # Where a frame access is compared: ((stride of a per-vCPU frame or None, [lo, hi) offset ranges
 # within the frame), pinned arguments such as the width).
 Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
-
-_Sides = tuple[interp.State, interp.State]  # a pre-state on each side
-_Interps = tuple[interp.Interp, interp.Interp]  # an interpreter for each side, on the same vCPU count and parameters
-
-
-@dataclass(frozen=True)
-class BothRan:
-    """`a` on the old side and `b` on the new one, in the interpreter: the post-states and
-    results (post None: not enabled), the shared locations whose post values differ (location,
-    before, old after, new after), and whether the sides are told apart."""
-
-    post_o: interp.State | None
-    res_o: interp.Value | None
-    post_n: interp.State | None
-    res_n: interp.Value | None
-    rows: list[tuple[str, int | bool, int | bool, int | bool]]
-    differ: bool
 
 
 @dataclass(frozen=True)
@@ -115,35 +92,11 @@ class Differ:
         self.expected = expected
         self.related = related or {}  # state -> the new side's function of the old element (`relate`)
         self.invariants: list[ir.Expr] = []  # proved on the old side
-        self.compared = [*P.shared_states(old, new), *self.related]  # the state both sides are compared on
+        self.sides = SideBySide(old, new, self.related)
+        self.compared = self.sides.compared  # the state both sides are compared on
 
     def pair(self, vcpus: tuple[int, int] | None = None) -> P.Pair:
         return P.Pair(self.old, self.new, self.opts.setting(vcpus or self.vcpus), self.related)
-
-    def lift(self, it_n: interp.Interp, st: interp.State) -> interp.State:
-        """The old side's compared state in the new side's terms: shared state as it is, related
-        state through its relation, element by element."""
-        out = {k: st[k] for k in self.compared if k not in self.related}
-        for n in self.related:
-            out[n] = self._related_value(it_n, n, self.old.states[n].type, st[n])
-        return out
-
-    def _related_value(self, it_n: interp.Interp, name: str, t: ir.Type, v: interp.Value) -> interp.Value:
-        if not isinstance(t, ir.ArrayT):
-            f = self.new.functions[self.related[name]]
-            p = f.params[0]
-            return it_n.eval(ir.Call(f.name, (ir.Local(p.name, p.type),), f.ret), {p.name: v}, {})
-        assert isinstance(v, interp.Array)
-        elem, arr = t.elem, v
-        return interp.Array(
-            {int(i): self._related_value(it_n, name, elem, arr.get(int(i))) for i in interp.domain(t.index, it_n.n)},
-            lambda i: self._related_value(it_n, name, elem, arr.get(i)),
-        )
-
-    def _flat_compared(self, it_n: interp.Interp, old: interp.State | None, new: interp.State | None) -> dict[str, int | bool]:
-        """The compared state flattened to locations, from the old side (lifted) or the new."""
-        st = self.lift(it_n, old) if old is not None else {k: new[k] for k in self.compared}  # type: ignore[index]
-        return replay.flat_state(self.new, st, it_n.n)
 
     def is_expected(self, *names: str | None) -> bool:
         return any(n is not None and n in self.expected for n in names)
@@ -472,93 +425,14 @@ class Differ:
         names = set(keep_old.actions) | set(keep_new.actions)
         return [n for n in self.old.actions if n in names and n in self.new.actions]
 
-    # ---- replay -------------------------------------------------------------------------
     def replay(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> Distinction:
         """Run the input on both sides in the interpreter; raise ReplayMismatch unless they differ."""
-        it_o = interp.Interp(self.old, w.nr_vcpus, w.params)
-        it_n = interp.Interp(self.new, w.nr_vcpus, w.params)
-        nr = w.nr_vcpus
-        prefix_steps: list[Step] = []
-        same = True
-        if w.pre_old is None:
-            new_only = [k for k in self.new.states if k not in self.compared]
-            so, sn = it_o.reset(), it_n.reset()
-            for name, args in w.prefix:
-                bo = self.new.action(name)
-                args_n = {pn.name: args[po.name] for po, pn in zip(self.old.action(name).params, bo.params)}
-                try:
-                    no, _ = it_o.access(self.old.action(name), so, args)
-                    nn, _ = it_n.access(bo, sn, args_n)
-                except interp.Blocked:
-                    raise replay.ReplayMismatch(f"{name} is not enabled in the interpreter") from None
-                step = _shown(self.old, nr, replay.Ran(name, args, so, no))
-                if new_only:  # the old side's run, and what it changed in state only the new side has
-                    extra = replay.changes(self.new, {k: sn[k] for k in new_only}, {k: nn[k] for k in new_only}, nr)
-                    step = replace(
-                        step, changes=step.changes + tuple(replace(c, location=f"{c.location} (new side)") for c in extra)
-                    )
-                if self._flat_compared(it_n, no, None) != self._flat_compared(it_n, None, nn):
-                    same = False
-                prefix_steps.append(step)
-                so, sn = no, nn
-            pre_o, pre_n = so, sn
-        else:
-            pre_o = w.pre_old
-            pre_n = w.pre_new if w.pre_new is not None else {}
-        args_n = {pn.name: w.args[po.name] for po, pn in zip(a.params, b.params)}
-        ran = self._run_both(a, b, (it_o, it_n), (pre_o, pre_n), w.args)
-        step_o = (
-            _shown(self.old, nr, replay.Ran(a.name, w.args, pre_o, ran.post_o, ran.res_o)) if ran.post_o is not None else None
-        )
-        step_n = (
-            _shown(self.new, nr, replay.Ran(b.name, args_n, pre_n, ran.post_n, ran.res_n)) if ran.post_n is not None else None
-        )
-        if not ran.differ:
-            raise replay.ReplayMismatch(f"{a.name}: the interpreter runs both sides alike on the solver's distinguishing input")
-        return Distinction(
-            nr,
-            tuple(w.params.items()),
-            w.pre_old is None,
-            tuple(prefix_steps),
-            same,
-            step_o,
-            step_n,
-            tuple(ran.rows),
-            (_scalar(ran.res_o), _scalar(ran.res_n)),
-        )
+        return self.sides.replay(a, b, w)
 
-    def _run_both(self, a: ir.Action, b: ir.Action, its: _Interps, pre: _Sides, args: dict[str, interp.Value]) -> BothRan:
-        """`a` on the old side and `b` on the new one, from `pre`, with `args` (by the old side's
-        parameter names)."""
-        it_o, it_n = its
-        pre_o, pre_n = pre
-        args_n = {pn.name: args[po.name] for po, pn in zip(a.params, b.params)}
-        post_o = post_n = None
-        res_o = res_n = None
-        try:
-            post_o, res_o = it_o.access(a, pre_o, args)
-        except interp.Blocked:
-            pass
-        try:
-            post_n, res_n = it_n.access(b, pre_n, args_n)
-        except interp.Blocked:
-            pass
-        rows = []
-        if post_o is not None and post_n is not None:
-            fb = self._flat_compared(it_n, pre_o, None)
-            fo = self._flat_compared(it_n, post_o, None)
-            fn = self._flat_compared(it_n, None, post_n)
-            rows = [(self._label(k), fb[k], fo[k], fn[k]) for k in fb if fo[k] != fn[k]]
-            differ = bool(rows) or res_o != res_n
-        else:
-            differ = (post_o is None) != (post_n is None)
-        return BothRan(post_o, res_o, post_n, res_n, rows, differ)
-
-    def _label(self, location: str) -> str:
-        """A location in a table of differences; a related state's old values are shown
-        through the relation."""
-        root = location.split("[", 1)[0]
-        return f"{location} (old as {self.related[root]}(old))" if root in self.related else location
+    def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
+        """The state variables a distinguishing pre-state needs away from their reset values
+        (SideBySide.moved_from_reset)."""
+        return self.sides.moved_from_reset(a, b, w)
 
     def guides(self, a: ir.Action, b: ir.Action, w: P.PairWitness, scope: Scope | None = None) -> list[set[str]]:
         """Sets of state variables that distinguishing pre-states need away from reset, one per
@@ -577,177 +451,6 @@ class Differ:
             policy.guides,
         )
 
-    def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
-        """The state variables a distinguishing pre-state needs away from their reset values.
-
-        The solver's one-step input is minimized in the interpreter: each variable in turn is
-        put back to its reset value (on each side, its own), and kept there when `a` still tells
-        the sides apart. What is left is what a run from reset must write before `a` shows this
-        difference: the guide of the search from reset (guided_paths). Another input may need
-        other variables, so it orders the search and prunes nothing. (Measured on
-        today-igroupr, ICC_IAR1_EL1.read at 1..2 vCPUs: the same minimization in the solver,
-        with at most K variables moved, took 40 s with unknowns at every K below the answer;
-        here it is a few runs of the interpreter.)"""
-        nr = w.nr_vcpus
-        it_o, it_n = interp.Interp(self.old, nr, w.params), interp.Interp(self.new, nr, w.params)
-        ro, rn = it_o.reset(), it_n.reset()
-        po = dict(w.pre_old or {})
-        pn = dict(w.pre_new or {})
-        if po:  # the new side's pre-state as the product built it: shared state, related state through its relation
-            pn.update(self.lift(it_n, po))
-
-        def moved(n: str, st: _Sides) -> bool:
-            return any(
-                replay.flat_state(sys, {n: s[n]}, nr) != replay.flat_state(sys, {n: r[n]}, nr)
-                for sys, s, r in ((self.old, st[0], ro), (self.new, st[1], rn))
-                if n in sys.states
-            )
-
-        def put_back(n: str, st: _Sides) -> _Sides:
-            so, sn = st
-            return ({**so, n: ro[n]} if n in self.old.states else so, {**sn, n: rn[n]} if n in self.new.states else sn)
-
-        names = list(dict.fromkeys([*self.old.states, *self.new.states]))
-        return replay.shrink_to_reset(
-            names, (po, pn), moved, put_back, lambda st: self._run_both(a, b, (it_o, it_n), st, w.args).differ
-        )
-
-
-def _shown(system: ir.System, nr: int, ran: replay.Ran) -> Step:
-    """A step as a user reads it: a register handler's run shown as the frame access that
-    reaches it (at this side's offsets), with the changes the run made."""
-    fname, fargs = replay.as_frame_access(system, ran.name, ran.args)
-    return replay.make_step(system, nr, replace(ran, name=fname, args=fargs))
-
-
-def _scalar(v: interp.Value | None) -> int | bool | None:
-    if v is None or isinstance(v, interp.Array):
-        return None
-    return v
-
-
-# ---- properties ---------------------------------------------------------------------------
-
-
-def classify(old: PropertyResult | None, new: PropertyResult | None) -> PropertyStatus:
-    if old is None:
-        return PropertyStatus.ADDED
-    if new is None:
-        return PropertyStatus.REMOVED
-    po, pn = old.passed, new.passed
-    fo, fn = isinstance(old.verdict, Violated), isinstance(new.verdict, Violated)
-    if po and pn:
-        return PropertyStatus.STILL_HOLDING
-    if po and fn:
-        return PropertyStatus.BROKEN
-    if fo and pn:
-        return PropertyStatus.FIXED
-    if fo and fn:
-        return PropertyStatus.STILL_FAILING
-    return PropertyStatus.INCONCLUSIVE
-
-
-@dataclass(frozen=True)
-class Compared:
-    """What the comparison of the two sides established, that a proof may be carried over on:
-    the actions proved the same, and the state whose type or reset value differs."""
-
-    old: ir.System
-    new: ir.System
-    same_actions: set[str]
-    states: Sequence[StateDiff]
-
-
-@dataclass(frozen=True)
-class PropertyRun:
-    """How diff_properties checks: each side's options, the properties named in `only` (None:
-    all), the old side's results when already computed, and the properties the overlays expect
-    broken."""
-
-    old_opts: Options
-    new_opts: Options
-    only: set[str] | None = None
-    old_results: list[PropertyResult] | None = None
-    expect_broken: frozenset[str] = frozenset()
-
-
-def carried_over(c: Compared, p_old: ir.Property, p_new: ir.Property) -> bool:
-    """Is the property's verdict on the new side the old one? Yes when it is the same property
-    over the same state, and every action that can write that state (on either side) is proved
-    the same: then both sides reach the same values of that state, and the property sees nothing
-    else."""
-    old_sys, new_sys, same_actions = c.old, c.new, c.same_actions
-    if strip(p_old) != strip(p_new):
-        return False
-    roots = state_reads(p_old, old_sys)
-    name = getattr(p_old, "action", None)
-    kept: tuple[str, ...] = ()
-    if name is not None:
-        action = old_sys.action(name)
-        kept = (name,)
-        roots |= state_reads((action.body, action.requires), old_sys) | state_writes(action.body, old_sys)
-        if name not in same_actions:
-            return False
-    for f in called_functions(p_old):
-        for g in function_closure(f, old_sys) | {f}:
-            if g not in new_sys.functions or strip(old_sys.functions[g]) != strip(new_sys.functions.get(g)):
-                return False
-    c_old = cone(old_sys, roots & set(old_sys.states), kept)
-    c_new = cone(new_sys, roots & set(new_sys.states), kept)
-    if set(c_old.states) != set(c_new.states):
-        return False
-    touched = {s.name for s in c.states}
-    if touched & set(c_old.states):
-        return False
-    return all(n in same_actions for n in set(c_old.actions) | set(c_new.actions))
-
-
-def diff_properties(c: Compared, run: PropertyRun) -> tuple[list[PropertyDiff], list[PropertyResult]]:
-    """Verdicts on both sides, classified; the old side's results are returned too (its proved
-    invariants help the action comparison)."""
-    old_sys, new_sys, only = c.old, c.new, run.only
-    old_opts, new_opts, old_results = run.old_opts, run.new_opts, run.old_results
-    olds = old_results if old_results is not None else check_properties(old_sys, old_opts, only)
-    old_by = {r.name: r for r in olds if r.kind != PropertyKind.REFINEMENT}
-    old_props = {p.name: p for p in old_sys.properties}
-    carry: dict[str, PropertyResult] = {}
-    todo: set[str] = set()
-    for p in new_sys.properties:
-        if only is not None and p.name not in only:
-            continue
-        r = old_by.get(p.name)
-        if (
-            r is not None
-            and isinstance(r.verdict, Proved)
-            and old_opts.vcpus == new_opts.vcpus
-            and p.name in old_props
-            and carried_over(c, old_props[p.name], p)
-        ):
-            carry[p.name] = replace(
-                r, verdict=Proved(f"{r.verdict.method}; carried over: its cone is proved the same on both sides"), seconds=0.0
-            )
-        else:
-            todo.add(p.name)
-    news = check_properties(new_sys, new_opts, todo) if todo else []
-    new_by = {r.name: r for r in news if r.kind != PropertyKind.REFINEMENT} | carry
-    new_props = {p.name: p for p in new_sys.properties}
-    out = []
-    for name in dict.fromkeys([*old_by, *new_by]):
-        o, n = old_by.get(name), new_by.get(name)
-        status = classify(o, n)
-        changed = name in old_props and name in new_props and strip(old_props[name]) != strip(new_props[name])
-        out.append(
-            PropertyDiff(
-                name, status, o, n, name in carry, changed, status == PropertyStatus.BROKEN and name in run.expect_broken
-            )
-        )
-    return out, olds
-
-
-def proved_invariants(system: ir.System, results: list[PropertyResult]) -> list[ir.Expr]:
-    ok = {r.name for r in results if isinstance(r.verdict, Proved)}
-    return [p.body for p in system.properties if isinstance(p, ir.Invariant) and p.name in ok]
-
 
 __all__ = [
     "ActionDiff",
@@ -761,6 +464,7 @@ __all__ = [
     "PropertyRun",
     "Reached",
     "StateDiff",
+    "carried_over",
     "classify",
     "diff_properties",
     "proved_invariants",
