@@ -28,8 +28,8 @@ from dataclasses import dataclass, replace
 from checker import ir
 from checker.engines.diffprops import Compared, PropertyRun, carried_over, classify, diff_properties, proved_invariants
 from checker.engines.diffreplay import SideBySide
-from checker.engines.search import RW, Ask, DepthPass, Options, Target, action_rw, bmc_depth, more_guides, search_ranges
-from checker.irwalk import FnRef, calls, cone, invoked, state_reads, state_writes, strip
+from checker.engines.search import Ask, DepthPass, Options, Target, bmc_depth, more_guides, search_ranges
+from checker.irwalk import RW, FnRef, action_rw, calls, cone, invoked, state_reads, state_writes, strip
 from checker.results import (
     ActionClass,
     ActionDiff,

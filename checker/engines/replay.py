@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from checker import interp, ir
+from checker.irwalk import leading_quants
 from checker.render.exprs import show_expr
 from checker.results import Arg, Change, Failure, Field, Step, Trace
 from checker.smt.query import Witness
@@ -215,10 +216,7 @@ def failing_binding(
     it: interp.Interp, body: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None
 ) -> dict[str, interp.Value] | None:
     """The first values of the outer `forall`s under which `body` is false, or None if it holds."""
-    outer: list[ir.Local] = []
-    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
-        outer += list(body.vars)
-        body = body.body
+    outer, body = leading_quants(body, ir.QuantKind.FORALL)
 
     def search(i: int, e: dict[str, interp.Value]) -> dict[str, interp.Value] | None:
         if i == len(outer):
@@ -275,9 +273,7 @@ def atoms(
 
 def fact_trace(system: ir.System, prop: ir.Fact, w: Witness) -> Trace:
     it = interp.Interp(system, w.nr_vcpus, w.params)
-    body = prop.body
-    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
-        body = body.body
+    _, body = leading_quants(prop.body, ir.QuantKind.FORALL)
     if it.eval(body, dict(w.bindings), {}):
         raise ReplayMismatch(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
     fail = Failure(
@@ -308,9 +304,7 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
     binding = failing_binding(it, prop.body, env, pre, post)
     if binding is None:
         raise ReplayMismatch(f"{prop.name}: the interpreter finds the property true after the trace")
-    inner = prop.body
-    while isinstance(inner, ir.Quant) and inner.kind == ir.QuantKind.FORALL:
-        inner = inner.body
+    _, inner = leading_quants(prop.body, ir.QuantKind.FORALL)
     full = {**env, **binding}
     values = atoms(it, inner, full, pre, post)
     if prop.result is not None and result is not None:
@@ -366,9 +360,7 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
     if isinstance(goal, ir.Unop) and goal.op == ir.UnOp.NOT:
         b = failing_binding(it, goal.arg, {}, states[-1], None)
         binding = b or {}
-        inner = goal.arg
-        while isinstance(inner, ir.Quant) and inner.kind == ir.QuantKind.FORALL:
-            inner = inner.body
+        _, inner = leading_quants(goal.arg, ir.QuantKind.FORALL)
     fail = Failure(
         name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None))
     )

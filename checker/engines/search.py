@@ -16,7 +16,7 @@ from functools import cached_property
 
 from checker import ir
 from checker.engines import replay
-from checker.irwalk import state_reads, state_writes
+from checker.irwalk import RW, action_rw, state_reads
 from checker.results import Unknown, Verdict, Violated
 from checker.smt import query as q
 
@@ -80,17 +80,6 @@ def unknown_verdict(a: q.Unknown) -> Unknown:
     if "timeout" in reason or "canceled" in reason:
         return Unknown(f"solver timeout ({reason})")
     return Unknown(f"solver returned unknown ({reason})")
-
-
-RW = dict[str, tuple[set[str], set[str]]]  # action -> (state it reads, state it writes)
-
-
-def action_rw(system: ir.System) -> RW:
-    """What each transition reads (its body and its guard) and writes."""
-    return {
-        n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system))
-        for n, a in system.actions.items()
-    }
 
 
 def live_paths(rw: RW, k: int, need: set[str], limit: int = DEFAULT_POLICY.max_paths) -> list[tuple[str, ...]]:
