@@ -245,9 +245,8 @@ class Differ:
     def frame_action(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> ActionDiff:
         """A frame access whose decoding changed, compared one register's offsets and one access
         width at a time: the encoding then decodes only the registers those offsets reach
-        (Encoder.fold), instead of every register of the frame twice over for a split access.
-        (Measured on the half-order example at 1..8 vCPUs: GICD.write as one query 659 s; by
-        register and width, a fraction of a second per query.)"""
+        (Encoder.fold), instead of every register of the frame twice over for a split access:
+        the one query over the whole frame can be out of the solver's reach (bench/heuristics.md)."""
         scopes = self.frame_scopes(a)
         parts: list[ActionDiff] = []
         unknown: list[ActionDiff] = []

@@ -157,10 +157,8 @@ class SideBySide:
         put back to its reset value (on each side, its own), and kept there when `a` still tells
         the sides apart. What is left is what a run from reset must write before `a` shows this
         difference: the guide of the search from reset (guided_paths). Another input may need
-        other variables, so it orders the search and prunes nothing. (Measured on
-        today-igroupr, ICC_IAR1_EL1.read at 1..2 vCPUs: the same minimization in the solver,
-        with at most K variables moved, took 40 s with unknowns at every K below the answer;
-        here it is a few runs of the interpreter.)"""
+        other variables, so it orders the search and prunes nothing. In the interpreter, not the
+        solver: a few runs, where the solver's minimization gave up (bench/heuristics.md)."""
         nr = w.nr_vcpus
         it_o, it_n = interp.Interp(self.old, nr, w.params), interp.Interp(self.new, nr, w.params)
         ro, rn = it_o.reset(), it_n.reset()
