@@ -1,6 +1,7 @@
-"""Walks over the IR: the state code reads and writes, the handlers and functions it calls, the
-influence graph and cone of influence of a system (networkx), and code without its source
-places, to compare code written in different places."""
+"""Walks over the IR: the state code reads and writes (by action: action_rw), the handlers and
+functions it calls, the influence graph and cone of influence of a system (networkx), code
+without its source places, to compare code written in different places, the leading quantifiers
+of a formula, and the argument fields a `where` clause pins."""
 
 from __future__ import annotations
 
@@ -149,3 +150,55 @@ def strip(x: object) -> object:
                 changes[f.name] = strip(v)
         return replace(x, **changes)
     return x
+
+
+def leading_quants(e: ir.Expr, kind: ir.QuantKind) -> tuple[list[ir.Local], ir.Expr]:
+    """The variables of the `kind` quantifiers `e` starts with, outermost first, and the body
+    under them."""
+    out: list[ir.Local] = []
+    while isinstance(e, ir.Quant) and e.kind == kind:
+        out += list(e.vars)
+        e = e.body
+    return out, e
+
+
+RW = dict[str, tuple[set[str], set[str]]]  # action -> (state it reads, state it writes)
+
+
+def action_rw(system: ir.System) -> RW:
+    """What each transition reads (its body and its guard) and writes."""
+    return {
+        n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system))
+        for n, a in system.actions.items()
+    }
+
+
+def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]]:
+    """Fields of arguments that a conjunct of `where` fixes: `val.F == k`, `val.F`, `!val.F`."""
+    out: dict[str, dict[tuple[int, int], int]] = {}
+
+    def field_of(e: ir.Expr) -> tuple[str, int, int] | None:
+        if isinstance(e, ir.ZExt):
+            e = e.arg
+        if isinstance(e, ir.Extract) and isinstance(e.arg, ir.Local):
+            return e.arg.name, e.hi, e.lo
+        return None
+
+    def visit(e: ir.Expr | None) -> None:
+        match e:
+            case ir.Binop(op=ir.Op.AND, left=l, right=r):
+                visit(l)
+                visit(r)
+            case ir.Binop(op=ir.Op.EQ, left=l, right=ir.Const(value=v)) if field_of(l) and not isinstance(v, bool):
+                name, hi, lo = field_of(l)  # type: ignore[misc]
+                if v < 1 << (hi - lo + 1):
+                    out.setdefault(name, {})[(hi, lo)] = int(v)
+            case ir.NonZero(arg=a) if field_of(a) and field_of(a)[1] == field_of(a)[2]:  # type: ignore[index]
+                name, hi, lo = field_of(a)  # type: ignore[misc]
+                out.setdefault(name, {})[(hi, lo)] = 1
+            case ir.Unop(op=ir.UnOp.NOT, arg=ir.NonZero(arg=a)) if field_of(a):
+                name, hi, lo = field_of(a)  # type: ignore[misc]
+                out.setdefault(name, {})[(hi, lo)] = 0
+
+    visit(where)
+    return out

@@ -123,7 +123,7 @@ def _diff(tree: Path, overlay: str, *extra: str) -> tuple[int, str, str]:
 def test_a_difference_is_found_replayed_on_both_sides_and_the_post_states_differ(tree: Path) -> None:
     old = pipeline.load_system(tree / "spec", "small")
     new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "bug.overlay"]))
-    differ = Differ(old, new, (1, 4), Options((1, 4)), set())
+    differ = Differ(old, new, Options((1, 4)), set())
     by = {a.name: a for a in differ.actions()}
     d = by["DOORBELL.write"]
     assert d.status == "different"
@@ -294,7 +294,7 @@ def test_a_moved_register_differs_at_its_offsets_only(tree: Path) -> None:
     )
     old = pipeline.load_system(tree / "spec", "small")
     new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "move.overlay"]))
-    differ = Differ(old, new, (1, 2), Options((1, 2)), set())
+    differ = Differ(old, new, Options((1, 2)), set())
     by = {a.name: a for a in differ.actions()}
     d = by["DIST.write"]
     assert d.status == "different"
@@ -327,7 +327,7 @@ def test_a_difference_two_accesses_from_reset_is_found_through_its_guide(tree: P
     (tree / "seven.overlay").write_text(SEVEN)
     old = pipeline.load_system(tree / "spec", "small")
     new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "seven.overlay"]))
-    differ = Differ(old, new, (1, 2), Options((1, 2)), set())
+    differ = Differ(old, new, Options((1, 2)), set())
     by = {a.name: a for a in differ.actions()}
     d = by["take"]
     assert d.status == "different" and d.reach_note == ""  # every shorter depth decided
@@ -445,7 +445,7 @@ def test_a_wrong_relation_shows_the_difference_through_it_replayed(tree: Path) -
     (tree / "wide.overlay").write_text(WIDE.replace("const CODE_ON : bits(2) = 1", "const CODE_ON : bits(2) = 2"))
     old = pipeline.load_system(tree / "spec", "small")
     new = pipeline.load_system(tree / "spec", "small", overlay=load_overlays([tree / "wide.overlay"]))
-    differ = Differ(old, new, (1, 2), Options((1, 2)), set(), {"enabled": "as_code"})
+    differ = Differ(old, new, Options((1, 2)), set(), {"enabled": "as_code"})
     assert [s.status for s in differ.states()] == ["related"]
     by = {a.name: a for a in differ.actions()}
     d = by["ENABLE.write"]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from checker import interp, ir, pipeline
 from checker.engines.replay import flat_state
 from checker.sema.overlay import load_overlays
-from checker.smt.concrete import run_access, run_action
+from checker.smt.concrete import At, run_access, run_action
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec"
@@ -252,7 +252,7 @@ def step_both(
         want, value = it.access(system.action(name), state, args)
     except interp.Blocked:
         want = None
-    enabled, got, z_value = run_access(system, n, state, name, args, dict(params))
+    enabled, got, z_value = run_access(system, At(n, state, dict(params)), name, args)
 
     def where() -> str:
         nonzero = {k: v for k, v in flat_state(system, state, n).items() if v}
@@ -314,7 +314,7 @@ def test_broadcast_sgi_known_answer() -> None:
     reset = it.reset()
     args: dict[str, interp.Value] = {"self": 1, "val": (1 << 40) | (5 << 24)}
     ours = flat_state(system, it.run(system.actions[name], reset, args), n)
-    enabled, post = run_action(system, n, reset, name, args, {"nr_irqs": 256})
+    enabled, post = run_action(system, At(n, reset, {"nr_irqs": 256}), name, args)
     assert enabled is True
     theirs = flat_state(system, post, n)
     for flat in (ours, theirs):
@@ -332,6 +332,6 @@ def test_read_results_agree() -> None:
     it = interp.Interp(system, 2, {"nr_irqs": 64})
     state = it.reset()
     post, value = it.access(system.actions["ICC_SRE_EL1.read"], state, {"self": 1})
-    enabled, z_post, z_value = run_access(system, 2, state, "ICC_SRE_EL1.read", {"self": 1}, {"nr_irqs": 64})
+    enabled, z_post, z_value = run_access(system, At(2, state, {"nr_irqs": 64}), "ICC_SRE_EL1.read", {"self": 1})
     assert (value, z_value, enabled) == (1, 1, True)
     assert flat_state(system, post, 2) == flat_state(system, z_post, 2)

@@ -14,7 +14,7 @@ from helpers import run, write_tree
 
 from checker import interp, pipeline
 from checker.results import Covered, Proved, Violated
-from checker.smt.concrete import run_access
+from checker.smt.concrete import At, run_access
 from checker.syntax import ast as A
 from checker.syntax import parse
 
@@ -153,7 +153,7 @@ def _system(n: int = 2):
 def _both(system, n, state, action, args, params):
     it = interp.Interp(system, n, params)
     post, value = it.access(system.action(action), state, args)
-    enabled, _z_post, z_value = run_access(system, n, state, action, args, params)
+    enabled, _z_post, z_value = run_access(system, At(n, state, params), action, args)
     assert enabled and value == z_value
     return post, value
 

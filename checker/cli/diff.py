@@ -28,7 +28,16 @@ from checker.cli.common import (
     requested_vcpus,
 )
 from checker.diagnostics import SpecError, UsageError
-from checker.engines.diff import Differ, ModelDiff, PropertyDiff, compared_actions, diff_properties, proved_invariants
+from checker.engines.diff import (
+    Compared,
+    Differ,
+    ModelDiff,
+    PropertyDiff,
+    PropertyRun,
+    compared_actions,
+    diff_properties,
+    proved_invariants,
+)
 from checker.engines.prove import Options, check_properties
 from checker.model import Design
 from checker.render import diff as render_diff
@@ -267,14 +276,15 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: ir.VcpuR
         related, errors = check_related(relates, c_old, c_new)
         if errors:
             raise SpecError(errors)
-        differ = Differ(c_old, c_new, c_old.vcpus, Options(c_old.vcpus, args.depth, args.timeout), set(expected), related)
+        differ = Differ(c_old, c_new, Options(c_old.vcpus, args.depth, args.timeout), set(expected), related)
         differ.invariants = proved_invariants(s_old, old_results) if v_old == common else []
         states = differ.states()
         actions = differ.actions(only=acts)
         same = {a.name for a in actions if a.status == ActionStatus.SAME}
         props: list[PropertyDiff] = []
         if use_props or s_new.properties or s_old.properties:
-            props, _ = diff_properties(s_old, s_new, o_opts, n_opts, same, states, only, old_results, frozenset(expect_broken))
+            run = PropertyRun(o_opts, n_opts, only, old_results, frozenset(expect_broken))
+            props, _ = diff_properties(Compared(s_old, s_new, same, states), run)
         applied = []
         for side in (old, new):
             if side.overlay is not None and side.overlay.model == model:

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from checker import interp, ir
-from checker.engines import replay
-from checker.engines.prove import check_properties
-from checker.engines.search import RW, Options, action_rw, guided_runs, more_guides, search_ranges
-from checker.irwalk import FnRef, called_functions, calls, cone, function_closure, invoked, state_reads, state_writes, strip
+from checker import ir
+from checker.engines.diffprops import Compared, PropertyRun, carried_over, classify, diff_properties, proved_invariants
+from checker.engines.diffreplay import SideBySide
+from checker.engines.search import Ask, DepthPass, Options, Target, bmc_depth, more_guides, search_ranges
+from checker.irwalk import RW, FnRef, action_rw, calls, cone, invoked, state_reads, state_writes, strip
 from checker.results import (
     ActionClass,
     ActionDiff,
@@ -39,14 +39,8 @@ from checker.results import (
     Distinction,
     ModelDiff,
     PropertyDiff,
-    PropertyKind,
-    PropertyResult,
-    PropertyStatus,
-    Proved,
     StateDiff,
     StateStatus,
-    Step,
-    Violated,
 )
 from checker.smt import product as P
 from checker.smt import query as q
@@ -56,8 +50,6 @@ log = logging.getLogger("gicheck.diff")
 # Where a frame access is compared: ((stride of a per-vCPU frame or None, [lo, hi) offset ranges
 # within the frame), pinned arguments such as the width).
 Scope = tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]]
-
-_Sides = tuple[interp.State, interp.State]  # a pre-state on each side
 
 
 @dataclass(frozen=True)
@@ -93,50 +85,18 @@ def compared_actions(system: ir.System) -> dict[str, ir.Action]:
 
 
 class Differ:
-    def __init__(
-        self,
-        old: ir.System,
-        new: ir.System,
-        vcpus: tuple[int, int],
-        opts: Options,
-        expected: set[str],
-        related: dict[str, str] | None = None,
-    ):
+    def __init__(self, old: ir.System, new: ir.System, opts: Options, expected: set[str], related: dict[str, str] | None = None):
         self.old, self.new = old, new
-        self.vcpus = vcpus
+        self.vcpus = opts.vcpus
         self.opts = opts
         self.expected = expected
         self.related = related or {}  # state -> the new side's function of the old element (`relate`)
         self.invariants: list[ir.Expr] = []  # proved on the old side
-        self.compared = [*P.shared_states(old, new), *self.related]  # the state both sides are compared on
+        self.sides = SideBySide(old, new, self.related)
+        self.compared = self.sides.compared  # the state both sides are compared on
 
     def pair(self, vcpus: tuple[int, int] | None = None) -> P.Pair:
-        return P.Pair(self.old, self.new, vcpus or self.vcpus, self.opts.timeout, self.opts.dump, self.related)
-
-    def lift(self, it_n: interp.Interp, st: interp.State) -> interp.State:
-        """The old side's compared state in the new side's terms: shared state as it is, related
-        state through its relation, element by element."""
-        out = {k: st[k] for k in self.compared if k not in self.related}
-        for n in self.related:
-            out[n] = self._related_value(it_n, n, self.old.states[n].type, st[n])
-        return out
-
-    def _related_value(self, it_n: interp.Interp, name: str, t: ir.Type, v: interp.Value) -> interp.Value:
-        if not isinstance(t, ir.ArrayT):
-            f = self.new.functions[self.related[name]]
-            p = f.params[0]
-            return it_n.eval(ir.Call(f.name, (ir.Local(p.name, p.type),), f.ret), {p.name: v}, {})
-        assert isinstance(v, interp.Array)
-        elem, arr = t.elem, v
-        return interp.Array(
-            {int(i): self._related_value(it_n, name, elem, arr.get(int(i))) for i in interp.domain(t.index, it_n.n)},
-            lambda i: self._related_value(it_n, name, elem, arr.get(i)),
-        )
-
-    def _flat_compared(self, it_n: interp.Interp, old: interp.State | None, new: interp.State | None) -> dict[str, int | bool]:
-        """The compared state flattened to locations, from the old side (lifted) or the new."""
-        st = self.lift(it_n, old) if old is not None else {k: new[k] for k in self.compared}  # type: ignore[index]
-        return replay.flat_state(self.new, st, it_n.n)
+        return P.Pair(self.old, self.new, self.opts.setting(vcpus or self.vcpus), self.related)
 
     def is_expected(self, *names: str | None) -> bool:
         return any(n is not None and n in self.expected for n in names)
@@ -155,7 +115,7 @@ class Differ:
                         f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new), compared as {self.related[n]}(old)",
                     )
                 )
-            elif not P._same_type(s.type, self.new.states[n].type):
+            elif not P.same_type(s.type, self.new.states[n].type):
                 out.append(StateDiff(n, StateStatus.TYPE, f"{n}: {s.type} (old)  vs  {self.new.states[n].type} (new)"))
         for n, s in self.new.states.items():
             if n not in self.old.states:
@@ -285,9 +245,8 @@ class Differ:
     def frame_action(self, a: ir.Action, b: ir.Action, d: ActionDiff) -> ActionDiff:
         """A frame access whose decoding changed, compared one register's offsets and one access
         width at a time: the encoding then decodes only the registers those offsets reach
-        (Encoder.fold), instead of every register of the frame twice over for a split access.
-        (Measured on the half-order example at 1..8 vCPUs: GICD.write as one query 659 s; by
-        register and width, a fraction of a second per query.)"""
+        (Encoder.fold), instead of every register of the frame twice over for a split access:
+        the one query over the whole frame can be out of the solver's reach (bench/heuristics.md)."""
         scopes = self.frame_scopes(a)
         parts: list[ActionDiff] = []
         unknown: list[ActionDiff] = []
@@ -390,8 +349,9 @@ class Differ:
     def one_step(self, a: ir.Action, b: ir.Action, assume: list[ir.Expr] | None = None, scope: Scope | None = None) -> q.Answer:
         """Small vCPU counts first (a loop over vCPUs unrolls only that far), then the rest."""
         offsets, pins = scope if scope is not None else (None, None)
-        for rng in search_ranges(self.vcpus):
-            ans = self.pair(rng).one_step(a, b, assume, offsets, pins)
+        req = P.PairStep(assume or [], offsets, pins)
+        for rng in search_ranges(self.vcpus, self.opts.policy.small_vcpus):
+            ans = self.pair(rng).one_step(a, b, req)
             if not isinstance(ans, q.Unsat):
                 return ans
         return q.Unsat()
@@ -400,34 +360,28 @@ class Differ:
         self, a: ir.Action, b: ir.Action, scope: Scope | None = None, guides: list[set[str]] | None = None
     ) -> Reached:
         """The shortest lockstep run from reset after which `a` (within `scope`) tells the sides
-        apart, depth by depth.
-
-        At each depth k: first the runs guided by the one-step difference (guided_paths: the
-        sequences of k accesses that write every variable of a set in `guides`, what a one-step
-        input needs away from reset), each straight-line code; then one query over every access
-        at every step, which decides the depth (within a budget from k = 2 on). A depth the
-        solver did not decide is named in the result: a run found past it is a run, not
-        necessarily the shortest. (Measured on today-igroupr, ICC_IAR1_EL1.read, whose
-        difference needs 3 accesses first: at 1..8 vCPUs the whole query at depth 2 answers
-        unsat in 97 s, while the guided run (a group write, the enable, an SGI) is sat in 9 s;
-        the whole query at depth 3 ran past 10 minutes even at 1..2 vCPUs.)"""
+        apart, depth by depth: at each depth k, the runs guided by the one-step difference
+        (`guides`: the state a one-step input needs away from reset) and then one query over
+        every access at every step, which decides the depth (within the policy's
+        reach_whole_budget_ms from k = 2 on). vCPU ranges are the outer loop, depths the inner
+        one, so that a difference at a few vCPUs is found before a deeper search at many. A depth
+        the solver did not decide is named in the result: a run found past it is a run, not
+        necessarily the shortest. Guided runs first: a difference that needs a few accesses is
+        easy along them and out of reach of the whole query (bench/heuristics.md)."""
         prefix = self.prefix_actions(a, b)
         need = self._roots(a, b)
         rw = self._prefix_rw(prefix)
         lo, hi = self.vcpus
-        ranges = search_ranges(self.vcpus)
+        policy = self.opts.policy
         guides = sorted(guides or [], key=len)
         for g in guides:
             log.info("%s: a one-step difference needs %s away from reset", a.name, ", ".join(sorted(g)))
+        how = DepthPass(guides=guides, split=False, whole_budget_ms=policy.reach_whole_budget_ms)
         undecided: list[str] = []
-        for rng in ranges:
+        for rng in search_ranges(self.vcpus, policy.small_vcpus):
             for k in range(self.opts.depth + 1):
-                for path in guided_runs(rw, k, need, guides):
-                    ans = self.pair(rng).reach(a, b, k, prefix, scope, path, self.opts.policy.guided_path_budget_ms)
-                    if isinstance(ans, q.Sat):
-                        return self._reached(a, b, ans, undecided)
-                ans = self.pair(rng).reach(
-                    a, b, k, prefix, scope, None, self.opts.policy.reach_whole_budget_ms if k >= 2 else None
+                ans = bmc_depth(
+                    Target(self.old, need, self._reach_at(a, b, k, prefix, scope), policy=policy, given_rw=rw), rng, k, how
                 )
                 if isinstance(ans, q.Sat):
                     return self._reached(a, b, ans, undecided)
@@ -437,6 +391,15 @@ class Differ:
         if undecided:
             note += "; the solver gave up at " + ", ".join(undecided)
         return Reached(None, note)
+
+    def _reach_at(self, a: ir.Action, b: ir.Action, k: int, prefix: list[str], scope: Scope | None) -> Ask:
+        """The lockstep query of k accesses from reset, as the search asks it."""
+        offsets, pins = scope if scope is not None else (None, None)
+
+        def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget_ms: int | None) -> q.Answer:
+            return self.pair(rng).reach(a, b, P.PairReach(k, prefix, offsets, pins, path, budget_ms))
+
+        return ask
 
     def _reached(self, a: ir.Action, b: ir.Action, ans: q.Sat, undecided: list[str]) -> Reached:
         found = self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
@@ -461,105 +424,14 @@ class Differ:
         names = set(keep_old.actions) | set(keep_new.actions)
         return [n for n in self.old.actions if n in names and n in self.new.actions]
 
-    # ---- replay -------------------------------------------------------------------------
     def replay(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> Distinction:
         """Run the input on both sides in the interpreter; raise ReplayMismatch unless they differ."""
-        it_o = interp.Interp(self.old, w.nr_vcpus, w.params)
-        it_n = interp.Interp(self.new, w.nr_vcpus, w.params)
-        nr = w.nr_vcpus
-        prefix_steps: list[Step] = []
-        same = True
-        if w.pre_old is None:
-            new_only = [k for k in self.new.states if k not in self.compared]
-            so, sn = it_o.reset(), it_n.reset()
-            for name, args in w.prefix:
-                bo = self.new.action(name)
-                args_n = {pn.name: args[po.name] for po, pn in zip(self.old.action(name).params, bo.params)}
-                try:
-                    no, _ = it_o.access(self.old.action(name), so, args)
-                    nn, _ = it_n.access(bo, sn, args_n)
-                except interp.Blocked:
-                    raise replay.ReplayMismatch(f"{name} is not enabled in the interpreter") from None
-                step = _shown(self.old, name, args, so, no, nr, None)
-                if new_only:  # the old side's run, and what it changed in state only the new side has
-                    extra = replay.changes(self.new, {k: sn[k] for k in new_only}, {k: nn[k] for k in new_only}, nr)
-                    step = replace(
-                        step, changes=step.changes + tuple(replace(c, location=f"{c.location} (new side)") for c in extra)
-                    )
-                if self._flat_compared(it_n, no, None) != self._flat_compared(it_n, None, nn):
-                    same = False
-                prefix_steps.append(step)
-                so, sn = no, nn
-            pre_o, pre_n = so, sn
-        else:
-            pre_o = w.pre_old
-            pre_n = w.pre_new if w.pre_new is not None else {}
-        args_n = {pn.name: w.args[po.name] for po, pn in zip(a.params, b.params)}
-        post_o, res_o, post_n, res_n, rows, differ = self._run_both(a, b, it_o, it_n, pre_o, pre_n, w.args, nr)
-        step_o = _shown(self.old, a.name, w.args, pre_o, post_o, nr, res_o) if post_o is not None else None
-        step_n = _shown(self.new, b.name, args_n, pre_n, post_n, nr, res_n) if post_n is not None else None
-        if not differ:
-            raise replay.ReplayMismatch(f"{a.name}: the interpreter runs both sides alike on the solver's distinguishing input")
-        return Distinction(
-            nr,
-            tuple(w.params.items()),
-            w.pre_old is None,
-            tuple(prefix_steps),
-            same,
-            step_o,
-            step_n,
-            tuple(rows),
-            (_scalar(res_o), _scalar(res_n)),
-        )
+        return self.sides.replay(a, b, w)
 
-    def _run_both(
-        self,
-        a: ir.Action,
-        b: ir.Action,
-        it_o: interp.Interp,
-        it_n: interp.Interp,
-        pre_o: interp.State,
-        pre_n: interp.State,
-        args: dict[str, interp.Value],
-        nr: int,
-    ) -> tuple[
-        interp.State | None,
-        interp.Value | None,
-        interp.State | None,
-        interp.Value | None,
-        list[tuple[str, int | bool, int | bool, int | bool]],
-        bool,
-    ]:
-        """`a` on the old side and `b` on the new one, in the interpreter (None: not enabled):
-        the post-states and results, the shared locations whose post values differ (location,
-        before, old after, new after), and whether the sides are told apart."""
-        args_n = {pn.name: args[po.name] for po, pn in zip(a.params, b.params)}
-        post_o = post_n = None
-        res_o = res_n = None
-        try:
-            post_o, res_o = it_o.access(a, pre_o, args)
-        except interp.Blocked:
-            pass
-        try:
-            post_n, res_n = it_n.access(b, pre_n, args_n)
-        except interp.Blocked:
-            pass
-        rows = []
-        if post_o is not None and post_n is not None:
-            fb = self._flat_compared(it_n, pre_o, None)
-            fo = self._flat_compared(it_n, post_o, None)
-            fn = self._flat_compared(it_n, None, post_n)
-            rows = [(self._label(k), fb[k], fo[k], fn[k]) for k in fb if fo[k] != fn[k]]
-            differ = bool(rows) or res_o != res_n
-        else:
-            differ = (post_o is None) != (post_n is None)
-        return post_o, res_o, post_n, res_n, rows, differ
-
-    def _label(self, location: str) -> str:
-        """A location in a table of differences; a related state's old values are shown
-        through the relation."""
-        root = location.split("[", 1)[0]
-        return f"{location} (old as {self.related[root]}(old))" if root in self.related else location
+    def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
+        """The state variables a distinguishing pre-state needs away from their reset values
+        (SideBySide.moved_from_reset)."""
+        return self.sides.moved_from_reset(a, b, w)
 
     def guides(self, a: ir.Action, b: ir.Action, w: P.PairWitness, scope: Scope | None = None) -> list[set[str]]:
         """Sets of state variables that distinguishing pre-states need away from reset, one per
@@ -567,193 +439,31 @@ class Differ:
         (moved_from_reset), then inputs with more and more variables held at their reset values,
         each query within the policy's guide_budget_ms, with at most 8 vCPUs."""
         offsets, pins = scope if scope is not None else (None, None)
-        small = search_ranges(self.vcpus)[0]
+        policy = self.opts.policy
+        small = search_ranges(self.vcpus, policy.small_vcpus)[0]
         return more_guides(
             self.moved_from_reset(a, b, w),
             lambda avoid: self.pair(small).one_step(
-                a, b, None, offsets, pins, avoid=avoid, budget_ms=self.opts.policy.guide_budget_ms
+                a, b, P.PairStep([], offsets, pins, avoid=avoid, budget_ms=policy.guide_budget_ms)
             ),
             lambda found: self.moved_from_reset(a, b, P.to_pair_witness(found, a.name, prefix=False)),
+            policy.guides,
         )
-
-    def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
-        """The state variables a distinguishing pre-state needs away from their reset values.
-
-        The solver's one-step input is minimized in the interpreter: each variable in turn is
-        put back to its reset value (on each side, its own), and kept there when `a` still tells
-        the sides apart. What is left is what a run from reset must write before `a` shows this
-        difference: the guide of the search from reset (guided_paths). Another input may need
-        other variables, so it orders the search and prunes nothing. (Measured on
-        today-igroupr, ICC_IAR1_EL1.read at 1..2 vCPUs: the same minimization in the solver,
-        with at most K variables moved, took 40 s with unknowns at every K below the answer;
-        here it is a few runs of the interpreter.)"""
-        nr = w.nr_vcpus
-        it_o, it_n = interp.Interp(self.old, nr, w.params), interp.Interp(self.new, nr, w.params)
-        ro, rn = it_o.reset(), it_n.reset()
-        po = dict(w.pre_old or {})
-        pn = dict(w.pre_new or {})
-        if po:  # the new side's pre-state as the product built it: shared state, related state through its relation
-            pn.update(self.lift(it_n, po))
-
-        def moved(n: str, st: _Sides) -> bool:
-            return any(
-                replay.flat_state(sys, {n: s[n]}, nr) != replay.flat_state(sys, {n: r[n]}, nr)
-                for sys, s, r in ((self.old, st[0], ro), (self.new, st[1], rn))
-                if n in sys.states
-            )
-
-        def put_back(n: str, st: _Sides) -> _Sides:
-            so, sn = st
-            return ({**so, n: ro[n]} if n in self.old.states else so, {**sn, n: rn[n]} if n in self.new.states else sn)
-
-        names = list(dict.fromkeys([*self.old.states, *self.new.states]))
-        return replay.shrink_to_reset(
-            names, (po, pn), moved, put_back, lambda st: self._run_both(a, b, it_o, it_n, st[0], st[1], w.args, nr)[5]
-        )
-
-
-def _shown(
-    system: ir.System,
-    name: str,
-    args: dict[str, interp.Value],
-    before: interp.State,
-    after: interp.State,
-    nr: int,
-    result: interp.Value | None,
-) -> Step:
-    """A step as a user reads it: a register handler's run shown as the frame access that
-    reaches it (at this side's offsets), with the changes the run made."""
-    fname, fargs = replay.as_frame_access(system, name, args)
-    return replay.make_step(system, fname, fargs, before, after, nr, result)
-
-
-def _scalar(v: interp.Value | None) -> int | bool | None:
-    if v is None or isinstance(v, interp.Array):
-        return None
-    return v
-
-
-# ---- properties ---------------------------------------------------------------------------
-
-
-def classify(old: PropertyResult | None, new: PropertyResult | None) -> PropertyStatus:
-    if old is None:
-        return PropertyStatus.ADDED
-    if new is None:
-        return PropertyStatus.REMOVED
-    po, pn = old.passed, new.passed
-    fo, fn = isinstance(old.verdict, Violated), isinstance(new.verdict, Violated)
-    if po and pn:
-        return PropertyStatus.STILL_HOLDING
-    if po and fn:
-        return PropertyStatus.BROKEN
-    if fo and pn:
-        return PropertyStatus.FIXED
-    if fo and fn:
-        return PropertyStatus.STILL_FAILING
-    return PropertyStatus.INCONCLUSIVE
-
-
-def carried_over(
-    old_sys: ir.System,
-    new_sys: ir.System,
-    p_old: ir.Property,
-    p_new: ir.Property,
-    same_actions: set[str],
-    states: Sequence[StateDiff],
-) -> bool:
-    """Is the property's verdict on the new side the old one? Yes when it is the same property
-    over the same state, and every action that can write that state (on either side) is proved
-    the same: then both sides reach the same values of that state, and the property sees nothing
-    else."""
-    if strip(p_old) != strip(p_new):
-        return False
-    roots = state_reads(p_old, old_sys)
-    name = getattr(p_old, "action", None)
-    kept: tuple[str, ...] = ()
-    if name is not None:
-        action = old_sys.action(name)
-        kept = (name,)
-        roots |= state_reads((action.body, action.requires), old_sys) | state_writes(action.body, old_sys)
-        if name not in same_actions:
-            return False
-    for f in called_functions(p_old):
-        for g in function_closure(f, old_sys) | {f}:
-            if g not in new_sys.functions or strip(old_sys.functions[g]) != strip(new_sys.functions.get(g)):
-                return False
-    c_old = cone(old_sys, roots & set(old_sys.states), kept)
-    c_new = cone(new_sys, roots & set(new_sys.states), kept)
-    if set(c_old.states) != set(c_new.states):
-        return False
-    touched = {s.name for s in states}
-    if touched & set(c_old.states):
-        return False
-    return all(n in same_actions for n in set(c_old.actions) | set(c_new.actions))
-
-
-def diff_properties(
-    old_sys: ir.System,
-    new_sys: ir.System,
-    old_opts: Options,
-    new_opts: Options,
-    same_actions: set[str],
-    states: Sequence[StateDiff],
-    only: set[str] | None,
-    old_results: list[PropertyResult] | None = None,
-    expect_broken: frozenset[str] = frozenset(),
-) -> tuple[list[PropertyDiff], list[PropertyResult]]:
-    """Verdicts on both sides, classified; the old side's results are returned too (its proved
-    invariants help the action comparison)."""
-    olds = old_results if old_results is not None else check_properties(old_sys, old_opts, only)
-    old_by = {r.name: r for r in olds if r.kind != PropertyKind.REFINEMENT}
-    old_props = {p.name: p for p in old_sys.properties}
-    carry: dict[str, PropertyResult] = {}
-    todo: set[str] = set()
-    for p in new_sys.properties:
-        if only is not None and p.name not in only:
-            continue
-        r = old_by.get(p.name)
-        if (
-            r is not None
-            and isinstance(r.verdict, Proved)
-            and old_opts.vcpus == new_opts.vcpus
-            and p.name in old_props
-            and carried_over(old_sys, new_sys, old_props[p.name], p, same_actions, states)
-        ):
-            carry[p.name] = replace(
-                r, verdict=Proved(f"{r.verdict.method}; carried over: its cone is proved the same on both sides"), seconds=0.0
-            )
-        else:
-            todo.add(p.name)
-    news = check_properties(new_sys, new_opts, todo) if todo else []
-    new_by = {r.name: r for r in news if r.kind != PropertyKind.REFINEMENT} | carry
-    new_props = {p.name: p for p in new_sys.properties}
-    out = []
-    for name in dict.fromkeys([*old_by, *new_by]):
-        o, n = old_by.get(name), new_by.get(name)
-        status = classify(o, n)
-        changed = name in old_props and name in new_props and strip(old_props[name]) != strip(new_props[name])
-        out.append(
-            PropertyDiff(name, status, o, n, name in carry, changed, status == PropertyStatus.BROKEN and name in expect_broken)
-        )
-    return out, olds
-
-
-def proved_invariants(system: ir.System, results: list[PropertyResult]) -> list[ir.Expr]:
-    ok = {r.name for r in results if isinstance(r.verdict, Proved)}
-    return [p.body for p in system.properties if isinstance(p, ir.Invariant) and p.name in ok]
 
 
 __all__ = [
     "ActionDiff",
     "Change",
+    "Compared",
     "Covered",
     "Differ",
     "Distinction",
     "ModelDiff",
     "PropertyDiff",
+    "PropertyRun",
     "Reached",
     "StateDiff",
+    "carried_over",
     "classify",
     "diff_properties",
     "proved_invariants",

@@ -7,10 +7,11 @@ confirm is a disagreement between the encoding and the interpreter, an internal 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from checker import interp, ir
+from checker.irwalk import leading_quants
 from checker.render.exprs import show_expr
 from checker.results import Arg, Change, Failure, Field, Step, Trace
 from checker.smt.query import Witness
@@ -98,15 +99,21 @@ def moved_from_reset(system: ir.System, w: Witness, confirm: Callable[[Witness],
     return shrink_to_reset(list(system.states), dict(w.pre_state), moved, lambda n, st: {**st, n: reset[n]}, still)
 
 
-def make_step(
-    system: ir.System,
-    name: str,
-    args: dict[str, interp.Value],
-    before: interp.State,
-    after: interp.State,
-    nr: int,
-    result: interp.Value | None = None,
-) -> Step:
+@dataclass(frozen=True)
+class Ran:
+    """One access the interpreter ran: the action and its arguments, the states before and
+    after, and what it returned."""
+
+    name: str
+    args: dict[str, interp.Value]
+    before: interp.State
+    after: interp.State
+    result: interp.Value | None = None
+
+
+def make_step(system: ir.System, nr: int, ran: Ran) -> Step:
+    """The access as a trace shows it, with `nr` vCPUs."""
+    name, args, result = ran.name, ran.args, ran.result
     action = system.action(name)
     shown = tuple(_arg(system, p, args[p.name]) for p in action.params)
     vcpu = None
@@ -118,7 +125,7 @@ def make_step(
         shown, res, target = _mmio_args(system, action, args, result)
     elif action.result is not None and result is not None:
         res = _arg(system, ir.Local("result", action.result), result)
-    return Step(name, action.register, vcpu, shown, changes(system, before, after, nr), res, target)
+    return Step(name, action.register, vcpu, shown, changes(system, ran.before, ran.after, nr), res, target)
 
 
 def _mmio_args(
@@ -173,7 +180,7 @@ def run_steps(
             nxt, result = it.access(system.action(name), states[-1], args)
         except interp.Blocked:
             raise ReplayMismatch(f"step {len(out) + 1}: {name} is not enabled in the interpreter") from None
-        out.append(make_step(system, name, args, states[-1], nxt, w.nr_vcpus, result))
+        out.append(make_step(system, w.nr_vcpus, Ran(name, args, states[-1], nxt, result)))
         states.append(nxt)
     return out, states, result
 
@@ -209,10 +216,7 @@ def failing_binding(
     it: interp.Interp, body: ir.Expr, env: dict[str, interp.Value], pre: interp.State, post: interp.State | None
 ) -> dict[str, interp.Value] | None:
     """The first values of the outer `forall`s under which `body` is false, or None if it holds."""
-    outer: list[ir.Local] = []
-    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
-        outer += list(body.vars)
-        body = body.body
+    outer, body = leading_quants(body, ir.QuantKind.FORALL)
 
     def search(i: int, e: dict[str, interp.Value]) -> dict[str, interp.Value] | None:
         if i == len(outer):
@@ -269,9 +273,7 @@ def atoms(
 
 def fact_trace(system: ir.System, prop: ir.Fact, w: Witness) -> Trace:
     it = interp.Interp(system, w.nr_vcpus, w.params)
-    body = prop.body
-    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
-        body = body.body
+    _, body = leading_quants(prop.body, ir.QuantKind.FORALL)
     if it.eval(body, dict(w.bindings), {}):
         raise ReplayMismatch(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
     fail = Failure(
@@ -302,9 +304,7 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
     binding = failing_binding(it, prop.body, env, pre, post)
     if binding is None:
         raise ReplayMismatch(f"{prop.name}: the interpreter finds the property true after the trace")
-    inner = prop.body
-    while isinstance(inner, ir.Quant) and inner.kind == ir.QuantKind.FORALL:
-        inner = inner.body
+    _, inner = leading_quants(prop.body, ir.QuantKind.FORALL)
     full = {**env, **binding}
     values = atoms(it, inner, full, pre, post)
     if prop.result is not None and result is not None:
@@ -335,7 +335,7 @@ def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> 
         diffs += (("(value read)", _scalar(result1), _scalar(result2)),)
     if not diffs:
         raise ReplayMismatch(f"{prop.name}: the interpreter finds both runs end in the same state")
-    alt = make_step(system, action.name, w.alt_args, pre, post2, w.nr_vcpus, result2)
+    alt = make_step(system, w.nr_vcpus, Ran(action.name, w.alt_args, pre, post2, result2))
     fail = Failure(prop.name, f"the result depends on {', '.join(prop.ignored_text)}")
     return Trace(
         w.nr_vcpus,
@@ -360,9 +360,7 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
     if isinstance(goal, ir.Unop) and goal.op == ir.UnOp.NOT:
         b = failing_binding(it, goal.arg, {}, states[-1], None)
         binding = b or {}
-        inner = goal.arg
-        while isinstance(inner, ir.Quant) and inner.kind == ir.QuantKind.FORALL:
-            inner = inner.body
+        _, inner = leading_quants(goal.arg, ir.QuantKind.FORALL)
     fail = Failure(
         name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None))
     )
@@ -381,7 +379,7 @@ def refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace
         post, result = it.access(handler, pre, hargs)
     except interp.Blocked:
         raise ReplayMismatch(f"{ref.handler}: the access is not enabled in the interpreter") from None
-    step = make_step(system, handler.name, hargs, pre, post, w.nr_vcpus, result)
+    step = make_step(system, w.nr_vcpus, Ran(handler.name, hargs, pre, post, result))
     env: dict[str, interp.Value] = dict(hargs)
     if ref.result is not None and result is not None:
         env[ref.result.name] = result
@@ -410,7 +408,7 @@ def refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace
     diffs = _differences(system, post, tpost, w.nr_vcpus)
     if not diffs:
         raise ReplayMismatch(f"{ref.handler}: the interpreter finds the access and {call} end in the same state")
-    alt = make_step(system, target.name, targs, pre, tpost, w.nr_vcpus)
+    alt = make_step(system, w.nr_vcpus, Ran(target.name, targs, pre, tpost))
     fail = Failure(ref.handler, f"the access does not do what {call} does")
     return Trace(w.nr_vcpus, (step,), fail, params, alt, diffs, False, ("the access", case.action))
 

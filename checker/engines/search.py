@@ -16,7 +16,7 @@ from functools import cached_property
 
 from checker import ir
 from checker.engines import replay
-from checker.irwalk import state_reads, state_writes
+from checker.irwalk import RW, action_rw, state_reads
 from checker.results import Unknown, Verdict, Violated
 from checker.smt import query as q
 
@@ -80,17 +80,6 @@ def unknown_verdict(a: q.Unknown) -> Unknown:
     if "timeout" in reason or "canceled" in reason:
         return Unknown(f"solver timeout ({reason})")
     return Unknown(f"solver returned unknown ({reason})")
-
-
-RW = dict[str, tuple[set[str], set[str]]]  # action -> (state it reads, state it writes)
-
-
-def action_rw(system: ir.System) -> RW:
-    """What each transition reads (its body and its guard) and writes."""
-    return {
-        n: (state_reads(a.body, system) | state_reads(a.requires, system), state_writes(a.body, system))
-        for n, a in system.actions.items()
-    }
 
 
 def live_paths(rw: RW, k: int, need: set[str], limit: int = DEFAULT_POLICY.max_paths) -> list[tuple[str, ...]]:
@@ -191,17 +180,20 @@ Ask = Callable[[tuple[int, int], "tuple[str, ...] | None", "int | None"], q.Answ
 @dataclass(frozen=True)
 class Target:
     """What a search from reset looks for at one depth: `ask` poses the query over `system`,
-    whose goal (and final access) reads `need`; `to_verdict` replays a witness."""
+    whose goal (and final access) reads `need`; `to_verdict` replays a witness (find_trace needs
+    it; bmc_depth does not). `given_rw`: what the searched actions read and write, when not
+    those of `system` (diff searches two sides in lockstep)."""
 
     system: ir.System
     need: set[str]
     ask: Ask
-    to_verdict: Callable[[q.Witness], Verdict]
+    to_verdict: Callable[[q.Witness], Verdict] | None = None
     policy: SearchPolicy = DEFAULT_POLICY
+    given_rw: RW | None = None
 
     @cached_property
     def rw(self) -> RW:
-        return action_rw(self.system)
+        return self.given_rw if self.given_rw is not None else action_rw(self.system)
 
 
 @dataclass(frozen=True)
@@ -271,6 +263,8 @@ def find_trace(t: Target, vcpus: tuple[int, int], k: int, how: DepthPass = Depth
     same failure (or goal) there, that replay is the trace, a concrete run at a count inside the
     range. Only if it does not is the range itself searched (bench/heuristics.md).
     """
+    assert t.to_verdict is not None
+    to_verdict = t.to_verdict
     lo, hi = vcpus
     small_hi = t.policy.small_vcpus
     if lo > small_hi:
@@ -278,13 +272,13 @@ def find_trace(t: Target, vcpus: tuple[int, int], k: int, how: DepthPass = Depth
         if isinstance(small, q.Sat):
             for nr in dict.fromkeys((lo, hi)):
                 try:
-                    return t.to_verdict(replace(small.witness, nr_vcpus=nr))
+                    return to_verdict(replace(small.witness, nr_vcpus=nr))
                 except replay.ReplayMismatch as why:
                     log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
     for rng in search_ranges(vcpus, small_hi):
         ans = bmc_depth(t, rng, k, how)
         if isinstance(ans, q.Sat):
-            return t.to_verdict(ans.witness)
+            return to_verdict(ans.witness)
         if isinstance(ans, q.Unknown):
             return ans
     return q.Unsat()

@@ -3,6 +3,8 @@ differential test against the interpreter (tests/test_differential.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import z3
 
 from checker import interp, ir
@@ -31,28 +33,26 @@ def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
     return z3.BitVecVal(int(v), ir.width_of(t))  # type: ignore[arg-type]
 
 
-def run_action(
-    system: ir.System,
-    nr_vcpus: int,
-    state: interp.State,
-    action: str,
-    args: dict[str, interp.Value],
-    params: dict[str, int] | None = None,
-) -> tuple[bool, interp.State]:
+@dataclass(frozen=True)
+class At:
+    """Where an action is run: the vCPU count, the pre-state, and the configuration parameters."""
+
+    nr_vcpus: int
+    state: interp.State
+    params: dict[str, int] | None = None
+
+
+def run_action(system: ir.System, at: At, action: str, args: dict[str, interp.Value]) -> tuple[bool, interp.State]:
     """(enabled, post-state) of `action` computed by the Z3 encoding and read back from a model."""
-    enabled, post, _ = run_access(system, nr_vcpus, state, action, args, params)
+    enabled, post, _ = run_access(system, at, action, args)
     return enabled, post
 
 
 def run_access(
-    system: ir.System,
-    nr_vcpus: int,
-    state: interp.State,
-    action: str,
-    args: dict[str, interp.Value],
-    params: dict[str, int] | None = None,
+    system: ir.System, at: At, action: str, args: dict[str, interp.Value]
 ) -> tuple[bool, interp.State, interp.Value | None]:
     """(enabled, post-state, value read) of `action` through the Z3 encoding."""
+    nr_vcpus, state, params = at.nr_vcpus, at.state, at.params
     n = z3.BitVecVal(nr_vcpus, ir.VCPU_WIDTH)
     config = {p.name: z3.BitVecVal((params or {})[p.name], p.type.width) for p in system.params.values()}
     enc = Encoder(system, n, nr_vcpus, config)

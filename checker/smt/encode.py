@@ -8,6 +8,7 @@ quantifiers over small ranges (INTIDs) are expanded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import z3
@@ -237,24 +238,24 @@ class Encoder:
                 self.block(fn.body, frame, dict(state), flow, _TRUE)
                 assert flow.ret is not None, f"function {f} has no return"
                 return flow.ret
-            case ir.Quant(kind=k, vars=vs, body=b):
-                return self.quant(k, vs, b, env, state, post)
+            case ir.Quant(vars=vs):
+                return self.quant(e, vs, env, state, post)
         raise AssertionError(f"unhandled expression {type(e).__name__}")
 
-    def quant(
-        self, kind: ir.QuantKind, vs: tuple[ir.Local, ...], body: ir.Expr, env: Env, state: StateT, post: StateT | None
-    ) -> z3.BoolRef:
+    def quant(self, q: ir.Quant, vs: tuple[ir.Local, ...], env: Env, state: StateT, post: StateT | None) -> z3.BoolRef:
+        """`q` over its variables `vs` not yet bound in `env`."""
+        kind, body = q.kind, q.body
         if not vs:
             return self.expr(body, env, state, post)
         v, rest = vs[0], vs[1:]
         t = v.type
         if isinstance(t, ir.BoolT) or (isinstance(t, ir.IndexT) and t.hi is not None and t.hi - t.lo < _EXPAND_LIMIT):
             values = [_TRUE, _FALSE] if isinstance(t, ir.BoolT) else [z3.BitVecVal(i, t.width) for i in range(t.lo, t.hi + 1)]  # type: ignore[operator, unused-ignore]
-            parts = [self.quant(kind, rest, body, {**env, v.name: x}, state, post) for x in values]
+            parts = [self.quant(q, rest, {**env, v.name: x}, state, post) for x in values]
             return mk_and(*parts) if kind == ir.QuantKind.FORALL else mk_or(*parts)
         self._fresh += 1
         x = z3.Const(f"{v.name}!q{self._fresh}", sort_of(t))
-        inner = self.quant(kind, rest, body, {**env, v.name: x}, state, post)
+        inner = self.quant(q, rest, {**env, v.name: x}, state, post)
         dom = self.in_domain(t, x)
         if kind == ir.QuantKind.FORALL:
             return z3.ForAll([x], z3.Implies(dom, inner))
@@ -295,7 +296,7 @@ class Encoder:
                 g = flow.guard(path)
                 value = self.expr(v, env, state)
                 root = state[t.root] if t.is_state else env[t.root]
-                new = self.update(root, t.path, value, env, state, g)
+                new = self.update(root, t.path, value, lambda i: self.expr(i, env, state), g)
                 if t.is_state:
                     state[t.root] = new
                 else:
@@ -341,9 +342,15 @@ class Encoder:
                 raise AssertionError(f"unhandled statement {type(s).__name__}")
 
     def update(
-        self, root: z3.ExprRef, path: tuple[ir.PathStep, ...], value: z3.ExprRef, env: Env, state: StateT, guard: z3.BoolRef
+        self,
+        root: z3.ExprRef,
+        path: tuple[ir.PathStep, ...],
+        value: z3.ExprRef,
+        index: Callable[[ir.Expr], z3.ExprRef],
+        guard: z3.BoolRef,
     ) -> z3.ExprRef:
-        """`root` with the element at `path` set to `value` where `guard` holds.
+        """`root` with the element at `path` set to `value` where `guard` holds; `index` encodes
+        the path's index expressions.
 
         The guard is pushed down to the element (a Store of an If, never an If of arrays):
         Z3 reasons about a chain of stores far better than about a choice between arrays.
@@ -353,20 +360,20 @@ class Encoder:
         step, rest = path[0], path[1:]
         match step:
             case ir.PathIndex(index=i):
-                idx = self.expr(i, env, state)
+                idx = index(i)
                 if z3.is_false(guard):
                     return root
-                return store(root, idx, self.update(select(root, idx), rest, value, env, state, guard))
+                return store(root, idx, self.update(select(root, idx), rest, value, index, guard))
             case ir.PathBits(hi=hi, lo=lo):
                 cur = z3.Extract(hi, lo, root)
-                return _set_bits(root, hi, lo, self.update(cur, rest, value, env, state, guard))
+                return _set_bits(root, hi, lo, self.update(cur, rest, value, index, guard))
             case ir.PathBit(index=i, width=w):
-                idx = self.expr(i, env, state)
+                idx = index(i)
                 iw = max(w, idx.size())
                 i2 = z3.ZeroExt(iw - idx.size(), idx) if iw > idx.size() else idx
                 wide = z3.ZeroExt(iw - w, root) if iw > w else root
                 cur = z3.Extract(0, 0, z3.LShR(wide, i2))
-                bit = self.update(cur, rest, value, env, state, guard)
+                bit = self.update(cur, rest, value, index, guard)
                 mask = z3.BitVecVal(1, iw) << i2
                 new = (wide & ~mask) | (z3.ZeroExt(iw - 1, bit) << i2)
                 # A bit at or past the width lands in the extension (or shifts out): no change.

@@ -11,7 +11,6 @@ accesses after which the action tells them apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import z3
@@ -20,7 +19,38 @@ from checker import interp, ir
 from checker.smt.encode import Encoder, Env, StateT, mk_and, mk_ite, mk_or, sort_of
 from checker.smt.query import Answer, Query, Sat, Setting, Unknown, Unsat, Witness, decode_state, value_of
 
-__all__ = ["Answer", "Pair", "PairWitness", "Sat", "Unknown", "Unsat"]
+__all__ = ["Answer", "Pair", "PairReach", "PairStep", "PairWitness", "Sat", "Unknown", "Unsat"]
+
+# A frame access's offsets: (stride of a per-vCPU frame or None, [lo, hi) ranges within the frame)
+Offsets = tuple[int | None, list[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class PairStep:
+    """A one-step query over both sides (Pair.one_step): from any shared state where `assume`
+    (the old side's invariants) holds, with each set in `avoid` (of state variable names) having
+    a variable at its reset value; the access at `offsets` only, with `pins` (argument -> value)
+    pinned. With `budget_ms`, the answer must come within that time (or it is Unknown)."""
+
+    assume: list[ir.Expr] = field(default_factory=list)
+    offsets: Offsets | None = None
+    pins: dict[str, int] | None = None
+    avoid: list[set[str]] | None = None
+    budget_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class PairReach:
+    """A lockstep query from reset (Pair.reach): k accesses, any of `prefix_actions` at each step
+    or the actions of `path` in order, then the access at `offsets` with `pins`; `budget_ms` as
+    for PairStep."""
+
+    k: int
+    prefix_actions: list[str]
+    offsets: Offsets | None = None
+    pins: dict[str, int] | None = None
+    path: tuple[str, ...] | None = None
+    budget_ms: int | None = None
 
 
 @dataclass
@@ -39,10 +69,10 @@ class PairWitness:
 
 def shared_states(old: ir.System, new: ir.System) -> list[str]:
     """State both sides declare with the same type (compared by solver sort and index range)."""
-    return [n for n, s in old.states.items() if n in new.states and _same_type(s.type, new.states[n].type)]
+    return [n for n, s in old.states.items() if n in new.states and same_type(s.type, new.states[n].type)]
 
 
-def _same_type(a: ir.Type, b: ir.Type) -> bool:
+def same_type(a: ir.Type, b: ir.Type) -> bool:
     return str(a) == str(b) and sort_of(a) == sort_of(b)
 
 
@@ -50,18 +80,10 @@ class Pair:
     """One solver over both sides: the old side's Query, and an encoder for the new side on the
     same vCPU count and parameters."""
 
-    def __init__(
-        self,
-        old: ir.System,
-        new: ir.System,
-        vcpus: tuple[int, int],
-        timeout: float | None,
-        dump: Callable[[str], None] | None = None,
-        related: dict[str, str] | None = None,
-    ):
+    def __init__(self, old: ir.System, new: ir.System, setting: Setting, related: dict[str, str] | None = None):
         self.old, self.new = old, new
         self.related = related or {}  # state -> the new side's function from an old element to a new one
-        self.q = Query(old, Setting(vcpus, timeout, dump))
+        self.q = Query(old, setting)
         self._witness = 0  # numbers the witness indices of _differ_at
         config = dict(self.q.config)
         for p in new.params.values():
@@ -116,11 +138,12 @@ class Pair:
             env[name] = z3.BitVecVal(v, env[name].size())
         return env, {pn.name: env[po.name] for po, pn in zip(a_old.params, a_new.params)}
 
-    def differs(
-        self, a_old: ir.Action, a_new: ir.Action, pre_old: StateT, pre_new: StateT, args_old: Env, args_new: Env
-    ) -> z3.BoolRef:
-        """The two sides' accesses are enabled differently, or both run and return different
-        values or end in different shared state."""
+    def differs(self, a_old: ir.Action, a_new: ir.Action, pre: tuple[StateT, StateT], args: tuple[Env, Env]) -> z3.BoolRef:
+        """The two sides' accesses (from the pre-state and with the arguments of each side) are
+        enabled differently, or both run and return different values or end in different shared
+        state."""
+        pre_old, pre_new = pre
+        args_old, args_new = args
         en_o, post_o, res_o = self.q.enc.access(a_old, pre_old, args_old)
         en_n, post_n, res_n = self.enc_new.access(a_new, pre_new, args_new)
         diffs = [
@@ -156,26 +179,14 @@ class Pair:
         return mk_and(*conds, a != b)
 
     # ---- queries ------------------------------------------------------------------------
-    def one_step(
-        self,
-        a_old: ir.Action,
-        a_new: ir.Action,
-        assume: list[ir.Expr] | None = None,
-        offsets: tuple[int | None, list[tuple[int, int]]] | None = None,
-        pins: dict[str, int] | None = None,
-        avoid: list[set[str]] | None = None,
-        budget_ms: int | None = None,
-    ) -> Answer:
-        """Can the two sides' `a` differ from some shared state, with some argument? With
-        `assume`, only from states where those expressions (the old side's invariants) hold; with
-        `offsets` (stride of a per-vCPU frame or None, [lo, hi) ranges), only for a frame access
-        at those offsets within its frame. Each set in `avoid` (of state variable names) must
-        have a variable at its reset value in the pre-state: another input than those found."""
+    def one_step(self, a_old: ir.Action, a_new: ir.Action, req: PairStep = PairStep()) -> Answer:
+        """Can the two sides' `a` differ from some shared state, with some argument? Within what
+        `req` asks (PairStep); `avoid` asks for another input than those found."""
         pre_old, pre_new = self.fresh_pre()
-        args_old, args_new = self.args_for(a_old, a_new, "", pins)
-        for e in assume or []:
+        args_old, args_new = self.args_for(a_old, a_new, "", req.pins)
+        for e in req.assume:
             self.q.solver.add(self.q.enc.expr(e, {}, pre_old))
-        if avoid:
+        if req.avoid:
             reset_old, reset_new = self.q.enc.reset_state(), self.enc_new.reset_state()
 
             def at_reset(n: str) -> z3.BoolRef:
@@ -184,72 +195,34 @@ class Pair:
                     eqs.append(pre_new[n] == reset_new[n])
                 return mk_and(*eqs)
 
-            for names in avoid:
+            for names in req.avoid:
                 self.q.solver.add(mk_or(*[at_reset(n) for n in sorted(names)]))
-        self._restrict(args_old, offsets)
-        bad = self.differs(a_old, a_new, pre_old, pre_new, args_old, args_new)
+        self._restrict(args_old, req.offsets)
+        bad = self.differs(a_old, a_new, (pre_old, pre_new), (args_old, args_new))
 
         def decode(m: z3.ModelRef, w: Witness) -> None:
             w.pre_state = decode_state(m, self.old, pre_old, w.nr_vcpus)
             w.bindings = {"__new__": decode_state(m, self.new, pre_new, w.nr_vcpus)}  # type: ignore[dict-item]
             w.steps = [(a_old.name, {p.name: value_of(m, args_old[p.name], p.type, w.nr_vcpus) for p in a_old.params})]
 
-        return self.q.solve(bad, decode, budget_ms=budget_ms)
+        return self.q.solve(bad, decode, budget_ms=req.budget_ms)
 
-    def reach(
-        self,
-        a_old: ir.Action,
-        a_new: ir.Action,
-        k: int,
-        prefix_actions: list[str],
-        scope: tuple[tuple[int | None, list[tuple[int, int]]], dict[str, int]] | None = None,
-        path: tuple[str, ...] | None = None,
-        budget_ms: int | None = None,
-    ) -> Answer:
-        """From reset, k accesses in lockstep (any of `prefix_actions` at each step, or the
-        actions of `path` in order; the same arguments on both sides), then `a` tells the sides
-        apart. With `budget_ms`, the answer must come within that time (or it is Unknown)."""
-        assert path is None or len(path) == k
+    def reach(self, a_old: ir.Action, a_new: ir.Action, req: PairReach) -> Answer:
+        """From reset, k accesses in lockstep (`req`: any of its prefix actions at each step, or
+        the actions of its path in order; the same arguments on both sides), then `a` tells the
+        sides apart."""
+        assert req.path is None or len(req.path) == req.k
         so = self.q.enc.reset_state()
         sn = self.enc_new.reset_state()
         trans: list[tuple[z3.ExprRef, dict[str, Env]]] = []
-        acts = [(self.old.action(n), self.new.action(n)) for n in prefix_actions]
-        self.q.has_transitions = k > 0
-        for t in range(k):
-            sel = z3.BitVec(f"action@{t}", 16)
-            if path is None:
-                self.q.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
-            else:  # one given action: straight-line code, no choice between actions
-                self.q.solver.add(sel == prefix_actions.index(path[t]))
-            nxt_o, nxt_n = dict(so), dict(sn)
-            all_args: dict[str, Env] = {}
-            for j, (ao, an) in enumerate(acts):
-                if path is not None and ao.name != path[t]:
-                    continue
-                chosen = sel == j if path is None else z3.BoolVal(True)
-                args_o: Env = {}
-                for p in ao.params:
-                    v = z3.Const(f"{ao.name}.{p.name}@{t}", sort_of(p.type))
-                    self.q.solver.add(z3.Implies(chosen, self.q.enc.in_domain(p.type, v)))
-                    args_o[p.name] = v
-                args_n = {pn.name: args_o[po.name] for po, pn in zip(ao.params, an.params)}
-                en_o, post_o, _ = self.q.enc.access(ao, so, args_o)
-                en_n, post_n, _ = self.enc_new.access(an, sn, args_n)
-                self.q.solver.add(z3.Implies(chosen, z3.And(en_o, en_n)))
-                for name, term in post_o.items():
-                    if not term.eq(so[name]):
-                        nxt_o[name] = mk_ite(chosen, term, nxt_o[name])
-                for name, term in post_n.items():
-                    if not term.eq(sn[name]):
-                        nxt_n[name] = mk_ite(chosen, term, nxt_n[name])
-                all_args[ao.name] = args_o
-            so = self._name(nxt_o, f"@{t + 1}")
-            sn = self._name(nxt_n, f"@{t + 1}.new")
-            trans.append((sel, all_args))
-        offsets, pins = scope if scope is not None else (None, None)
-        args_old, args_new = self.args_for(a_old, a_new, "", pins)
-        self._restrict(args_old, offsets)
-        bad = self.differs(a_old, a_new, so, sn, args_old, args_new)
+        acts = [(self.old.action(n), self.new.action(n)) for n in req.prefix_actions]
+        self.q.has_transitions = req.k > 0
+        for t in range(req.k):
+            so, sn, step = self._lockstep(t, acts, req, (so, sn))
+            trans.append(step)
+        args_old, args_new = self.args_for(a_old, a_new, "", req.pins)
+        self._restrict(args_old, req.offsets)
+        bad = self.differs(a_old, a_new, (so, sn), (args_old, args_new))
 
         def decode(m: z3.ModelRef, w: Witness) -> None:
             steps = []
@@ -259,9 +232,44 @@ class Pair:
             steps.append((a_old.name, {p.name: value_of(m, args_old[p.name], p.type, w.nr_vcpus) for p in a_old.params}))
             w.steps = steps
 
-        return self.q.solve(bad, decode, budget_ms=budget_ms)
+        return self.q.solve(bad, decode, budget_ms=req.budget_ms)
 
-    def _restrict(self, args: Env, offsets: tuple[int | None, list[tuple[int, int]]] | None) -> None:
+    def _lockstep(
+        self, t: int, acts: list[tuple[ir.Action, ir.Action]], req: PairReach, pre: tuple[StateT, StateT]
+    ) -> tuple[StateT, StateT, tuple[z3.ExprRef, dict[str, Env]]]:
+        """Step t of a lockstep run: each side's state after it, the step's action selector and
+        the arguments of each action it may take."""
+        so, sn = pre
+        sel = z3.BitVec(f"action@{t}", 16)
+        if req.path is None:
+            self.q.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
+        else:  # one given action: straight-line code, no choice between actions
+            self.q.solver.add(sel == req.prefix_actions.index(req.path[t]))
+        nxt_o, nxt_n = dict(so), dict(sn)
+        all_args: dict[str, Env] = {}
+        for j, (ao, an) in enumerate(acts):
+            if req.path is not None and ao.name != req.path[t]:
+                continue
+            chosen = sel == j if req.path is None else z3.BoolVal(True)
+            args_o: Env = {}
+            for p in ao.params:
+                v = z3.Const(f"{ao.name}.{p.name}@{t}", sort_of(p.type))
+                self.q.solver.add(z3.Implies(chosen, self.q.enc.in_domain(p.type, v)))
+                args_o[p.name] = v
+            args_n = {pn.name: args_o[po.name] for po, pn in zip(ao.params, an.params)}
+            en_o, post_o, _ = self.q.enc.access(ao, so, args_o)
+            en_n, post_n, _ = self.enc_new.access(an, sn, args_n)
+            self.q.solver.add(z3.Implies(chosen, z3.And(en_o, en_n)))
+            for name, term in post_o.items():
+                if not term.eq(so[name]):
+                    nxt_o[name] = mk_ite(chosen, term, nxt_o[name])
+            for name, term in post_n.items():
+                if not term.eq(sn[name]):
+                    nxt_n[name] = mk_ite(chosen, term, nxt_n[name])
+            all_args[ao.name] = args_o
+        return self._name(nxt_o, f"@{t + 1}"), self._name(nxt_n, f"@{t + 1}.new"), (sel, all_args)
+
+    def _restrict(self, args: Env, offsets: Offsets | None) -> None:
         """A frame access's offset within these ranges of its frame (of each vCPU's frame, for a
         per-vCPU one): asserted, and given to both encoders as a fact to fold branches with."""
         if offsets is None:

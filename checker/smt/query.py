@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import interp, ir
+from checker.irwalk import leading_quants, pinned_fields
 from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
 from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
@@ -188,12 +189,11 @@ class Query:
         ):
             inner, env = self.witness_vars(e.arg, ir.QuantKind.FORALL, env)  # !forall x. P  ==  exists x. !P
             return ir.Unop(ir.UnOp.NOT, inner, ir.BOOL, e.span), env
-        while isinstance(e, ir.Quant) and e.kind == kind:
-            for v in e.vars:
-                c = z3.Const(f"{v.name}!w", sort_of(v.type))
-                self.solver.add(self.enc.in_domain(v.type, c))
-                env[v.name] = c
-            e = e.body
+        vs, e = leading_quants(e, kind)
+        for v in vs:
+            c = z3.Const(f"{v.name}!w", sort_of(v.type))
+            self.solver.add(self.enc.in_domain(v.type, c))
+            env[v.name] = c
         return e, env
 
     # ---- solving and decoding -------------------------------------------------------------
@@ -325,37 +325,6 @@ class Query:
         return Sat(w)
 
 
-def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]]:
-    """Fields of arguments that a conjunct of `where` fixes: `val.F == k`, `val.F`, `!val.F`."""
-    out: dict[str, dict[tuple[int, int], int]] = {}
-
-    def field_of(e: ir.Expr) -> tuple[str, int, int] | None:
-        if isinstance(e, ir.ZExt):
-            e = e.arg
-        if isinstance(e, ir.Extract) and isinstance(e.arg, ir.Local):
-            return e.arg.name, e.hi, e.lo
-        return None
-
-    def visit(e: ir.Expr | None) -> None:
-        match e:
-            case ir.Binop(op=ir.Op.AND, left=l, right=r):
-                visit(l)
-                visit(r)
-            case ir.Binop(op=ir.Op.EQ, left=l, right=ir.Const(value=v)) if field_of(l) and not isinstance(v, bool):
-                name, hi, lo = field_of(l)  # type: ignore[misc]
-                if v < 1 << (hi - lo + 1):
-                    out.setdefault(name, {})[(hi, lo)] = int(v)
-            case ir.NonZero(arg=a) if field_of(a) and field_of(a)[1] == field_of(a)[2]:  # type: ignore[index]
-                name, hi, lo = field_of(a)  # type: ignore[misc]
-                out.setdefault(name, {})[(hi, lo)] = 1
-            case ir.Unop(op=ir.UnOp.NOT, arg=ir.NonZero(arg=a)) if field_of(a):
-                name, hi, lo = field_of(a)  # type: ignore[misc]
-                out.setdefault(name, {})[(hi, lo)] = 0
-
-    visit(where)
-    return out
-
-
 # ---- the queries the engines ask -----------------------------------------------------------
 
 
@@ -363,10 +332,7 @@ def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
     """lo <= N <= hi  and  not body(x1..xn): a vCPU count and a binding of the outer `forall`s
     under which the fact is false."""
     q = Query(system, setting)
-    body, outer = prop.body, []
-    while isinstance(body, ir.Quant) and body.kind == ir.QuantKind.FORALL:
-        outer += list(body.vars)
-        body = body.body
+    outer, body = leading_quants(prop.body, ir.QuantKind.FORALL)
     env: Env = {}
     for v in outer:
         c = z3.Const(v.name, sort_of(v.type))
