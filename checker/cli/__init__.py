@@ -3,7 +3,7 @@
 Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py); the
 exit codes are common.ExitCode: 0 every property proved (or covered); 1 a property violated;
 2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
-unknown or not reached; 70 internal error.
+unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from checker.engines.diff import Differ, ModelDiff, PropertyDiff, compared_actio
 from checker.engines.prove import Options, check_properties
 from checker.model import Design
 from checker.render import diff as render_diff
-from checker.results import ActionDiff, ActionStatus, PropertyStatus, StateDiff
+from checker.results import ActionDiff, ActionStatus, InternalError, PropertyStatus, StateDiff
 from checker.sema.expect import UnknownNames, check_expected, check_expected_broken, check_related
 from checker.sema.overlay import Overlay, load_overlays
 from checker.syntax import ast as A
@@ -413,6 +413,10 @@ def _verdict_line(md: ModelDiff, expected: dict[str, A.Span | None]) -> str:
 
 
 def _exit_code(diffs: list[ModelDiff], only_side: list[str]) -> ExitCode:
+    for md in diffs:
+        for p in md.properties:
+            if any(r is not None and isinstance(r.verdict, InternalError) for r in (p.old, p.new)):
+                return ExitCode.INTERNAL
     for md in diffs:
         if md.unexpected_broken or md.unexpected():
             return ExitCode.VIOLATED

@@ -23,12 +23,14 @@ from checker.diagnostics import UsageError
 from checker.engines import Options, check_properties
 from checker.render import json as render_json
 from checker.render import text as render_text
-from checker.results import Bounded, PropertyResult, Unknown, Unreached, Violated
+from checker.results import Bounded, InternalError, PropertyResult, Unknown, Unreached, Violated
 from checker.sema.overlay import Overlay
 from checker.syntax import ast as A
 
 
 def exit_code(results: list[PropertyResult]) -> ExitCode:
+    if any(isinstance(r.verdict, InternalError) for r in results):
+        return ExitCode.INTERNAL
     if any(isinstance(r.verdict, Violated) for r in results):
         return ExitCode.VIOLATED
     if any(isinstance(r.verdict, (Bounded, Unknown, Unreached)) for r in results):

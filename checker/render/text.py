@@ -6,6 +6,7 @@ from checker.results import (
     Arg,
     Bounded,
     Covered,
+    InternalError,
     PropertyResult,
     Proved,
     Step,
@@ -43,6 +44,8 @@ def verdict_word(r: PropertyResult) -> str:
             return "COVERED"
         case Unreached():
             return "UNREACHED"
+        case InternalError():
+            return "INTERNAL ERROR"
     raise AssertionError(r.verdict)
 
 
@@ -71,6 +74,8 @@ def how(r: PropertyResult) -> str:
             return f"reached in {n} step{'s' if n != 1 else ''} with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''} (replayed)"
         case Unreached(depth=d):
             return f"not reached within {d} steps of reset, {_vcpus(r)}"
+        case InternalError(reason=why):
+            return f"{why}; this is a bug in gicheck, please report it"
     raise AssertionError(r.verdict)
 
 
@@ -176,5 +181,5 @@ def summary(results: list[PropertyResult]) -> str:
     for r in results:
         w = verdict_word(r).lower()
         counts[w] = counts.get(w, 0) + 1
-    order = ["proved", "covered", "violated", "bounded", "unknown", "unreached"]
+    order = ["proved", "covered", "violated", "bounded", "unknown", "unreached", "internal error"]
     return ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no properties"
