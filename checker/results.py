@@ -97,7 +97,14 @@ class Unreached:
     depth: int
 
 
-Verdict = Proved | Violated | Bounded | Unknown | Covered | Unreached
+@dataclass(frozen=True)
+class InternalError:
+    """A bug of gicheck's: the interpreter did not confirm what the solver found."""
+
+    reason: str
+
+
+Verdict = Proved | Violated | Bounded | Unknown | Covered | Unreached | InternalError
 
 
 class PropertyKind(StrEnum):

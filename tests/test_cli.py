@@ -4,12 +4,16 @@ examples' outputs that do not vary)."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 
 import pytest
 
+from checker import ir
+from checker.engines import replay
+from checker.results import Trace
 from tests.helpers import ROOT, run
 
 V1 = ROOT / "examples/sgi-broadcast-v1/v1.overlay"
@@ -200,3 +204,52 @@ def test_today_sgi_enable_breaks_the_2014_promise_as_declared() -> None:
     assert m and int(m.group(1), 16) & 0xFFFF and int(m.group(2)) < 16
     assert "properties/redist.prop:37:1: icenabler0_clears_ppis_exactly: BROKEN on the new side (expected)" in out
     assert "0 unexpected differences, 2 expected" in out
+
+
+def test_a_counterexample_the_interpreter_does_not_confirm_is_an_internal_error_exit_70(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One internal-error policy: the verdict says so, in prove and in diff, and the exit code is 70."""
+
+    def mismatch(system: ir.System, prop: ir.Contract, w: object) -> Trace:
+        raise replay.ReplayMismatch(f"{prop.name}: the interpreter finds the property true after the trace")
+
+    monkeypatch.setattr(replay, "contract_trace", mismatch)
+    reason = (
+        "the interpreter did not confirm the solver's counterexample (broadcast_reaches_all_others: the interpreter finds the "
+        "property true after the trace); this is a bug in gicheck, please report it"
+    )
+    code, out, err = run(
+        "prove", "--overlay", V1, ROOT / "properties/sgi.prop", "--vcpus", "1..2", "--property", "broadcast_reaches_all_others"
+    )
+    assert (code, err) == (70, ""), out + err
+    assert re.search(r"  INTERNAL ERROR  broadcast_reaches_all_others  " + re.escape(reason) + r"  \[", out), out
+    assert "gicv3: 1 internal error in " in out
+    code, out, err = run(
+        "prove",
+        "--overlay",
+        V1,
+        ROOT / "properties/sgi.prop",
+        "--vcpus",
+        "1..2",
+        "--property",
+        "broadcast_reaches_all_others",
+        "--format",
+        "json",
+    )
+    doc = json.loads(out)
+    assert (code, doc["exit_code"]) == (70, 70)
+    assert doc["results"][0]["verdict"] == {"kind": "internalerror", "reason": reason.split("; this is a bug")[0]}
+    code, out, err = run(
+        "diff",
+        V1,
+        "--vcpus",
+        "1..2",
+        "--properties",
+        ROOT / "properties/sgi.prop",
+        "--property",
+        "broadcast_reaches_all_others",
+        "--action",
+        "ICC_SGI1R_EL1.write",
+    )
+    assert (code, err) == (70, ""), out + err
+    assert re.search(r"OPEN\s+broadcast_reaches_all_others\s+old proved, new internal error", out), out
+    assert "gicheck diff: exit 70 in " in out

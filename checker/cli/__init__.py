@@ -3,7 +3,7 @@
 Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py); the
 exit codes are common.ExitCode: 0 every property proved (or covered); 1 a property violated;
 2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
-unknown or not reached; 70 internal error.
+unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm.
 """
 
 from __future__ import annotations
@@ -42,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     p = Parser(prog="gicheck", description="Model-check KVM's vgic: a GIC spec and its properties, proved with Z3.")
     p.add_argument("--debug", action="store_true", help="log each stage and show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    _add_prove(sub)
+    _add_diff(sub)
+    ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
+    ls.add_argument("files", nargs="*", type=Path)
+    ls.add_argument("--spec", type=Path, default=None)
+    ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
+    return p
+
+
+def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     shared = _check_options(
         "a count N or a range A..B (default: the model's range)",
         "steps from reset for BMC and the largest k for k-induction (default 4)",
@@ -61,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
     pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
+
+
+def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:
     shared = _check_options(
         "a count N or a range A..B (default: each model's range)",
         "steps from reset for the searches (default 4)",
@@ -111,11 +124,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PROPERTY",
         help="a property of the old side the patch means to break (repeatable)",
     )
-    ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
-    ls.add_argument("files", nargs="*", type=Path)
-    ls.add_argument("--spec", type=Path, default=None)
-    ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
-    return p
 
 
 _COMMANDS = {"prove": prove.run, "diff": diff.run, "list": list_cmd.run}

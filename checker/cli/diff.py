@@ -41,7 +41,7 @@ from checker.engines.diff import (
 from checker.engines.prove import Options, check_properties
 from checker.model import Design
 from checker.render import diff as render_diff
-from checker.results import ActionStatus, PropertyStatus
+from checker.results import ActionDiff, ActionStatus, InternalError, PropertyStatus, StateDiff
 from checker.sema.expect import UnknownNames, check_expected, check_expected_broken, check_related
 from checker.sema.overlay import Overlay, load_overlays
 from checker.syntax import ast as A
@@ -170,17 +170,55 @@ def _raise(names: UnknownNames, flag: str, message: str) -> None:
         raise UsageError(f"{flag} {', '.join(names.flags)}: {message}")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every model of one `gicheck diff` shares."""
+
+    args: argparse.Namespace
+    old: Side
+    new: Side
+    requested: ir.VcpuRange | None
+    use_props: bool  # false with --no-properties
+
+    def overlays(self, model: str) -> list[Overlay]:
+        """The overlays that patch `model`, the old side's first."""
+        return [s.overlay for s in (self.old, self.new) if s.overlay is not None and s.overlay.model == model]
+
+
+@dataclass(frozen=True)
+class _Systems:
+    """A model lowered on both sides: each over its own vCPU range, and both over the range in common."""
+
+    old: ir.System
+    new: ir.System
+    common_old: ir.System
+    common_new: ir.System
+    v_old: ir.VcpuRange
+    v_new: ir.VcpuRange
+    common: ir.VcpuRange
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What the command line and the overlays ask of one model's comparison."""
+
+    expected: dict[str, A.Span | None]
+    expect_broken: dict[str, A.Span | None]
+    only: set[str] | None  # --property
+    actions: set[str] | None  # --action
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_search_options(args)
     requested = requested_vcpus(args)
     tmp = Path(tempfile.mkdtemp(prefix="gicheck-diff-"))
     try:
-        return _run(args, out, err, requested, tmp)
+        return _run(args, out, requested, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: ir.VcpuRange | None, tmp: Path) -> int:
+def _run(args: argparse.Namespace, out: TextIO, requested: ir.VcpuRange | None, tmp: Path) -> int:
     old, new = resolve_sides(args, tmp)
     for side in (old, new):
         if not side.spec.is_dir():
@@ -188,16 +226,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: ir.VcpuR
         if side.overlays:
             side.overlay = load_overlays(side.overlays)
     models_old, models_new = pipeline.find_models(old.spec), pipeline.find_models(new.spec)
-    patched = {s.overlay.model for s in (old, new) if s.overlay is not None}
-    if args.model is not None:
-        if patched and args.model not in patched:
-            raise UsageError(f"--model {args.model}: the overlays patch model {', '.join(sorted(patched))}")
-        names = [args.model]
-    elif patched:
-        names = sorted(patched)
-    else:
-        names = sorted(set(models_old) | set(models_new))
-    use_props = not args.no_properties
+    names = _model_names(args.model, old, new, set(models_old) | set(models_new))
+    run = _Run(args, old, new, requested, not args.no_properties)
     diffs: list[ModelDiff] = []
     only_side: list[str] = []
     t_all = time.perf_counter()
@@ -212,111 +242,156 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, requested: ir.VcpuR
                 raise UsageError(f"no model '{model}' on either side")
             only_side.append(f"model {model} exists on the {where} side only")
             continue
-        d_old = (
-            _load(old, model, args.properties, use_props)
-            if (old.overlay is None or old.overlay.model == model)
-            else _load(Side(old.label, old.spec, [], old.properties), model, args.properties, use_props)
-        )
-        d_new = (
-            _load(new, model, args.properties, use_props)
-            if (new.overlay is None or new.overlay.model == model)
-            else _load(Side(new.label, new.spec, [], new.properties), model, args.properties, use_props)
-        )
-        expected: dict[str, A.Span | None] = {n: None for n in args.expect}
-        for side in (old, new):
-            if side.overlay is not None and side.overlay.model == model:
-                expected.update(side.overlay.expected)
-        _raise(
-            check_expected(expected, d_old, d_new),
-            "--expect",
-            "neither side has an action, register, frame or state of that name",
-        )
-        expect_broken: dict[str, A.Span | None] = {n: None for n in args.expect_broken}
-        for side in (old, new):
-            if side.overlay is not None and side.overlay.model == model:
-                expect_broken.update(side.overlay.expected_broken)
-        if use_props:
-            _raise(check_expected_broken(expect_broken, d_old), "--expect-broken", "the old side has no property of that name")
-        r_old, r_new = ir.VcpuRange(*d_old.vcpus), ir.VcpuRange(*d_new.vcpus)
-        v_old, v_new = (r_old, r_new) if requested is None else (requested.clip(r_old), requested.clip(r_new))
-        if v_old is None or v_new is None:
-            assert requested is not None
-            raise UsageError(
-                f"model {model}: --vcpus {requested[0]}..{requested[1]} is outside its range on one side (old {d_old.vcpus[0]}..{d_old.vcpus[1]}, new {d_new.vcpus[0]}..{d_new.vcpus[1]})"
-            )
-        common = v_old.clip(v_new)
-        if common is None:
-            raise UsageError(
-                f"model {model}: the two sides allow no vCPU count in common (old {v_old[0]}..{v_old[1]}, new {v_new[0]}..{v_new[1]})"
-            )
-        pins_old = parse_params(args.param, d_old.params)
-        pins_new = parse_params(args.param, d_new.params)
-        s_old, s_new = pipeline.lower(d_old, v_old, pins_old), pipeline.lower(d_new, v_new, pins_new)
-        c_old, c_new = pipeline.lower(d_old, common, pins_old), pipeline.lower(d_new, common, pins_new)
-        only = set(args.property) if args.property else None
-        if only is not None:
-            unknown = sorted(only - {p.name for p in s_old.properties} - {p.name for p in s_new.properties})
-            if unknown:
-                raise UsageError(f"--property {', '.join(unknown)}: model {model} has no such property on either side")
-        acts = set(args.action) if args.action else None
-        if acts is not None:
-            unknown = sorted(acts - set(compared_actions(c_old)) - set(compared_actions(c_new)))
-            if unknown:
-                raise UsageError(
-                    f"--action {', '.join(unknown)}: model {model} has no such action on either side ('gicheck list' names them)"
-                )
-        o_opts = Options(s_old.vcpus, args.depth, args.timeout)
-        n_opts = Options(s_new.vcpus, args.depth, args.timeout)
-        t0 = time.perf_counter()
-        old_results = check_properties(s_old, o_opts, only) if use_props else []
-        relates: dict[str, A.Relate] = {}
-        for side in (old, new):
-            if side.overlay is not None and side.overlay.model == model:
-                relates.update(side.overlay.related)
-        related, errors = check_related(relates, c_old, c_new)
-        if errors:
-            raise SpecError(errors)
-        differ = Differ(c_old, c_new, Options(c_old.vcpus, args.depth, args.timeout), set(expected), related)
-        differ.invariants = proved_invariants(s_old, old_results) if v_old == common else []
-        states = differ.states()
-        actions = differ.actions(only=acts)
-        same = {a.name for a in actions if a.status == ActionStatus.SAME}
-        props: list[PropertyDiff] = []
-        if use_props or s_new.properties or s_old.properties:
-            run = PropertyRun(o_opts, n_opts, only, old_results, frozenset(expect_broken))
-            props, _ = diff_properties(Compared(s_old, s_new, same, states), run)
-        applied = []
-        for side in (old, new):
-            if side.overlay is not None and side.overlay.model == model:
-                applied += [f"{what} ({span})" for what, span in side.overlay.applied]
-        md = ModelDiff(
-            model,
-            old.label,
-            new.label,
-            d_old.vcpus if requested is None else v_old,
-            d_new.vcpus if requested is None else v_new,
-            common,
-            tuple(applied),
-            tuple(states),
-            tuple(actions),
-            tuple(props),
-            time.perf_counter() - t0,
-            frozenset(expected),
-        )
+        md, expected = _diff_model(run, model)
         diffs.append(md)
         if args.format == "text":
             block = render_diff.render([md], "").lstrip("\n")
             out.write("\n" + block + _verdict_line(md, expected) + "\n")
             out.flush()
+    return _finish(run, out, diffs, only_side, t_all)
+
+
+def _model_names(model: str | None, old: Side, new: Side, declared: set[str]) -> list[str]:
+    """The models to compare: --model's, the one the overlays patch, or every model of either side."""
+    patched = {s.overlay.model for s in (old, new) if s.overlay is not None}
+    if model is not None:
+        if patched and model not in patched:
+            raise UsageError(f"--model {model}: the overlays patch model {', '.join(sorted(patched))}")
+        return [model]
+    if patched:
+        return sorted(patched)
+    return sorted(declared)
+
+
+def _design(run: _Run, side: Side, model: str) -> Design:
+    """The side's model, patched by the side's overlay if the overlay is for this model."""
+    if side.overlay is None or side.overlay.model == model:
+        return _load(side, model, run.args.properties, run.use_props)
+    return _load(Side(side.label, side.spec, [], side.properties), model, run.args.properties, run.use_props)
+
+
+def _expectations(
+    run: _Run, model: str, d_old: Design, d_new: Design
+) -> tuple[dict[str, A.Span | None], dict[str, A.Span | None]]:
+    """The names the patch means to change and the properties it means to break, checked to exist."""
+    expected: dict[str, A.Span | None] = {n: None for n in run.args.expect}
+    for ov in run.overlays(model):
+        expected.update(ov.expected)
+    _raise(
+        check_expected(expected, d_old, d_new),
+        "--expect",
+        "neither side has an action, register, frame or state of that name",
+    )
+    expect_broken: dict[str, A.Span | None] = {n: None for n in run.args.expect_broken}
+    for ov in run.overlays(model):
+        expect_broken.update(ov.expected_broken)
+    if run.use_props:
+        _raise(check_expected_broken(expect_broken, d_old), "--expect-broken", "the old side has no property of that name")
+    return expected, expect_broken
+
+
+def _lower(run: _Run, model: str, d_old: Design, d_new: Design) -> _Systems:
+    requested = run.requested
+    r_old, r_new = ir.VcpuRange(*d_old.vcpus), ir.VcpuRange(*d_new.vcpus)
+    v_old, v_new = (r_old, r_new) if requested is None else (requested.clip(r_old), requested.clip(r_new))
+    if v_old is None or v_new is None:
+        assert requested is not None
+        raise UsageError(
+            f"model {model}: --vcpus {requested[0]}..{requested[1]} is outside its range on one side (old {d_old.vcpus[0]}..{d_old.vcpus[1]}, new {d_new.vcpus[0]}..{d_new.vcpus[1]})"
+        )
+    common = v_old.clip(v_new)
+    if common is None:
+        raise UsageError(
+            f"model {model}: the two sides allow no vCPU count in common (old {v_old[0]}..{v_old[1]}, new {v_new[0]}..{v_new[1]})"
+        )
+    pins_old = parse_params(run.args.param, d_old.params)
+    pins_new = parse_params(run.args.param, d_new.params)
+    s_old, s_new = pipeline.lower(d_old, v_old, pins_old), pipeline.lower(d_new, v_new, pins_new)
+    c_old, c_new = pipeline.lower(d_old, common, pins_old), pipeline.lower(d_new, common, pins_new)
+    return _Systems(s_old, s_new, c_old, c_new, v_old, v_new, common)
+
+
+def _filters(args: argparse.Namespace, model: str, sy: _Systems) -> tuple[set[str] | None, set[str] | None]:
+    """--property and --action, checked to name something on one side at least."""
+    only = set(args.property) if args.property else None
+    if only is not None:
+        unknown = sorted(only - {p.name for p in sy.old.properties} - {p.name for p in sy.new.properties})
+        if unknown:
+            raise UsageError(f"--property {', '.join(unknown)}: model {model} has no such property on either side")
+    acts = set(args.action) if args.action else None
+    if acts is not None:
+        unknown = sorted(acts - set(compared_actions(sy.common_old)) - set(compared_actions(sy.common_new)))
+        if unknown:
+            raise UsageError(
+                f"--action {', '.join(unknown)}: model {model} has no such action on either side ('gicheck list' names them)"
+            )
+    return only, acts
+
+
+def _compare(run: _Run, model: str, sy: _Systems, asked: _Asked) -> tuple[list[StateDiff], list[ActionDiff], list[PropertyDiff]]:
+    """The engines: the old side's properties, then the states and actions, then the properties on both sides."""
+    args = run.args
+    o_opts = Options(sy.old.vcpus, args.depth, args.timeout)
+    n_opts = Options(sy.new.vcpus, args.depth, args.timeout)
+    old_results = check_properties(sy.old, o_opts, asked.only) if run.use_props else []
+    relates: dict[str, A.Relate] = {}
+    for ov in run.overlays(model):
+        relates.update(ov.related)
+    related, errors = check_related(relates, sy.common_old, sy.common_new)
+    if errors:
+        raise SpecError(errors)
+    c_old, c_new = sy.common_old, sy.common_new
+    differ = Differ(c_old, c_new, Options(c_old.vcpus, args.depth, args.timeout), set(asked.expected), related)
+    differ.invariants = proved_invariants(sy.old, old_results) if sy.v_old == sy.common else []
+    states = differ.states()
+    actions = differ.actions(only=asked.actions)
+    same = {a.name for a in actions if a.status == ActionStatus.SAME}
+    props: list[PropertyDiff] = []
+    if run.use_props or sy.new.properties or sy.old.properties:
+        prop_run = PropertyRun(o_opts, n_opts, asked.only, old_results, frozenset(asked.expect_broken))
+        props, _ = diff_properties(Compared(sy.old, sy.new, same, states), prop_run)
+    return states, actions, props
+
+
+def _diff_model(run: _Run, model: str) -> tuple[ModelDiff, dict[str, A.Span | None]]:
+    """Compare one model declared on both sides; also the names the patch means to change."""
+    d_old, d_new = _design(run, run.old, model), _design(run, run.new, model)
+    expected, expect_broken = _expectations(run, model, d_old, d_new)
+    sy = _lower(run, model, d_old, d_new)
+    only, acts = _filters(run.args, model, sy)
+    t0 = time.perf_counter()
+    states, actions, props = _compare(run, model, sy, _Asked(expected, expect_broken, only, acts))
+    applied = []
+    for ov in run.overlays(model):
+        applied += [f"{what} ({span})" for what, span in ov.applied]
+    md = ModelDiff(
+        model,
+        run.old.label,
+        run.new.label,
+        d_old.vcpus if run.requested is None else sy.v_old,
+        d_new.vcpus if run.requested is None else sy.v_new,
+        sy.common,
+        tuple(applied),
+        tuple(states),
+        tuple(actions),
+        tuple(props),
+        time.perf_counter() - t0,
+        frozenset(expected),
+    )
+    return md, expected
+
+
+def _finish(run: _Run, out: TextIO, diffs: list[ModelDiff], only_side: list[str], t_all: float) -> ExitCode:
+    """The exit code; and the JSON document, or the text output's last lines."""
     code = _exit_code(diffs, only_side)
-    if args.format == "json":
+    if run.args.format == "json":
         out.write(
             render_diff.to_json(
                 diffs,
                 {
-                    "old": old.label,
-                    "new": new.label,
-                    "depth": args.depth,
+                    "old": run.old.label,
+                    "new": run.new.label,
+                    "depth": run.args.depth,
                     "only_one_side": only_side,
                     "exit_code": int(code),
                     "seconds": round(time.perf_counter() - t_all, 3),
@@ -346,6 +421,10 @@ def _verdict_line(md: ModelDiff, expected: dict[str, A.Span | None]) -> str:
 
 
 def _exit_code(diffs: list[ModelDiff], only_side: list[str]) -> ExitCode:
+    for md in diffs:
+        for p in md.properties:
+            if any(r is not None and isinstance(r.verdict, InternalError) for r in (p.old, p.new)):
+                return ExitCode.INTERNAL
     for md in diffs:
         if md.unexpected_broken or md.unexpected():
             return ExitCode.VIOLATED

@@ -22,7 +22,7 @@ from checker.engines.onestep import check_one_step
 from checker.engines.refinement import Refiner, check_refinement
 from checker.engines.search import DEFAULT_POLICY, CheckContext, Options, SearchPolicy, search_ranges, unknown_verdict
 from checker.irwalk import cone, state_reads, state_writes
-from checker.results import PropertyKind, PropertyResult, Proved, Unknown, Verdict, Violated
+from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -125,9 +125,7 @@ def check_properties(system: ir.System, opts: Options, only: set[str] | None = N
         try:
             verdict = check_property(system, p, opts, proved, refiner)
         except replay.ReplayMismatch as err:
-            verdict = Unknown(
-                f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this"
-            )
+            verdict = InternalError(f"the interpreter did not confirm the solver's counterexample ({err})")
         dt = time.perf_counter() - t0
         log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
         if isinstance(p, ir.Invariant) and isinstance(verdict, Proved):

@@ -9,7 +9,7 @@ import time
 from checker import ir
 from checker.engines import replay
 from checker.engines.search import Options, search_ranges, unknown_verdict
-from checker.results import PropertyKind, PropertyResult, Proved, Unknown, Verdict, Violated
+from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -63,9 +63,7 @@ class Refiner:
         try:
             verdict = check_refinement(self.system, ref, self.opts)
         except replay.ReplayMismatch as err:
-            verdict = Unknown(
-                f"internal error: the interpreter did not confirm the solver's counterexample ({err}); please report this"
-            )
+            verdict = InternalError(f"the interpreter did not confirm the solver's counterexample ({err})")
         dt = time.perf_counter() - t0
         log.info("%s refinement: %s in %.2fs", ref.handler, type(verdict).__name__, dt)
         cases = ", ".join(dict.fromkeys(c.action for c in ref.cases))

@@ -9,20 +9,20 @@ from typing import Any
 from checker.results import PropertyResult
 
 
-def _plain(x: Any) -> Any:
+def plain(x: Any) -> Any:
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        out = {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x) if f.metadata.get("json", True)}
+        out = {f.name: plain(getattr(x, f.name)) for f in dataclasses.fields(x) if f.metadata.get("json", True)}
         return out
     if isinstance(x, (list, tuple)):
-        return [_plain(y) for y in x]
+        return [plain(y) for y in x]
     if isinstance(x, (set, frozenset)):
-        return sorted(_plain(y) for y in x)
+        return sorted(plain(y) for y in x)
     return x
 
 
 def to_dict(r: PropertyResult) -> dict[str, Any]:
-    d = _plain(r)
-    d["verdict"] = {"kind": type(r.verdict).__name__.lower(), **_plain(r.verdict)}
+    d = plain(r)
+    d["verdict"] = {"kind": type(r.verdict).__name__.lower(), **plain(r.verdict)}
     d["passed"] = r.passed
     return d  # type: ignore[no-any-return]
 

@@ -6,6 +6,7 @@ from checker.results import (
     Arg,
     Bounded,
     Covered,
+    InternalError,
     PropertyResult,
     Proved,
     Step,
@@ -16,16 +17,16 @@ from checker.results import (
 )
 
 
-def _v(v: int | bool) -> str:
+def value_text(v: int | bool) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v) if v < 10 else f"{v} (0x{v:x})"
 
 
-def _hex(a: Arg) -> str:
+def hex_text(a: Arg) -> str:
     """A register value (one with fields) in hex, all its digits shown; anything else as a number."""
     if isinstance(a.value, bool) or not a.fields or a.width is None:
-        return _v(a.value)
+        return value_text(a.value)
     return f"0x{a.value:0{(a.width + 3) // 4}x}"
 
 
@@ -43,6 +44,8 @@ def verdict_word(r: PropertyResult) -> str:
             return "COVERED"
         case Unreached():
             return "UNREACHED"
+        case InternalError():
+            return "INTERNAL ERROR"
     raise AssertionError(r.verdict)
 
 
@@ -71,10 +74,12 @@ def how(r: PropertyResult) -> str:
             return f"reached in {n} step{'s' if n != 1 else ''} with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''} (replayed)"
         case Unreached(depth=d):
             return f"not reached within {d} steps of reset, {_vcpus(r)}"
+        case InternalError(reason=why):
+            return f"{why}; this is a bug in gicheck, please report it"
     raise AssertionError(r.verdict)
 
 
-def _step_lines(i: int, s: Step, indent: str) -> list[str]:
+def step_lines(i: int, s: Step, indent: str) -> list[str]:
     out = []
     if s.target is not None and s.vcpu is not None:
         write = s.action.endswith(".write")
@@ -83,7 +88,7 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
         arrow = "=" if write else "->"
         head = f"{indent}#{i}  vCPU {s.vcpu} {'writes' if write else 'reads'} {s.target}, {width} bits"
         if vals:
-            head += f" {arrow} {_hex(vals[0])}"
+            head += f" {arrow} {hex_text(vals[0])}"
         out.append(head)
         for a in vals:
             if a.fields:
@@ -95,9 +100,9 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
         val = [a for a in s.args[1:]]
         head = f"{indent}#{i}  vCPU {s.vcpu} {verb} {s.register}"
         if val:
-            head += f" = {_hex(val[0])}"
+            head += f" = {hex_text(val[0])}"
         if s.result is not None:
-            head += f" -> {_hex(s.result)}"
+            head += f" -> {hex_text(s.result)}"
             val = [*val, s.result]
         out.append(head)
         for a in val:
@@ -106,46 +111,46 @@ def _step_lines(i: int, s: Step, indent: str) -> list[str]:
                     f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
                 )
     else:
-        args = ", ".join(f"{a.name}={_v(a.value)}" for a in s.args)
+        args = ", ".join(f"{a.name}={value_text(a.value)}" for a in s.args)
         out.append(f"{indent}#{i}  {s.action}({args})")
     if s.changes:
         for c in s.changes:
-            out.append(f"{indent}      {c.location}: {_v(c.before)} -> {_v(c.after)}")
+            out.append(f"{indent}      {c.location}: {value_text(c.before)} -> {value_text(c.after)}")
     else:
         out.append(f"{indent}      (no state changed)")
     return out
 
 
 def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
-    vcpus = f"with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}" + "".join(f", {k} = {_v(v)}" for k, v in t.params)
+    vcpus = f"with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}" + "".join(f", {k} = {value_text(v)}" for k, v in t.params)
     if not t.steps:
         out = [f"{indent[:-2]}{vcpus}:"]  # a fact: values, no accesses
     else:
         start = "from reset" if t.from_reset else "from an arbitrary state (one-step check; maybe unreachable)"
         out = [f"{indent[:-2]}{vcpus}, {start}:"]
     for i, s in enumerate(t.steps, 1):
-        out += _step_lines(i, s, indent)
+        out += step_lines(i, s, indent)
     first, second = t.labels
     if t.alternative is not None and t.labels == Trace.labels:
         out.append(
             f"{indent}second run of #{len(t.steps)} from the same state, differing only in {t.failure.message.split('depends on ', 1)[-1]}:"
         )
-        out += _step_lines(len(t.steps), t.alternative, indent + "  ")
+        out += step_lines(len(t.steps), t.alternative, indent + "  ")
         out.append(f"{indent}the two runs end in different states:")
     elif t.alternative is not None:
         out.append(f"{indent}what {second} does from the same state:")
-        out += _step_lines(len(t.steps), t.alternative, indent + "  ")
+        out += step_lines(len(t.steps), t.alternative, indent + "  ")
         out.append(f"{indent}they end in different states:")
     if t.alternative is not None:  # (without one, the step's own changes are the differences)
         for loc, a, b in t.differences:
-            out.append(f"{indent}  {loc}: {_v(a)} ({first})  vs  {_v(b)} ({second})")
+            out.append(f"{indent}  {loc}: {value_text(a)} ({first})  vs  {value_text(b)} ({second})")
     f = t.failure
     where = ""
     if f.bindings:
-        where = " for " + ", ".join(f"{k} = {_v(v)}" for k, v in f.bindings)
+        where = " for " + ", ".join(f"{k} = {value_text(v)}" for k, v in f.bindings)
     out.append(f"{indent[:-2]}{f.property}: {f.message}{where}")
     for text, v in f.values:
-        out.append(f"{indent}{text} = {_v(v)}")
+        out.append(f"{indent}{text} = {value_text(v)}")
     return out
 
 
@@ -176,5 +181,5 @@ def summary(results: list[PropertyResult]) -> str:
     for r in results:
         w = verdict_word(r).lower()
         counts[w] = counts.get(w, 0) + 1
-    order = ["proved", "covered", "violated", "bounded", "unknown", "unreached"]
+    order = ["proved", "covered", "violated", "bounded", "unknown", "unreached", "internal error"]
     return ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no properties"
