@@ -12,7 +12,7 @@ from checker import ir
 from checker.diagnostics import Diagnostic, Note, SpecError
 from checker.irwalk import called_functions, state_reads
 from checker.model import Design, Frame, Register, Sysreg
-from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
+from checker.sema.check import ERR, ERR_T, Checker, Context, Lit, Scope, always_returns
 from checker.sema.mmio import RESERVED, frame_actions
 from checker.sema.overlay import PROPERTY_DECLS, Overlay, apply_to_properties, apply_to_spec
 from checker.syntax import ast as A
@@ -266,7 +266,7 @@ class _Resolver:
         if d.type is not None:
             t = self.check.type(d.type)
             v = self.check.convert(v, t, d.value.span, f"constant '{d.name}'")
-        if isinstance(v, _Lit):
+        if isinstance(v, Lit):
             self.d.consts[d.name] = ir.Const(v.value, ir.BitsT(0), d.span)  # width 0: unsized
         elif isinstance(v, ir.Const):
             self.d.consts[d.name] = ir.Const(v.value, v.type, d.span)
@@ -764,7 +764,7 @@ class _Resolver:
             return pos[v.name], ir.width_of(v.type) - 1, 0
         if isinstance(v, ir.Extract) and isinstance(v.arg, ir.Local) and v.arg.name in pos:
             return pos[v.arg.name], v.hi, v.lo
-        if v is not _ERR:  # an expression that failed to check has its error already
+        if v is not ERR:  # an expression that failed to check has its error already
             self.error("'independent of' takes arguments of the access or their fields, such as val.TargetList", e.span)
         return None
 
