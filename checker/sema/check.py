@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from checker import ir
 from checker.diagnostics import Note
-from checker.sema.exprs import ERR, ERR_T, Context, ErrType, ExprChecker, Lit, Scope, is_bits
+from checker.sema.exprs import ExprChecker
+from checker.sema.scope import ERR, ERR_T, Context, ErrType, Lit, Scope, is_bits
 from checker.syntax import ast as A
 
 __all__ = ["ERR", "ERR_T", "Checker", "Context", "ErrType", "Lit", "Scope", "always_returns"]

@@ -6,73 +6,11 @@ Errors are collected, never raised one at a time; an expression that fails to ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from checker import ir
 from checker.diagnostics import Diagnostic, Note
 from checker.model import Design
+from checker.sema.scope import ERR, ERR_T, Context, ErrType, Lit, is_bits
 from checker.syntax import ast as A
-
-
-class ErrType:
-    def __str__(self) -> str:
-        return "<error>"
-
-
-ERR_T = ErrType()
-ERR = ir.Const(0, ir.BitsT(1))  # placeholder for an expression that did not check
-
-
-@dataclass(frozen=True)
-class Lit:
-    """An integer literal whose width is not known yet."""
-
-    value: int
-    span: A.Span
-
-
-@dataclass
-class Scope:
-    """Locals visible at a point: name -> (type, mutable)."""
-
-    frames: list[dict[str, tuple[ir.Type, bool, A.Span]]] = field(default_factory=lambda: [{}])
-
-    def lookup(self, name: str) -> tuple[ir.Type, bool, A.Span] | None:
-        for frame in reversed(self.frames):
-            if name in frame:
-                return frame[name]
-        return None
-
-    def push(self) -> None:
-        self.frames.append({})
-
-    def pop(self) -> None:
-        self.frames.pop()
-
-    def declare(self, name: str, typ: ir.Type, mutable: bool, span: A.Span) -> None:
-        self.frames[-1][name] = (typ, mutable, span)
-
-
-@dataclass
-class Context:
-    """Where an expression stands: what it may read and write."""
-
-    what: str  # "function 'mpidr'", "handler ICC_SGI1R_EL1.write", "property 'x'", ...
-    reads_state: bool = True
-    writes_state: bool = False
-    primes: bool = False
-    in_loop: int = 0
-    returns: ir.Type | None = None  # a function's result type
-    scope: Scope = field(default_factory=Scope)
-
-
-def _bool_like(t: object) -> bool:
-    return isinstance(t, (ir.BoolT, ir.BitsT, ir.IndexT))
-
-
-def is_bits(t: object) -> bool:
-    return isinstance(t, (ir.BitsT, ir.IndexT))
-
 
 _ARITH = {
     A.BinaryOp.ADD: ir.Op.ADD,
@@ -234,129 +172,161 @@ class ExprChecker:
                 return self.name(e, ctx)
             case A.Call():
                 return self.call(e, ctx)
-            case A.Construct(layout=name, fields=fields, span=s):
-                lay = self.d.layouts.get(name)
-                if lay is None:
-                    if name in self.d.functions:
-                        self.error(f"'{name}' is a function; call it with positional arguments", s)
-                    else:
-                        self.error(f"unknown layout '{name}'", s)
-                    return ERR
-                base: ir.Expr = ir.Const(0, ir.BitsT(lay.width, lay.name), s)
-                return self.set_fields(base, lay, fields, ctx)
-            case A.With(base=b, fields=fields, span=s):
-                base_e = self.concrete(self.expr(b, ctx))
-                if base_e is ERR:
-                    return ERR
-                lay = self.layout_of(base_e)
-                if lay is None:
-                    self.error(f"'with' needs a value with a layout, found {base_e.type}", b.span)
-                    return ERR
-                return self.set_fields(base_e, lay, fields, ctx)
-            case A.Field(base=b, name=fname, span=s, name_span=ns):
-                base_e = self.concrete(self.expr(b, ctx))
-                if base_e is ERR:
-                    return ERR
-                lay = self.layout_of(base_e)
-                if lay is None:
-                    self.error(f"{base_e.type} has no fields (it is not a layout)", ns)
-                    return ERR
-                fld = lay.field(fname)
-                if fld is None:
-                    self.error(
-                        f"layout '{lay.name}' has no field '{fname}'",
-                        ns,
-                        Note(f"'{lay.name}' declared here", lay.span),
-                    )
-                    return ERR
-                hi, lo = fld
-                return ir.Extract(base_e, hi, lo, ir.BitsT(hi - lo + 1), s)
-            case A.Index(base=b, index=i, span=s):
-                base_e = self.concrete(self.expr(b, ctx))
-                if base_e is ERR:
-                    return ERR
-                idx = self.expr(i, ctx)
-                if idx is ERR:
-                    return ERR
-                if isinstance(base_e.type, ir.ArrayT):
-                    at = base_e.type
-                    idx_c = self.convert(idx, at.index, i.span, "array index")
-                    return ir.Select(base_e, idx_c, at.elem, s)
-                if is_bits(base_e.type):
-                    w = ir.width_of(base_e.type)
-                    if isinstance(idx, Lit):
-                        if not 0 <= idx.value < w:
-                            self.error(f"bit {idx.value} is outside {base_e.type} (bits {w - 1}..0)", i.span)
-                            return ERR
-                        return ir.Extract(base_e, idx.value, idx.value, ir.BitsT(1), s)
-                    if not is_bits(idx.type):
-                        self.error(f"a bit index must be a number, found {idx.type}", i.span)
-                        return ERR
-                    return ir.BitAt(base_e, idx, ir.BitsT(1), s)
-                self.error(f"{base_e.type} cannot be indexed", b.span)
-                return ERR
-            case A.Slice(base=b, hi=h, lo=l, span=s):
-                base_e = self.concrete(self.expr(b, ctx))
-                shi, slo = self.const_int(h, ctx), self.const_int(l, ctx)
-                if base_e is ERR or shi is None or slo is None:
-                    return ERR
-                if not is_bits(base_e.type):
-                    self.error(f"{base_e.type} cannot be sliced", b.span)
-                    return ERR
-                w = ir.width_of(base_e.type)
-                if not (0 <= slo <= shi < w):
-                    self.error(f"slice [{shi}:{slo}] is outside {base_e.type} (bits {w - 1}..0)", s)
-                    return ERR
-                return ir.Extract(base_e, shi, slo, ir.BitsT(shi - slo + 1), s)
-            case A.Unary(op=op, operand=o, span=s):
-                arg = self.expr(o, ctx)
-                if arg is ERR:
-                    return ERR
-                if op == A.UnaryOp.NOT:
-                    c = self.cond(arg, o.span)
-                    return ERR if c is ERR else ir.Unop(ir.UnOp.NOT, c, ir.BOOL, s)
-                if isinstance(arg, Lit):
-                    return Lit(-arg.value if op == A.UnaryOp.NEG else ~arg.value, s)
-                if not is_bits(arg.type):
-                    self.error(f"'{op}' needs a number, found {arg.type}", o.span)
-                    return ERR
-                return ir.Unop(ir.UnOp.NEG if op == A.UnaryOp.NEG else ir.UnOp.BNOT, arg, ir.BitsT(ir.width_of(arg.type)), s)
+            case A.Construct():
+                return self.construct(e, ctx)
+            case A.With():
+                return self.with_fields(e, ctx)
+            case A.Field():
+                return self.field_access(e, ctx)
+            case A.Index():
+                return self.index(e, ctx)
+            case A.Slice():
+                return self.bit_slice(e, ctx)
+            case A.Unary():
+                return self.unary(e, ctx)
             case A.Binary():
                 return self.binary(e, ctx)
-            case A.Cond(cond=c, then=t, other=o, span=s):
-                ce = self.cond(self.expr(c, ctx), c.span)
-                te, oe = self.expr(t, ctx), self.expr(o, ctx)
-                if ce is ERR or te is ERR or oe is ERR:
-                    return ERR
-                if isinstance(te, Lit) and isinstance(oe, Lit):
-                    te, oe = self.concrete(te), self.concrete(oe)
-                pair = self.unify(te, oe, s)
-                if pair is None:
-                    return ERR
-                return ir.Ite(ce, pair[0], pair[1], pair[0].type, s)
-            case A.Quant(kind=kind, binders=binders, body=body, span=s):
-                ctx.scope.push()
-                try:
-                    vars_: list[ir.Local] = []
-                    for binder in binders:
-                        bt = self.type(binder.type)
-                        if isinstance(bt, ErrType):
-                            continue
-                        if not isinstance(bt, (ir.IndexT, ir.BoolT)):
-                            self.error(f"a quantifier ranges over vcpu, a range or bool, not {bt}", binder.type.span)
-                            continue
-                        self.check_fresh(binder.name, binder.span, ctx)
-                        ctx.scope.declare(binder.name, bt, False, binder.span)
-                        vars_.append(ir.Local(binder.name, bt, binder.span))
-                    if len(vars_) != len(binders):
-                        return ERR  # the body would only repeat the binder's error
-                    be = self.cond(self.expr(body, ctx), body.span)
-                finally:
-                    ctx.scope.pop()
-                if be is ERR:
-                    return ERR
-                return ir.Quant(ir.QuantKind(kind), tuple(vars_), be, ir.BOOL, s)
+            case A.Cond():
+                return self.conditional(e, ctx)
+            case A.Quant():
+                return self.quant(e, ctx)
         raise AssertionError(f"unhandled expression {type(e).__name__}")
+
+    def construct(self, e: A.Construct, ctx: Context) -> ir.Expr | Lit:
+        name, fields, s = e.layout, e.fields, e.span
+        lay = self.d.layouts.get(name)
+        if lay is None:
+            if name in self.d.functions:
+                self.error(f"'{name}' is a function; call it with positional arguments", s)
+            else:
+                self.error(f"unknown layout '{name}'", s)
+            return ERR
+        base: ir.Expr = ir.Const(0, ir.BitsT(lay.width, lay.name), s)
+        return self.set_fields(base, lay, fields, ctx)
+
+    def with_fields(self, e: A.With, ctx: Context) -> ir.Expr | Lit:
+        b, fields = e.base, e.fields
+        base_e = self.concrete(self.expr(b, ctx))
+        if base_e is ERR:
+            return ERR
+        lay = self.layout_of(base_e)
+        if lay is None:
+            self.error(f"'with' needs a value with a layout, found {base_e.type}", b.span)
+            return ERR
+        return self.set_fields(base_e, lay, fields, ctx)
+
+    def field_access(self, e: A.Field, ctx: Context) -> ir.Expr | Lit:
+        b, fname, s, ns = e.base, e.name, e.span, e.name_span
+        base_e = self.concrete(self.expr(b, ctx))
+        if base_e is ERR:
+            return ERR
+        lay = self.layout_of(base_e)
+        if lay is None:
+            self.error(f"{base_e.type} has no fields (it is not a layout)", ns)
+            return ERR
+        fld = lay.field(fname)
+        if fld is None:
+            self.error(
+                f"layout '{lay.name}' has no field '{fname}'",
+                ns,
+                Note(f"'{lay.name}' declared here", lay.span),
+            )
+            return ERR
+        hi, lo = fld
+        return ir.Extract(base_e, hi, lo, ir.BitsT(hi - lo + 1), s)
+
+    def index(self, e: A.Index, ctx: Context) -> ir.Expr | Lit:
+        b, i, s = e.base, e.index, e.span
+        base_e = self.concrete(self.expr(b, ctx))
+        if base_e is ERR:
+            return ERR
+        idx = self.expr(i, ctx)
+        if idx is ERR:
+            return ERR
+        if isinstance(base_e.type, ir.ArrayT):
+            at = base_e.type
+            idx_c = self.convert(idx, at.index, i.span, "array index")
+            return ir.Select(base_e, idx_c, at.elem, s)
+        if is_bits(base_e.type):
+            w = ir.width_of(base_e.type)
+            if isinstance(idx, Lit):
+                if not 0 <= idx.value < w:
+                    self.error(f"bit {idx.value} is outside {base_e.type} (bits {w - 1}..0)", i.span)
+                    return ERR
+                return ir.Extract(base_e, idx.value, idx.value, ir.BitsT(1), s)
+            if not is_bits(idx.type):
+                self.error(f"a bit index must be a number, found {idx.type}", i.span)
+                return ERR
+            return ir.BitAt(base_e, idx, ir.BitsT(1), s)
+        self.error(f"{base_e.type} cannot be indexed", b.span)
+        return ERR
+
+    def bit_slice(self, e: A.Slice, ctx: Context) -> ir.Expr | Lit:
+        b, h, l, s = e.base, e.hi, e.lo, e.span
+        base_e = self.concrete(self.expr(b, ctx))
+        shi, slo = self.const_int(h, ctx), self.const_int(l, ctx)
+        if base_e is ERR or shi is None or slo is None:
+            return ERR
+        if not is_bits(base_e.type):
+            self.error(f"{base_e.type} cannot be sliced", b.span)
+            return ERR
+        w = ir.width_of(base_e.type)
+        if not (0 <= slo <= shi < w):
+            self.error(f"slice [{shi}:{slo}] is outside {base_e.type} (bits {w - 1}..0)", s)
+            return ERR
+        return ir.Extract(base_e, shi, slo, ir.BitsT(shi - slo + 1), s)
+
+    def unary(self, e: A.Unary, ctx: Context) -> ir.Expr | Lit:
+        op, o, s = e.op, e.operand, e.span
+        arg = self.expr(o, ctx)
+        if arg is ERR:
+            return ERR
+        if op == A.UnaryOp.NOT:
+            c = self.cond(arg, o.span)
+            return ERR if c is ERR else ir.Unop(ir.UnOp.NOT, c, ir.BOOL, s)
+        if isinstance(arg, Lit):
+            return Lit(-arg.value if op == A.UnaryOp.NEG else ~arg.value, s)
+        if not is_bits(arg.type):
+            self.error(f"'{op}' needs a number, found {arg.type}", o.span)
+            return ERR
+        return ir.Unop(ir.UnOp.NEG if op == A.UnaryOp.NEG else ir.UnOp.BNOT, arg, ir.BitsT(ir.width_of(arg.type)), s)
+
+    def conditional(self, e: A.Cond, ctx: Context) -> ir.Expr | Lit:
+        c, t, o, s = e.cond, e.then, e.other, e.span
+        ce = self.cond(self.expr(c, ctx), c.span)
+        te, oe = self.expr(t, ctx), self.expr(o, ctx)
+        if ce is ERR or te is ERR or oe is ERR:
+            return ERR
+        if isinstance(te, Lit) and isinstance(oe, Lit):
+            te, oe = self.concrete(te), self.concrete(oe)
+        pair = self.unify(te, oe, s)
+        if pair is None:
+            return ERR
+        return ir.Ite(ce, pair[0], pair[1], pair[0].type, s)
+
+    def quant(self, e: A.Quant, ctx: Context) -> ir.Expr | Lit:
+        kind, binders, body, s = e.kind, e.binders, e.body, e.span
+        ctx.scope.push()
+        try:
+            vars_: list[ir.Local] = []
+            for binder in binders:
+                bt = self.type(binder.type)
+                if isinstance(bt, ErrType):
+                    continue
+                if not isinstance(bt, (ir.IndexT, ir.BoolT)):
+                    self.error(f"a quantifier ranges over vcpu, a range or bool, not {bt}", binder.type.span)
+                    continue
+                self.check_fresh(binder.name, binder.span, ctx)
+                ctx.scope.declare(binder.name, bt, False, binder.span)
+                vars_.append(ir.Local(binder.name, bt, binder.span))
+            if len(vars_) != len(binders):
+                return ERR  # the body would only repeat the binder's error
+            be = self.cond(self.expr(body, ctx), body.span)
+        finally:
+            ctx.scope.pop()
+        if be is ERR:
+            return ERR
+        return ir.Quant(ir.QuantKind(kind), tuple(vars_), be, ir.BOOL, s)
 
     def layout_of(self, e: ir.Expr) -> ir.Layout | None:
         if isinstance(e.type, ir.BitsT) and e.type.layout:
