@@ -77,6 +77,21 @@ class Checker(ExprChecker):
         raise AssertionError(f"unhandled statement {type(st).__name__}")
 
     def lvalue(self, lv: A.LValue, ctx: Context) -> ir.Target | None:
+        root = self.lvalue_root(lv, ctx)
+        if root is None:
+            return None
+        typ, is_state = root
+        path: list[ir.PathStep] = []
+        for suf in lv.suffixes:
+            step = self.lvalue_step(suf, typ, ctx)
+            if step is None:
+                return None
+            path.append(step[0])
+            typ = step[1]
+        return ir.Target(lv.name, is_state, tuple(path), typ)
+
+    def lvalue_root(self, lv: A.LValue, ctx: Context) -> tuple[ir.Type, bool] | None:
+        """The assigned name's type, and whether it is state (not a local)."""
         local = ctx.scope.lookup(lv.name)
         root_span = A.Span(lv.span.file, lv.span.line, lv.span.col, lv.span.line, lv.span.col + len(lv.name))
         if local is not None:
@@ -88,65 +103,61 @@ class Checker(ExprChecker):
                     Note(f"'{lv.name}' defined here; declare it with 'var' to change it", decl),
                 )
                 return None
-            is_state = False
-        elif lv.name in self.d.states:
+            return typ, False
+        if lv.name in self.d.states:
             if not ctx.writes_state:
                 self.error(f"{ctx.what} cannot change state '{lv.name}'", root_span)
                 return None
-            typ, is_state = self.d.states[lv.name].type, True
-        else:
-            self.error(f"unknown name '{lv.name}'", root_span)
+            return self.d.states[lv.name].type, True
+        self.error(f"unknown name '{lv.name}'", root_span)
+        return None
+
+    def lvalue_step(self, suf: A.LvSuffix, typ: ir.Type, ctx: Context) -> tuple[ir.PathStep, ir.Type] | None:
+        match suf:
+            case A.LvIndex(index=i):
+                if isinstance(typ, ir.ArrayT):
+                    idx = self.convert(self.expr(i, ctx), typ.index, i.span, "array index")
+                    return ir.PathIndex(idx), typ.elem
+                if is_bits(typ):
+                    bit = self.lvalue_bit(i, typ, ctx)
+                    return None if bit is None else (bit, ir.BitsT(1))
+                self.error(f"{typ} cannot be indexed", suf.span)
+                return None
+            case A.LvSlice(hi=h, lo=l, span=s):
+                hi, lo = self.const_int(h, ctx), self.const_int(l, ctx)
+                if hi is None or lo is None:
+                    return None
+                if not is_bits(typ) or not (0 <= lo <= hi < ir.width_of(typ)):
+                    self.error(f"slice [{hi}:{lo}] is outside {typ}", s)
+                    return None
+                return ir.PathBits(hi, lo), ir.BitsT(hi - lo + 1)
+            case A.LvField(name=fname, span=s):
+                lay = self.d.layouts.get(typ.layout) if isinstance(typ, ir.BitsT) and typ.layout else None
+                if lay is None:
+                    self.error(f"{typ} has no fields (it is not a layout)", s)
+                    return None
+                fld = lay.field(fname)
+                if fld is None:
+                    self.error(f"layout '{lay.name}' has no field '{fname}'", s, Note(f"'{lay.name}' declared here", lay.span))
+                    return None
+                return ir.PathBits(*fld), ir.BitsT(fld[0] - fld[1] + 1)
+        raise AssertionError(f"unhandled assignment target {type(suf).__name__}")
+
+    def lvalue_bit(self, i: A.Expr, typ: ir.Type, ctx: Context) -> ir.PathStep | None:
+        """`x[i] = ...` on bits: a constant bit, or a bit chosen at run time."""
+        w = ir.width_of(typ)
+        iv = self.expr(i, ctx)
+        if isinstance(iv, Lit):
+            if not 0 <= iv.value < w:
+                self.error(f"bit {iv.value} is outside {typ} (bits {w - 1}..0)", i.span)
+                return None
+            return ir.PathBits(iv.value, iv.value)
+        if iv is ERR:
             return None
-        path: list[ir.PathStep] = []
-        for suf in lv.suffixes:
-            match suf:
-                case A.LvIndex(index=i):
-                    if isinstance(typ, ir.ArrayT):
-                        idx = self.convert(self.expr(i, ctx), typ.index, i.span, "array index")
-                        path.append(ir.PathIndex(idx))
-                        typ = typ.elem
-                    elif is_bits(typ):
-                        w = ir.width_of(typ)
-                        iv = self.expr(i, ctx)
-                        if isinstance(iv, Lit):
-                            if not 0 <= iv.value < w:
-                                self.error(f"bit {iv.value} is outside {typ} (bits {w - 1}..0)", i.span)
-                                return None
-                            path.append(ir.PathBits(iv.value, iv.value))
-                        elif iv is ERR:
-                            return None
-                        elif not is_bits(iv.type):
-                            self.error(f"a bit index must be a number, found {iv.type}", i.span)
-                            return None
-                        else:
-                            path.append(ir.PathBit(iv, w))
-                        typ = ir.BitsT(1)
-                    else:
-                        self.error(f"{typ} cannot be indexed", suf.span)
-                        return None
-                case A.LvSlice(hi=h, lo=l, span=s):
-                    hi, lo = self.const_int(h, ctx), self.const_int(l, ctx)
-                    if hi is None or lo is None:
-                        return None
-                    if not is_bits(typ) or not (0 <= lo <= hi < ir.width_of(typ)):
-                        self.error(f"slice [{hi}:{lo}] is outside {typ}", s)
-                        return None
-                    path.append(ir.PathBits(hi, lo))
-                    typ = ir.BitsT(hi - lo + 1)
-                case A.LvField(name=fname, span=s):
-                    lay = self.d.layouts.get(typ.layout) if isinstance(typ, ir.BitsT) and typ.layout else None
-                    if lay is None:
-                        self.error(f"{typ} has no fields (it is not a layout)", s)
-                        return None
-                    fld = lay.field(fname)
-                    if fld is None:
-                        self.error(
-                            f"layout '{lay.name}' has no field '{fname}'", s, Note(f"'{lay.name}' declared here", lay.span)
-                        )
-                        return None
-                    path.append(ir.PathBits(*fld))
-                    typ = ir.BitsT(fld[0] - fld[1] + 1)
-        return ir.Target(lv.name, is_state, tuple(path), typ)
+        if not is_bits(iv.type):
+            self.error(f"a bit index must be a number, found {iv.type}", i.span)
+            return None
+        return ir.PathBit(iv, w)
 
 
 def always_returns(stmts: tuple[ir.Stmt, ...]) -> bool:
