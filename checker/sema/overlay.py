@@ -83,15 +83,8 @@ def _name(d: object) -> str:
 
 def load_overlays(paths: list[Path]) -> Overlay:
     """Parse overlay files; they must all patch the same model. Raises SpecError."""
+    srcs = _parse_all(paths)
     errors: list[Diagnostic] = []
-    srcs: list[A.SourceFile] = []
-    for p in paths:
-        try:
-            srcs.append(parse_file(p))
-        except SpecError as err:
-            errors += err.diagnostics
-    if errors:
-        raise SpecError(errors)
     ov: Overlay | None = None
     for src in srcs:
         heads = [d for d in src.decls if isinstance(d, A.OverlayFor)]
@@ -117,60 +110,73 @@ def load_overlays(paths: list[Path]) -> Overlay:
             continue
         ov.files = (*ov.files, src.path)
         for d in src.decls:
-            if isinstance(d, A.OverlayFor):
-                continue
-            if isinstance(d, A.ExpectDifferent):
-                for n in d.names:
-                    (ov.expected_broken if d.what == "broken" else ov.expected).setdefault(n, d.span)
-            elif isinstance(d, A.Relate):
-                if d.state in ov.related:
-                    errors.append(
-                        Diagnostic(
-                            f"state {d.state} is related twice", d.span, (Note("first related here", ov.related[d.state].span),)
-                        )
-                    )
-                else:
-                    ov.related[d.state] = d
-            elif isinstance(d, A.Replace):
-                inner = d.decl
-                if isinstance(inner, A.ModelDecl):
-                    if inner.name != ov.model:
-                        errors.append(
-                            Diagnostic(
-                                f"this overlay patches model {ov.model}, not {inner.name}",
-                                inner.span,
-                                (Note("the model it patches", heads[0].span),),
-                            )
-                        )
-                    elif ov.model_decl is not None:
-                        errors.append(
-                            Diagnostic(
-                                f"model {ov.model} is replaced twice",
-                                inner.span,
-                                (Note("first replaced here", ov.model_decl.span),),
-                            )
-                        )
-                    else:
-                        ov.model_decl = inner
-                elif isinstance(inner, PROPERTY_DECLS):
-                    ov.prop_replaces.append(d)
-                else:
-                    ov.spec_replaces.append(d)
-            elif isinstance(d, PROPERTY_DECLS):
-                ov.prop_adds.append(d)
-            elif isinstance(d, _SPEC_ADDS):
-                ov.spec_adds.append(d)
-            elif isinstance(d, A.ModelDecl):
-                errors.append(Diagnostic(f"an overlay changes a model with 'replace model {d.name} {{ ... }}'", d.span))
-            else:
-                word = "import" if isinstance(d, A.Import) else "use model"
-                errors.append(
-                    Diagnostic(f"an overlay cannot '{word}': it patches the model it names, with declarations of its own", d.span)
-                )
+            if not isinstance(d, A.OverlayFor):
+                _add_decl(ov, d, heads[0].span, errors)
     if errors or ov is None:
         raise SpecError(errors or [Diagnostic("no overlay files given", A.Span("<overlay>", 1, 1, 1, 1))])
     _check_duplicates(ov.spec_replaces + ov.prop_replaces)
     return ov
+
+
+def _parse_all(paths: list[Path]) -> list[A.SourceFile]:
+    errors: list[Diagnostic] = []
+    srcs: list[A.SourceFile] = []
+    for p in paths:
+        try:
+            srcs.append(parse_file(p))
+        except SpecError as err:
+            errors += err.diagnostics
+    if errors:
+        raise SpecError(errors)
+    return srcs
+
+
+def _add_decl(ov: Overlay, d: A.Decl, head: A.Span, errors: list[Diagnostic]) -> None:
+    """File one declaration of an overlay (`head` is its 'overlay for model' line)."""
+    if isinstance(d, A.ExpectDifferent):
+        for n in d.names:
+            (ov.expected_broken if d.what == "broken" else ov.expected).setdefault(n, d.span)
+    elif isinstance(d, A.Relate):
+        if d.state in ov.related:
+            errors.append(
+                Diagnostic(f"state {d.state} is related twice", d.span, (Note("first related here", ov.related[d.state].span),))
+            )
+        else:
+            ov.related[d.state] = d
+    elif isinstance(d, A.Replace):
+        _add_replace(ov, d, head, errors)
+    elif isinstance(d, PROPERTY_DECLS):
+        ov.prop_adds.append(d)
+    elif isinstance(d, _SPEC_ADDS):
+        ov.spec_adds.append(d)
+    elif isinstance(d, A.ModelDecl):
+        errors.append(Diagnostic(f"an overlay changes a model with 'replace model {d.name} {{ ... }}'", d.span))
+    else:
+        word = "import" if isinstance(d, A.Import) else "use model"
+        errors.append(
+            Diagnostic(f"an overlay cannot '{word}': it patches the model it names, with declarations of its own", d.span)
+        )
+
+
+def _add_replace(ov: Overlay, d: A.Replace, head: A.Span, errors: list[Diagnostic]) -> None:
+    inner = d.decl
+    if isinstance(inner, A.ModelDecl):
+        if inner.name != ov.model:
+            errors.append(
+                Diagnostic(
+                    f"this overlay patches model {ov.model}, not {inner.name}", inner.span, (Note("the model it patches", head),)
+                )
+            )
+        elif ov.model_decl is not None:
+            errors.append(
+                Diagnostic(f"model {ov.model} is replaced twice", inner.span, (Note("first replaced here", ov.model_decl.span),))
+            )
+        else:
+            ov.model_decl = inner
+    elif isinstance(inner, PROPERTY_DECLS):
+        ov.prop_replaces.append(d)
+    else:
+        ov.spec_replaces.append(d)
 
 
 def _check_duplicates(reps: list[A.Replace]) -> None:
