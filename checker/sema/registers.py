@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from checker import ir
@@ -14,6 +14,34 @@ from checker.sema.mmio import RESERVED, frame_actions
 from checker.syntax import ast as A
 
 _FIXED = (ir.Access.RAZ_WI, ir.Access.RAO_WI)  # access kinds that define both accesses
+
+
+@dataclass(frozen=True)
+class ActionSource:
+    """What an action or handler declares, before checking."""
+
+    name: str
+    kind: ir.ActionKind
+    params: tuple[A.Param, ...]
+    requires: A.Expr | None
+    body: tuple[A.Stmt, ...]
+    span: A.Span
+    doc: str
+
+
+@dataclass(frozen=True)
+class RegisterSpec:
+    """A register or system register whose handlers are checked: `extra` are its implicit
+    parameters (`rd` of a per-vCPU frame, `n` of an array)."""
+
+    name: str
+    type: ir.Type
+    access: ir.Access
+    decls: tuple[A.Handler, ...]
+    extra: tuple[ir.Local, ...]
+    doc: str
+    span: A.Span
+    mmio: bool
 
 
 class RegisterResolver(Declarer):
@@ -65,34 +93,26 @@ class RegisterResolver(Declarer):
     # ---- declarations -----------------------------------------------------------------------
 
     def handler_action(
-        self,
-        name: str,
-        kind: ir.ActionKind,
-        params: tuple[A.Param, ...],
-        requires: A.Expr | None,
-        body: tuple[A.Stmt, ...],
-        span: A.Span,
-        register: str | None,
-        doc: str,
-        result: object = None,
-        extra: list[ir.Local] | None = None,
+        self, src: ActionSource, register: str | None, result: object = None, extra: tuple[ir.Local, ...] = ()
     ) -> ir.Action | None:
+        """An action or handler checked; `extra` are a register's implicit parameters, after `self`."""
+        name = src.name
         returns = result if isinstance(result, (ir.BitsT, ir.BoolT, ir.IndexT)) else None
         ctx = Context(f"{'handler' if register else 'action'} {name}", writes_state=True, returns=returns)
-        for loc in extra or []:
+        for loc in extra:
             ctx.scope.declare(loc.name, loc.type, False, loc.span)
-        ps = self.params(params, ctx)
+        ps = self.params(src.params, ctx)
         if ps is not None and extra:
             ps = ps[:1] + list(extra) + ps[1:]
         req = None
-        if requires is not None:
-            req = self.check.cond(self.check.expr(requires, ctx), requires.span)
-        body_ir = self.check.block(body, ctx)
+        if src.requires is not None:
+            req = self.check.cond(self.check.expr(src.requires, ctx), src.requires.span)
+        body_ir = self.check.block(src.body, ctx)
         if returns is not None and not always_returns(body_ir):
-            self.error(f"handler {name} can reach its end without returning a {returns}", span)
+            self.error(f"handler {name} can reach its end without returning a {returns}", src.span)
         if ps is None:
             return None
-        return ir.Action(name, kind, tuple(ps), req, body_ir, register, doc, span, returns)
+        return ir.Action(name, src.kind, tuple(ps), req, body_ir, register, src.doc, src.span, returns)
 
     def param(self, d: A.ParamDecl) -> None:
         if not self.claim(d.name, d.span, "parameter"):
@@ -120,24 +140,14 @@ class RegisterResolver(Declarer):
         ir.Access.RAO_WI: (set(), set()),
     }
 
-    def handlers(
-        self,
-        name: str,
-        t: ir.Type,
-        access: ir.Access,
-        decls: tuple[A.Handler, ...],
-        extra: list[ir.Local],
-        doc: str,
-        span: A.Span,
-        mmio: bool,
-    ) -> dict[str, ir.Action]:
+    def handlers(self, reg: RegisterSpec) -> dict[str, ir.Action]:
         """The read and write actions of a register: its handlers, checked against its access
         kind, and what the kind defines (RAZ/WI reads 0 and ignores writes, RAO/WI reads all ones;
-        an MMIO write-only register reads as zero, an MMIO read-only register ignores writes).
-        `extra` are the implicit parameters (`rd` of a per-vCPU frame, `n` of an array)."""
+        an MMIO write-only register reads as zero, an MMIO read-only register ignores writes)."""
+        name, access = reg.name, reg.access
         required, allowed = self._KIND_HANDLERS[access]
         out: dict[str, ir.Action] = {}
-        for h in decls:
+        for h in reg.decls:
             if h.kind not in allowed:
                 what = "no handlers: the kind defines both accesses" if not allowed else f"only 'on {next(iter(allowed))}'"
                 self.error(f"{name} is {access}: it takes {what}", h.span)
@@ -145,32 +155,40 @@ class RegisterResolver(Declarer):
             if h.kind in out:
                 self.error(f"{name} has two 'on {h.kind}' handlers", h.span)
                 continue
-            got = [p.name for p in h.params]
-            pt = [self.check.type(p.type) for p in h.params]
-            if h.kind == A.HandlerKind.READ:
-                if len(h.params) != 1 or pt[0] != ir.VCPU:
-                    self.error(f"'on read' of {name} takes (self: vcpu), found ({', '.join(got)})", h.span)
-                    continue
-                a = self.handler_action(
-                    f"{name}.read", ir.ActionKind.of(mmio, write=False), h.params, None, h.body, h.span, name, doc, t, extra
-                )
-            else:
-                if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
-                    found = ", ".join(f"{p.name}: {ty}" for p, ty in zip(h.params, pt))
-                    self.error(f"'on write' of {name} takes (self: vcpu, val: {t}), found ({found})", h.span)
-                    continue
-                a = self.handler_action(
-                    f"{name}.write", ir.ActionKind.of(mmio, write=True), h.params, None, h.body, h.span, name, doc, None, extra
-                )
+            a = self.handler(reg, h)
             if a is not None:
                 out[h.kind] = a
                 if h.refines or h.result is not None:
                     self.refining.append((a, h))
-        missing = sorted(required - {h.kind for h in decls})
+        missing = sorted(required - {h.kind for h in reg.decls})
         for k in missing:
-            self.error(f"{name} is {access}: it needs an 'on {k}' handler", span)
-        if not isinstance(t, ir.BitsT) or missing:
-            return out
+            self.error(f"{name} is {access}: it needs an 'on {k}' handler", reg.span)
+        if isinstance(reg.type, ir.BitsT) and not missing:
+            self.defined_accesses(reg, reg.type, out)
+        return out
+
+    def handler(self, reg: RegisterSpec, h: A.Handler) -> ir.Action | None:
+        """One declared handler, its parameters checked against the register's type."""
+        name, t = reg.name, reg.type
+        got = [p.name for p in h.params]
+        pt = [self.check.type(p.type) for p in h.params]
+        if h.kind == A.HandlerKind.READ:
+            if len(h.params) != 1 or pt[0] != ir.VCPU:
+                self.error(f"'on read' of {name} takes (self: vcpu), found ({', '.join(got)})", h.span)
+                return None
+            src = ActionSource(f"{name}.read", ir.ActionKind.of(reg.mmio, write=False), h.params, None, h.body, h.span, reg.doc)
+            return self.handler_action(src, name, t, reg.extra)
+        if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and t is not ERR_T and pt[1] != t):
+            found = ", ".join(f"{p.name}: {ty}" for p, ty in zip(h.params, pt))
+            self.error(f"'on write' of {name} takes (self: vcpu, val: {t}), found ({found})", h.span)
+            return None
+        src = ActionSource(f"{name}.write", ir.ActionKind.of(reg.mmio, write=True), h.params, None, h.body, h.span, reg.doc)
+        return self.handler_action(src, name, None, reg.extra)
+
+    @staticmethod
+    def defined_accesses(reg: RegisterSpec, t: ir.BitsT, out: dict[str, ir.Action]) -> None:
+        """Add the accesses the register's kind defines and its handlers do not."""
+        name, access, mmio, doc, span, extra = reg.name, reg.access, reg.mmio, reg.doc, reg.span, reg.extra
         selfp = ir.Local("self", ir.VCPU, span)
         valp = ir.Local("val", t, span)
         ones = (1 << t.width) - 1
@@ -191,7 +209,6 @@ class RegisterResolver(Declarer):
             out["write"] = ir.Action(
                 f"{name}.write", ir.ActionKind.of(mmio, write=True), (selfp, *extra, valp), None, (), name, doc, span
             )
-        return out
 
     def sysreg(self, d: A.SysregDecl) -> None:
         if not self.claim(d.name, d.span, "register"):
@@ -207,7 +224,8 @@ class RegisterResolver(Declarer):
                 d.span,
             )
             return
-        handlers = self.handlers(d.name, t, access, d.handlers, [], d.doc, d.span, mmio=False)  # type: ignore[arg-type]
+        reg = RegisterSpec(d.name, t, access, d.handlers, (), d.doc, d.span, mmio=False)  # type: ignore[arg-type]
+        handlers = self.handlers(reg)
         self.d.sysregs[d.name] = Sysreg(d.name, t, access, handlers, d.doc, d.span)  # type: ignore[arg-type]
 
     def frame(self, d: A.FrameDecl) -> None:
@@ -328,7 +346,7 @@ class RegisterResolver(Declarer):
                 d.span,
             )
             return None
-        handlers = self.handlers(d.name, t, access, d.handlers, extra, d.doc, d.span, mmio=True)
+        handlers = self.handlers(RegisterSpec(d.name, t, access, d.handlers, tuple(extra), d.doc, d.span, mmio=True))
         if set(handlers) != {"read", "write"}:
             return None
         if where is not None:  # an absent element is RAZ/WI: its handlers never run

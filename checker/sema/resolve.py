@@ -12,7 +12,7 @@ from checker.diagnostics import Diagnostic, Note, SpecError
 from checker.model import Design
 from checker.sema.check import ERR, Context
 from checker.sema.overlay import PROPERTY_DECLS, Overlay, apply_to_properties, apply_to_spec
-from checker.sema.registers import RegisterResolver
+from checker.sema.registers import ActionSource, RegisterResolver
 from checker.syntax import ast as A
 from checker.syntax import parse_file
 
@@ -144,7 +144,7 @@ class _Resolver(RegisterResolver):
     def action(self, d: A.ActionDecl) -> None:
         if not self.claim(d.name, d.span, "action"):
             return
-        a = self.handler_action(d.name, ir.ActionKind.ENV, d.params, d.requires, d.body, d.span, None, d.doc)
+        a = self.handler_action(ActionSource(d.name, ir.ActionKind.ENV, d.params, d.requires, d.body, d.span, d.doc), None)
         if a is not None:
             self.d.actions[d.name] = a
 
