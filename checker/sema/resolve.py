@@ -299,21 +299,40 @@ def load_design(spec_root: Path, model: str, overlay: Overlay | None = None) -> 
                 decl.span,
             )
         )
+    design = Design(model, _vcpu_range(model, decl, errors), tuple(f.path for f in files), span=decl.span)
+    r = _Resolver(design, errors)
+    decls = _spec_decls(files, info, errors)
+    if overlay is not None:
+        decls = apply_to_spec(overlay, decls, errors)
+        design.overlay = overlay
+    r.declarations(decls)
+    for f in files:
+        for d in f.decls:
+            if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
+                r.prop(d, f.path)
+    if errors:
+        raise SpecError(errors)
+    return design
+
+
+def _vcpu_range(model: str, decl: A.ModelDecl, errors: list[Diagnostic]) -> tuple[int, int]:
     if decl.vcpus is None:
         errors.append(Diagnostic(f"model '{model}' must declare its vCPU range, e.g. 'vcpus 1..255'", decl.span))
-        rng = (1, 1)
-    else:
-        lo, hi = decl.vcpus
-        if lo < 1 or hi < lo or hi > _VCPU_LIMIT:
-            errors.append(
-                Diagnostic(
-                    f"vCPU range {lo}..{hi} is not valid: it must lie within 1..{_VCPU_LIMIT} and not be empty",
-                    decl.vcpus_span or decl.span,
-                )
+        return (1, 1)
+    lo, hi = decl.vcpus
+    if lo < 1 or hi < lo or hi > _VCPU_LIMIT:
+        errors.append(
+            Diagnostic(
+                f"vCPU range {lo}..{hi} is not valid: it must lie within 1..{_VCPU_LIMIT} and not be empty",
+                decl.vcpus_span or decl.span,
             )
-        rng = (max(lo, 1), max(min(hi, _VCPU_LIMIT), 1))
-    design = Design(model, rng, tuple(f.path for f in files), span=decl.span)
-    r = _Resolver(design, errors)
+        )
+    return (max(lo, 1), max(min(hi, _VCPU_LIMIT), 1))
+
+
+def _spec_decls(files: list[A.SourceFile], info: ModelInfo, errors: list[Diagnostic]) -> list[A.Decl]:
+    """The declarations of a model's files, less those that do not belong in a spec file."""
+    model = info.name
     decls: list[A.Decl] = []
     for f in files:
         for d in f.decls:
@@ -336,17 +355,7 @@ def load_design(spec_root: Path, model: str, overlay: Overlay | None = None) -> 
                 errors.append(Diagnostic(_OVERLAY_ONLY, d.span))
                 continue
             decls.append(d)
-    if overlay is not None:
-        decls = apply_to_spec(overlay, decls, errors)
-        design.overlay = overlay
-    r.declarations(decls)
-    for f in files:
-        for d in f.decls:
-            if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
-                r.prop(d, f.path)
-    if errors:
-        raise SpecError(errors)
-    return design
+    return decls
 
 
 def property_models(paths: list[Path], known: set[str] | None = None) -> tuple[dict[str, list[A.SourceFile]], list[Diagnostic]]:
