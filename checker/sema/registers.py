@@ -285,6 +285,41 @@ class RegisterResolver(Declarer):
         frame.actions.update(read=read, write=write)
         self.d.frames[d.name] = frame
 
+    def register_index(self, frame: A.FrameDecl, d: A.RegisterDecl, ix: A.FrameIndex, rd: ir.Local | None) -> ir.Local | None:
+        """The index `[n: 0..31]` of a register array, or None after an error."""
+        it = self.check.index_type(ix.type, f"the index of {d.name}")
+        if it is None:
+            return None
+        if it.is_vcpu:
+            self.error(
+                "a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])",
+                ix.type.span,
+            )
+            return None
+        if ix.name in RESERVED:
+            self.error(
+                f"'{ix.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name",
+                ix.span,
+            )
+            return None
+        if rd is not None and ix.name == rd.name:
+            self.error(f"'{ix.name}' already names the vCPU of frame {frame.name}", ix.span)
+            return None
+        return ir.Local(ix.name, it, ix.span)
+
+    def widths_ok(self, d: A.RegisterDecl, t: ir.BitsT, widths: tuple[int, ...]) -> bool:
+        for w in widths:
+            if w not in (8, 16, 32, 64) or w > t.width:
+                self.error(
+                    f"{d.name} cannot take {w}-bit accesses: access widths are 8, 16, 32 or 64 and at most the register's {t.width}",
+                    d.span,
+                )
+                return False
+        if t.width not in widths:
+            self.error(f"{d.name} must accept accesses of its own width ({t.width} bits)", d.span)
+            return False
+        return True
+
     def register(self, frame: A.FrameDecl, d: A.RegisterDecl, rd: ir.Local | None) -> Register | None:
         if not self.claim(d.name, d.span, "register"):
             return None
@@ -302,36 +337,12 @@ class RegisterResolver(Declarer):
         extra: list[ir.Local] = [rd] if rd is not None else []
         index = None
         if d.index is not None:
-            it = self.check.index_type(d.index.type, f"the index of {d.name}")
-            if it is None:
+            index = self.register_index(frame, d, d.index, rd)
+            if index is None:
                 return None
-            if it.is_vcpu:
-                self.error(
-                    "a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])",
-                    d.index.type.span,
-                )
-                return None
-            if d.index.name in RESERVED:
-                self.error(
-                    f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name",
-                    d.index.span,
-                )
-                return None
-            if rd is not None and d.index.name == rd.name:
-                self.error(f"'{d.index.name}' already names the vCPU of frame {frame.name}", d.index.span)
-                return None
-            index = ir.Local(d.index.name, it, d.index.span)
             extra.append(index)
         widths = d.widths or (t.width,)
-        for w in widths:
-            if w not in (8, 16, 32, 64) or w > t.width:
-                self.error(
-                    f"{d.name} cannot take {w}-bit accesses: access widths are 8, 16, 32 or 64 and at most the register's {t.width}",
-                    d.span,
-                )
-                return None
-        if t.width not in widths:
-            self.error(f"{d.name} must accept accesses of its own width ({t.width} bits)", d.span)
+        if not self.widths_ok(d, t, widths):
             return None
         where = None
         if d.where is not None:
