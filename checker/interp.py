@@ -121,19 +121,8 @@ class Interp:
                     return not operand
                 w = ir.width_of(t)
                 return _mask(~int(operand), w) if op == ir.UnOp.BNOT else _mask(-int(operand), w)  # type: ignore[arg-type]
-            case ir.Binop(op=op, left=l, right=r, type=t):
-                if op in (ir.Op.AND, ir.Op.OR, ir.Op.IMPLIES):
-                    lv = bool(self.eval(l, env, state, post))
-                    if op == ir.Op.AND:
-                        return lv and bool(self.eval(r, env, state, post))
-                    if op == ir.Op.OR:
-                        return lv or bool(self.eval(r, env, state, post))
-                    return (not lv) or bool(self.eval(r, env, state, post))
-                lhs, rhs = self.eval(l, env, state, post), self.eval(r, env, state, post)
-                if isinstance(l.type, ir.ArrayT):
-                    same = self._array_eq(lhs, rhs, l.type)
-                    return same if op == ir.Op.EQ else not same
-                return _binop(op, lhs, rhs, t, l.type)
+            case ir.Binop():
+                return self._eval_binop(e, env, state, post)
             case ir.NonZero(arg=a):
                 return int(self.eval(a, env, state, post)) != 0  # type: ignore[arg-type]
             case ir.ZExt(arg=a):
@@ -152,18 +141,36 @@ class Interp:
                 return arr.get(int(self.eval(i, env, state, post)))  # type: ignore[arg-type]
             case ir.Ite(cond=c, then=t, other=o):
                 return self.eval(t, env, state, post) if self.eval(c, env, state, post) else self.eval(o, env, state, post)
-            case ir.Call(func=f, args=args):
-                fn = self.sys.functions[f]
-                frame = {p.name: self.eval(a, env, state, post) for p, a in zip(fn.params, args)}
-                try:
-                    self._exec_block(fn.body, frame, state)
-                except _Return as r:
-                    assert r.value is not None
-                    return r.value
-                raise InterpError(f"function {f} ended without returning")
-            case ir.Quant(kind=k, vars=vs, body=b):
-                return self._quant(k, vs, b, env, state, post)
+            case ir.Call():
+                return self._call(e, env, state, post)
+            case ir.Quant(vars=vs):
+                return self._quant(e, vs, env, state, post)
         raise InterpError(f"unhandled expression {type(e).__name__}")
+
+    def _eval_binop(self, e: ir.Binop, env: dict[str, Value], state: State, post: State | None) -> Value:
+        op, l, r = e.op, e.left, e.right
+        if op in (ir.Op.AND, ir.Op.OR, ir.Op.IMPLIES):
+            lv = bool(self.eval(l, env, state, post))
+            if op == ir.Op.AND:
+                return lv and bool(self.eval(r, env, state, post))
+            if op == ir.Op.OR:
+                return lv or bool(self.eval(r, env, state, post))
+            return (not lv) or bool(self.eval(r, env, state, post))
+        lhs, rhs = self.eval(l, env, state, post), self.eval(r, env, state, post)
+        if isinstance(l.type, ir.ArrayT):
+            same = self._array_eq(lhs, rhs, l.type)
+            return same if op == ir.Op.EQ else not same
+        return _binop(op, lhs, rhs, e.type, l.type)
+
+    def _call(self, e: ir.Call, env: dict[str, Value], state: State, post: State | None) -> Value:
+        fn = self.sys.functions[e.func]
+        frame = {p.name: self.eval(a, env, state, post) for p, a in zip(fn.params, e.args)}
+        try:
+            self._exec_block(fn.body, frame, state)
+        except _Return as r:
+            assert r.value is not None
+            return r.value
+        raise InterpError(f"function {e.func} ended without returning")
 
     def _array_eq(self, a: Value, b: Value, t: ir.ArrayT) -> bool:
         """Arrays are equal when every entry of the index domain is (entries outside it are
@@ -178,14 +185,14 @@ class Interp:
                 return False
         return True
 
-    def _quant(
-        self, kind: ir.QuantKind, vs: tuple[ir.Local, ...], body: ir.Expr, env: dict[str, Value], state: State, post: State | None
-    ) -> bool:
+    def _quant(self, q: ir.Quant, vs: tuple[ir.Local, ...], env: dict[str, Value], state: State, post: State | None) -> bool:
+        """`q` over its variables `vs` not yet bound in `env`."""
+        kind = q.kind
         if not vs:
-            return bool(self.eval(body, env, state, post))
+            return bool(self.eval(q.body, env, state, post))
         first, rest = vs[0], vs[1:]
         for v in domain(first.type, self.n):  # type: ignore[arg-type]
-            r = self._quant(kind, rest, body, {**env, first.name: v}, state, post)
+            r = self._quant(q, rest, {**env, first.name: v}, state, post)
             if kind == ir.QuantKind.FORALL and not r:
                 return False
             if kind == ir.QuantKind.EXISTS and r:

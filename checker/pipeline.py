@@ -101,16 +101,15 @@ def load_system(
     property_files: list[SourceFile] | list[Path] | None = None,
     overlay: Overlay | None = None,
     vcpus: tuple[int, int] | None = None,
-    params: dict[str, tuple[int, int]] | None = None,
 ) -> ir.System:
     """A model of a spec directory, with its overlay and properties, as the system to check.
 
     property_files are parsed files, or paths of property files (those that use `model` are
-    loaded; the others are ignored).
+    loaded; the others are ignored). To narrow parameters too, call load_design and then lower.
     """
     files: list[SourceFile] | None
     if property_files is not None and any(isinstance(f, Path) for f in property_files):
         files = group_properties([Path(f) for f in property_files]).get(model, [])  # type: ignore[arg-type]
     else:
         files = property_files  # type: ignore[assignment]
-    return lower(load_design(spec, model, property_files=files, overlay=overlay), vcpus, params)
+    return lower(load_design(spec, model, property_files=files, overlay=overlay), vcpus)

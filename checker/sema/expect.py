@@ -59,61 +59,59 @@ def check_related(relates: dict[str, A.Relate], old: ir.System, new: ir.System) 
     errors: list[Diagnostic] = []
     out: dict[str, str] = {}
     for n, r in relates.items():
-        head = f"relate {n} by {r.fn}"
-        if n not in old.states or n not in new.states:
-            side = "old" if n not in old.states else "new"
-            errors.append(
-                Diagnostic(f"{head}: the {side} side has no state {n}; a relation is for state both sides declare", r.span)
-            )
-            continue
-        so, sn = old.states[n], new.states[n]
-        to, tn = so.type, sn.type
-        dims_o, dims_n = [], []
-        while isinstance(to, ir.ArrayT):
-            dims_o.append(str(to.index))
-            to = to.elem
-        while isinstance(tn, ir.ArrayT):
-            dims_n.append(str(tn.index))
-            tn = tn.elem
-        notes = (Note(f"old: {so.type}", so.span), Note(f"new: {sn.type}", sn.span))
-        if dims_o != dims_n:
-            errors.append(
-                Diagnostic(f"{head}: the two sides index {n} differently; a relation maps element to element", r.span, notes)
-            )
-            continue
-        if str(to) == str(tn):
-            errors.append(
-                Diagnostic(
-                    f"{head}: {n} has the same type on both sides ({so.type}), so it is compared as it is; no relation is needed",
-                    r.span,
-                    notes,
-                )
-            )
-            continue
-        f = new.functions.get(r.fn)
-        if f is None:
-            errors.append(
-                Diagnostic(f"{head}: the new side has no function {r.fn}; declare it in the overlay, from {to} to {tn}", r.span)
-            )
-            continue
-        if len(f.params) != 1 or str(f.params[0].type) != str(to) or str(f.ret) != str(tn):
-            sig = f"({', '.join(str(p.type) for p in f.params)}) -> {f.ret}"
-            errors.append(
-                Diagnostic(
-                    f"{head}: {r.fn} must take the old element type and return the new one, ({to}) -> {tn}; it is {sig}",
-                    r.span,
-                    (Note(f"{r.fn} is declared here", f.span),),
-                )
-            )
-            continue
-        if state_reads(f.body, new):
-            errors.append(
-                Diagnostic(
-                    f"{head}: {r.fn} reads state ({', '.join(sorted(state_reads(f.body, new)))}); a relation is a function of the old value alone",
-                    r.span,
-                    (Note(f"{r.fn} is declared here", f.span),),
-                )
-            )
-            continue
-        out[n] = r.fn
+        err = _relation_error(n, r, old, new)
+        if err is None:
+            out[n] = r.fn
+        else:
+            errors.append(err)
     return out, errors
+
+
+def _element(t: ir.Type) -> tuple[list[str], ir.Type]:
+    """An array type's index types, outermost first, and its element type."""
+    dims = []
+    while isinstance(t, ir.ArrayT):
+        dims.append(str(t.index))
+        t = t.elem
+    return dims, t
+
+
+def _relation_error(n: str, r: A.Relate, old: ir.System, new: ir.System) -> Diagnostic | None:
+    head = f"relate {n} by {r.fn}"
+    if n not in old.states or n not in new.states:
+        side = "old" if n not in old.states else "new"
+        return Diagnostic(f"{head}: the {side} side has no state {n}; a relation is for state both sides declare", r.span)
+    so, sn = old.states[n], new.states[n]
+    (dims_o, to), (dims_n, tn) = _element(so.type), _element(sn.type)
+    notes = (Note(f"old: {so.type}", so.span), Note(f"new: {sn.type}", sn.span))
+    if dims_o != dims_n:
+        return Diagnostic(f"{head}: the two sides index {n} differently; a relation maps element to element", r.span, notes)
+    if str(to) == str(tn):
+        return Diagnostic(
+            f"{head}: {n} has the same type on both sides ({so.type}), so it is compared as it is; no relation is needed",
+            r.span,
+            notes,
+        )
+    return _relation_fn_error(head, r, (to, tn), new)
+
+
+def _relation_fn_error(head: str, r: A.Relate, types: tuple[ir.Type, ir.Type], new: ir.System) -> Diagnostic | None:
+    """The relation's function against the old and new element types."""
+    to, tn = types
+    f = new.functions.get(r.fn)
+    if f is None:
+        return Diagnostic(f"{head}: the new side has no function {r.fn}; declare it in the overlay, from {to} to {tn}", r.span)
+    if len(f.params) != 1 or str(f.params[0].type) != str(to) or str(f.ret) != str(tn):
+        sig = f"({', '.join(str(p.type) for p in f.params)}) -> {f.ret}"
+        return Diagnostic(
+            f"{head}: {r.fn} must take the old element type and return the new one, ({to}) -> {tn}; it is {sig}",
+            r.span,
+            (Note(f"{r.fn} is declared here", f.span),),
+        )
+    if state_reads(f.body, new):
+        return Diagnostic(
+            f"{head}: {r.fn} reads state ({', '.join(sorted(state_reads(f.body, new)))}); a relation is a function of the old value alone",
+            r.span,
+            (Note(f"{r.fn} is declared here", f.span),),
+        )
+    return None

@@ -83,15 +83,8 @@ def _name(d: object) -> str:
 
 def load_overlays(paths: list[Path]) -> Overlay:
     """Parse overlay files; they must all patch the same model. Raises SpecError."""
+    srcs = _parse_all(paths)
     errors: list[Diagnostic] = []
-    srcs: list[A.SourceFile] = []
-    for p in paths:
-        try:
-            srcs.append(parse_file(p))
-        except SpecError as err:
-            errors += err.diagnostics
-    if errors:
-        raise SpecError(errors)
     ov: Overlay | None = None
     for src in srcs:
         heads = [d for d in src.decls if isinstance(d, A.OverlayFor)]
@@ -117,60 +110,73 @@ def load_overlays(paths: list[Path]) -> Overlay:
             continue
         ov.files = (*ov.files, src.path)
         for d in src.decls:
-            if isinstance(d, A.OverlayFor):
-                continue
-            if isinstance(d, A.ExpectDifferent):
-                for n in d.names:
-                    (ov.expected_broken if d.what == "broken" else ov.expected).setdefault(n, d.span)
-            elif isinstance(d, A.Relate):
-                if d.state in ov.related:
-                    errors.append(
-                        Diagnostic(
-                            f"state {d.state} is related twice", d.span, (Note("first related here", ov.related[d.state].span),)
-                        )
-                    )
-                else:
-                    ov.related[d.state] = d
-            elif isinstance(d, A.Replace):
-                inner = d.decl
-                if isinstance(inner, A.ModelDecl):
-                    if inner.name != ov.model:
-                        errors.append(
-                            Diagnostic(
-                                f"this overlay patches model {ov.model}, not {inner.name}",
-                                inner.span,
-                                (Note("the model it patches", heads[0].span),),
-                            )
-                        )
-                    elif ov.model_decl is not None:
-                        errors.append(
-                            Diagnostic(
-                                f"model {ov.model} is replaced twice",
-                                inner.span,
-                                (Note("first replaced here", ov.model_decl.span),),
-                            )
-                        )
-                    else:
-                        ov.model_decl = inner
-                elif isinstance(inner, PROPERTY_DECLS):
-                    ov.prop_replaces.append(d)
-                else:
-                    ov.spec_replaces.append(d)
-            elif isinstance(d, PROPERTY_DECLS):
-                ov.prop_adds.append(d)
-            elif isinstance(d, _SPEC_ADDS):
-                ov.spec_adds.append(d)
-            elif isinstance(d, A.ModelDecl):
-                errors.append(Diagnostic(f"an overlay changes a model with 'replace model {d.name} {{ ... }}'", d.span))
-            else:
-                word = "import" if isinstance(d, A.Import) else "use model"
-                errors.append(
-                    Diagnostic(f"an overlay cannot '{word}': it patches the model it names, with declarations of its own", d.span)
-                )
+            if not isinstance(d, A.OverlayFor):
+                _add_decl(ov, d, heads[0].span, errors)
     if errors or ov is None:
         raise SpecError(errors or [Diagnostic("no overlay files given", A.Span("<overlay>", 1, 1, 1, 1))])
     _check_duplicates(ov.spec_replaces + ov.prop_replaces)
     return ov
+
+
+def _parse_all(paths: list[Path]) -> list[A.SourceFile]:
+    errors: list[Diagnostic] = []
+    srcs: list[A.SourceFile] = []
+    for p in paths:
+        try:
+            srcs.append(parse_file(p))
+        except SpecError as err:
+            errors += err.diagnostics
+    if errors:
+        raise SpecError(errors)
+    return srcs
+
+
+def _add_decl(ov: Overlay, d: A.Decl, head: A.Span, errors: list[Diagnostic]) -> None:
+    """File one declaration of an overlay (`head` is its 'overlay for model' line)."""
+    if isinstance(d, A.ExpectDifferent):
+        for n in d.names:
+            (ov.expected_broken if d.what == "broken" else ov.expected).setdefault(n, d.span)
+    elif isinstance(d, A.Relate):
+        if d.state in ov.related:
+            errors.append(
+                Diagnostic(f"state {d.state} is related twice", d.span, (Note("first related here", ov.related[d.state].span),))
+            )
+        else:
+            ov.related[d.state] = d
+    elif isinstance(d, A.Replace):
+        _add_replace(ov, d, head, errors)
+    elif isinstance(d, PROPERTY_DECLS):
+        ov.prop_adds.append(d)
+    elif isinstance(d, _SPEC_ADDS):
+        ov.spec_adds.append(d)
+    elif isinstance(d, A.ModelDecl):
+        errors.append(Diagnostic(f"an overlay changes a model with 'replace model {d.name} {{ ... }}'", d.span))
+    else:
+        word = "import" if isinstance(d, A.Import) else "use model"
+        errors.append(
+            Diagnostic(f"an overlay cannot '{word}': it patches the model it names, with declarations of its own", d.span)
+        )
+
+
+def _add_replace(ov: Overlay, d: A.Replace, head: A.Span, errors: list[Diagnostic]) -> None:
+    inner = d.decl
+    if isinstance(inner, A.ModelDecl):
+        if inner.name != ov.model:
+            errors.append(
+                Diagnostic(
+                    f"this overlay patches model {ov.model}, not {inner.name}", inner.span, (Note("the model it patches", head),)
+                )
+            )
+        elif ov.model_decl is not None:
+            errors.append(
+                Diagnostic(f"model {ov.model} is replaced twice", inner.span, (Note("first replaced here", ov.model_decl.span),))
+            )
+        else:
+            ov.model_decl = inner
+    elif isinstance(inner, PROPERTY_DECLS):
+        ov.prop_replaces.append(d)
+    else:
+        ov.spec_replaces.append(d)
 
 
 def _check_duplicates(reps: list[A.Replace]) -> None:
@@ -207,110 +213,51 @@ def _types(params: tuple[A.Param, ...]) -> list[str]:
     return [type_text(p.type) for p in params]
 
 
+@dataclass(frozen=True)
+class _Patching:
+    """The spec's declarations while an overlay patches them, and where to find each by name."""
+
+    ov: Overlay
+    out: list[A.Decl]
+    errors: list[Diagnostic]
+    where: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, name) -> index in out
+    regs: dict[str, tuple[int, int]] = field(default_factory=dict)  # register name -> (frame index, register index)
+    by_name: dict[str, A.Decl] = field(default_factory=dict)
+
+    def set_register(self, fi: int, ri: int, reg: A.RegisterDecl) -> None:
+        frame = self.out[fi]
+        assert isinstance(frame, A.FrameDecl)
+        regs_t = list(frame.registers)
+        regs_t[ri] = reg
+        self.out[fi] = replace(frame, registers=tuple(regs_t))
+
+
 def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) -> list[A.Decl]:
     """The spec's declarations with the overlay's replacements made and its additions appended."""
-    out = list(decls)
-    where: dict[tuple[str, str], int] = {}  # (kind, name) -> index in out
-    regs: dict[str, tuple[int, int]] = {}  # register name -> (frame index, register index)
-    by_name: dict[str, A.Decl] = {}
-    for i, d in enumerate(out):
+    p = _Patching(ov, list(decls), errors)
+    for i, d in enumerate(p.out):
         if isinstance(d, A.FrameDecl):
             for j, r in enumerate(d.registers):
-                regs[r.name] = (i, j)
-                by_name.setdefault(r.name, r)  # type: ignore[arg-type]
+                p.regs[r.name] = (i, j)
+                p.by_name.setdefault(r.name, r)  # type: ignore[arg-type]
         name = getattr(d, "name", None)
         if name is not None:
-            where[(kind_word(d), name)] = i
-            by_name.setdefault(name, d)
+            p.where[(kind_word(d), name)] = i
+            p.by_name.setdefault(name, d)
     for rep in ov.spec_replaces:
         new = rep.decl
         if isinstance(new, A.HandlerPatch):
-            _patch_handler(ov, out, regs, where, by_name, rep, new, errors)
-            continue
-        kind, name = kind_word(new), _name(new)
-        if isinstance(new, A.FramePatch):
-            if (kind, name) not in where:
-                _missing(ov, kind, name, rep, by_name, errors)
-                continue
-            i = where[(kind, name)]
-            frame = out[i]
-            assert isinstance(frame, A.FrameDecl)
-            if new.stride is not None and frame.index is None:
-                errors.append(
-                    Diagnostic(
-                        f"frame {name} is one frame, not one per vCPU: it has no stride",
-                        new.span,
-                        (Note(f"the spec's frame {name}", frame.span),),
-                    )
-                )
-                continue
-            out[i] = replace(
-                frame,
-                stride=new.stride if new.stride is not None else frame.stride,
-                split=new.split if new.split is not None else frame.split,
-            )
-            what = ", ".join(
-                x
-                for x in (
-                    f"stride {new.stride:#x}" if new.stride is not None else "",
-                    f"split {new.split[0]} {new.split[1]}" if new.split else "",
-                )
-                if x
-            )
-            ov.applied.append((f"replaced frame {name} options: {what}", rep.span))
-            continue
-        if isinstance(new, A.RegisterDecl):
-            if name not in regs:
-                _missing(ov, kind, name, rep, by_name, errors)
-                continue
-            fi, ri = regs[name]
-            frame = out[fi]
-            assert isinstance(frame, A.FrameDecl)
-            old_reg = frame.registers[ri]
-            if (new.index is None) != (old_reg.index is None):
-                shape = "a register array" if old_reg.index is not None else "a single register"
-                errors.append(
-                    Diagnostic(
-                        f"register {name} is {shape} in the spec; its replacement must be too",
-                        new.span,
-                        (Note("the spec's register", old_reg.span),),
-                    )
-                )
-                continue
-            regs_t = list(frame.registers)
-            regs_t[ri] = replace(new, doc=new.doc or old_reg.doc)
-            out[fi] = replace(frame, registers=tuple(regs_t))
-            ov.applied.append((f"replaced register {name} (frame {frame.name})", rep.span))
-            continue
-        if (kind, name) not in where:
-            _missing(ov, kind, name, rep, by_name, errors)
-            continue
-        i = where[(kind, name)]
-        old = out[i]
-        if isinstance(new, (A.FnDecl, A.ActionDecl)) and _types(new.params) != _types(old.params):  # type: ignore[union-attr]
-            errors.append(
-                Diagnostic(
-                    f"{kind} {name} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.params)}",  # type: ignore[union-attr]
-                    new.span,
-                    (Note(f"the spec's {kind} {name}", old.span),),
-                )
-            )
-            continue
-        if isinstance(new, A.FnDecl) and type_text(new.ret) != type_text(old.ret):  # type: ignore[union-attr]
-            errors.append(
-                Diagnostic(
-                    f"fn {name} returns {type_text(old.ret)} in the spec; its replacement returns {type_text(new.ret)}",  # type: ignore[union-attr]
-                    new.ret.span,
-                    (Note(f"the spec's fn {name}", old.span),),
-                )
-            )
-            continue
-        out[i] = replace(new, doc=getattr(new, "doc", "") or getattr(old, "doc", ""))  # type: ignore[type-var,call-overload]
-        ov.applied.append((f"replaced {kind} {name}", rep.span))
+            _patch_handler(p, rep, new)
+        elif isinstance(new, A.FramePatch):
+            _patch_frame(p, rep, new)
+        elif isinstance(new, A.RegisterDecl):
+            _replace_register(p, rep, new)
+        else:
+            _replace_decl(p, rep)
     for d in ov.spec_adds:
         name = getattr(d, "name", "?")
-        if name in by_name:
-            old = by_name[name]
+        if name in p.by_name:
+            old = p.by_name[name]
             errors.append(
                 Diagnostic(
                     f"{kind_word(d)} '{name}' adds a name the spec already has (a {kind_word(old)}); to change it, 'replace {kind_word(old)} {name} ...'",
@@ -319,15 +266,102 @@ def apply_to_spec(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) ->
                 )
             )
             continue
-        out.append(d)
+        p.out.append(d)
         ov.applied.append((f"added {kind_word(d)} {name}", d.span))
-    return out
+    return p.out
 
 
-def _missing(ov: Overlay, kind: str, name: str, rep: A.Replace, by_name: dict[str, A.Decl], errors: list[Diagnostic]) -> None:
-    other = by_name.get(name)
+def _patch_frame(p: _Patching, rep: A.Replace, new: A.FramePatch) -> None:
+    kind, name = kind_word(new), _name(new)
+    if (kind, name) not in p.where:
+        _missing(p, kind, name, rep)
+        return
+    i = p.where[(kind, name)]
+    frame = p.out[i]
+    assert isinstance(frame, A.FrameDecl)
+    if new.stride is not None and frame.index is None:
+        p.errors.append(
+            Diagnostic(
+                f"frame {name} is one frame, not one per vCPU: it has no stride",
+                new.span,
+                (Note(f"the spec's frame {name}", frame.span),),
+            )
+        )
+        return
+    p.out[i] = replace(
+        frame,
+        stride=new.stride if new.stride is not None else frame.stride,
+        split=new.split if new.split is not None else frame.split,
+    )
+    what = ", ".join(
+        x
+        for x in (
+            f"stride {new.stride:#x}" if new.stride is not None else "",
+            f"split {new.split[0]} {new.split[1]}" if new.split else "",
+        )
+        if x
+    )
+    p.ov.applied.append((f"replaced frame {name} options: {what}", rep.span))
+
+
+def _replace_register(p: _Patching, rep: A.Replace, new: A.RegisterDecl) -> None:
+    kind, name = kind_word(new), _name(new)
+    if name not in p.regs:
+        _missing(p, kind, name, rep)
+        return
+    fi, ri = p.regs[name]
+    frame = p.out[fi]
+    assert isinstance(frame, A.FrameDecl)
+    old_reg = frame.registers[ri]
+    if (new.index is None) != (old_reg.index is None):
+        shape = "a register array" if old_reg.index is not None else "a single register"
+        p.errors.append(
+            Diagnostic(
+                f"register {name} is {shape} in the spec; its replacement must be too",
+                new.span,
+                (Note("the spec's register", old_reg.span),),
+            )
+        )
+        return
+    p.set_register(fi, ri, replace(new, doc=new.doc or old_reg.doc))
+    p.ov.applied.append((f"replaced register {name} (frame {frame.name})", rep.span))
+
+
+def _replace_decl(p: _Patching, rep: A.Replace) -> None:
+    new = rep.decl
+    kind, name = kind_word(new), _name(new)
+    if (kind, name) not in p.where:
+        _missing(p, kind, name, rep)
+        return
+    i = p.where[(kind, name)]
+    old = p.out[i]
+    if isinstance(new, (A.FnDecl, A.ActionDecl)) and _types(new.params) != _types(old.params):  # type: ignore[union-attr]
+        p.errors.append(
+            Diagnostic(
+                f"{kind} {name} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.params)}",  # type: ignore[union-attr]
+                new.span,
+                (Note(f"the spec's {kind} {name}", old.span),),
+            )
+        )
+        return
+    if isinstance(new, A.FnDecl) and type_text(new.ret) != type_text(old.ret):  # type: ignore[union-attr]
+        p.errors.append(
+            Diagnostic(
+                f"fn {name} returns {type_text(old.ret)} in the spec; its replacement returns {type_text(new.ret)}",  # type: ignore[union-attr]
+                new.ret.span,
+                (Note(f"the spec's fn {name}", old.span),),
+            )
+        )
+        return
+    p.out[i] = replace(new, doc=getattr(new, "doc", "") or getattr(old, "doc", ""))  # type: ignore[type-var,call-overload]
+    p.ov.applied.append((f"replaced {kind} {name}", rep.span))
+
+
+def _missing(p: _Patching, kind: str, name: str, rep: A.Replace) -> None:
+    ov = p.ov
+    other = p.by_name.get(name)
     if other is not None:
-        errors.append(
+        p.errors.append(
             Diagnostic(
                 f"replace {kind} {name}: {name} is a {kind_word(other)} in the spec of model {ov.model}, not a {kind}",
                 rep.span,
@@ -335,7 +369,7 @@ def _missing(ov: Overlay, kind: str, name: str, rep: A.Replace, by_name: dict[st
             )
         )
     else:
-        errors.append(
+        p.errors.append(
             Diagnostic(
                 f"replace {kind} {name}: the spec of model {ov.model} has no {kind} named {name} (to add one, declare it without 'replace')",
                 rep.span,
@@ -344,47 +378,44 @@ def _missing(ov: Overlay, kind: str, name: str, rep: A.Replace, by_name: dict[st
         )
 
 
-def _patch_handler(
-    ov: Overlay,
-    out: list[A.Decl],
-    regs: dict[str, tuple[int, int]],
-    where: dict[tuple[str, str], int],
-    by_name: dict[str, A.Decl],
-    rep: A.Replace,
-    new: A.HandlerPatch,
-    errors: list[Diagnostic],
-) -> None:
+def _handler_owner(p: _Patching, rep: A.Replace, target: str, kind: str) -> A.RegisterDecl | A.SysregDecl | None:
+    """The register or sysreg whose handler a `replace TARGET on KIND` patches, or None after an error."""
+    if target in p.regs:
+        fi, ri = p.regs[target]
+        frame = p.out[fi]
+        assert isinstance(frame, A.FrameDecl)
+        return frame.registers[ri]
+    if ("sysreg", target) in p.where:
+        return p.out[p.where[("sysreg", target)]]  # type: ignore[return-value]
+    other = p.by_name.get(target)
+    if other is not None:
+        p.errors.append(
+            Diagnostic(
+                f"replace {target} on {kind}: {target} is a {kind_word(other)}, not a register; handlers belong to registers and system registers",
+                rep.span,
+                (Note(f"the {kind_word(other)} {target}", other.span),),
+            )
+        )
+    else:
+        p.errors.append(
+            Diagnostic(
+                f"replace {target} on {kind}: the spec of model {p.ov.model} has no register or system register named {target}",
+                rep.span,
+                (Note(f"model {p.ov.model}", p.ov.span),),
+            )
+        )
+    return None
+
+
+def _patch_handler(p: _Patching, rep: A.Replace, new: A.HandlerPatch) -> None:
     target = new.target
     kind = new.handler.kind
-    if target in regs:
-        fi, ri = regs[target]
-        frame = out[fi]
-        assert isinstance(frame, A.FrameDecl)
-        owner: A.RegisterDecl | A.SysregDecl = frame.registers[ri]
-    elif ("sysreg", target) in where:
-        owner = out[where[("sysreg", target)]]  # type: ignore[assignment]
-    else:
-        other = by_name.get(target)
-        if other is not None:
-            errors.append(
-                Diagnostic(
-                    f"replace {target} on {kind}: {target} is a {kind_word(other)}, not a register; handlers belong to registers and system registers",
-                    rep.span,
-                    (Note(f"the {kind_word(other)} {target}", other.span),),
-                )
-            )
-        else:
-            errors.append(
-                Diagnostic(
-                    f"replace {target} on {kind}: the spec of model {ov.model} has no register or system register named {target}",
-                    rep.span,
-                    (Note(f"model {ov.model}", ov.span),),
-                )
-            )
+    owner = _handler_owner(p, rep, target, kind)
+    if owner is None:
         return
     old = next((h for h in owner.handlers if h.kind == kind), None)
     if old is None:
-        errors.append(
+        p.errors.append(
             Diagnostic(
                 f"replace {target} on {kind}: {target} declares no 'on {kind}' handler (its access kind {owner.access} defines that access); replace the register instead",
                 rep.span,
@@ -393,7 +424,7 @@ def _patch_handler(
         )
         return
     if _types(new.handler.params) != _types(old.params):
-        errors.append(
+        p.errors.append(
             Diagnostic(
                 f"the 'on {kind}' handler of {target} takes {_sig(old.params)} in the spec; its replacement takes {_sig(new.handler.params)}",
                 new.handler.span,
@@ -403,15 +434,11 @@ def _patch_handler(
         return
     handlers = tuple(new.handler if h is old else h for h in owner.handlers)
     if isinstance(owner, A.RegisterDecl):
-        fi, ri = regs[target]
-        frame = out[fi]
-        assert isinstance(frame, A.FrameDecl)
-        regs_t = list(frame.registers)
-        regs_t[ri] = replace(owner, handlers=handlers)
-        out[fi] = replace(frame, registers=tuple(regs_t))
+        fi, ri = p.regs[target]
+        p.set_register(fi, ri, replace(owner, handlers=handlers))
     else:
-        out[where[("sysreg", target)]] = replace(owner, handlers=handlers)
-    ov.applied.append((f"replaced the 'on {kind}' handler of {target}", rep.span))
+        p.out[p.where[("sysreg", target)]] = replace(owner, handlers=handlers)
+    p.ov.applied.append((f"replaced the 'on {kind}' handler of {target}", rep.span))
 
 
 def apply_to_properties(ov: Overlay, decls: list[A.Decl], errors: list[Diagnostic]) -> list[A.Decl]:

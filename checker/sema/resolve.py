@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, cast
 
 import networkx as nx
 
 from checker import ir
 from checker.diagnostics import Diagnostic, Note, SpecError
-from checker.irwalk import called_functions, state_reads
-from checker.model import Design, Frame, Register, Sysreg
-from checker.sema.check import _ERR, ERR_T, Checker, Context, Scope, _Lit, always_returns
-from checker.sema.mmio import RESERVED, frame_actions
+from checker.model import Design
+from checker.sema.check import ERR, Context
 from checker.sema.overlay import PROPERTY_DECLS, Overlay, apply_to_properties, apply_to_spec
+from checker.sema.registers import ActionSource, RegisterResolver
 from checker.syntax import ast as A
 from checker.syntax import parse_file
 
 # The first vCPU count a model may declare, and the largest any KVM has allowed so far (512).
 _VCPU_LIMIT = 4096
-
-_FIXED = (ir.Access.RAZ_WI, ir.Access.RAO_WI)  # access kinds that define both accesses
 
 
 _OVERLAY_ONLY = "'overlay', 'replace', 'expect' and 'relate' belong in an overlay file (given to gicheck diff, or to --overlay)"
@@ -115,28 +111,7 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-class _Resolver:
-    def __init__(self, design: Design, errors: list[Diagnostic]):
-        self.d = design
-        self.errors = errors
-        self.spans = design.names
-        self.check = Checker(design, errors, self.spans)
-        self.refining: list[tuple[ir.Action, A.Handler]] = []  # handlers with `refines`, resolved last
-
-    def error(self, msg: str, span: A.Span, *notes: Note) -> None:
-        self.errors.append(Diagnostic(msg, span, tuple(notes)))
-
-    def claim(self, name: str, span: A.Span, what: str) -> bool:
-        """Names of layouts, types, consts, state, functions, registers and actions are one namespace."""
-        if name in self.spans:
-            self.error(f"{what} '{name}' is already defined", span, Note("previous definition here", self.spans[name]))
-            return False
-        if name in ("vcpu", "bool", "nr_vcpus"):
-            self.error(f"'{name}' is a built-in name", span)
-            return False
-        self.spans[name] = span
-        return True
-
+class _Resolver(RegisterResolver):
     def declarations(self, decls: list[A.Decl]) -> None:
         by_kind: dict[type, list[A.Decl]] = {}
         for d in decls:
@@ -166,485 +141,10 @@ class _Resolver:
             self.refinement(a, h)
         self.refining = []
 
-    def refinement(self, handler: ir.Action, h: A.Handler) -> None:
-        """`on read(self: vcpu) -> r refines acknowledge(self, r.INTID[4:0]) if r.INTID < 32 ...`:
-        each clause names an action and its arguments over the handler's parameters and value."""
-        ctx = Context(f"'refines' of {handler.name}")
-        for p in handler.params:
-            ctx.scope.declare(p.name, p.type, False, p.span)
-        result = None
-        if h.result is not None:
-            if handler.result is None:
-                self.error(f"'-> {h.result}' names the value a read returns; {handler.name} returns none", h.span)
-                return
-            self.check.check_fresh(h.result, h.span, ctx)
-            ctx.scope.declare(h.result, handler.result, False, h.span)
-            result = ir.Local(h.result, handler.result, h.span)
-            if not h.refines:
-                self.error(f"'-> {h.result}' is for 'refines' clauses, and {handler.name} has none", h.span)
-                return
-        cases = []
-        before = len(self.errors)
-        for i, c in enumerate(h.refines):
-            if c.cond is None and i != len(h.refines) - 1:
-                self.error("this 'refines' clause has no 'if', so the clauses after it never apply", c.span)
-            target = self.d.actions.get(c.action)
-            if target is None:
-                what = "a register access" if c.action in self.d.registers or c.action in self.d.sysregs else "unknown"
-                known = ", ".join(sorted(self.d.actions)) or "none"
-                self.error(f"'refines' names an action declared with 'action' ('{c.action}' is {what}; actions: {known})", c.span)
-                continue
-            if len(c.args) != len(target.params):
-                sig = ", ".join(f"{p.name}: {p.type}" for p in target.params)
-                self.error(
-                    f"{c.action} takes {len(target.params)} argument(s) ({sig}), {len(c.args)} given",
-                    c.span,
-                    Note(f"'{c.action}' declared here", target.span),
-                )
-                continue
-            args = tuple(
-                self.check.convert(self.check.expr(a, ctx), p.type, a.span, f"argument '{p.name}' of '{c.action}'")
-                for p, a in zip(target.params, c.args)
-            )
-            cond = self.check.cond(self.check.expr(c.cond, ctx), c.cond.span) if c.cond is not None else None
-            cases.append(ir.RefineCase(c.action, args, cond, c.span))
-        if len(self.errors) == before:
-            self.d.refinements.append(ir.Refinement(handler.name, handler.params, result, tuple(cases), h.span))
-
-    # ---- declarations -----------------------------------------------------------------------
-    def layout(self, d: A.LayoutDecl) -> None:
-        if not self.claim(d.name, d.span, "layout"):
-            return
-        if not 1 <= d.width <= 1024:
-            self.error(f"layout width {d.width} is out of range (1 to 1024)", d.span)
-            return
-        owner: dict[int, A.FieldDecl] = {}
-        fields: list[tuple[str, int, int]] = []
-        names: dict[str, A.FieldDecl] = {}
-        for f in d.fields:
-            if f.name in names:
-                self.error(
-                    f"field '{f.name}' is declared twice in '{d.name}'", f.span, Note("first declared here", names[f.name].span)
-                )
-                continue
-            if f.hi < f.lo:
-                self.error(f"field '{f.name}' has its bits reversed: write [{f.lo}:{f.hi}]", f.span)
-                continue
-            if f.hi >= d.width:
-                self.error(f"field '{f.name}' [{f.hi}:{f.lo}] does not fit in bits({d.width})", f.span)
-                continue
-            clash = next((owner[b] for b in range(f.lo, f.hi + 1) if b in owner), None)
-            if clash is not None:
-                bit = next(b for b in range(f.lo, f.hi + 1) if b in owner)
-                self.error(
-                    f"field '{f.name}' overlaps field '{clash.name}' (bit {bit})",
-                    f.span,
-                    Note(f"'{clash.name}' declared here", clash.span),
-                )
-                continue
-            for b in range(f.lo, f.hi + 1):
-                owner[b] = f
-            names[f.name] = f
-            fields.append((f.name, f.hi, f.lo))
-        self.d.layouts[d.name] = ir.Layout(d.name, d.width, tuple(fields), d.span)
-
-    def typedef(self, d: A.TypeDecl) -> None:
-        if not self.claim(d.name, d.span, "type"):
-            return
-        t = self.check.type(d.type)
-        if t is ERR_T:
-            return
-        if isinstance(t, ir.IndexT) and not t.is_vcpu:
-            t = ir.IndexT(d.name, t.lo, t.hi, t.width)
-        self.d.types[d.name] = t  # type: ignore[assignment]
-
-    def const(self, d: A.ConstDecl) -> None:
-        if not self.claim(d.name, d.span, "constant"):
-            return
-        ctx = Context(f"constant '{d.name}'", reads_state=False)
-        v = self.check.expr(d.value, ctx)
-        if d.type is not None:
-            t = self.check.type(d.type)
-            v = self.check.convert(v, t, d.value.span, f"constant '{d.name}'")
-        if isinstance(v, _Lit):
-            self.d.consts[d.name] = ir.Const(v.value, ir.BitsT(0), d.span)  # width 0: unsized
-        elif isinstance(v, ir.Const):
-            self.d.consts[d.name] = ir.Const(v.value, v.type, d.span)
-        else:
-            self.error(f"constant '{d.name}' must have a value known before checking", d.value.span)
-
-    def state(self, d: A.StateDecl) -> None:
-        if not self.claim(d.name, d.span, "state"):
-            return
-        elem = self.check.type(d.type)
-        idx_types: list[ir.IndexT] = []
-        scope = Scope()
-        locals_: list[ir.Local] = []
-        for i, ix in enumerate(d.indices):
-            it = self.check.index_type(ix.type, "a state array")
-            if it is None:
-                return
-            idx_types.append(it)
-            name = ix.name or f"_i{i}"
-            scope.declare(name, it, False, ix.span)
-            locals_.append(ir.Local(name, it, ix.span))
-        if elem is ERR_T:
-            return
-        if isinstance(elem, ir.IndexT):
-            elem = ir.BitsT(elem.width)
-        ctx = Context(f"the reset value of '{d.name}'", reads_state=False, scope=scope)
-        if d.init is None:
-            init: ir.Expr = ir.Const(False, ir.BOOL) if isinstance(elem, ir.BoolT) else ir.Const(0, elem)  # type: ignore[arg-type]
-        else:
-            init = self.check.convert(self.check.expr(d.init, ctx), elem, d.init.span, f"reset value of '{d.name}'")
-        typ: ir.Type = elem  # type: ignore[assignment]
-        for it in reversed(idx_types):
-            typ = ir.ArrayT(it, typ)
-        self.d.states[d.name] = ir.StateVar(d.name, typ, tuple(locals_), init, d.doc, d.span)
-
-    def params(self, params: tuple[A.Param, ...], ctx: Context) -> list[ir.Local] | None:
-        out = []
-        ok = True
-        for p in params:
-            t = self.check.type(p.type)
-            if t is ERR_T:
-                ok = False
-                continue
-            if isinstance(t, ir.ArrayT):
-                self.error("parameters cannot be arrays", p.type.span)
-                ok = False
-                continue
-            self.check.check_fresh(p.name, p.span, ctx)
-            ctx.scope.declare(p.name, t, False, p.span)  # type: ignore[arg-type]
-            out.append(ir.Local(p.name, t, p.span))  # type: ignore[arg-type]
-        return out if ok else None
-
-    def fn_signature(self, d: A.FnDecl) -> bool:
-        if not self.claim(d.name, d.span, "function"):
-            return False
-        ctx = Context(f"function '{d.name}'", reads_state=False)
-        ps = self.params(d.params, ctx)
-        ret = self.check.type(d.ret)
-        if ps is None or ret is ERR_T:
-            return False
-        self.d.functions[d.name] = ir.Function(d.name, tuple(ps), ret, (), d.span)  # type: ignore[arg-type]
-        return True
-
-    def fn_body(self, d: A.FnDecl) -> None:
-        sig = self.d.functions[d.name]
-        ctx = Context(f"function '{d.name}'", returns=sig.ret)
-        for p in sig.params:
-            ctx.scope.declare(p.name, p.type, False, p.span)
-        body = self.check.block(d.body, ctx)
-        if not always_returns(body):
-            self.error(f"function '{d.name}' can reach its end without returning a {sig.ret}", d.span)
-        self.d.functions[d.name] = ir.Function(d.name, sig.params, sig.ret, body, d.span)
-
-    def mark_state_functions(self) -> None:
-        """Functions may read state (never write it); those that do, directly or through a call,
-        cannot be called where no state exists (facts, register `where` clauses)."""
-        graph: nx.DiGraph = nx.DiGraph()
-        direct = set()
-        for f in self.d.functions.values():
-            graph.add_node(f.name)
-            for callee in called_functions(f.body):
-                graph.add_edge(f.name, callee)
-            if state_reads(f.body):
-                direct.add(f.name)
-        for name in direct:
-            self.check.state_fns |= {name} | nx.ancestors(graph, name)
-
-    def check_recursion(self) -> None:
-        graph: nx.DiGraph = nx.DiGraph()
-        for f in self.d.functions.values():
-            graph.add_node(f.name)
-            for callee in called_functions(f.body):
-                graph.add_edge(f.name, callee)
-        for cycle in nx.simple_cycles(graph):
-            name = cycle[0]
-            self.error(
-                f"function '{name}' calls itself (through {' -> '.join(cycle + [name])}); functions must not recurse",
-                self.d.functions[name].span,
-            )
-            return
-
-    def handler_action(
-        self,
-        name: str,
-        kind: ir.ActionKind,
-        params: tuple[A.Param, ...],
-        requires: A.Expr | None,
-        body: tuple[A.Stmt, ...],
-        span: A.Span,
-        register: str | None,
-        doc: str,
-        result: object = None,
-        extra: list[ir.Local] | None = None,
-    ) -> ir.Action | None:
-        returns = result if isinstance(result, (ir.BitsT, ir.BoolT, ir.IndexT)) else None
-        ctx = Context(f"{'handler' if register else 'action'} {name}", writes_state=True, returns=returns)
-        for loc in extra or []:
-            ctx.scope.declare(loc.name, loc.type, False, loc.span)
-        ps = self.params(params, ctx)
-        if ps is not None and extra:
-            ps = ps[:1] + list(extra) + ps[1:]
-        req = None
-        if requires is not None:
-            req = self.check.cond(self.check.expr(requires, ctx), requires.span)
-        body_ir = self.check.block(body, ctx)
-        if returns is not None and not always_returns(body_ir):
-            self.error(f"handler {name} can reach its end without returning a {returns}", span)
-        if ps is None:
-            return None
-        return ir.Action(name, kind, tuple(ps), req, body_ir, register, doc, span, returns)
-
-    def param(self, d: A.ParamDecl) -> None:
-        if not self.claim(d.name, d.span, "parameter"):
-            return
-        t = self.check.index_type(d.type, f"parameter '{d.name}'")
-        if t is None:
-            return
-        if t.is_vcpu:
-            self.error(f"parameter '{d.name}' must range over numbers such as 64..1024; the vCPU count is nr_vcpus", d.type.span)
-            return
-        t = ir.IndexT(d.name, t.lo, t.hi, t.width)
-        self.d.params[d.name] = ir.Param(d.name, t, None, d.doc, d.span)
-        if d.where is not None:
-            where = self.check.cond(self.check.expr(d.where, Context(f"parameter '{d.name}'", reads_state=False)), d.where.span)
-            self.d.params[d.name] = ir.Param(d.name, t, where, d.doc, d.span)
-
-    # Which handlers each access kind takes: (required, allowed). The rest the kind defines.
-    _KIND_HANDLERS: ClassVar[dict[ir.Access, tuple[set[A.HandlerKind], set[A.HandlerKind]]]] = {
-        ir.Access.READ_WRITE: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
-        ir.Access.W1S: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
-        ir.Access.W1C: ({A.HandlerKind.READ, A.HandlerKind.WRITE}, {A.HandlerKind.READ, A.HandlerKind.WRITE}),
-        ir.Access.READ_ONLY: ({A.HandlerKind.READ}, {A.HandlerKind.READ}),
-        ir.Access.WRITE_ONLY: ({A.HandlerKind.WRITE}, {A.HandlerKind.WRITE}),
-        ir.Access.RAZ_WI: (set(), set()),
-        ir.Access.RAO_WI: (set(), set()),
-    }
-
-    def handlers(
-        self,
-        name: str,
-        t: ir.Type,
-        access: ir.Access,
-        decls: tuple[A.Handler, ...],
-        extra: list[ir.Local],
-        doc: str,
-        span: A.Span,
-        mmio: bool,
-    ) -> dict[str, ir.Action]:
-        """The read and write actions of a register: its handlers, checked against its access
-        kind, and what the kind defines (RAZ/WI reads 0 and ignores writes, RAO/WI reads all ones;
-        an MMIO write-only register reads as zero, an MMIO read-only register ignores writes).
-        `extra` are the implicit parameters (`rd` of a per-vCPU frame, `n` of an array)."""
-        required, allowed = self._KIND_HANDLERS[access]
-        out: dict[str, ir.Action] = {}
-        for h in decls:
-            if h.kind not in allowed:
-                what = "no handlers: the kind defines both accesses" if not allowed else f"only 'on {next(iter(allowed))}'"
-                self.error(f"{name} is {access}: it takes {what}", h.span)
-                continue
-            if h.kind in out:
-                self.error(f"{name} has two 'on {h.kind}' handlers", h.span)
-                continue
-            got = [p.name for p in h.params]
-            pt = [self.check.type(p.type) for p in h.params]
-            if h.kind == A.HandlerKind.READ:
-                if len(h.params) != 1 or pt[0] != ir.VCPU:
-                    self.error(f"'on read' of {name} takes (self: vcpu), found ({', '.join(got)})", h.span)
-                    continue
-                a = self.handler_action(
-                    f"{name}.read", ir.ActionKind.of(mmio, write=False), h.params, None, h.body, h.span, name, doc, t, extra
-                )
-            else:
-                if len(h.params) != 2 or pt[0] != ir.VCPU or (pt[1] is not ERR_T and cast(object, t) is not ERR_T and pt[1] != t):
-                    found = ", ".join(f"{p.name}: {ty}" for p, ty in zip(h.params, pt))
-                    self.error(f"'on write' of {name} takes (self: vcpu, val: {t}), found ({found})", h.span)
-                    continue
-                a = self.handler_action(
-                    f"{name}.write", ir.ActionKind.of(mmio, write=True), h.params, None, h.body, h.span, name, doc, None, extra
-                )
-            if a is not None:
-                out[h.kind] = a
-                if h.refines or h.result is not None:
-                    self.refining.append((a, h))
-        missing = sorted(required - {h.kind for h in decls})
-        for k in missing:
-            self.error(f"{name} is {access}: it needs an 'on {k}' handler", span)
-        if not isinstance(t, ir.BitsT) or missing:
-            return out
-        selfp = ir.Local("self", ir.VCPU, span)
-        valp = ir.Local("val", t, span)
-        ones = (1 << t.width) - 1
-        if "read" not in out and (access in _FIXED or mmio and access == ir.Access.WRITE_ONLY):
-            value = ir.Const(ones if access == ir.Access.RAO_WI else 0, t, span)
-            out["read"] = ir.Action(
-                f"{name}.read",
-                ir.ActionKind.of(mmio, write=False),
-                (selfp, *extra),
-                None,
-                (ir.Return(value, span),),
-                name,
-                doc,
-                span,
-                t,
-            )
-        if "write" not in out and (access in _FIXED or mmio and access == ir.Access.READ_ONLY):
-            out["write"] = ir.Action(
-                f"{name}.write", ir.ActionKind.of(mmio, write=True), (selfp, *extra, valp), None, (), name, doc, span
-            )
-        return out
-
-    def sysreg(self, d: A.SysregDecl) -> None:
-        if not self.claim(d.name, d.span, "register"):
-            return
-        t = self.check.type(d.type)
-        if t is not ERR_T and not isinstance(t, ir.BitsT):
-            self.error(f"a system register holds bits, not {t}", d.type.span)
-            return
-        access = ir.Access(d.access)
-        if access in (ir.Access.W1S, ir.Access.W1C):
-            self.error(
-                f"{d.access} is an access kind of memory-mapped registers; a system register is read-write, read-only, write-only, raz/wi or rao/wi",
-                d.span,
-            )
-            return
-        handlers = self.handlers(d.name, t, access, d.handlers, [], d.doc, d.span, mmio=False)  # type: ignore[arg-type]
-        self.d.sysregs[d.name] = Sysreg(d.name, t, access, handlers, d.doc, d.span)  # type: ignore[arg-type]
-
-    def frame(self, d: A.FrameDecl) -> None:
-        if not self.claim(d.name, d.span, "frame"):
-            return
-        rd: ir.Local | None = None
-        if d.index is not None:
-            it = self.check.index_type(d.index.type, f"the index of frame {d.name}")
-            if it is not None and not it.is_vcpu:
-                self.error(f"a per-vCPU frame is indexed by vcpu, not {it}: write [{d.index.name}: vcpu]", d.index.type.span)
-            rd = ir.Local(d.index.name, ir.VCPU, d.index.span)
-            if d.index.name in RESERVED:
-                self.error(
-                    f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name",
-                    d.index.span,
-                )
-                return
-        if d.size <= 0 or d.size > 1 << 24:
-            self.error(f"frame size {d.size:#x} is out of range (1 byte to 16 MiB)", d.span)
-            return
-        stride = d.size
-        if d.stride is not None:
-            if rd is None:
-                self.error(f"only a per-vCPU frame has a stride: write 'frame {d.name}[rd: vcpu] ...'", d.span)
-            elif d.stride < d.size or d.stride & (d.stride - 1):
-                self.error(f"stride {d.stride:#x} must be a power of two no smaller than the frame size {d.size:#x}", d.span)
-            else:
-                stride = d.stride
-        elif rd is not None and d.size & (d.size - 1):
-            self.error(f"per-vCPU frame {d.name} needs a power-of-two stride: add 'stride <bytes>'", d.span)
-        if d.split is not None and d.split[0] != 64:
-            self.error(f"only 64-bit accesses can be split into two 32-bit halves, not {d.split[0]}-bit ones", d.span)
-        names: list[str] = []
-        placed: list[tuple[int, int, A.RegisterDecl]] = []
-        for r in d.registers:
-            reg = self.register(d, r, rd)
-            if reg is None:
-                continue
-            first = reg.offset + (reg.index.type.lo if reg.index else 0) * reg.bytes  # type: ignore[union-attr]
-            last = reg.offset + ((reg.index.type.hi if reg.index else 0) + 1) * reg.bytes  # type: ignore[union-attr,operator]
-            if last > d.size:
-                self.error(f"{r.name} ends at offset {last:#x}, past the end of frame {d.name} (size {d.size:#x})", r.span)
-                continue
-            clash = next((o for o in placed if o[0] < last and first < o[1]), None)
-            if clash is not None:
-                self.error(
-                    f"{r.name} ({first:#x}..{last - 1:#x}) overlaps {clash[2].name} ({clash[0]:#x}..{clash[1] - 1:#x})",
-                    r.span,
-                    Note(f"'{clash[2].name}' declared here", clash[2].span),
-                )
-                continue
-            placed.append((first, last, r))
-            names.append(reg.name)
-            self.d.registers[reg.name] = reg
-        frame = Frame(d.name, rd, d.size, stride, d.split, tuple(names), d.doc, d.span)
-        read, write = frame_actions(frame, [self.d.registers[n] for n in names])
-        frame.actions.update(read=read, write=write)
-        self.d.frames[d.name] = frame
-
-    def register(self, frame: A.FrameDecl, d: A.RegisterDecl, rd: ir.Local | None) -> Register | None:
-        if not self.claim(d.name, d.span, "register"):
-            return None
-        t = self.check.type(d.type)
-        if t is ERR_T:
-            return None
-        if not isinstance(t, ir.BitsT) or t.width not in (8, 16, 32, 64):
-            self.error(f"a memory-mapped register is 8, 16, 32 or 64 bits wide, not {t}", d.type.span)
-            return None
-        access = ir.Access(d.access)
-        nbytes = t.width // 8
-        if d.offset % nbytes:
-            self.error(f"{d.name} at {d.offset:#x} is not aligned to its width ({nbytes} bytes)", d.span)
-            return None
-        extra: list[ir.Local] = [rd] if rd is not None else []
-        index = None
-        if d.index is not None:
-            it = self.check.index_type(d.index.type, f"the index of {d.name}")
-            if it is None:
-                return None
-            if it.is_vcpu:
-                self.error(
-                    "a register array is indexed by a range such as 0..31, not vcpu (per-vCPU frames take [rd: vcpu])",
-                    d.index.type.span,
-                )
-                return None
-            if d.index.name in RESERVED:
-                self.error(
-                    f"'{d.index.name}' names a parameter of every frame access ({', '.join(RESERVED)}); pick another name",
-                    d.index.span,
-                )
-                return None
-            if rd is not None and d.index.name == rd.name:
-                self.error(f"'{d.index.name}' already names the vCPU of frame {frame.name}", d.index.span)
-                return None
-            index = ir.Local(d.index.name, it, d.index.span)
-            extra.append(index)
-        widths = d.widths or (t.width,)
-        for w in widths:
-            if w not in (8, 16, 32, 64) or w > t.width:
-                self.error(
-                    f"{d.name} cannot take {w}-bit accesses: access widths are 8, 16, 32 or 64 and at most the register's {t.width}",
-                    d.span,
-                )
-                return None
-        if t.width not in widths:
-            self.error(f"{d.name} must accept accesses of its own width ({t.width} bits)", d.span)
-            return None
-        where = None
-        if d.where is not None:
-            ctx = Context(f"the 'where' of {d.name}", reads_state=False)
-            for loc in extra:
-                ctx.scope.declare(loc.name, loc.type, False, loc.span)
-            where = self.check.cond(self.check.expr(d.where, ctx), d.where.span)
-        if frame.split is not None and t.width == 64 and access not in (ir.Access.READ_ONLY, *_FIXED) and 32 not in widths:
-            self.error(
-                f"{d.name} is a writable 64-bit register in frame {frame.name}, which splits 64-bit accesses into two"
-                " 32-bit ones: let it take them ('widths 32, 64'), declare it as 32-bit halves, or drop the split",
-                d.span,
-            )
-            return None
-        handlers = self.handlers(d.name, t, access, d.handlers, extra, d.doc, d.span, mmio=True)
-        if set(handlers) != {"read", "write"}:
-            return None
-        if where is not None:  # an absent element is RAZ/WI: its handlers never run
-            handlers = {k: replace(a, requires=where) for k, a in handlers.items()}
-        return Register(
-            d.name, frame.name, t, access, handlers, index, d.offset, nbytes, tuple(sorted(widths)), where, d.doc, d.span
-        )
-
     def action(self, d: A.ActionDecl) -> None:
         if not self.claim(d.name, d.span, "action"):
             return
-        a = self.handler_action(d.name, ir.ActionKind.ENV, d.params, d.requires, d.body, d.span, None, d.doc)
+        a = self.handler_action(ActionSource(d.name, ir.ActionKind.ENV, d.params, d.requires, d.body, d.span, d.doc), None)
         if a is not None:
             self.d.actions[d.name] = a
 
@@ -764,7 +264,7 @@ class _Resolver:
             return pos[v.name], ir.width_of(v.type) - 1, 0
         if isinstance(v, ir.Extract) and isinstance(v.arg, ir.Local) and v.arg.name in pos:
             return pos[v.arg.name], v.hi, v.lo
-        if v is not _ERR:  # an expression that failed to check has its error already
+        if v is not ERR:  # an expression that failed to check has its error already
             self.error("'independent of' takes arguments of the access or their fields, such as val.TargetList", e.span)
         return None
 
@@ -799,21 +299,40 @@ def load_design(spec_root: Path, model: str, overlay: Overlay | None = None) -> 
                 decl.span,
             )
         )
+    design = Design(model, _vcpu_range(model, decl, errors), tuple(f.path for f in files), span=decl.span)
+    r = _Resolver(design, errors)
+    decls = _spec_decls(files, info, errors)
+    if overlay is not None:
+        decls = apply_to_spec(overlay, decls, errors)
+        design.overlay = overlay
+    r.declarations(decls)
+    for f in files:
+        for d in f.decls:
+            if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
+                r.prop(d, f.path)
+    if errors:
+        raise SpecError(errors)
+    return design
+
+
+def _vcpu_range(model: str, decl: A.ModelDecl, errors: list[Diagnostic]) -> tuple[int, int]:
     if decl.vcpus is None:
         errors.append(Diagnostic(f"model '{model}' must declare its vCPU range, e.g. 'vcpus 1..255'", decl.span))
-        rng = (1, 1)
-    else:
-        lo, hi = decl.vcpus
-        if lo < 1 or hi < lo or hi > _VCPU_LIMIT:
-            errors.append(
-                Diagnostic(
-                    f"vCPU range {lo}..{hi} is not valid: it must lie within 1..{_VCPU_LIMIT} and not be empty",
-                    decl.vcpus_span or decl.span,
-                )
+        return (1, 1)
+    lo, hi = decl.vcpus
+    if lo < 1 or hi < lo or hi > _VCPU_LIMIT:
+        errors.append(
+            Diagnostic(
+                f"vCPU range {lo}..{hi} is not valid: it must lie within 1..{_VCPU_LIMIT} and not be empty",
+                decl.vcpus_span or decl.span,
             )
-        rng = (max(lo, 1), max(min(hi, _VCPU_LIMIT), 1))
-    design = Design(model, rng, tuple(f.path for f in files), span=decl.span)
-    r = _Resolver(design, errors)
+        )
+    return (max(lo, 1), max(min(hi, _VCPU_LIMIT), 1))
+
+
+def _spec_decls(files: list[A.SourceFile], info: ModelInfo, errors: list[Diagnostic]) -> list[A.Decl]:
+    """The declarations of a model's files, less those that do not belong in a spec file."""
+    model = info.name
     decls: list[A.Decl] = []
     for f in files:
         for d in f.decls:
@@ -836,17 +355,7 @@ def load_design(spec_root: Path, model: str, overlay: Overlay | None = None) -> 
                 errors.append(Diagnostic(_OVERLAY_ONLY, d.span))
                 continue
             decls.append(d)
-    if overlay is not None:
-        decls = apply_to_spec(overlay, decls, errors)
-        design.overlay = overlay
-    r.declarations(decls)
-    for f in files:
-        for d in f.decls:
-            if isinstance(d, (A.ContractDecl, A.IndependenceDecl, A.InvariantDecl, A.FactDecl, A.CoverDecl)):
-                r.prop(d, f.path)
-    if errors:
-        raise SpecError(errors)
-    return design
+    return decls
 
 
 def property_models(paths: list[Path], known: set[str] | None = None) -> tuple[dict[str, list[A.SourceFile]], list[Diagnostic]]:
