@@ -29,6 +29,7 @@ from checker import ir
 from checker.engines.diffprops import Compared, PropertyRun, carried_over, classify, diff_properties, proved_invariants
 from checker.engines.diffreplay import SideBySide
 from checker.engines.search import Ask, DepthPass, Options, Target, bmc_depth, more_guides, search_ranges
+from checker.engines.simplify import simplest_pair
 from checker.irwalk import RW, FnRef, action_rw, calls, cone, invoked, state_reads, state_writes, strip
 from checker.results import (
     ActionClass,
@@ -425,8 +426,9 @@ class Differ:
         return [n for n in self.old.actions if n in names and n in self.new.actions]
 
     def replay(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> Distinction:
-        """Run the input on both sides in the interpreter; raise ReplayMismatch unless they differ."""
-        return self.sides.replay(a, b, w)
+        """Run the input on both sides in the interpreter, its arguments simplified first
+        (engines/simplify.py); raise ReplayMismatch unless they differ."""
+        return self.sides.replay(a, b, simplest_pair(self.old, w, lambda x: self.sides.replay(a, b, x)))
 
     def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
         """The state variables a distinguishing pre-state needs away from their reset values

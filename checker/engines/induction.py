@@ -9,6 +9,7 @@ from collections.abc import Callable
 from checker import ir
 from checker.engines import replay
 from checker.engines.search import CheckContext, Target, find_trace, unknown_verdict
+from checker.engines.simplify import simplified
 from checker.irwalk import state_reads
 from checker.results import Bounded, Covered, Proved, Unreached, Verdict, Violated
 from checker.smt import query as q
@@ -49,7 +50,12 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     search has found none."""
     bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
     base = _search(
-        ctx, p, bad, lambda w: Violated(replay.state_trace(ctx.sub, p.name, bad, w, "the invariant is false in this state"))
+        ctx,
+        p,
+        bad,
+        simplified(
+            ctx.sub, lambda w: Violated(replay.state_trace(ctx.sub, p.name, bad, w, "the invariant is false in this state"))
+        ),
     )
     opts = ctx.opts
     cap = opts.policy.induction_budget_ms
@@ -81,7 +87,9 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
 
 def check_cover(ctx: CheckContext, p: ir.Cover) -> Verdict:
     """BMC from reset, shortest trace first."""
-    reach = _search(ctx, p, p.body, lambda w: Covered(replay.state_trace(ctx.sub, p.name, p.body, w, "reached")))
+    reach = _search(
+        ctx, p, p.body, simplified(ctx.sub, lambda w: Covered(replay.state_trace(ctx.sub, p.name, p.body, w, "reached")))
+    )
     for k in range(ctx.opts.depth + 1):
         found = reach(k)
         if isinstance(found, q.Unknown):

@@ -20,6 +20,7 @@ from checker.engines.search import (
     search_ranges,
     unknown_verdict,
 )
+from checker.engines.simplify import simplified
 from checker.irwalk import state_reads
 from checker.results import Bounded, Proved, Verdict, Violated
 from checker.smt import query as q
@@ -38,14 +39,27 @@ def _ask(ctx: CheckContext, p: Prop, system: ir.System, req: q.OneStep) -> q.Ans
     raise AssertionError(f"unhandled property {type(p).__name__}")
 
 
-def _to_trace(ctx: CheckContext, p: Prop) -> Callable[[q.Witness], Verdict]:
+def _confirm(ctx: CheckContext, p: Prop) -> Callable[[q.Witness], object]:
+    """The replay of a witness, without simplifying it (what minimizing a pre-state repeats)."""
     match p:
         case ir.Contract():
             contract = p
-            return lambda w: Violated(replay.contract_trace(ctx.sub, contract, w))
+            return lambda w: replay.contract_trace(ctx.sub, contract, w)
         case ir.Independence():
             indep = p
-            return lambda w: Violated(replay.independence_trace(ctx.sub, indep, w))
+            return lambda w: replay.independence_trace(ctx.sub, indep, w)
+    raise AssertionError(f"unhandled property {type(p).__name__}")
+
+
+def _to_trace(ctx: CheckContext, p: Prop) -> Callable[[q.Witness], Verdict]:
+    """The verdict shown for a witness: replayed with its arguments simplified."""
+    match p:
+        case ir.Contract():
+            contract = p
+            return simplified(ctx.sub, lambda w: Violated(replay.contract_trace(ctx.sub, contract, w)))
+        case ir.Independence():
+            indep = p
+            return simplified(ctx.sub, lambda w: Violated(replay.independence_trace(ctx.sub, indep, w)))
     raise AssertionError(f"unhandled property {type(p).__name__}")
 
 
@@ -115,7 +129,7 @@ def _depth_search(
     to_trace = _to_trace(ctx, p)
 
     def minimize(w: q.Witness) -> set[str]:
-        return replay.moved_from_reset(ctx.sub, w, to_trace)
+        return replay.moved_from_reset(ctx.sub, w, _confirm(ctx, p))
 
     guides = [minimize(cti)]
     widened = False

@@ -9,6 +9,7 @@ import time
 from checker import ir
 from checker.engines import replay
 from checker.engines.search import Options, search_ranges, unknown_verdict
+from checker.engines.simplify import simplified
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
 from checker.smt import query as q
 
@@ -24,7 +25,8 @@ def check_refinement(system: ir.System, ref: ir.Refinement, opts: Options) -> Ve
             if isinstance(a, q.Unknown):
                 return unknown_verdict(a)
             if isinstance(a, q.Sat):
-                return Violated(replay.refinement_trace(system, ref, a.witness))
+                build = simplified(system, lambda w: replay.refinement_trace(system, ref, w))
+                return Violated(build(a.witness))
     cases = " or ".join(dict.fromkeys(c.action for c in ref.cases))
     return Proved(f"refinement: from every state, each access is a step of {cases}, or changes nothing")
 

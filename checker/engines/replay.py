@@ -325,6 +325,7 @@ def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> 
     pre, post1 = states[-2], states[-1]
     assert w.alt_args is not None
     action = system.action(prop.action)
+    _check_two_runs(it, prop, action, (w.steps[-1][1], w.alt_args), pre)
     try:
         post2, result2 = it.access(action, pre, w.alt_args)
     except interp.Blocked:
@@ -346,6 +347,31 @@ def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> 
         differences=diffs,
         from_reset=w.pre_state is None,
     )
+
+
+def _check_two_runs(
+    it: interp.Interp,
+    prop: ir.Independence,
+    action: ir.Action,
+    runs: tuple[dict[str, interp.Value], dict[str, interp.Value]],
+    pre: interp.State,
+) -> None:
+    """What the query assumed of the two runs: both satisfy the 'where' clause, and their
+    arguments are equal but for the ignored bits."""
+    for args in runs:
+        env = {l.name: args[p.name] for p, l in zip(action.params, prop.params)}
+        if prop.where is not None and not it.eval(prop.where, env, pre):
+            raise ReplayMismatch(f"{prop.name}: a run does not satisfy the 'where' clause")
+    for i, p in enumerate(action.params):
+        a, b = runs[0][p.name], runs[1][p.name]
+        ignored = [(hi, lo) for pos, hi, lo in prop.ignored if pos == i]
+        mask = sum(((1 << (hi - lo + 1)) - 1) << lo for hi, lo in ignored)
+        if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and ignored:
+            same = a & ~mask == b & ~mask
+        else:
+            same = a == b
+        if not same:
+            raise ReplayMismatch(f"{prop.name}: the runs' {p.name} differ outside the ignored bits")
 
 
 def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message: str) -> Trace:
