@@ -77,3 +77,7 @@ def format_diagnostic(diag: Diagnostic, sources: dict[str, str] | None = None) -
         out.append(f"{note.span}: note: {note.message}")
         out += _excerpt(note.span, cache)
     return "\n".join(out)
+
+
+class ModelNotFound(LookupError):
+    """The spec declares no model of the name asked for (a usage error, not a crash)."""

@@ -41,3 +41,21 @@ def test_nothing_but_the_cli_prints() -> None:
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("print", "exit")
         ]
         assert not calls, f
+
+
+def test_help_loads_neither_the_solver_nor_the_parser_nor_networkx() -> None:
+    """`gicheck --help` and `gicheck prove --help` import only the command line: each command's
+    module, and with it the pipeline, is imported when the command runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from checker.cli import main\n"
+        "for argv in (['--help'], ['prove', '--help'], ['diff', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        main(argv)\n"
+        "print(sorted(m for m in ('z3', 'lark', 'networkx', 'checker.engines', 'checker.pipeline') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr

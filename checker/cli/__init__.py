@@ -1,7 +1,7 @@
 """Command line: argv -> exit code. The only package that prints or exits.
 
 Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py); the
-exit codes are common.ExitCode: 0 every property proved (or covered); 1 a property violated;
+exit codes are codes.ExitCode: 0 every property proved (or covered); 1 a property violated;
 2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
 unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm.
 """
@@ -9,6 +9,7 @@ unknown or not reached; 70 internal error, including a counterexample the interp
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -16,11 +17,8 @@ import traceback
 from pathlib import Path
 from typing import TextIO
 
-from checker.cli import diff, prove
-from checker.cli import list as list_cmd
-from checker.cli.common import ExitCode, Parser
-from checker.diagnostics import SpecError, UsageError, format_diagnostic
-from checker.sema.resolve import ModelNotFound
+from checker.cli.codes import ExitCode, Parser
+from checker.diagnostics import ModelNotFound, SpecError, UsageError, format_diagnostic
 
 __all__ = ["ExitCode", "main"]
 
@@ -126,7 +124,8 @@ def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:
     )
 
 
-_COMMANDS = {"prove": prove.run, "diff": diff.run, "list": list_cmd.run}
+# Each command's module, imported only when it runs: `gicheck --help` never loads the pipeline.
+_COMMANDS = {"prove": "checker.cli.prove", "diff": "checker.cli.diff", "list": "checker.cli.list"}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -138,7 +137,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         args = _parser().parse_args(argv)
         if args.command not in _COMMANDS:
             raise UsageError(f"unknown command {args.command}")
-        return int(_COMMANDS[args.command](args, out, err))
+        command = importlib.import_module(_COMMANDS[args.command])
+        return int(command.run(args, out, err))
     except UsageError as e:
         err.write(f"gicheck: error: {e}\n")
         return ExitCode.USAGE

@@ -6,28 +6,11 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Mapping
-from enum import IntEnum
 from pathlib import Path
 
 from checker import ir
 from checker.diagnostics import Diagnostic, SpecError, UsageError
 from checker.sema.overlay import Overlay, load_overlays
-
-
-class ExitCode(IntEnum):
-    OK = 0  # every property proved (or covered); diff: nothing unexpected
-    VIOLATED = 1  # a property violated; diff: a property broken or an unexpected difference
-    USAGE = 2
-    SPEC = 3  # an error in a spec, property or overlay file
-    INCOMPLETE = 4  # nothing violated, but something only bounded, unknown or not reached
-    INTERNAL = 70
-    INTERRUPTED = 130
-    BROKEN_PIPE = 141
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
 
 
 def check_search_options(args: argparse.Namespace) -> None:

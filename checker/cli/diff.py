@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TextIO
 
 from checker import ir, pipeline
+from checker.cli.codes import ExitCode
 from checker.cli.common import (
-    ExitCode,
     check_search_options,
     find_root,
     parse_params,

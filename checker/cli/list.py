@@ -6,7 +6,8 @@ import argparse
 from typing import TextIO
 
 from checker import pipeline
-from checker.cli.common import ExitCode, overlay_option, property_files, spec_root
+from checker.cli.codes import ExitCode
+from checker.cli.common import overlay_option, property_files, spec_root
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from checker import ir, pipeline
+from checker.cli.codes import ExitCode
 from checker.cli.common import (
-    ExitCode,
     check_search_options,
     overlay_option,
     parse_params,

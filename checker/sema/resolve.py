@@ -8,7 +8,7 @@ from pathlib import Path
 import networkx as nx
 
 from checker import ir
-from checker.diagnostics import Diagnostic, Note, SpecError
+from checker.diagnostics import Diagnostic, ModelNotFound, Note, SpecError
 from checker.model import Design
 from checker.sema.check import ERR, Context
 from checker.sema.overlay import PROPERTY_DECLS, Overlay, apply_to_properties, apply_to_spec
@@ -21,10 +21,6 @@ _VCPU_LIMIT = 4096
 
 
 _OVERLAY_ONLY = "'overlay', 'replace', 'expect' and 'relate' belong in an overlay file (given to gicheck diff, or to --overlay)"
-
-
-class ModelNotFound(LookupError):
-    """The spec declares no model of the name asked for (a usage error, not a crash)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,25 @@
+"""The exit codes and the argument parser's error hook: what `gicheck --help` needs, kept
+free of the pipeline so that it starts at once."""
+
+from __future__ import annotations
+
+import argparse
+from enum import IntEnum
+
+from checker.diagnostics import UsageError
+
+
+class ExitCode(IntEnum):
+    OK = 0  # every property proved (or covered); diff: nothing unexpected
+    VIOLATED = 1  # a property violated; diff: a property broken or an unexpected difference
+    USAGE = 2
+    SPEC = 3  # an error in a spec, property or overlay file
+    INCOMPLETE = 4  # nothing violated, but something only bounded, unknown or not reached
+    INTERNAL = 70
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
