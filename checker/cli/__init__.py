@@ -68,6 +68,18 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         help="patch the spec with an overlay file (repeatable; all for one model), then prove",
     )
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
+    pr.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="check properties in N processes (default: the cores available; 1: in this process)",
+    )
+    pr.add_argument(
+        "--quiet", "-q", action="store_true", help="leave out the lines of properties proved, and the live status line"
+    )
+    pr.add_argument("--verbose", "-v", action="store_true", help="log each property's engine steps and times on stderr")
     pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
 
 
@@ -131,8 +143,11 @@ _COMMANDS = {"prove": "checker.cli.prove", "diff": "checker.cli.diff", "list": "
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=err, format="%(name)s: %(message)s")
+    given = argv if argv is not None else sys.argv[1:]
+    debug = "--debug" in given
+    verbose = "--verbose" in given or "-v" in given
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, stream=err, format="%(name)s: %(message)s")
     try:
         args = _parser().parse_args(argv)
         if args.command not in _COMMANDS:

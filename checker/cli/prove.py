@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import time
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +19,11 @@ from checker.cli.common import (
     requested_vcpus,
     spec_root,
 )
+from checker.cli.stream import ModelOut, Stream
 from checker.diagnostics import UsageError
-from checker.engines import Options, check_properties
+from checker.engines import Options, pool
+from checker.engines.prove import selected
 from checker.render import json as render_json
-from checker.render import text as render_text
 from checker.results import Bounded, InternalError, PropertyResult, Unknown, Unreached, Violated
 from checker.sema.overlay import Overlay
 from checker.syntax import ast as A
@@ -50,22 +51,6 @@ def _smt_dumper(directory: Path | None) -> Callable[[str], None] | None:
         (directory / f"query{counter[0]:04d}.smt2").write_text(text)
 
     return dump
-
-
-class _Emitter:
-    """Text output goes out model by model, so a long run shows the first model's results
-    while the next one is checked."""
-
-    def __init__(self, out: TextIO, text: bool) -> None:
-        self.out = out
-        self.text = text
-        self.emitted = 0
-
-    def __call__(self, block: str) -> None:
-        if self.text:
-            self.out.write(("\n" if self.emitted else "") + block)
-            self.out.flush()
-            self.emitted += 1
 
 
 @dataclass(frozen=True)
@@ -97,15 +82,22 @@ def _vcpus_for(run: _Run, model: str, allowed: ir.VcpuRange) -> tuple[ir.VcpuRan
     return vcpus, note
 
 
-def _prove_model(
-    run: _Run, model: str, srcs: list[A.SourceFile], emit: _Emitter
-) -> tuple[list[PropertyResult], dict[str, Any]] | None:
-    """Check one model's properties and emit its text block; None when the model is skipped."""
+@dataclass(frozen=True)
+class _Model:
+    """A model ready to check: its job for the pool, and its part of the output."""
+
+    job: pool.Job
+    out: ModelOut
+    meta: dict[str, Any]
+
+
+def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Path], err: TextIO) -> _Model | None:
+    """Load one model's system and register it for the workers; None when the model is skipped."""
     args = run.args
     design = pipeline.load_design(run.spec, model, property_files=srcs, overlay=run.overlay)
     vcpus, note = _vcpus_for(run, model, ir.VcpuRange(*design.vcpus))
     if vcpus is None:
-        emit(note)
+        err.write(note)
         return None
     pins = parse_params(args.param, design.params)
     system = pipeline.lower(design, vcpus, pins)
@@ -114,10 +106,18 @@ def _prove_model(
         unknown = only - {p.name for p in system.properties}
         if unknown and not run.several:
             raise UsageError(f"no property named {', '.join(sorted(unknown))} in model {model}")
-    t0 = time.perf_counter()
-    results = check_properties(system, Options(system.vcpus, args.depth, args.timeout, run.dump), only)
-    dt = time.perf_counter() - t0
-    n = len(results)
+    source = pool.Source(
+        run.spec.resolve(),
+        model,
+        tuple(p.resolve() for p in paths),
+        tuple(p.resolve() for p in args.overlay),
+        (system.vcpus.lo, system.vcpus.hi),
+        tuple((n, lo, hi) for n, (lo, hi) in sorted(pins.items())),
+    )
+    pool.register(source, system)
+    names = [p.name for p in selected(system, only)]
+    claims = [r.handler for r in system.refinements]
+    n = len(names)
     ranges = "".join(
         f", {p.name} {p.type.lo}" + (f"..{p.type.hi}" if p.type.hi != p.type.lo else "") for p in system.params.values()
     )
@@ -125,37 +125,74 @@ def _prove_model(
         f"gicheck prove: model {model} ({run.spec}), vCPUs {system.vcpus.lo}..{system.vcpus.hi}{note}{ranges}, "
         f"{n} propert{'y' if n == 1 else 'ies'}, depth {args.depth}"
     )
-    emit(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")
+    width = max((len(x) for x in names + claims), default=10)
+    shown_vcpus = f"vCPUs {system.vcpus.lo}..{system.vcpus.hi}"
     meta = {
         "model": model,
         "spec": str(run.spec),
         "vcpus": list(system.vcpus),
         "depth": args.depth,
-        "seconds": round(dt, 3),
         "params": {p.name: [p.type.lo, p.type.hi] for p in system.params.values()},
     }
-    return results, meta
+    job = pool.Job(source, Options(system.vcpus, args.depth, args.timeout, run.dump), frozenset(only) if only else None)
+    return _Model(job, ModelOut(model, shown_vcpus, header, names, claims, width), meta)
+
+
+def _check(args: argparse.Namespace, models: list[_Model], stream: Stream) -> None:
+    """Run every model's units: in this process (--jobs 1, or --dump-smt, whose files are
+    numbered in the order of one process's queries), or on a pool of processes."""
+    jobs = [m.job for m in models]
+    workers = min(args.jobs, sum(len(m.out.names) for m in models))
+    if workers <= 1 or args.dump_smt is not None:
+        pool.run_serial(jobs, stream.on_done)
+        return
+    with pool.local_pool(workers, [j.source for j in jobs]) as executor:
+        try:
+            pool.run_parallel(executor, jobs, stream.on_done)
+        except BaseException:
+            pool.stop_workers(executor)
+            raise
+
+
+def _with_seconds(meta: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The model's JSON record with its time, after the depth (where readers have found it)."""
+    out: dict[str, Any] = {}
+    for k, v in meta.items():
+        out[k] = v
+        if k == "depth":
+            out["seconds"] = seconds
+    return out
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     spec, root = spec_root(args.spec)
     files = property_files(args.files, root)
     check_search_options(args)
+    if args.jobs is None:
+        args.jobs = pool.default_jobs()
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     models = pipeline.find_models(spec)
     groups = pipeline.group_properties(files, set(models))
     overlay = overlay_option(args.overlay, models)
     if overlay is not None:
         groups = {m: srcs for m, srcs in groups.items() if m == overlay.model} or {overlay.model: []}
     context = _Run(args, spec, overlay, requested_vcpus(args), len(groups) > 1, _smt_dumper(args.dump_smt))
-    emit = _Emitter(out, args.format == "text")
-    all_results: list[PropertyResult] = []
-    meta_models = []
-    for model, srcs in groups.items():
-        checked = _prove_model(context, model, srcs, emit)
-        if checked is not None:
-            all_results += checked[0]
-            meta_models.append(checked[1])
+    loaded = [m for model, srcs in groups.items() if (m := _load_model(context, model, srcs, files, err)) is not None]
+    text = args.format == "text"
+    stream = Stream(out if text else io.StringIO(), [m.out for m in loaded], quiet=args.quiet, show_cti=args.cti)
+    try:
+        with stream:
+            _check(args, loaded, stream)
+    except KeyboardInterrupt:
+        err.write(
+            f"gicheck: interrupted: {stream.finished} of {stream.total} properties had finished"
+            + (" (their lines are above)\n" if text else "\n")
+        )
+        return ExitCode.INTERRUPTED
+    all_results = [r for m in loaded for r in m.out.ordered()]
     code = exit_code(all_results)
     if args.format == "json":
+        meta_models = [_with_seconds(m.meta, round(stream.elapsed(m.out), 3)) for m in loaded]
         out.write(render_json.render(all_results, {"models": meta_models, "exit_code": int(code)}))
     return code

@@ -111,25 +111,44 @@ def check_property(
     raise AssertionError(f"unhandled property {type(p).__name__}")
 
 
+def check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr], refiner: Refiner) -> PropertyResult:
+    """One property's result, timed; an unconfirmed counterexample is an InternalError verdict."""
+    t0 = time.perf_counter()
+    try:
+        verdict = check_property(system, p, opts, proved, refiner)
+    except replay.ReplayMismatch as err:
+        verdict = InternalError(f"the interpreter did not confirm the solver's counterexample ({err})")
+    dt = time.perf_counter() - t0
+    log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
+    ranges = tuple((c.name, c.type.lo, c.type.hi) for c in system.params.values())
+    return PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt, ranges)  # type: ignore[arg-type]
+
+
+def selected(system: ir.System, only: set[str] | None = None) -> list[ir.Property]:
+    """The properties to check, in declaration order."""
+    return [p for p in system.properties if only is None or p.name in only]
+
+
+def check_chain(
+    system: ir.System, props: list[ir.Property], opts: Options, proved: dict[str, ir.Expr], refiner: Refiner
+) -> list[PropertyResult]:
+    """`props` in order; each invariant proved joins `proved`, for those after it to assume."""
+    out = []
+    for p in props:
+        r = check_one(system, p, opts, proved, refiner)
+        if isinstance(p, ir.Invariant) and isinstance(r.verdict, Proved):
+            proved[p.name] = p.body
+        out.append(r)
+    return out
+
+
 def check_properties(system: ir.System, opts: Options, only: set[str] | None = None) -> list[PropertyResult]:
     """Check every property of `system` (invariants first, so the others may assume them), and
     the handlers' refinement claims the searches needed, listed first."""
     refiner = Refiner(system, opts)
-    props = [p for p in system.properties if only is None or p.name in only]
-    order = sorted(range(len(props)), key=lambda i: 0 if isinstance(props[i], ir.Invariant) else 1)
+    props = selected(system, only)
+    invariants: list[ir.Property] = [p for p in props if isinstance(p, ir.Invariant)]
     proved: dict[str, ir.Expr] = {}
-    results: dict[int, PropertyResult] = {}
-    for i in order:
-        p = props[i]
-        t0 = time.perf_counter()
-        try:
-            verdict = check_property(system, p, opts, proved, refiner)
-        except replay.ReplayMismatch as err:
-            verdict = InternalError(f"the interpreter did not confirm the solver's counterexample ({err})")
-        dt = time.perf_counter() - t0
-        log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
-        if isinstance(p, ir.Invariant) and isinstance(verdict, Proved):
-            proved[p.name] = p.body
-        ranges = tuple((c.name, c.type.lo, c.type.hi) for c in system.params.values())
-        results[i] = PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt, ranges)  # type: ignore[arg-type]
-    return list(refiner.results.values()) + [results[i] for i in range(len(props))]
+    done = {r.name: r for r in check_chain(system, invariants, opts, proved, refiner)}
+    done.update({r.name: r for r in check_chain(system, [p for p in props if p.name not in done], opts, proved, refiner)})
+    return list(refiner.results.values()) + [done[p.name] for p in props]

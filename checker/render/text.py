@@ -154,11 +154,15 @@ def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
     return out
 
 
-def render(results: list[PropertyResult], header: str, show_cti: bool = False) -> str:
-    lines = [header, ""]
-    width = max((len(r.name) for r in results), default=10)
-    for r in results:
-        lines.append(f"  {verdict_word(r):<9}  {r.name:<{width}}  {how(r)}  [{r.seconds:.2f}s]")
+def verdict_line(r: PropertyResult, width: int) -> str:
+    """A result's one line: verdict, name (padded to `width`), how, and the time it took."""
+    return f"  {verdict_word(r):<9}  {r.name:<{width}}  {how(r)}  [{r.seconds:.2f}s]"
+
+
+def details(results: list[PropertyResult], show_cti: bool = False) -> list[str]:
+    """The traces of the results that have one (violations, covers; with show_cti, the
+    counterexamples to induction of bounded results), each after a blank line."""
+    lines: list[str] = []
     for r in results:
         v = r.verdict
         trace = None
@@ -173,6 +177,12 @@ def render(results: list[PropertyResult], header: str, show_cti: bool = False) -
         if r.doc:
             lines += [f"  /// {d}" for d in r.doc.splitlines()]
         lines += trace_lines(trace)
+    return lines
+
+
+def render(results: list[PropertyResult], header: str, show_cti: bool = False) -> str:
+    width = max((len(r.name) for r in results), default=10)
+    lines = [header, "", *(verdict_line(r, width) for r in results), *details(results, show_cti)]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,196 @@
+"""Properties checked on every core: the work units, the worker function that runs one, and the
+loop that hands them to an executor (a local process pool, or a Dask cluster's executor:
+cli/prove.py chooses).
+
+A model's invariants are one unit, checked in declaration order, because each may assume those
+proved before it, as in a serial run. Once they are done, every other property of the model is a
+unit of its own, assuming the invariants proved. Each worker keeps one Refiner per system, so a
+`refines` claim is proved at most once per worker (the serial run proves it once per run; the
+claims' verdicts are the same either way, and the results list each claim once).
+
+A unit names its system by a Source. The local pool's workers receive the loaded systems when
+they start; a worker without one (a cluster's) loads it from the Source's paths, which must then
+be the same on every machine.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker import ir
+from checker.engines.prove import check_chain, selected
+from checker.engines.refinement import Refiner
+from checker.engines.search import Options
+from checker.results import PropertyResult, Proved
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a system comes from: enough for a worker on another machine to load it again."""
+
+    spec: Path
+    model: str
+    property_files: tuple[Path, ...] = ()
+    overlays: tuple[Path, ...] = ()
+    vcpus: tuple[int, int] | None = None
+    params: tuple[tuple[str, int, int], ...] = ()
+
+    def load(self) -> ir.System:
+        from checker import pipeline  # a worker's first unit; the engines never need the front end otherwise
+        from checker.sema.overlay import load_overlays
+
+        files = pipeline.group_properties(list(self.property_files)).get(self.model, [])
+        overlay = load_overlays(list(self.overlays)) if self.overlays else None
+        design = pipeline.load_design(self.spec, self.model, property_files=files, overlay=overlay)
+        return pipeline.lower(design, self.vcpus, {n: (lo, hi) for n, lo, hi in self.params})
+
+
+_SYSTEMS: dict[Source, ir.System] = {}
+_REFINERS: dict[tuple[Source, Options], Refiner] = {}
+
+
+def register(source: Source, system: ir.System) -> None:
+    """Make `system` the one `source` names in this process (and in workers forked after)."""
+    _SYSTEMS[source] = system
+
+
+def system_for(source: Source) -> ir.System:
+    if source not in _SYSTEMS:
+        _SYSTEMS[source] = source.load()
+    return _SYSTEMS[source]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Properties of one system checked in order by one worker, assuming `proved` (invariants
+    proved by an earlier unit)."""
+
+    source: Source
+    names: tuple[str, ...]
+    opts: Options
+    proved: tuple[str, ...] = ()
+    invariants: bool = False  # the model's invariants, whose proofs the other units wait for
+
+
+@dataclass(frozen=True)
+class Done:
+    """A unit's results, and the refinement claims its worker has checked so far."""
+
+    unit: Unit
+    results: tuple[PropertyResult, ...]
+    refinements: tuple[PropertyResult, ...]
+
+
+def run_unit(unit: Unit) -> Done:
+    """The worker function: the same on a local pool and on a cluster."""
+    system = system_for(unit.source)
+    key = (unit.source, unit.opts)
+    if key not in _REFINERS:
+        _REFINERS[key] = Refiner(system, unit.opts)
+    refiner = _REFINERS[key]
+    props = {p.name: p for p in system.properties}
+    proved = {n: props[n].body for n in unit.proved if isinstance(props[n], ir.Invariant)}  # type: ignore[union-attr]
+    results = check_chain(system, [props[n] for n in unit.names], unit.opts, proved, refiner)
+    return Done(unit, tuple(results), tuple(refiner.results.values()))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One model's check: its system's source, the run's options, the properties asked for."""
+
+    source: Source
+    opts: Options
+    only: frozenset[str] | None = None
+
+
+def first_units(job: Job) -> list[Unit]:
+    """The model's invariants, one unit; or, with none, every property a unit of its own."""
+    props = selected(system_for(job.source), set(job.only) if job.only is not None else None)
+    invariants = tuple(p.name for p in props if isinstance(p, ir.Invariant))
+    if invariants:
+        return [Unit(job.source, invariants, job.opts, invariants=True)]
+    return _others(job, ())
+
+
+def _others(job: Job, proved: tuple[str, ...]) -> list[Unit]:
+    props = selected(system_for(job.source), set(job.only) if job.only is not None else None)
+    return [Unit(job.source, (p.name,), job.opts, proved) for p in props if not isinstance(p, ir.Invariant)]
+
+
+def follow_ups(job: Job, done: Done) -> list[Unit]:
+    """The units a finished one makes ready: after a model's invariants, each other property,
+    assuming the invariants proved."""
+    if not done.unit.invariants:
+        return []
+    proved = tuple(r.name for r in done.results if isinstance(r.verdict, Proved))
+    return _others(job, proved)
+
+
+OnDone = Callable[[int, Done], None]  # (the job's index, a unit's results)
+
+
+def run_serial(jobs: Sequence[Job], on_done: OnDone) -> None:
+    """Each job's units in order in this process: the serial run."""
+    for i, job in enumerate(jobs):
+        units = first_units(job)
+        while units:
+            done = run_unit(units.pop(0))
+            on_done(i, done)
+            units += follow_ups(job, done)
+
+
+def run_parallel(executor: Executor, jobs: Sequence[Job], on_done: OnDone) -> None:
+    """Every job's units on `executor`: the invariant units first, then, as each model's
+    invariants finish, its other properties. `on_done` runs in this process as units finish,
+    in the order they finish."""
+    pending: dict[Future[Done], int] = {}
+    for i, job in enumerate(jobs):
+        for unit in first_units(job):
+            pending[executor.submit(run_unit, unit)] = i
+    while pending:
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for f in sorted(finished, key=lambda f: pending[f]):
+            i = pending.pop(f)
+            done = f.result()
+            on_done(i, done)
+            for unit in follow_ups(jobs[i], done):
+                pending[executor.submit(run_unit, unit)] = i
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _worker_start(systems: dict[Source, ir.System]) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the workers and reports, so a
+    # worker must not print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _SYSTEMS.update(systems)
+
+
+def local_pool(workers: int, sources: Sequence[Source]) -> ProcessPoolExecutor:
+    """A process pool whose workers start with the systems `sources` name (sent once to each,
+    pickled: cheaper than loading them again). Workers come from a fork server, not a fork of
+    this process, which may hold threads (a test runner's) whose locks a fork would copy held."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    systems = {s: system_for(s) for s in sources}
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context(method), initializer=_worker_start, initargs=(systems,)
+    )
+
+
+def stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Stop a pool at once (Ctrl-C, an error): queued units are dropped, running ones killed."""
+    executor.shutdown(wait=False, cancel_futures=True)
+    for child in multiprocessing.active_children():
+        child.terminate()

@@ -1,0 +1,129 @@
+"""Properties on every core (engines/pool.py) and prove's streamed output (cli/stream.py): the
+same verdicts and traces as a serial run, lines in declaration order whatever order units finish
+in, no control characters off a terminal, and Ctrl-C in a real terminal ends with exit 130."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from checker.cli.stream import ModelOut, Stream
+from checker.engines import Options, check_properties, pool
+from checker.results import PropertyKind, PropertyResult, Proved, Violated
+from tests.helpers import ROOT, run
+
+ENGINES = ROOT / "tests/specs/engines"
+
+
+def _shape(r: PropertyResult) -> tuple[str, str, tuple[tuple[str, tuple[object, ...]], ...]]:
+    v = r.verdict
+    steps = tuple((s.action, tuple(a.value for a in s.args)) for s in v.trace.steps) if isinstance(v, Violated) else ()
+    return r.name, type(v).__name__, steps
+
+
+def test_a_pool_gives_the_serial_run_s_verdicts_and_traces() -> None:
+    source = pool.Source(ENGINES, "gicv3", (ENGINES / "props.prop",), vcpus=(1, 3))
+    system = source.load()
+    pool.register(source, system)
+    job = pool.Job(source, Options((1, 3), 4))
+    got: dict[str, PropertyResult] = {}
+
+    def keep(i: int, done: pool.Done) -> None:
+        assert i == 0
+        got.update({r.name: r for r in done.results})
+
+    with pool.local_pool(2, [source]) as executor:
+        pool.run_parallel(executor, [job], keep)
+    serial = [r for r in check_properties(system, Options((1, 3), 4)) if r.kind != PropertyKind.REFINEMENT]
+    assert len(serial) >= 5
+    assert sorted(_shape(r) for r in got.values()) == sorted(_shape(r) for r in serial)
+
+
+def _result(name: str) -> PropertyResult:
+    return PropertyResult(name, PropertyKind.FACT, "", "p.prop:1:1", "m", (1, 2), Proved("fact"), 0.5, ())
+
+
+def _done(*names: str) -> pool.Done:
+    unit = pool.Unit(pool.Source(Path("."), "m"), names, Options((1, 2)))
+    return pool.Done(unit, tuple(_result(n) for n in names), ())
+
+
+def test_lines_come_out_in_declaration_order_as_soon_as_those_before_are_known() -> None:
+    out = io.StringIO()
+    model = ModelOut("m", "vCPUs 1..2", "gicheck prove: model m", ["a", "b", "c"], [], 1)
+    with Stream(out, [model]) as stream:
+        stream.on_done(0, _done("c"))
+        assert out.getvalue() == "gicheck prove: model m\n\n"  # c waits for a and b
+        stream.on_done(0, _done("a"))
+        assert out.getvalue().splitlines()[-1].split()[:2] == ["PROVED", "a"]
+        stream.on_done(0, _done("b"))
+    lines = out.getvalue().splitlines()
+    assert [ln.split()[1] for ln in lines if ln.startswith("  PROVED")] == ["a", "b", "c"]
+    assert re.fullmatch(r"m: 3 proved in \d+\.\ds", lines[-1])
+    assert "\x1b" not in out.getvalue() and "\r" not in out.getvalue()
+
+
+def test_quiet_leaves_out_proved_lines() -> None:
+    out = io.StringIO()
+    model = ModelOut("m", "vCPUs 1..2", "gicheck prove: model m", ["a"], [], 1)
+    with Stream(out, [model], quiet=True) as stream:
+        stream.on_done(0, _done("a"))
+    assert "PROVED" not in out.getvalue() and "m: 1 proved in " in out.getvalue()
+
+
+def test_jobs_must_be_positive() -> None:
+    code, _, err = run("prove", ROOT / "properties/mpidr.prop", "--jobs", "0")
+    assert code == 2 and "gicheck: error: --jobs must be at least 1" in err
+
+
+def _read_until(fd: int, pattern: bytes, seconds: float) -> bytes:
+    got = b""
+    end = time.monotonic() + seconds
+    while pattern not in got and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                got += os.read(fd, 65536)
+            except OSError:
+                break
+    return got
+
+
+@pytest.mark.slow
+def test_in_a_terminal_a_live_line_shows_and_ctrl_c_exits_130_without_a_traceback() -> None:
+    master, slave = os.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checker", "prove", "--jobs", "2"],
+        cwd=ROOT,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        seen = _read_until(master, b"checking gicv3 (vCPUs 1..255)", 60)
+        assert b"checking gicv3 (vCPUs 1..255)" in seen, seen
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends the foreground group on Ctrl-C
+        proc.wait(timeout=60)
+        seen += _read_until(master, b"\x00", 1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert proc.returncode == 130, text
+    assert "gicheck: interrupted: " in text and "properties had finished" in text
+    assert "Traceback" not in text
