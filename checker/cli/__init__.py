@@ -1,6 +1,6 @@
 """Command line: argv -> exit code. The only package that prints or exits.
 
-Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py); the
+Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py, run.py); the
 exit codes are common.ExitCode: 0 every property proved (or covered); 1 a property violated;
 2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
 unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm.
@@ -18,6 +18,7 @@ from typing import TextIO
 
 from checker.cli import diff, prove
 from checker.cli import list as list_cmd
+from checker.cli import run as run_cmd
 from checker.cli.common import ExitCode, Parser
 from checker.diagnostics import SpecError, UsageError, format_diagnostic
 from checker.sema.resolve import ModelNotFound
@@ -48,7 +49,22 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("files", nargs="*", type=Path)
     ls.add_argument("--spec", type=Path, default=None)
     ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
+    _add_run(sub)
     return p
+
+
+def _add_run(sub: argparse._SubParsersAction[Parser]) -> None:
+    rn = sub.add_parser("run", help="run a script of register accesses on the spec, as a reference model (docs/run.md)")
+    rn.add_argument("script", type=Path, help="one access or action per line: cpu 0 write32 GICD_CTLR 0x2, raise_spi 40")
+    rn.add_argument("--model", default=None, help="the model to run (default: the script's 'model' line, or the only one)")
+    rn.add_argument(
+        "--vcpus", default=None, metavar="N", help="vCPU count (default: the script's 'vcpus' line, else the most it names)"
+    )
+    rn.add_argument(
+        "--param", action="append", default=[], metavar="NAME=V", help="a spec parameter's value (default: its lowest allowed)"
+    )
+    rn.add_argument("--format", choices=["text", "json"], default="text")
+    rn.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
 
 
 def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -126,7 +142,7 @@ def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:
     )
 
 
-_COMMANDS = {"prove": prove.run, "diff": diff.run, "list": list_cmd.run}
+_COMMANDS = {"prove": prove.run, "diff": diff.run, "list": list_cmd.run, "run": run_cmd.run}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
