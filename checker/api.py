@@ -141,7 +141,10 @@ class Model:
         for name, p in self.system.params.items():
             if name not in out:
                 hi = p.type.hi if p.type.hi is not None else p.type.lo
-                out[name] = next(v for v in range(p.type.lo, hi + 1) if not self._param_error(p, v))
+                lowest = next((v for v in range(p.type.lo, hi + 1) if not self._param_error(p, v)), None)
+                if lowest is None:
+                    raise ArgumentError(f"no value of {name} satisfies its 'where' ({p.span})", Part.PARAM, name)
+                out[name] = lowest
         return out
 
     def _param_error(self, p: ir.Param, v: int) -> str | None:

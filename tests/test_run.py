@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checker.diagnostics import SpecError
 from checker.syntax.script import AccessLine, ActionLine, Named, Offset, SettingLine, parse_script
 from tests.helpers import ROOT, run
 
@@ -37,6 +41,41 @@ def test_the_parser_keeps_each_part_and_its_place() -> None:
     assert (write.target.frame, write.target.name, str(write.target.name_span)) == ("GICR", "GICR_CTLR", "f:3:21")
     assert [(f.name, f.value.value, str(f.value.span)) for f in write.value.fields] == [("A", 1, "f:3:33"), ("B", 2, "f:3:37")]
     assert isinstance(act, ActionLine) and [(a.name, a.value.value) for a in act.args] == [("intid", 40)]
+
+
+_WORDS = [
+    "cpu",
+    "0",
+    "1",
+    "read",
+    "write32",
+    "read8",
+    "expect",
+    "GICD_CTLR",
+    "GICR[1]+0x8",
+    "GICR[x].A",
+    "A=1",
+    "=",
+    "0x",
+    "#",
+    "[",
+    "]",
+    "+",
+    "model",
+    "vcpus",
+    "param",
+    "n=3",
+    "raise_spi",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_WORDS), max_size=6).map(" ".join), max_size=5).map("\n".join))
+def test_any_text_parses_or_raises_located_errors(text: str) -> None:
+    try:
+        parse_script(text, "f")
+    except SpecError as e:
+        assert e.diagnostics and all(d.span.file == "f" and 1 <= d.span.line <= text.count("\n") + 1 for d in e.diagnostics)
 
 
 def test_syntax_errors_are_collected_with_their_places(tmp_path: Path) -> None:
