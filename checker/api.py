@@ -34,6 +34,7 @@ checker.results' (Outcome, Step, Change, Choice).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from checker import interp, ir, pipeline
@@ -69,6 +70,7 @@ __all__ = [
     "Prepared",
     "Reg",
     "Request",
+    "Snapshot",
     "Target",
     "Value",
     "load_model",
@@ -158,6 +160,13 @@ class Model:
         return None
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A machine's state at one point (Machine.snapshot)."""
+
+    state: interp.State
+
+
 class Machine:
     """A VM of a model: its state from reset, changed by each access run on it."""
 
@@ -171,6 +180,13 @@ class Machine:
 
     def reset(self) -> None:
         self._state = self.interp.reset()
+
+    def snapshot(self) -> Snapshot:
+        """The machine's state, to go back to with restore()."""
+        return Snapshot(self._state)  # runs never change a state in place: the reference is enough
+
+    def restore(self, snap: Snapshot) -> None:
+        self._state = snap.state
 
     def state(self) -> dict[str, int | bool]:
         """Every state location (`pending[1][27]`) and its value."""
@@ -240,6 +256,15 @@ class Machine:
                 f"the spec does not allow {p.label} to read {p.expect:#x} here (it allows {listed})", p.expect, allowed
             )
         return picked.post, picked.value, allowed, value
+
+    def changes_nothing_at(self, p: Prepared, value: int) -> bool:
+        """A read with an open answer (`refines` clauses) that returns `value` is outside every
+        case: the spec's handler runs then change nothing (a `refines` claim's stutter)."""
+        if p.refined is None:
+            return False
+        ref = refinement_of(self.model.system, p.refined[0])
+        assert ref is not None
+        return Choices(self.interp, ref, dict(p.refined[1]), self._state).case(value) is None
 
     def _why_blocked(self, action: ir.Action, p: Prepared) -> str:
         """The first conjunct of the action's `requires` that is false, with the parameters it reads."""

@@ -53,11 +53,11 @@ class Choices:
         self.env = {rp.name: args[hp.name] for rp, hp in zip(ref.params, self.handler.params)}
         post, value = it.access(self.handler, pre, args)
         assert isinstance(value, int)
-        case = self._case(value)
+        case = self.case(value)
         label = self._call(case, self._target_args(case, value)) if case is not None else NO_CASE
         self.default = Allowed(value, label, post)
 
-    def _case(self, value: int) -> ir.RefineCase | None:
+    def case(self, value: int) -> ir.RefineCase | None:
         env = self._env(value)
         return next((c for c in self.ref.cases if c.cond is None or self.it.eval(c.cond, env, self.pre)), None)
 
@@ -81,7 +81,7 @@ class Choices:
         """The value allowed, with the state after the read, or None if the spec never reads it here."""
         if value == self.default.value:
             return self.default
-        case = self._case(value)
+        case = self.case(value)
         if case is None:
             return None
         target = self.it.sys.action(case.action)

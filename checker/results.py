@@ -320,3 +320,57 @@ class RunReport:
     @property
     def passed(self) -> bool:
         return self.failure is None
+
+
+# ---- gicheck conform ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A read whose value on the target the spec does not allow, shown as a `gicheck run`
+    script (shrunk to the accesses it needs, when shrinking could replay it)."""
+
+    key: str  # its class: the register and the fields that differ
+    register: str
+    target: int | None  # None: the target took a data abort
+    spec: int  # the spec's own answer
+    allowed: tuple[int, ...]  # every value the spec allows there
+    nr_vcpus: int
+    script: str
+    declared: str | None = None  # the known difference that covers it
+    shrunk: bool = False
+
+
+@dataclass(frozen=True)
+class DisagreementClass:
+    key: str
+    count: int
+    example: Disagreement
+    declared: str | None = None
+    reason: str = ""  # the known difference's reason and source
+
+
+@dataclass(frozen=True)
+class ConformReport:
+    target: str  # "qemu gic-version=3 (tcg)"
+    model: str
+    seed: int
+    params: tuple[tuple[str, int], ...]
+    vcpus: tuple[int, int]
+    sequences: int
+    accesses: int
+    reads: int  # compared
+    agreed: int
+    classes: tuple[DisagreementClass, ...]
+    kinds_hit: int  # access kinds (register, width, direction) reached
+    kinds: int
+    errors: tuple[str, ...] = ()  # target runs that did not finish
+    seconds: float = 0.0
+
+    @property
+    def undeclared(self) -> tuple[DisagreementClass, ...]:
+        return tuple(c for c in self.classes if c.declared is None)
+
+    @property
+    def passed(self) -> bool:
+        return not self.undeclared and not self.errors

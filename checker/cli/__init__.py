@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 from typing import TextIO
 
+from checker.cli import conform as conform_cmd
 from checker.cli import diff, prove
 from checker.cli import list as list_cmd
 from checker.cli import run as run_cmd
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--spec", type=Path, default=None)
     ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
     _add_run(sub)
+    _add_conform(sub)
     return p
 
 
@@ -142,7 +144,35 @@ def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:
     )
 
 
-_COMMANDS = {"prove": prove.run, "diff": diff.run, "list": list_cmd.run, "run": run_cmd.run}
+def _add_conform(sub: argparse._SubParsersAction[Parser]) -> None:
+    cf = sub.add_parser("conform", help="compare the spec with a real GIC emulation, access by access (docs/conform.md)")
+    cf.add_argument(
+        "--target", choices=["qemu"], required=True, help="the emulation: QEMU's -M virt GIC, through a bare-metal guest"
+    )
+    cf.add_argument(
+        "--gic", type=int, choices=[2, 3], action="append", default=None, help="GIC version (repeatable; default: 3 and 2)"
+    )
+    cf.add_argument(
+        "--vcpus", default=None, metavar="A..B", help="vCPU counts, one per sequence in turn (default: 1..32 GICv3, 1..8 GICv2)"
+    )
+    cf.add_argument("--seed", type=int, default=1, help="seed of the sequences (default 1)")
+    cf.add_argument("--count", type=int, default=1000, help="accesses per GIC version, at least (default 1000)")
+    cf.add_argument("--length", type=int, default=40, help="accesses per sequence (default 40)")
+    cf.add_argument("--known", type=Path, default=None, help="declared differences (default: conform/qemu.toml)")
+    cf.add_argument(
+        "--accel",
+        choices=["tcg", "kvm"],
+        default="tcg",
+        help="kvm: -accel kvm -cpu host on an arm64 host (the oracle is then KVM)",
+    )
+    cf.add_argument("--no-shrink", action="store_true", help="report each class's first sequence as found")
+    cf.add_argument("--scripts", type=Path, default=None, metavar="DIR", help="write each undeclared class's script into DIR")
+    cf.add_argument("--progress", action="store_true", help="report progress on stderr")
+    cf.add_argument("--format", choices=["text", "json"], default="text")
+    cf.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+
+
+_COMMANDS = {"prove": prove.run, "diff": diff.run, "list": list_cmd.run, "run": run_cmd.run, "conform": conform_cmd.run}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
