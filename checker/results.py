@@ -263,3 +263,114 @@ class ModelDiff:
 
 # statuses that show no difference a guest can see (through: its handlers' own results do)
 _NO_DIFFERENCE = frozenset({ActionStatus.SAME, ActionStatus.SAME_REACHABLE, ActionStatus.UNKNOWN, ActionStatus.THROUGH})
+
+
+# ---- gicheck run --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A value a read may return where the spec leaves the answer open (a handler with `refines`
+    clauses), and the action that read is then a step of."""
+
+    value: int
+    step: str  # "acknowledge(self=1, intid=27)"; the handler's name for its own answer outside every case
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One register access or environment action run on a machine (checker.api)."""
+
+    step: Step  # the access as a trace shows it: arguments decoded, the state it changed
+    value: int | None = None  # what a read returned
+    allowed: tuple[Choice, ...] = ()  # a read the spec leaves open: every value it allows here
+    own: int | None = None  # the handler's own answer, when the value is another the caller chose
+    notes: tuple[str, ...] = ()  # what a reader may not expect: a width the register refuses, ...
+
+
+@dataclass(frozen=True)
+class RunLine:
+    line: int  # in the script
+    text: str  # the line as written, without its comment
+    outcome: Outcome
+    expected: int | None = None  # the value the script expects a read to return
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A line the spec does not allow: an expected value it never reads, an action not enabled."""
+
+    location: str  # path:line:col
+    message: str
+    source: str  # the script's line, for the excerpt
+    col: int
+    length: int
+    allowed: tuple[Choice, ...] = ()  # what the spec allows instead, for a read
+
+
+@dataclass(frozen=True)
+class RunReport:
+    script: str
+    model: str
+    nr_vcpus: int
+    params: tuple[tuple[str, int], ...]
+    lines: tuple[RunLine, ...]
+    failure: RunFailure | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+# ---- gicheck conform ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A read whose value on the target the spec does not allow, shown as a `gicheck run`
+    script (shrunk to the accesses it needs, when shrinking could replay it)."""
+
+    key: str  # its class: the register and the fields that differ
+    register: str
+    target: int | None  # None: the target took a data abort
+    spec: int  # the spec's own answer
+    allowed: tuple[int, ...]  # every value the spec allows there
+    nr_vcpus: int
+    script: str
+    declared: str | None = None  # the known difference that covers it
+    shrunk: bool = False
+
+
+@dataclass(frozen=True)
+class DisagreementClass:
+    key: str
+    count: int
+    example: Disagreement
+    declared: str | None = None
+    reason: str = ""  # the known difference's reason and source
+
+
+@dataclass(frozen=True)
+class ConformReport:
+    target: str  # "qemu gic-version=3 (tcg)"
+    model: str
+    seed: int
+    params: tuple[tuple[str, int], ...]
+    vcpus: tuple[int, int]
+    sequences: int
+    accesses: int
+    reads: int  # compared
+    agreed: int
+    classes: tuple[DisagreementClass, ...]
+    kinds_hit: int  # access kinds (register, width, direction) reached
+    kinds: int
+    errors: tuple[str, ...] = ()  # target runs that did not finish
+    seconds: float = 0.0
+
+    @property
+    def undeclared(self) -> tuple[DisagreementClass, ...]:
+        return tuple(c for c in self.classes if c.declared is None)
+
+    @property
+    def passed(self) -> bool:
+        return not self.undeclared and not self.errors

@@ -119,6 +119,12 @@ CASES = (
         "today-sgi-enable-diff",
         ("diff", SGI_ENABLE, "--vcpus", "1..2", "--action", "GICR_ICENABLER0.write", "--action", "GICR.write", "--no-properties"),
     ),
+    # docs/run.md: the spec as a reference model, on both models
+    Golden("run-sgi-broadcast", ("run", "examples/run/sgi-broadcast.run")),
+    Golden("run-spi-and-sgi", ("run", "examples/run/spi-and-sgi.run")),
+    Golden("run-spi-and-sgi-json", ("run", "examples/run/spi-and-sgi.run", "--format", "json")),
+    Golden("run-gicv2-sgi-sources", ("run", "examples/run/gicv2-sgi-sources.run")),
+    Golden("run-gicv2-vcpu-past-count", ("run", "examples/run/gicv2-sgi-sources.run", "--vcpus", "2")),
 )
 
 # The examples' commands as examples/README.md gives them, over their whole ranges (minutes

@@ -1,6 +1,6 @@
 """Command line: argv -> exit code. The only package that prints or exits.
 
-Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py); the
+Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py, run.py, conform.py); the
 exit codes are codes.ExitCode: 0 every property proved (or covered); 1 a property violated;
 2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
 unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm.
@@ -46,7 +46,23 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("files", nargs="*", type=Path)
     ls.add_argument("--spec", type=Path, default=None)
     ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
+    _add_run(sub)
+    _add_conform(sub)
     return p
+
+
+def _add_run(sub: argparse._SubParsersAction[Parser]) -> None:
+    rn = sub.add_parser("run", help="run a script of register accesses on the spec, as a reference model (docs/run.md)")
+    rn.add_argument("script", type=Path, help="one access or action per line: cpu 0 write32 GICD_CTLR 0x2, raise_spi 40")
+    rn.add_argument("--model", default=None, help="the model to run (default: the script's 'model' line, or the only one)")
+    rn.add_argument(
+        "--vcpus", default=None, metavar="N", help="vCPU count (default: the script's 'vcpus' line, else the most it names)"
+    )
+    rn.add_argument(
+        "--param", action="append", default=[], metavar="NAME=V", help="a spec parameter's value (default: its lowest allowed)"
+    )
+    rn.add_argument("--format", choices=["text", "json"], default="text")
+    rn.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
 
 
 def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -136,8 +152,42 @@ def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:
     )
 
 
+def _add_conform(sub: argparse._SubParsersAction[Parser]) -> None:
+    cf = sub.add_parser("conform", help="compare the spec with a real GIC emulation, access by access (docs/conform.md)")
+    cf.add_argument(
+        "--target", choices=["qemu"], required=True, help="the emulation: QEMU's -M virt GIC, through a bare-metal guest"
+    )
+    cf.add_argument(
+        "--gic", type=int, choices=[2, 3], action="append", default=None, help="GIC version (repeatable; default: 3 and 2)"
+    )
+    cf.add_argument(
+        "--vcpus", default=None, metavar="A..B", help="vCPU counts, one per sequence in turn (default: 1..32 GICv3, 1..8 GICv2)"
+    )
+    cf.add_argument("--seed", type=int, default=1, help="seed of the sequences (default 1)")
+    cf.add_argument("--count", type=int, default=1000, help="accesses per GIC version, at least (default 1000)")
+    cf.add_argument("--length", type=int, default=40, help="accesses per sequence (default 40)")
+    cf.add_argument("--known", type=Path, default=None, help="declared differences (default: conform/qemu.toml)")
+    cf.add_argument(
+        "--accel",
+        choices=["tcg", "kvm"],
+        default="tcg",
+        help="kvm: -accel kvm -cpu host on an arm64 host (the oracle is then KVM)",
+    )
+    cf.add_argument("--no-shrink", action="store_true", help="report each class's first sequence as found")
+    cf.add_argument("--scripts", type=Path, default=None, metavar="DIR", help="write each undeclared class's script into DIR")
+    cf.add_argument("--progress", action="store_true", help="report progress on stderr")
+    cf.add_argument("--format", choices=["text", "json"], default="text")
+    cf.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+
+
 # Each command's module, imported only when it runs: `gicheck --help` never loads the pipeline.
-_COMMANDS = {"prove": "checker.cli.prove", "diff": "checker.cli.diff", "list": "checker.cli.list"}
+_COMMANDS = {
+    "prove": "checker.cli.prove",
+    "diff": "checker.cli.diff",
+    "list": "checker.cli.list",
+    "run": "checker.cli.run",
+    "conform": "checker.cli.conform",
+}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

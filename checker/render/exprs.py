@@ -39,7 +39,7 @@ def show_expr(e: ir.Expr, layouts: dict[str, ir.Layout] | None = None, index_val
                 if isinstance(t, ir.BoolT):
                     return "true" if v else "false"
                 return str(int(v)) if int(v) < 16 else hex(int(v))
-            case ir.Local(name=n):
+            case ir.Local(name=n) | ir.ParamRef(name=n):
                 return n
             case ir.StateRef(name=n, primed=p):
                 return n + ("'" if p else "")

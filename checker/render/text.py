@@ -79,26 +79,28 @@ def how(r: PropertyResult) -> str:
     raise AssertionError(r.verdict)
 
 
-def step_lines(i: int, s: Step, indent: str) -> list[str]:
+def step_lines(i: int, s: Step, indent: str, label: str | None = None) -> list[str]:
+    """Step `i` of a trace: the access, its values' fields, the state it changed. `label`
+    replaces `#i` (gicheck run shows the script's line)."""
     out = []
+    tag = f"#{i}" if label is None else label
+    cont = indent + " " * (6 if label is None else len(label) + 4)
     if s.target is not None and s.vcpu is not None:
         write = s.action.endswith(".write")
         width = s.args[1].value
         vals = list(s.args[2:]) if write else ([s.result] if s.result is not None else [])
         arrow = "=" if write else "->"
-        head = f"{indent}#{i}  vCPU {s.vcpu} {'writes' if write else 'reads'} {s.target}, {width} bits"
+        head = f"{indent}{tag}  vCPU {s.vcpu} {'writes' if write else 'reads'} {s.target}, {width} bits"
         if vals:
             head += f" {arrow} {hex_text(vals[0])}"
         out.append(head)
         for a in vals:
             if a.fields:
-                out.append(
-                    f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
-                )
+                out.append(cont + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields))
     elif s.register is not None and s.vcpu is not None:
         verb = "writes" if s.action.endswith(".write") else "reads"
         val = [a for a in s.args[1:]]
-        head = f"{indent}#{i}  vCPU {s.vcpu} {verb} {s.register}"
+        head = f"{indent}{tag}  vCPU {s.vcpu} {verb} {s.register}"
         if val:
             head += f" = {hex_text(val[0])}"
         if s.result is not None:
@@ -107,17 +109,15 @@ def step_lines(i: int, s: Step, indent: str) -> list[str]:
         out.append(head)
         for a in val:
             if a.fields:
-                out.append(
-                    f"{indent}      " + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields)
-                )
+                out.append(cont + " ".join(f"{f.name}={f.value if f.value < 10 else hex(f.value)}" for f in a.fields))
     else:
         args = ", ".join(f"{a.name}={value_text(a.value)}" for a in s.args)
-        out.append(f"{indent}#{i}  {s.action}({args})")
+        out.append(f"{indent}{tag}  {s.action}({args})")
     if s.changes:
         for c in s.changes:
-            out.append(f"{indent}      {c.location}: {value_text(c.before)} -> {value_text(c.after)}")
+            out.append(f"{cont}{c.location}: {value_text(c.before)} -> {value_text(c.after)}")
     else:
-        out.append(f"{indent}      (no state changed)")
+        out.append(f"{cont}(no state changed)")
     return out
 
 

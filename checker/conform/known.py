@@ -1,0 +1,115 @@
+"""Declared differences between a conformance target and KVM's vgic (conform/qemu.toml), each
+with its reason and source. A disagreement they cover is counted and reported, not failed.
+
+    [[difference]]
+    id = "qemu-gicd-iidr"
+    gic = [3]                # the GIC versions it applies to (default: both)
+    register = "GICD_IIDR"   # a register as `gicheck list` names it (an array: every element)
+    bits = 0xffffffff        # the bits that may differ (default: any)
+    width = 8                # only accesses of this width (default: any)
+    reason = "..."
+    source = "QEMU hw/intc/arm_gicv3_dist.c: gicd_readl, GICD_IIDR; ..."
+
+    [[avoid]]                # accesses the generator never makes: they reconfigure the target
+    gic = [3]                # into a state KVM does not have, and every later read would differ
+    register = "GICR_WAKER"
+    access = "write"
+    reason = "..."
+    source = "..."
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.diagnostics import Diagnostic, SpecError
+from checker.span import Span
+
+
+@dataclass(frozen=True)
+class Known:
+    id: str
+    register: str
+    gic: tuple[int, ...]
+    bits: int | None
+    reason: str
+    source: str
+    write: bool | None = None  # avoid entries: the direction never generated
+    width: int | None = None
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    path: str
+    differences: tuple[Known, ...]
+    avoid: tuple[Known, ...]
+
+    def covering(self, gic: int, register: str, width: int | None, diff: int | None) -> Known | None:
+        """The declared difference of `register` (accessed at `width`, None: its own) on this
+        GIC version whose bits cover `diff` (None: a data abort, covered only by an entry
+        without `bits`)."""
+        for k in self.differences:
+            bits_ok = k.bits is None or (diff is not None and diff & ~k.bits == 0)
+            if gic in k.gic and k.register == register and k.width in (None, width) and bits_ok:
+                return k
+        return None
+
+    def avoided(self, gic: int) -> set[tuple[str, bool]]:
+        return {
+            (k.register, w) for k in self.avoid if gic in k.gic for w in ((k.write,) if k.write is not None else (False, True))
+        }
+
+
+_KEYS = {"id", "gic", "register", "bits", "width", "reason", "source", "access"}
+
+
+def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
+    where = Span(path, 1, 1, 1, 1)
+    kind = "avoid" if avoid else "difference"
+    extra = sorted(set(table) - _KEYS)
+    if extra:
+        raise SpecError([Diagnostic(f"[[{kind}]] {n}: unknown key {extra[0]} (keys: {', '.join(sorted(_KEYS))})", where)])
+    for key in ("register", "reason", "source", *(() if avoid else ("id",))):
+        if not isinstance(table.get(key), str) or not table[key]:
+            raise SpecError([Diagnostic(f"[[{kind}]] {n}: '{key}' is required, a non-empty string", where)])
+    gic = table.get("gic", [2, 3])
+    if not isinstance(gic, list) or not gic or any(g not in (2, 3) for g in gic):
+        raise SpecError([Diagnostic(f"[[{kind}]] {n}: 'gic' is a list of 2 and 3", where)])
+    bits = table.get("bits")
+    if bits is not None and (not isinstance(bits, int) or bits <= 0):
+        raise SpecError([Diagnostic(f"[[{kind}]] {n}: 'bits' is a positive integer mask", where)])
+    width = table.get("width")
+    if width not in (None, 8, 16, 32, 64):
+        raise SpecError([Diagnostic(f"[[{kind}]] {n}: 'width' is 8, 16, 32 or 64", where)])
+    direction = table.get("access")
+    if direction not in (None, "read", "write"):
+        raise SpecError([Diagnostic(f'[[{kind}]] {n}: \'access\' is "read" or "write"', where)])
+    ident = str(table.get("id") or f"avoid-{n}")
+    write = None if direction is None else direction == "write"
+    return Known(ident, str(table["register"]), tuple(gic), bits, str(table["reason"]), str(table["source"]), write, width)
+
+
+def load_known(path: Path) -> KnownFile:
+    """The declared differences of a file; a malformed file is a SpecError at its place."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        raise SpecError([Diagnostic(str(e).split(" (at line")[0], Span(str(path), line, col, line, col + 1))]) from None
+    extra = sorted(set(data) - {"difference", "avoid"})
+    if extra:
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"unknown table {extra[0]}: the file has [[difference]] and [[avoid]] entries", Span(str(path), 1, 1, 1, 1)
+                )
+            ]
+        )
+    diffs = tuple(_entry(str(path), t, n, False) for n, t in enumerate(data.get("difference", []), 1))
+    avoid = tuple(_entry(str(path), t, n, True) for n, t in enumerate(data.get("avoid", []), 1))
+    return KnownFile(str(path), diffs, avoid)
