@@ -1,0 +1,101 @@
+"""The speed table of issue 16: each command run several times from the checkout's root, its
+median wall time and peak memory recorded with the machine, versions, date and commit.
+
+    python bench/speed.py                 # every row, 3 runs each (the main job alone takes minutes)
+    python bench/speed.py --only help v1  # some rows
+    python bench/speed.py --repeat 5 --record bench/speed.md
+
+Appends a dated table to the record file (default: print only). Run it on an idle machine: the
+load of other work changes the times, and solver budgets that run out change the searches."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GICHECK = [sys.executable, "-m", "checker"]
+V1 = "examples/sgi-broadcast-v1/v1.overlay"
+VCPUS_512 = "examples/today-vcpus-512/vcpus-512.overlay"
+
+ROWS = {
+    "help": ["--help"],
+    "prove": ["prove"],
+    "prove-j1": ["prove", "--jobs", "1"],
+    "v1": ["prove", "--overlay", V1, "properties/sgi.prop", "--property", "broadcast_reaches_all_others"],
+    "one-property": ["prove", "properties/sgi.prop", "--property", "broadcast_reaches_all_others"],
+    "two-properties": [
+        "prove",
+        "properties/sgi.prop",
+        "--property",
+        "broadcast_reaches_all_others",
+        "--property",
+        "active_sgi_enabled",
+    ],
+    "prove-512": ["prove", "--overlay", VCPUS_512],
+}
+
+
+def run_once(argv: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, the exit code, and the peak RSS (KiB) of this run's process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run([*GICHECK, *argv], cwd=ROOT, capture_output=True, text=True, check=False)
+    dt = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return dt, proc.returncode, max(peak, before)
+
+
+def machine() -> str:
+    import z3
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], check=True, cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    load = os.getloadavg()[0]
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, z3 {z3.get_version_string()}, "
+        f"commit {commit}, {datetime.date.today().isoformat()}, load average at start {load:.2f}"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="*", choices=sorted(ROWS), default=None)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--record", type=Path, default=None, help="append the table to this file")
+    args = ap.parse_args()
+    lines = [
+        f"### {machine()}",
+        "",
+        "| row | command | runs | median s | min s | max s | exit | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in args.only or list(ROWS):
+        argv = ROWS[name]
+        runs = [run_once(argv) for _ in range(args.repeat)]
+        times = [t for t, _, _ in runs]
+        codes = sorted({c for _, c, _ in runs})
+        rss = max(r for _, _, r in runs) / 1024
+        line = (
+            f"| {name} | `gicheck {' '.join(argv)}` | {len(runs)} | {statistics.median(times):.2f} | {min(times):.2f} | "
+            f"{max(times):.2f} | {','.join(map(str, codes))} | {rss:.0f} |"
+        )
+        print(line, flush=True)
+        lines.append(line)
+    if args.record is not None:
+        with args.record.open("a") as f:
+            f.write("\n" + "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
