@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,16 +17,23 @@ from checker.cli.common import (
     overlay_option,
     parse_params,
     property_files,
+    report,
     requested_vcpus,
     spec_root,
+    trace_dir,
 )
 from checker.diagnostics import UsageError
 from checker.engines import Options, check_properties
+from checker.render import c as render_c
 from checker.render import json as render_json
+from checker.render import junit as render_junit
+from checker.render import sarif as render_sarif
 from checker.render import text as render_text
 from checker.results import Bounded, InternalError, PropertyResult, Unknown, Unreached, Violated
 from checker.sema.overlay import Overlay
 from checker.syntax import ast as A
+from checker.traces import itf
+from checker.traces.files import TraceOut, write_traces
 
 
 def exit_code(results: list[PropertyResult]) -> ExitCode:
@@ -78,6 +86,8 @@ class _Run:
     requested: ir.VcpuRange | None
     several: bool  # more than one model is checked
     dump: Callable[[str], None] | None
+    trace_out: Path | None
+    err: TextIO
 
 
 def _vcpus_for(run: _Run, model: str, allowed: ir.VcpuRange) -> tuple[ir.VcpuRange | None, str]:
@@ -126,6 +136,10 @@ def _prove_model(
         f"{n} propert{'y' if n == 1 else 'ies'}, depth {args.depth}"
     )
     emit(render_text.render(results, header, args.cti) + f"\n{model}: {render_text.summary(results)} in {dt:.1f}s\n")
+    if run.trace_out is not None:
+        origin = itf.Origin(run.spec, tuple(args.overlay))
+        written = write_traces(system, results, TraceOut(run.trace_out, origin))
+        run.err.write(f"gicheck prove: {len(written)} trace file{'s' if len(written) != 1 else ''} written to {run.trace_out}\n")
     meta = {
         "model": model,
         "spec": str(run.spec),
@@ -146,8 +160,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     overlay = overlay_option(args.overlay, models)
     if overlay is not None:
         groups = {m: srcs for m, srcs in groups.items() if m == overlay.model} or {overlay.model: []}
-    context = _Run(args, spec, overlay, requested_vcpus(args), len(groups) > 1, _smt_dumper(args.dump_smt))
-    emit = _Emitter(out, args.format == "text")
+    several = len(groups) > 1
+    context = _Run(
+        args, spec, overlay, requested_vcpus(args), several, _smt_dumper(args.dump_smt), trace_dir(args.trace_out), err
+    )
+    text = io.StringIO() if args.output is not None else out
+    emit = _Emitter(text, args.format == "text")
     all_results: list[PropertyResult] = []
     meta_models = []
     for model, srcs in groups.items():
@@ -156,6 +174,19 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             all_results += checked[0]
             meta_models.append(checked[1])
     code = exit_code(all_results)
-    if args.format == "json":
-        out.write(render_json.render(all_results, {"models": meta_models, "exit_code": int(code)}))
+    names = [str(m["model"]) for m in meta_models]
+    match args.format:
+        case "text":
+            if isinstance(text, io.StringIO):
+                report(out, args.output, text.getvalue())
+        case "json":
+            report(out, args.output, render_json.render(all_results, {"models": meta_models, "exit_code": int(code)}))
+        case "junit":
+            report(out, args.output, render_junit.prove(all_results, names))
+        case "sarif":
+            report(out, args.output, render_sarif.prove(all_results, Path.cwd()))
+        case "c":
+            report(out, args.output, render_c.render(all_results))
+        case _:
+            raise UsageError(f"unknown --format {args.format}")
     return code
