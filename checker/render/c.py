@@ -22,8 +22,14 @@ def ident(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
-def _u64(v: int | bool) -> str:
-    return f"UINT64_C(0x{int(v):x})"
+def _u64(v: int | bool, width: int | None = None) -> str:
+    digits = (width + 3) // 4 if width else 1
+    return f"UINT64_C(0x{int(v):0{digits}x})"
+
+
+def _written(s: Step) -> str:
+    val = next(a for a in s.args if a.name == "val")
+    return _u64(val.value, val.width)
 
 
 def _cstr(text: str) -> str:
@@ -42,16 +48,16 @@ def _access(i: int, s: Step) -> list[str]:
     if s.target is not None and "offset" in inputs and s.register is not None:
         frame, offset, bits = _cstr(s.register), f"0x{int(inputs['offset']):x}", int(inputs["width"])
         if "val" in inputs:
-            return [f"gicheck_write({frame}, {offset}, {bits}, {_u64(inputs['val'])});"]
+            return [f"gicheck_write({frame}, {offset}, {bits}, {_written(s)});"]
         got = f"gicheck_read({frame}, {offset}, {bits})"
     else:
         reg = ident(s.register or s.action)
         if "val" in inputs:
-            return [f"gicheck_write_sysreg({reg}, {_u64(inputs['val'])});"]
+            return [f"gicheck_write_sysreg({reg}, {_written(s)});"]
         got = f"gicheck_read_sysreg({reg})"
     if s.result is None:
         return [f"(void){got};"]
-    return [f"gicheck_expect(run, {i}, {what}, {got}, {_u64(s.result.value)});"]
+    return [f"gicheck_expect(run, {i}, {what}, {got}, {_u64(s.result.value, s.result.width)});"]
 
 
 def _is_access(s: Step) -> bool:

@@ -54,13 +54,17 @@ def field_path(parts: Iterable[str | int]) -> str:
 def _validate(doc: Any, name: str) -> None:
     validator = jsonschema.Draft202012Validator(schema(name))
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
-    if error is not None:
-        found = json.dumps(error.instance)
-        if len(found) > 60:
-            found = found[:57] + "..."
-        raise BadTraceFile(
-            f"{field_path(error.absolute_path)}: {error.message if len(error.message) < 120 else found + ' is not valid here'}"
-        )
+    if error is None:
+        return
+    found = json.dumps(error.instance)
+    if len(found) > 60:
+        found = found[:57] + "..."
+    message = error.message
+    if message.startswith(repr(error.instance)):  # jsonschema shows the value as Python writes it
+        message = found + message[len(repr(error.instance)) :]
+    if len(message) > 160:
+        message = f"{found} is not valid here"
+    raise BadTraceFile(f"{field_path(error.absolute_path)}: {message}")
 
 
 def load(path: Path) -> Any:
