@@ -37,6 +37,9 @@ def check_search_options(args: argparse.Namespace) -> None:
         raise UsageError("--depth must be at least 1")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    out = getattr(args, "output", None)
+    if out is not None and out.is_dir():
+        raise UsageError(f"--output {out}: a directory (give the report's file name)")
 
 
 def requested_vcpus(args: argparse.Namespace) -> ir.VcpuRange | None:

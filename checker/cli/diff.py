@@ -227,7 +227,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         code = _run(args, (text, err), requested, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if isinstance(text, io.StringIO):
+    if isinstance(text, io.StringIO) and args.output is not None:
         report(out, args.output, text.getvalue())
     return code
 

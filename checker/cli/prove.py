@@ -177,7 +177,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     names = [str(m["model"]) for m in meta_models]
     match args.format:
         case "text":
-            if isinstance(text, io.StringIO):
+            if isinstance(text, io.StringIO) and args.output is not None:
                 report(out, args.output, text.getvalue())
         case "json":
             report(out, args.output, render_json.render(all_results, {"models": meta_models, "exit_code": int(code)}))
