@@ -39,6 +39,8 @@ class Step:
     changes: tuple[Change, ...]
     result: Arg | None = None  # what a read returned
     target: str | None = None  # a frame access: the register its offset reaches
+    inputs: tuple[tuple[str, int | bool], ...] = ()  # the action's arguments as the interpreter ran them
+    source: str | None = None  # path:line:col of the handler (or action) that ran
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Trace:
     differences: tuple[tuple[str, int | bool, int | bool], ...] = ()  # location, run 1, run 2
     from_reset: bool = True
     labels: tuple[str, str] = ("first run", "second run")  # what `differences` compares
+    start: tuple[tuple[str, int | bool], ...] = ()  # the state it starts from, location by location, when not reset
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,33 @@ class PropertyResult:
     @property
     def passed(self) -> bool:
         return isinstance(self.verdict, (Proved, Covered))
+
+
+# ---- gicheck replay -----------------------------------------------------------------------
+
+
+class ReplayStatus(StrEnum):
+    FAILS = "fails"  # the property still fails after the trace's accesses
+    HOLDS = "holds"  # it holds after them
+    REACHED = "reached"  # a cover goal the trace still reaches
+    NOT_REACHED = "not reached"  # a cover goal it no longer reaches
+    NOT_APPLICABLE = "not applicable"  # the trace cannot run on this spec (an access, a state, the property gone)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A trace file run again on a spec."""
+
+    status: ReplayStatus
+    property: str
+    kind: PropertyKind
+    model: str
+    nr_vcpus: int
+    params: tuple[tuple[str, int], ...]
+    steps: int
+    reason: str  # why it holds, or why the trace does not apply (at which step)
+    trace: Trace | None = None  # the run, when it still fails or reaches the goal
+    notes: tuple[str, ...] = ()  # what changed since the trace was written
 
 
 # ---- gicheck diff -------------------------------------------------------------------------

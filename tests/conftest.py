@@ -5,11 +5,15 @@ helpers.py for module-level use."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from checker import ir, pipeline
+from checker.engines import Options, check_properties
+from checker.results import PropertyResult
+from checker.sema.overlay import load_overlays
 from tests import helpers
 
 
@@ -29,6 +33,27 @@ def shipped_systems(root: Path) -> dict[str, ir.System]:
         model: pipeline.load_system(spec, model, property_files=groups.get(model, []))
         for model in sorted(pipeline.find_models(spec))
     }
+
+
+@dataclass(frozen=True)
+class V1Run:
+    """The v1 example's counterexample, found once per session: the system (vCPUs 1..2) and
+    the results of broadcast_reaches_all_others."""
+
+    system: ir.System
+    results: list[PropertyResult]
+    spec: Path
+    overlay: Path
+
+
+@pytest.fixture(scope="session")
+def v1_run(root: Path) -> V1Run:
+    spec, overlay = root / "spec", root / "examples/sgi-broadcast-v1/v1.overlay"
+    system = pipeline.load_system(
+        spec, "gicv3", property_files=[root / "properties/sgi.prop"], overlay=load_overlays([overlay]), vcpus=(1, 2)
+    )
+    results = check_properties(system, Options(system.vcpus), {"broadcast_reaches_all_others"})
+    return V1Run(system, results, spec, overlay)
 
 
 @pytest.fixture

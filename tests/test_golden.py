@@ -37,6 +37,8 @@ VCPUS_512 = "examples/today-vcpus-512/vcpus-512.overlay"
 SGI_ENABLE = "examples/today-sgi-enable/sgi-enable.overlay"
 HALF_ORDER = "examples/half-order/lower-first.overlay"
 
+V1_ONLY = ("--vcpus", "1..2", "--property", "broadcast_reaches_all_others")
+
 # Per example the cheapest command that still shows its point (the examples' own commands at
 # vCPUs 1..8 take minutes; they are in FULL below, not run here).
 CASES = (
@@ -57,11 +59,22 @@ CASES = (
             "json",
         ),
     ),
+    # the same counterexample in each report format (docs/reports.md)
+    *(
+        Golden(f"tour-prove-v1-{fmt}", ("prove", "--overlay", V1, "properties/sgi.prop", *V1_ONLY, "--format", fmt))
+        for fmt in ("junit", "sarif", "c")
+    ),
     Golden("tour-list", ("list",)),
     Golden("tour-usage-vcpus-0", ("prove", "--vcpus", "0")),
     # examples/README.md
     # the broken properties' traces vary from run to run (tests/test_cli.py checks them): the actions only
     Golden("sgi-broadcast-v1-diff", ("diff", V1, "--vcpus", "1..8", "--no-properties")),
+    *(
+        Golden(
+            f"sgi-broadcast-v1-diff-{fmt}", ("diff", V1, *V1_ONLY, "--action", "ICC_SGI1R_EL1.write", "--format", fmt), slow=True
+        )
+        for fmt in ("junit", "sarif")
+    ),
     Golden("half-order-diff", ("diff", HALF_ORDER, "--no-properties", "--vcpus", "1..2"), slow=True),
     Golden(
         "gicv2-before-split-diff", ("diff", "examples/gicv2-before-split/spec", "spec", "--model", "gicv2", "--no-properties")
@@ -144,6 +157,7 @@ _TIMES = (
     (re.compile(r"\(\d+(?:\.\d+)? ?s\)"), "(<time>)"),
     (re.compile(r" in \d+(?:\.\d+)?s\b"), " in <time>"),
     (re.compile(r'"seconds": \d+(?:\.\d+)?(?:e-?\d+)?'), '"seconds": "<time>"'),
+    (re.compile(r' time="\d+(?:\.\d+)?"'), ' time="<time>"'),
 )
 
 

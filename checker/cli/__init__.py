@@ -23,7 +23,7 @@ from checker.diagnostics import ModelNotFound, SpecError, UsageError, format_dia
 __all__ = ["ExitCode", "main"]
 
 
-def _check_options(vcpus_help: str, depth_help: str, timeout_help: str, param_help: str | None) -> Parser:
+def _check_options(vcpus_help: str, depth_help: str, timeout_help: str, param_help: str | None, formats: list[str]) -> Parser:
     """The options prove and diff share (their help words each command's defaults)."""
     p = Parser(add_help=False)
     g = p.add_argument_group("check options")
@@ -31,7 +31,21 @@ def _check_options(vcpus_help: str, depth_help: str, timeout_help: str, param_he
     g.add_argument("--param", action="append", default=[], metavar="NAME=V|A..B", help=param_help)
     g.add_argument("--depth", type=int, default=4, help=depth_help)
     g.add_argument("--timeout", type=float, default=None, help=timeout_help)
-    g.add_argument("--format", choices=["text", "json"], default="text")
+    g.add_argument(
+        "--format",
+        choices=formats,
+        default="text",
+        help="text (default), json (docs/schemas/), junit (JUnit XML), sarif (SARIF 2.1.0)"
+        + (", c (each trace as a guest test in C, contrib/gicheck-guest.h)" if "c" in formats else ""),
+    )
+    g.add_argument("--output", type=Path, default=None, metavar="FILE", help="write the report to FILE (whole or not at all)")
+    g.add_argument(
+        "--trace-out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write each counterexample and cover witness to DIR as ITF JSON, VCD, DOT and C (docs/traces.md)",
+    )
     g.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
     return p
 
@@ -42,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     _add_prove(sub)
     _add_diff(sub)
+    rp = sub.add_parser("replay", help="run a trace file (--trace-out's .itf.json) again and check its property")
+    rp.add_argument("trace", type=Path, metavar="TRACE.itf.json")
+    rp.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+    rp.add_argument(
+        "--overlay", action="append", type=Path, default=[], metavar="FILE", help="patch the spec with an overlay file"
+    )
     ls = sub.add_parser("list", help="list the models, their registers and actions, and the properties")
     ls.add_argument("files", nargs="*", type=Path)
     ls.add_argument("--spec", type=Path, default=None)
@@ -71,6 +91,7 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         "steps from reset for BMC and the largest k for k-induction (default 4)",
         "seconds per solver query (default: none)",
         "fix a spec parameter (param nr_irqs) to a value or a range (default: its whole range)",
+        ["text", "json", "junit", "sarif", "c"],
     )
     pr = sub.add_parser("prove", parents=[shared], help="prove properties for every vCPU count in a range")
     pr.add_argument("files", nargs="*", type=Path, help="property files or directories (default: properties/)")
@@ -105,6 +126,7 @@ def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:
         "steps from reset for the searches (default 4)",
         "seconds per solver query",
         None,
+        ["text", "json", "junit", "sarif"],
     )
     df = sub.add_parser(
         "diff", parents=[shared], help="what a patch changes: properties broken or fixed, actions that behave differently"
@@ -187,6 +209,7 @@ _COMMANDS = {
     "list": "checker.cli.list",
     "run": "checker.cli.run",
     "conform": "checker.cli.conform",
+    "replay": "checker.cli.replay",
 }
 
 

@@ -7,9 +7,11 @@ import argparse
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO
 
 from checker import ir
 from checker.diagnostics import Diagnostic, SpecError, UsageError
+from checker.files import write_atomic
 from checker.sema.overlay import Overlay, load_overlays
 
 
@@ -18,6 +20,9 @@ def check_search_options(args: argparse.Namespace) -> None:
         raise UsageError("--depth must be at least 1")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    out = getattr(args, "output", None)
+    if out is not None and out.is_dir():
+        raise UsageError(f"--output {out}: a directory (give the report's file name)")
 
 
 def requested_vcpus(args: argparse.Namespace) -> ir.VcpuRange | None:
@@ -96,3 +101,25 @@ def overlay_option(paths: list[Path], models: Mapping[str, object]) -> Overlay |
             ]
         )
     return ov
+
+
+def report(out: TextIO, output: Path | None, text: str) -> None:
+    """The report to standard output, or (--output FILE) into FILE whole or not at all."""
+    if output is None:
+        out.write(text)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as e:
+        raise UsageError(f"--output {output}: {e.strerror}") from None
+
+
+def trace_dir(directory: Path | None) -> Path | None:
+    """--trace-out DIR, made if missing."""
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--trace-out {directory}: {e.strerror}") from None
+    return directory

@@ -8,6 +8,7 @@ repository's spec/ and properties/.
 from __future__ import annotations
 
 import argparse
+import io
 import shutil
 import subprocess
 import tarfile
@@ -25,7 +26,9 @@ from checker.cli.common import (
     find_root,
     parse_params,
     property_files,
+    report,
     requested_vcpus,
+    trace_dir,
 )
 from checker.diagnostics import SpecError, UsageError
 from checker.engines.diff import (
@@ -41,10 +44,14 @@ from checker.engines.diff import (
 from checker.engines.prove import Options, check_properties
 from checker.model import Design
 from checker.render import diff as render_diff
+from checker.render import junit as render_junit
+from checker.render import sarif as render_sarif
 from checker.results import ActionDiff, ActionStatus, InternalError, PropertyStatus, StateDiff
 from checker.sema.expect import UnknownNames, check_expected, check_expected_broken, check_related
 from checker.sema.overlay import Overlay, load_overlays
 from checker.syntax import ast as A
+from checker.traces import itf
+from checker.traces.files import TraceOut, write_traces
 
 
 @dataclass
@@ -179,6 +186,8 @@ class _Run:
     new: Side
     requested: ir.VcpuRange | None
     use_props: bool  # false with --no-properties
+    err: TextIO
+    locations: dict[str, str] = field(default_factory=dict)  # action -> path:line:col, for SARIF
 
     def overlays(self, model: str) -> list[Overlay]:
         """The overlays that patch `model`, the old side's first."""
@@ -211,14 +220,20 @@ class _Asked:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_search_options(args)
     requested = requested_vcpus(args)
+    trace_dir(args.trace_out)
     tmp = Path(tempfile.mkdtemp(prefix="gicheck-diff-"))
+    text = io.StringIO() if args.output is not None else out
     try:
-        return _run(args, out, requested, tmp)
+        code = _run(args, (text, err), requested, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if isinstance(text, io.StringIO) and args.output is not None:
+        report(out, args.output, text.getvalue())
+    return code
 
 
-def _run(args: argparse.Namespace, out: TextIO, requested: ir.VcpuRange | None, tmp: Path) -> int:
+def _run(args: argparse.Namespace, streams: tuple[TextIO, TextIO], requested: ir.VcpuRange | None, tmp: Path) -> int:
+    out, err = streams
     old, new = resolve_sides(args, tmp)
     for side in (old, new):
         if not side.spec.is_dir():
@@ -227,7 +242,7 @@ def _run(args: argparse.Namespace, out: TextIO, requested: ir.VcpuRange | None, 
             side.overlay = load_overlays(side.overlays)
     models_old, models_new = pipeline.find_models(old.spec), pipeline.find_models(new.spec)
     names = _model_names(args.model, old, new, set(models_old) | set(models_new))
-    run = _Run(args, old, new, requested, not args.no_properties)
+    run = _Run(args, old, new, requested, not args.no_properties, err)
     diffs: list[ModelDiff] = []
     only_side: list[str] = []
     t_all = time.perf_counter()
@@ -361,6 +376,11 @@ def _diff_model(run: _Run, model: str) -> tuple[ModelDiff, dict[str, A.Span | No
     only, acts = _filters(run.args, model, sy)
     t0 = time.perf_counter()
     states, actions, props = _compare(run, model, sy, _Asked(expected, expect_broken, only, acts))
+    for system in (sy.common_old, sy.common_new):
+        for name in [*system.actions, *system.callables]:
+            run.locations[name] = str(system.action(name).span)
+    if run.args.trace_out is not None:
+        _write_traces(run, sy, props)
     applied = []
     for ov in run.overlays(model):
         applied += [f"{what} ({span})" for what, span in ov.applied]
@@ -381,10 +401,24 @@ def _diff_model(run: _Run, model: str) -> tuple[ModelDiff, dict[str, A.Span | No
     return md, expected
 
 
+def _write_traces(run: _Run, sy: _Systems, props: list[PropertyDiff]) -> None:
+    """--trace-out: each side's counterexamples and cover witnesses, found on that side."""
+    n = 0
+    sides = (("old", sy.old, run.old, [p.old for p in props]), ("new", sy.new, run.new, [p.new for p in props if not p.carried]))
+    for side, system, spec_side, results in sides:
+        origin = itf.Origin(spec_side.spec, tuple(spec_side.overlays), side)
+        n += len(write_traces(system, [r for r in results if r is not None], TraceOut(run.args.trace_out, origin)))
+    run.err.write(f"gicheck diff: model {sy.new.model}: {n} trace file{'s' if n != 1 else ''} written to {run.args.trace_out}\n")
+
+
 def _finish(run: _Run, out: TextIO, diffs: list[ModelDiff], only_side: list[str], t_all: float) -> ExitCode:
-    """The exit code; and the JSON document, or the text output's last lines."""
+    """The exit code; and the JSON, JUnit or SARIF document, or the text output's last lines."""
     code = _exit_code(diffs, only_side)
-    if run.args.format == "json":
+    if run.args.format == "junit":
+        out.write(render_junit.diff(diffs, only_side))
+    elif run.args.format == "sarif":
+        out.write(render_sarif.diff(diffs, run.locations, Path.cwd()))
+    elif run.args.format == "json":
         out.write(
             render_diff.to_json(
                 diffs,

@@ -16,17 +16,24 @@ from checker.cli.common import (
     overlay_option,
     parse_params,
     property_files,
+    report,
     requested_vcpus,
     spec_root,
+    trace_dir,
 )
 from checker.cli.stream import ModelOut, Stream
 from checker.diagnostics import UsageError
 from checker.engines import Options, pool
 from checker.engines.prove import selected
+from checker.render import c as render_c
 from checker.render import json as render_json
+from checker.render import junit as render_junit
+from checker.render import sarif as render_sarif
 from checker.results import Bounded, InternalError, PropertyResult, Unknown, Unreached, Violated
 from checker.sema.overlay import Overlay
 from checker.syntax import ast as A
+from checker.traces import itf
+from checker.traces.files import TraceOut, write_traces
 
 
 def exit_code(results: list[PropertyResult]) -> ExitCode:
@@ -63,6 +70,8 @@ class _Run:
     requested: ir.VcpuRange | None
     several: bool  # more than one model is checked
     dump: Callable[[str], None] | None
+    trace_out: Path | None
+    err: TextIO
 
 
 def _vcpus_for(run: _Run, model: str, allowed: ir.VcpuRange) -> tuple[ir.VcpuRange | None, str]:
@@ -154,6 +163,14 @@ def _check(args: argparse.Namespace, models: list[_Model], stream: Stream) -> No
             raise
 
 
+def _write_traces(run: _Run, m: _Model) -> None:
+    """--trace-out: the files of each trace of one model's results."""
+    assert run.trace_out is not None
+    origin = itf.Origin(run.spec, tuple(run.args.overlay))
+    written = write_traces(pool.system_for(m.job.source), m.out.ordered(), TraceOut(run.trace_out, origin))
+    run.err.write(f"gicheck prove: {len(written)} trace file{'s' if len(written) != 1 else ''} written to {run.trace_out}\n")
+
+
 def _with_seconds(meta: dict[str, Any], seconds: float) -> dict[str, Any]:
     """The model's JSON record with its time, after the depth (where readers have found it)."""
     out: dict[str, Any] = {}
@@ -177,22 +194,40 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     overlay = overlay_option(args.overlay, models)
     if overlay is not None:
         groups = {m: srcs for m, srcs in groups.items() if m == overlay.model} or {overlay.model: []}
-    context = _Run(args, spec, overlay, requested_vcpus(args), len(groups) > 1, _smt_dumper(args.dump_smt))
+    context = _Run(
+        args, spec, overlay, requested_vcpus(args), len(groups) > 1, _smt_dumper(args.dump_smt), trace_dir(args.trace_out), err
+    )
     loaded = [m for model, srcs in groups.items() if (m := _load_model(context, model, srcs, files, err)) is not None]
-    text = args.format == "text"
-    stream = Stream(out if text else io.StringIO(), [m.out for m in loaded], quiet=args.quiet, show_cti=args.cti)
+    text = io.StringIO() if args.output is not None or args.format != "text" else out
+    stream = Stream(text, [m.out for m in loaded], quiet=args.quiet, show_cti=args.cti)
     try:
         with stream:
             _check(args, loaded, stream)
     except KeyboardInterrupt:
         err.write(
             f"gicheck: interrupted: {stream.finished} of {stream.total} properties had finished"
-            + (" (their lines are above)\n" if text else "\n")
+            + (" (their lines are above)\n" if text is out else "\n")
         )
         return ExitCode.INTERRUPTED
     all_results = [r for m in loaded for r in m.out.ordered()]
+    if context.trace_out is not None:
+        for m in loaded:
+            _write_traces(context, m)
     code = exit_code(all_results)
-    if args.format == "json":
-        meta_models = [_with_seconds(m.meta, round(stream.elapsed(m.out), 3)) for m in loaded]
-        out.write(render_json.render(all_results, {"models": meta_models, "exit_code": int(code)}))
+    names = [m.out.model for m in loaded]
+    match args.format:
+        case "text":
+            if isinstance(text, io.StringIO):
+                report(out, args.output, text.getvalue())
+        case "json":
+            meta_models = [_with_seconds(m.meta, round(stream.elapsed(m.out), 3)) for m in loaded]
+            report(out, args.output, render_json.render(all_results, {"models": meta_models, "exit_code": int(code)}))
+        case "junit":
+            report(out, args.output, render_junit.prove(all_results, names))
+        case "sarif":
+            report(out, args.output, render_sarif.prove(all_results, Path.cwd()))
+        case "c":
+            report(out, args.output, render_c.render(all_results))
+        case _:
+            raise UsageError(f"unknown --format {args.format}")
     return code

@@ -15,10 +15,16 @@ from checker.irwalk import leading_quants
 from checker.render.exprs import show_expr
 from checker.results import Arg, Change, Failure, Field, Step, Trace
 from checker.smt.query import Witness
+from checker.span import Span
 
 
 class ReplayMismatch(Exception):
     """The interpreter does not confirm what the solver found (a gicheck bug)."""
+
+
+class Holds(ReplayMismatch):
+    """The interpreter runs the accesses, and the property holds after them (the goal is not
+    reached, for a cover): what `gicheck replay` reports of a fixed spec."""
 
 
 def _arg(system: ir.System, p: ir.Local, v: interp.Value) -> Arg:
@@ -125,7 +131,21 @@ def make_step(system: ir.System, nr: int, ran: Ran) -> Step:
         shown, res, target = _mmio_args(system, action, args, result)
     elif action.result is not None and result is not None:
         res = _arg(system, ir.Local("result", action.result), result)
-    return Step(name, action.register, vcpu, shown, changes(system, ran.before, ran.after, nr), res, target)
+    inputs = tuple((p.name, _scalar(args[p.name])) for p in action.params)
+    step = Step(name, action.register, vcpu, shown, changes(system, ran.before, ran.after, nr), res, target, inputs)
+    return replace(step, source=str(handler_span(system, action, args)))
+
+
+def handler_span(system: ir.System, action: ir.Action, args: dict[str, interp.Value]) -> Span:
+    """Where the code that ran is written: for a frame access, the handler of the register its
+    offset reaches (the frame's own line where it reaches none)."""
+    frame = system.frames.get(action.register or "") if action.kind.is_mmio else None
+    if frame is None:
+        return action.span
+    _, reg, _ = frame.decode(int(args["offset"]))  # type: ignore[arg-type]
+    kind = action.name.rsplit(".", 1)[1]
+    handler = system.callables.get(f"{reg.name}.{kind}") if reg is not None else None
+    return handler.span if handler is not None else action.span
 
 
 def _mmio_args(
@@ -275,7 +295,7 @@ def fact_trace(system: ir.System, prop: ir.Fact, w: Witness) -> Trace:
     it = interp.Interp(system, w.nr_vcpus, w.params)
     _, body = leading_quants(prop.body, ir.QuantKind.FORALL)
     if it.eval(body, dict(w.bindings), {}):
-        raise ReplayMismatch(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
+        raise Holds(f"fact {prop.name}: the interpreter finds it true at {w.bindings}")
     fail = Failure(
         prop.name,
         "the fact is false",
@@ -303,7 +323,7 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
         raise ReplayMismatch(f"{prop.name}: the access does not satisfy the 'where' clause")
     binding = failing_binding(it, prop.body, env, pre, post)
     if binding is None:
-        raise ReplayMismatch(f"{prop.name}: the interpreter finds the property true after the trace")
+        raise Holds(f"{prop.name}: the interpreter finds the property true after the trace")
     _, inner = leading_quants(prop.body, ir.QuantKind.FORALL)
     full = {**env, **binding}
     values = atoms(it, inner, full, pre, post)
@@ -315,7 +335,7 @@ def contract_trace(system: ir.System, prop: ir.Contract, w: Witness) -> Trace:
         tuple((k, _scalar(v)) for k, v in binding.items()),
         tuple(values),
     )
-    return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, from_reset=w.pre_state is None)
+    return started(system, w, Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail))
 
 
 def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> Trace:
@@ -335,18 +355,13 @@ def independence_trace(system: ir.System, prop: ir.Independence, w: Witness) -> 
     if result1 != result2 and result1 is not None and result2 is not None:
         diffs += (("(value read)", _scalar(result1), _scalar(result2)),)
     if not diffs:
-        raise ReplayMismatch(f"{prop.name}: the interpreter finds both runs end in the same state")
+        raise Holds(f"{prop.name}: the interpreter finds both runs end in the same state")
     alt = make_step(system, w.nr_vcpus, Ran(action.name, w.alt_args, pre, post2, result2))
     fail = Failure(prop.name, f"the result depends on {', '.join(prop.ignored_text)}")
-    return Trace(
-        w.nr_vcpus,
-        params=tuple(w.params.items()),
-        steps=tuple(steps),
-        failure=fail,
-        alternative=alt,
-        differences=diffs,
-        from_reset=w.pre_state is None,
+    trace = Trace(
+        w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, alternative=alt, differences=diffs
     )
+    return started(system, w, trace)
 
 
 def _check_two_runs(
@@ -380,7 +395,7 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
     start = w.pre_state if w.pre_state is not None else it.reset()
     steps, states, _ = run_steps(system, w, it, start, w.steps)
     if not it.eval(goal, {}, states[-1]):
-        raise ReplayMismatch(f"{name}: the interpreter does not reach the state the solver found")
+        raise Holds(f"{name}: the interpreter does not reach the state the solver found")
     inner = goal
     binding: dict[str, interp.Value] = {}
     if isinstance(goal, ir.Unop) and goal.op == ir.UnOp.NOT:
@@ -390,12 +405,23 @@ def state_trace(system: ir.System, name: str, goal: ir.Expr, w: Witness, message
     fail = Failure(
         name, message, tuple((k, _scalar(v)) for k, v in binding.items()), tuple(atoms(it, inner, binding, states[-1], None))
     )
-    return Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail, from_reset=w.pre_state is None)
+    return started(system, w, Trace(w.nr_vcpus, params=tuple(w.params.items()), steps=tuple(steps), failure=fail))
+
+
+def started(system: ir.System, w: Witness, t: Trace) -> Trace:
+    """The trace with the state it starts from, when that is not reset."""
+    if w.pre_state is None:
+        return t
+    return replace(t, from_reset=False, start=tuple(flat_state(system, w.pre_state, w.nr_vcpus).items()))
 
 
 def refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace:
     """A state and an access where the handler does something its `refines` cases do not:
     both runs replayed in the interpreter, the differing locations listed."""
+    return started(system, w, _refinement_trace(system, ref, w))
+
+
+def _refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace:
     it = interp.Interp(system, w.nr_vcpus, w.params)
     assert w.pre_state is not None
     pre = w.pre_state
@@ -414,7 +440,7 @@ def refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace
     if case is None:
         diffs = _differences(system, post, pre, w.nr_vcpus)
         if not diffs:
-            raise ReplayMismatch(f"{ref.handler}: the interpreter finds that it changes nothing where no case applies")
+            raise Holds(f"{ref.handler}: the interpreter finds that it changes nothing where no case applies")
         fail = Failure(ref.handler, "no 'refines' case applies, yet the access changes the state")
         return Trace(w.nr_vcpus, (step,), fail, params, None, diffs, False, ("the access", "before it"))
     target = system.action(case.action)
@@ -433,7 +459,7 @@ def refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trace
         return Trace(w.nr_vcpus, (step,), fail, params, from_reset=False)
     diffs = _differences(system, post, tpost, w.nr_vcpus)
     if not diffs:
-        raise ReplayMismatch(f"{ref.handler}: the interpreter finds the access and {call} end in the same state")
+        raise Holds(f"{ref.handler}: the interpreter finds the access and {call} end in the same state")
     alt = make_step(system, w.nr_vcpus, Ran(target.name, targs, pre, tpost))
     fail = Failure(ref.handler, f"the access does not do what {call} does")
     return Trace(w.nr_vcpus, (step,), fail, params, alt, diffs, False, ("the access", case.action))

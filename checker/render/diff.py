@@ -11,7 +11,7 @@ from checker.render import json as render_json
 from checker.render import text as T
 from checker.results import ActionDiff, ActionStatus, Distinction, ModelDiff, PropertyDiff, PropertyStatus, Violated
 
-_ACTION_WORDS = {
+ACTION_WORDS = {
     ActionStatus.SAME: "SAME",
     ActionStatus.SAME_REACHABLE: "SAME*",
     ActionStatus.DIFFERENT: "DIFFERENT",
@@ -21,7 +21,7 @@ _ACTION_WORDS = {
     ActionStatus.NEW_ONLY: "ADDED",
     ActionStatus.SIGNATURE: "SIGNATURE",
 }
-_PROP_WORDS = {
+PROP_WORDS = {
     PropertyStatus.STILL_HOLDING: "HOLDS",
     PropertyStatus.BROKEN: "BROKEN",
     PropertyStatus.FIXED: "FIXED",
@@ -76,7 +76,7 @@ def distinction_lines(d: Distinction, indent: str = "    ") -> list[str]:
 
 
 def _action_line(a: ActionDiff, width: int) -> str:
-    word = _ACTION_WORDS[a.status]
+    word = ACTION_WORDS[a.status]
     note = a.detail
     if a.status == ActionStatus.DIFFERENT:
         if a.reached is not None:
@@ -108,7 +108,7 @@ def _prop_line(p: PropertyDiff, width: int) -> str:
     if p.expected:
         notes.append("expected: the patch declares it broken")
     extra = f"  ({'; '.join(notes)})" if notes else ""
-    return f"  {_PROP_WORDS[p.status]:<8} {p.name:<{width}}  old {v(p.old)}, new {v(p.new)}{extra}"
+    return f"  {PROP_WORDS[p.status]:<8} {p.name:<{width}}  old {v(p.old)}, new {v(p.new)}{extra}"
 
 
 _ACTION_ORDER = {
@@ -156,7 +156,7 @@ def _action_table(md: ModelDiff) -> list[str]:
     counts: dict[ActionStatus, int] = {}
     for a in md.actions:
         counts[a.status] = counts.get(a.status, 0) + 1
-    summary = ", ".join(f"{n} {_ACTION_WORDS[k].lower()}" for k, n in counts.items())
+    summary = ", ".join(f"{n} {ACTION_WORDS[k].lower()}" for k, n in counts.items())
     lines = ["", f"actions (compared at vCPUs {md.vcpus[0]}..{md.vcpus[1]}): {summary}"]
     width = max((len(a.name) for a in md.actions), default=10)
     identical = [a.name for a in md.actions if a.identical]
@@ -186,7 +186,7 @@ def _property_table(md: ModelDiff) -> list[str]:
     return lines
 
 
-def _action_details(a: ActionDiff) -> list[str]:
+def action_details(a: ActionDiff) -> list[str]:
     """The replayed input that tells the sides apart, for an action that differs."""
     if a.status not in (ActionStatus.DIFFERENT, ActionStatus.UNKNOWN) or (a.one_step is None and a.reached is None):
         return []
@@ -209,7 +209,7 @@ def _action_details(a: ActionDiff) -> list[str]:
     return lines
 
 
-def _property_details(p: PropertyDiff) -> list[str]:
+def property_details(p: PropertyDiff) -> list[str]:
     """The new side's counterexample, for a property broken or still failing."""
     if p.status not in (PropertyStatus.BROKEN, PropertyStatus.STILL_FAILING) or p.new is None:
         return []
@@ -229,9 +229,9 @@ def render(diffs: list[ModelDiff], header: str) -> str:
     for md in diffs:
         lines += _head_lines(md) + _action_table(md) + _property_table(md)
         for a in md.actions:
-            lines += _action_details(a)
+            lines += action_details(a)
         for p in md.properties:
-            lines += _property_details(p)
+            lines += property_details(p)
     return "\n".join(lines) + "\n"
 
 
@@ -252,4 +252,5 @@ def to_json(diffs: list[ModelDiff], meta: dict[str, Any]) -> str:
             for p in md.properties
         ]
         out.append(d)
-    return json.dumps({**meta, "models": out}, indent=2) + "\n"
+    head = {"format": render_json.DIFF_FORMAT, "format_version": render_json.FORMAT_VERSION}
+    return json.dumps({**head, **meta, "models": out}, indent=2) + "\n"

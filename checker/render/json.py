@@ -27,5 +27,13 @@ def to_dict(r: PropertyResult) -> dict[str, Any]:
     return d  # type: ignore[no-any-return]
 
 
+# The JSON documents' format and its version (docs/reports.md; docs/schemas/ has their JSON
+# schemas): a version changes when a field is removed or changes meaning, not when one is added.
+PROVE_FORMAT = "gicheck-prove"
+DIFF_FORMAT = "gicheck-diff"
+FORMAT_VERSION = 1
+
+
 def render(results: list[PropertyResult], meta: dict[str, Any]) -> str:
-    return json.dumps({**meta, "results": [to_dict(r) for r in results]}, indent=2) + "\n"
+    head = {"format": PROVE_FORMAT, "format_version": FORMAT_VERSION}
+    return json.dumps({**head, **meta, "results": [to_dict(r) for r in results]}, indent=2) + "\n"

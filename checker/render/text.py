@@ -9,6 +9,8 @@ from checker.results import (
     InternalError,
     PropertyResult,
     Proved,
+    Replayed,
+    ReplayStatus,
     Step,
     Trace,
     Unknown,
@@ -154,29 +156,25 @@ def trace_lines(t: Trace, indent: str = "    ") -> list[str]:
     return out
 
 
+def failure_lines(t: Trace) -> list[str]:
+    """Why the property fails at the end of the trace: the failure, then the values it read."""
+    f = t.failure
+    where = (" for " + ", ".join(f"{k} = {value_text(v)}" for k, v in f.bindings)) if f.bindings else ""
+    return [f"{f.property}: {f.message}{where}", *(f"  {text} = {value_text(v)}" for text, v in f.values)]
+
+
 def verdict_line(r: PropertyResult, width: int) -> str:
     """A result's one line: verdict, name (padded to `width`), how, and the time it took."""
     return f"  {verdict_word(r):<9}  {r.name:<{width}}  {how(r)}  [{r.seconds:.2f}s]"
 
 
 def details(results: list[PropertyResult], show_cti: bool = False) -> list[str]:
-    """The traces of the results that have one (violations, covers; with show_cti, the
-    counterexamples to induction of bounded results), each after a blank line."""
+    """The traces of the results that have one (trace_block), each after a blank line."""
     lines: list[str] = []
     for r in results:
-        v = r.verdict
-        trace = None
-        if isinstance(v, (Violated, Covered)):
-            trace = v.trace
-        elif isinstance(v, Bounded) and v.cti is not None and show_cti:
-            trace = v.cti
-        if trace is None:
-            continue
-        lines.append("")
-        lines.append(f"{r.location}: {r.name}: {verdict_word(r)}")
-        if r.doc:
-            lines += [f"  /// {d}" for d in r.doc.splitlines()]
-        lines += trace_lines(trace)
+        block = trace_block(r, show_cti)
+        if block:
+            lines += ["", *block]
     return lines
 
 
@@ -186,6 +184,23 @@ def render(results: list[PropertyResult], header: str, show_cti: bool = False) -
     return "\n".join(lines) + "\n"
 
 
+def trace_block(r: PropertyResult, show_cti: bool = False) -> list[str]:
+    """The property's trace as the text output shows it (its location, doc and steps); none
+    for a verdict without one."""
+    v = r.verdict
+    trace = None
+    if isinstance(v, (Violated, Covered)):
+        trace = v.trace
+    elif isinstance(v, Bounded) and v.cti is not None and show_cti:
+        trace = v.cti
+    if trace is None:
+        return []
+    lines = [f"{r.location}: {r.name}: {verdict_word(r)}"]
+    if r.doc:
+        lines += [f"  /// {d}" for d in r.doc.splitlines()]
+    return lines + trace_lines(trace)
+
+
 def summary(results: list[PropertyResult]) -> str:
     counts: dict[str, int] = {}
     for r in results:
@@ -193,3 +208,44 @@ def summary(results: list[PropertyResult]) -> str:
         counts[w] = counts.get(w, 0) + 1
     order = ["proved", "covered", "violated", "bounded", "unknown", "unreached", "internal error"]
     return ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no properties"
+
+
+_REPLAY_WORDS = {
+    ReplayStatus.FAILS: "FAILS",
+    ReplayStatus.HOLDS: "HOLDS",
+    ReplayStatus.REACHED: "REACHED",
+    ReplayStatus.NOT_REACHED: "NOT REACHED",
+    ReplayStatus.NOT_APPLICABLE: "DOES NOT APPLY",
+}
+
+
+def replay(r: Replayed, source: str, context: list[str]) -> str:
+    """`gicheck replay`'s report: the trace, what it was run on, the outcome and the run."""
+    params = "".join(f", {k} = {value_text(v)}" for k, v in r.params)
+    n = r.steps
+    lines = [
+        (
+            f"gicheck replay: {source}: {r.property} ({r.kind}) of model {r.model}, "
+            f"{r.nr_vcpus} vCPU{'s' if r.nr_vcpus != 1 else ''}{params}, {n} step{'s' if n != 1 else ''}"
+        ),
+        *(f"  {c}" for c in context),
+        *(f"  note: {note}" for note in r.notes),
+        "",
+    ]
+    word = _REPLAY_WORDS[r.status]
+    match r.status:
+        case ReplayStatus.FAILS:
+            lines.append(f"{word}  {r.property}: the trace still breaks it")
+        case ReplayStatus.HOLDS:
+            lines.append(f"{word}  {r.property}: {r.reason}")
+        case ReplayStatus.REACHED:
+            lines.append(f"{word}  {r.property}: the trace still reaches the cover goal")
+        case ReplayStatus.NOT_REACHED:
+            lines.append(f"{word}  {r.property}: {r.reason} (another run may; gicheck prove searches for one)")
+        case ReplayStatus.NOT_APPLICABLE:
+            lines.append(f"{word}  the trace no longer applies: {r.reason}")
+        case _:
+            raise AssertionError(r.status)
+    if r.trace is not None:
+        lines += trace_lines(r.trace)
+    return "\n".join(lines) + "\n"
