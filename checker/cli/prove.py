@@ -217,7 +217,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     names = [m.out.model for m in loaded]
     match args.format:
         case "text":
-            if isinstance(text, io.StringIO):
+            if text is not out and isinstance(text, io.StringIO):
                 report(out, args.output, text.getvalue())
         case "json":
             meta_models = [_with_seconds(m.meta, round(stream.elapsed(m.out), 3)) for m in loaded]

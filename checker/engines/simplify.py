@@ -87,8 +87,12 @@ def simplest_accesses(system: ir.System, steps: Accesses, holds: Callable[[Acces
     """Each argument of each access in `steps` (in order) made as simple as `holds` allows."""
     cur = [(name, dict(args)) for name, args in steps]
     for i, (name, _) in enumerate(steps):
-        for p in system.action(name).params:
-            if p.name in cur[i][1]:
+        action = system.action(name)
+        # A frame access's offset and width say which register it reaches: another register
+        # is another access, not a simpler value of the same one.
+        fixed = {"offset", "width"} if action.register in system.frames else set()
+        for p in action.params:
+            if p.name in cur[i][1] and p.name not in fixed:
                 cur = _with(cur, i, p.name, simplest_value(p.type, cur[i][1][p.name], _slot_check(cur, i, p.name, holds)))
     return cur
 
