@@ -49,10 +49,13 @@ class ModelOut:
     def complete(self) -> bool:
         return len(self.results) == len(self.names)
 
+    def checked_claims(self) -> list[PropertyResult]:
+        """The refinement claims the searches checked, in declaration order."""
+        return [self.refinements[c] for c in self.claims if c in self.refinements]
+
     def ordered(self) -> list[PropertyResult]:
         """The refinement claims checked, then the properties, as a serial run lists them."""
-        claims = [self.refinements[c] for c in self.claims if c in self.refinements]
-        return claims + [self.results[n] for n in self.names]
+        return self.checked_claims() + [self.results[n] for n in self.names]
 
 
 class Stream:
@@ -134,8 +137,7 @@ class Stream:
             self.current += 1
 
     def _finish(self, m: ModelOut) -> None:
-        claims = [m.refinements[c] for c in m.claims if c in m.refinements]
-        for r in claims:
+        for r in m.checked_claims():
             if not (self.quiet and isinstance(r.verdict, Proved)):
                 self._write(render_text.verdict_line(r, m.width), render_text.verdict_word(r))
         for line in render_text.details(m.ordered(), self.show_cti):
@@ -151,6 +153,8 @@ class _Status:
 
     def __rich__(self) -> Text:
         s = self.stream
+        if not s.models:
+            return Text("")
         m = s.models[min(s.current, len(s.models) - 1)]
         waiting = [n for n in m.names if n not in m.results]
         now = f"{m.model} ({m.vcpus})"
