@@ -95,7 +95,7 @@ def run_unit(unit: Unit) -> Done:
         _REFINERS[key] = Refiner(system, unit.opts)
     refiner = _REFINERS[key]
     props = {p.name: p for p in system.properties}
-    proved = {n: props[n].body for n in unit.proved if isinstance(props[n], ir.Invariant)}  # type: ignore[union-attr]
+    proved = {n: p.body for n in unit.proved if isinstance(p := props[n], ir.Invariant)}
     results = check_chain(system, [props[n] for n in unit.names], unit.opts, proved, refiner)
     return Done(unit, tuple(results), tuple(refiner.results.values()))
 
@@ -109,9 +109,13 @@ class Job:
     only: frozenset[str] | None = None
 
 
+def _asked(job: Job) -> list[ir.Property]:
+    return selected(system_for(job.source), set(job.only) if job.only is not None else None)
+
+
 def first_units(job: Job) -> list[Unit]:
     """The model's invariants, one unit; or, with none, every property a unit of its own."""
-    props = selected(system_for(job.source), set(job.only) if job.only is not None else None)
+    props = _asked(job)
     invariants = tuple(p.name for p in props if isinstance(p, ir.Invariant))
     if invariants:
         return [Unit(job.source, invariants, job.opts, invariants=True)]
@@ -119,8 +123,7 @@ def first_units(job: Job) -> list[Unit]:
 
 
 def _others(job: Job, proved: tuple[str, ...]) -> list[Unit]:
-    props = selected(system_for(job.source), set(job.only) if job.only is not None else None)
-    return [Unit(job.source, (p.name,), job.opts, proved) for p in props if not isinstance(p, ir.Invariant)]
+    return [Unit(job.source, (p.name,), job.opts, proved) for p in _asked(job) if not isinstance(p, ir.Invariant)]
 
 
 def follow_ups(job: Job, done: Done) -> list[Unit]:
