@@ -49,7 +49,7 @@ def test_the_itf_file_has_the_published_itf_shape(itf_doc: dict[str, Any]) -> No
         assert set(itf_doc["vars"]) <= set(st)
     assert itf_doc["params"] == ["nr_vcpus", "nr_irqs"]
     assert itf_doc["states"][0]["nr_vcpus"] == {"#bigint": "2"}
-    assert itf_doc["states"][0]["nr_irqs"] == {"#bigint": "160"}
+    assert itf_doc["states"][0]["nr_irqs"] == {"#bigint": "64"}
 
 
 def test_the_itf_file_holds_the_trace_and_gicheck_extras(itf_doc: dict[str, Any]) -> None:
@@ -62,7 +62,7 @@ def test_the_itf_file_holds_the_trace_and_gicheck_extras(itf_doc: dict[str, Any]
         True,
     )
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", g["spec_hash"])
-    assert g["params"] == {"nr_vcpus": 2, "nr_irqs": 160}
+    assert g["params"] == {"nr_vcpus": 2, "nr_irqs": 64}
     assert g["failure"]["bindings"] == [["c", 1]] and g["failure"]["values"] == [["pending'[1][0]", False]]
     assert len(itf_doc["states"]) == 2
     access = itf_doc["states"][1]["#meta"]["access"]

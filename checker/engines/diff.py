@@ -428,7 +428,7 @@ class Differ:
     def replay(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> Distinction:
         """Run the input on both sides in the interpreter, its arguments simplified first
         (engines/simplify.py); raise ReplayMismatch unless they differ."""
-        return self.sides.replay(a, b, simplest_pair(self.old, w, lambda x: self.sides.replay(a, b, x)))
+        return self.sides.replay(a, b, simplest_pair(self.old, self.new, w, lambda x: self.sides.replay(a, b, x)))
 
     def moved_from_reset(self, a: ir.Action, b: ir.Action, w: P.PairWitness) -> set[str]:
         """The state variables a distinguishing pre-state needs away from their reset values

@@ -193,7 +193,10 @@ def local_pool(workers: int, sources: Sequence[Source]) -> ProcessPoolExecutor:
 
 
 def stop_workers(executor: ProcessPoolExecutor) -> None:
-    """Stop a pool at once (Ctrl-C, an error): queued units are dropped, running ones killed."""
+    """Stop a pool at once (Ctrl-C, an error): queued units are dropped, running ones killed.
+    The workers are the fork server's children, not this process's, so only the executor knows
+    them; Python 3.11 has no public call for this (3.14's terminate_workers)."""
+    workers = list(getattr(executor, "_processes", {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
-    for child in multiprocessing.active_children():
-        child.terminate()
+    for worker in workers:
+        worker.terminate()

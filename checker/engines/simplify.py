@@ -7,14 +7,16 @@ file or a regression test should not change with the machine's load, so each arg
 access is made as simple as the failure allows, in the interpreter: zero if the failure stays,
 else the lowest single bit that keeps it, else the value with every bit cleared (highest first)
 that the failure does not need. Whenever one bit alone shows the failure, the result is the same
-whatever value the solver started from. Every candidate is smaller than the value it replaces,
+whatever value the solver started from. A configuration parameter (nr_irqs) of a run from reset
+is first lowered to the smallest allowed value that keeps the failure. Every candidate is smaller than the value it replaces,
 so this ends; the check decides "the failure stays", typically by replaying the whole trace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TypeVar
 
 from checker import interp, ir
@@ -88,9 +90,7 @@ def simplest_accesses(system: ir.System, steps: Accesses, holds: Callable[[Acces
     cur = [(name, dict(args)) for name, args in steps]
     for i, (name, _) in enumerate(steps):
         action = system.action(name)
-        # A frame access's offset and width say which register it reaches: another register
-        # is another access, not a simpler value of the same one.
-        fixed = {"offset", "width"} if action.register in system.frames else set()
+        fixed = _register_selectors(action)
         for p in action.params:
             if p.name in cur[i][1] and p.name not in fixed:
                 cur = _with(cur, i, p.name, simplest_value(p.type, cur[i][1][p.name], _slot_check(cur, i, p.name, holds)))
@@ -102,12 +102,25 @@ def _slot_check(steps: Accesses, i: int, name: str, holds: Callable[[Accesses], 
     return lambda v: holds(_with(steps, i, name, v))
 
 
+def _register_selectors(action: ir.Action) -> set[str]:
+    """The parameters of a memory-mapped access that say which register it reaches: a frame
+    access's offset and width, a handler's redistributor and element index (all but the
+    accessing vCPU, first, and a write's value, last). Another register is another access, not
+    a simpler value of the same one, so these are never simplified."""
+    if not action.kind.is_mmio:
+        return set()
+    names = [p.name for p in action.params]
+    end = len(names) - 1 if action.kind == ir.ActionKind.MMIO_WRITE else len(names)
+    return set(names[1:end])
+
+
 def simplest_witness(system: ir.System, w: Witness, confirm: Callable[[Witness], object]) -> Witness:
     """`w` with its accesses' arguments simplified while `confirm` (a trace builder, which raises
     ReplayMismatch when the failure is gone) still accepts it. The solver's own witness is
     confirmed first: a ReplayMismatch on it propagates (an internal error, never hidden by a
     simpler witness that happens to replay)."""
     confirm(w)
+    w = _simplest_params([system], w, w.pre_state is None, confirm)
     # A two-run witness's last access is tied to its alternative (equal but for the ignored
     # bits): only the accesses before it are simplified.
     fixed = w.steps[-1:] if w.alt_args is not None else []
@@ -118,11 +131,43 @@ def simplest_witness(system: ir.System, w: Witness, confirm: Callable[[Witness],
     return replace(w, steps=steps + fixed)
 
 
-def simplest_pair(old: ir.System, w: PairWitness, confirm: Callable[[PairWitness], object]) -> PairWitness:
-    """A distinguishing input of gicheck diff with the accesses from reset and the access's own
-    arguments (named as on the old side) simplified while `confirm` still tells the sides apart;
-    `w` itself is confirmed first, as in simplest_witness."""
+W = TypeVar("W", Witness, PairWitness)
+
+
+def _simplest_params(systems: Sequence[ir.System], w: W, from_reset: bool, confirm: Callable[[W], object]) -> W:
+    """Each configuration parameter (`param nr_irqs`) lowered to the smallest value its range
+    and `where` clause (in every one of `systems`) allow that keeps the failure. A run from an
+    arbitrary state keeps the solver's values: that state was chosen for them."""
+    if not from_reset:
+        return w
+    for name, param in systems[0].params.items():
+        cur = w.params.get(name)
+        if cur is None:
+            continue
+        for v in range(param.type.lo, cur):
+            params = {**w.params, name: v}
+            if not all(_allowed(s, w.nr_vcpus, params) for s in systems):
+                continue
+            cand: W = replace(w, params=params)
+            if _holds(partial(confirm, cand)):
+                w = cand
+                break
+    return w
+
+
+def _allowed(system: ir.System, nr_vcpus: int, params: dict[str, int]) -> bool:
+    if not set(system.params) <= set(params):
+        return False
+    it = interp.Interp(system, nr_vcpus, params)
+    return all(p.where is None or bool(it.eval(p.where, {}, {})) for p in system.params.values())
+
+
+def simplest_pair(old: ir.System, new: ir.System, w: PairWitness, confirm: Callable[[PairWitness], object]) -> PairWitness:
+    """A distinguishing input of gicheck diff with its parameters, the accesses from reset and
+    the access's own arguments (named as on the old side) simplified while `confirm` still tells
+    the sides apart; `w` itself is confirmed first, as in simplest_witness."""
     confirm(w)
+    w = _simplest_params([old, new], w, w.pre_old is None, confirm)
     steps = [*w.prefix, (w.action, w.args)]
 
     def holds(s: Accesses) -> bool:
