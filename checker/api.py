@@ -153,10 +153,8 @@ class Model:
         t = p.type
         if isinstance(v, bool) or not isinstance(v, int) or not t.lo <= v <= (t.hi if t.hi is not None else t.lo):
             return f"{p.name} = {v} is outside its range {t.lo}..{t.hi} ({p.span})"
-        if p.where is not None:
-            check = interp.Interp(self.system, self.vcpus.lo, {p.name: v})
-            if not check.eval(p.where, {}, {}):
-                return f"{p.name} = {v} is not allowed: the model requires {show_expr(p.where)} ({p.span})"
+        if p.where is not None and not interp.where_holds(self.system, self.vcpus.lo, {p.name: v}, p):
+            return f"{p.name} = {v} is not allowed: the model requires {show_expr(p.where)} ({p.span})"
         return None
 
 

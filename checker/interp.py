@@ -72,6 +72,11 @@ def domain(t: ir.IndexT | ir.BoolT, nr_vcpus: int) -> list[int] | list[bool]:
     return list(range(t.lo, t.hi + 1))
 
 
+def where_holds(system: ir.System, nr_vcpus: int, params: dict[str, int], param: ir.Param) -> bool:
+    """Whether `param`'s `where` clause holds with the parameters' values `params`."""
+    return param.where is None or bool(Interp(system, nr_vcpus, params).eval(param.where, {}, {}))
+
+
 class Interp:
     def __init__(self, system: ir.System, nr_vcpus: int, params: dict[str, int] | None = None):
         self.sys = system

@@ -7,9 +7,10 @@ file or a regression test should not change with the machine's load, so each arg
 access is made as simple as the failure allows, in the interpreter: zero if the failure stays,
 else the lowest single bit that keeps it, else the value with every bit cleared (highest first)
 that the failure does not need. Whenever one bit alone shows the failure, the result is the same
-whatever value the solver started from. A configuration parameter (nr_irqs) of a run from reset
-is first lowered to the smallest allowed value that keeps the failure. Every candidate is smaller than the value it replaces,
-so this ends; the check decides "the failure stays", typically by replaying the whole trace.
+whatever value the solver started from. Before the arguments, each configuration parameter
+(nr_irqs) of a run from reset is lowered to the smallest allowed value that keeps the failure.
+Every candidate is smaller than the value it replaces, so this ends; the check decides "the
+failure stays", typically by replaying the whole trace.
 """
 
 from __future__ import annotations
@@ -158,8 +159,7 @@ def _simplest_params(systems: Sequence[ir.System], w: W, from_reset: bool, confi
 def _allowed(system: ir.System, nr_vcpus: int, params: dict[str, int]) -> bool:
     if not set(system.params) <= set(params):
         return False
-    it = interp.Interp(system, nr_vcpus, params)
-    return all(p.where is None or bool(it.eval(p.where, {}, {})) for p in system.params.values())
+    return all(interp.where_holds(system, nr_vcpus, params, p) for p in system.params.values())
 
 
 def simplest_pair(old: ir.System, new: ir.System, w: PairWitness, confirm: Callable[[PairWitness], object]) -> PairWitness:
