@@ -31,22 +31,22 @@ def _setting(script: S.Script, kind: S.Setting) -> list[S.SettingLine]:
     return [s for s in script.settings if s.setting == kind]
 
 
-def _once(lines: list[S.SettingLine]) -> S.SettingLine | None:
+def _once(script: S.Script, lines: list[S.SettingLine]) -> S.SettingLine | None:
     if len(lines) > 1:
-        raise SpecError([Diagnostic(f"'{lines[1].setting}' is given twice (first at line {lines[0].span.line})", lines[1].span)])
+        raise script.error(Diagnostic(f"'{lines[1].setting}' is given twice (first at line {lines[0].span.line})", lines[1].span))
     return lines[0] if lines else None
 
 
 def model_name(script: S.Script, opt: str | None, known: list[str]) -> str:
     """The model the script runs on: --model, else its `model` line, else the spec's only one."""
-    line = _once(_setting(script, S.Setting.MODEL))
+    line = _once(script, _setting(script, S.Setting.MODEL))
     if opt is not None:
         if opt not in known:
             raise UsageError(f"--model {opt}: the spec has no such model (models: {', '.join(known)})")
         return opt
     if line is not None:
         if line.word not in known:
-            raise SpecError([Diagnostic(f"the spec has no model {line.word} (models: {', '.join(known)})", line.span)])
+            raise script.error(Diagnostic(f"the spec has no model {line.word} (models: {', '.join(known)})", line.span))
         return line.word
     if len(known) != 1:
         raise UsageError(f"the spec has models {', '.join(known)}: give --model or a 'model' line in the script")
@@ -65,7 +65,7 @@ def _named_vcpus(script: S.Script) -> int:
 def make_machine(script: S.Script, model: api.Model, opts: Options) -> api.Machine:
     """The machine the settings (the options', else the script's, else the defaults) describe."""
     lo, hi = model.vcpus
-    vline = _once(_setting(script, S.Setting.VCPUS))
+    vline = _once(script, _setting(script, S.Setting.VCPUS))
     if opts.vcpus is not None:
         vcpus = opts.vcpus
         if not lo <= vcpus <= hi:
@@ -74,7 +74,7 @@ def make_machine(script: S.Script, model: api.Model, opts: Options) -> api.Machi
         assert vline.value is not None
         vcpus = vline.value.value
         if not lo <= vcpus <= hi:
-            raise SpecError([Diagnostic(f"model {model.name} allows {lo}..{hi} vCPUs, not {vcpus}", vline.value.span)])
+            raise script.error(Diagnostic(f"model {model.name} allows {lo}..{hi} vCPUs, not {vcpus}", vline.value.span))
     else:
         vcpus = min(max(lo, _named_vcpus(script)), hi)
     params: dict[str, int] = {}
@@ -85,7 +85,9 @@ def make_machine(script: S.Script, model: api.Model, opts: Options) -> api.Machi
         try:
             model.param_values({line.word: line.value.value})
         except api.ArgumentError as e:
-            raise SpecError([Diagnostic(e.message, line.value.span if line.word in model.system.params else line.span)]) from None
+            raise script.error(
+                Diagnostic(e.message, line.value.span if line.word in model.system.params else line.span)
+            ) from None
         params[line.word] = line.value.value
     for name, v in (opts.params or {}).items():
         try:
@@ -180,7 +182,7 @@ def prepare_all(machine: api.Machine, script: S.Script) -> list[api.Prepared]:
         except SpecError as e:
             errors += e.diagnostics
     if errors:
-        raise SpecError(errors)
+        raise script.error(*errors)
     return out
 
 

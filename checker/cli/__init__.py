@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         err.write(f"gicheck: error: {e}\n")
         return ExitCode.USAGE
     except SpecError as e:
-        sources: dict[str, str] = {}
+        sources = dict(e.sources)
         for d in e.diagnostics:
             err.write(format_diagnostic(d, sources) + "\n")
         n = len(e.diagnostics)

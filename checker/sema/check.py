@@ -8,7 +8,7 @@ from __future__ import annotations
 from checker import ir
 from checker.diagnostics import Note
 from checker.sema.exprs import ExprChecker
-from checker.sema.scope import ERR, ERR_T, Context, ErrType, Lit, Scope, is_bits
+from checker.sema.scope import ERR, ERR_T, Context, ErrType, Lit, Scope, is_bits, shown
 from checker.syntax import ast as A
 
 __all__ = ["ERR", "ERR_T", "Checker", "Context", "ErrType", "Lit", "Scope", "always_returns"]
@@ -149,7 +149,7 @@ class Checker(ExprChecker):
         iv = self.expr(i, ctx)
         if isinstance(iv, Lit):
             if not 0 <= iv.value < w:
-                self.error(f"bit {iv.value} is outside {typ} (bits {w - 1}..0)", i.span)
+                self.error(f"bit {shown(iv.value)} is outside {typ} (bits {w - 1}..0)", i.span)
                 return None
             return ir.PathBits(iv.value, iv.value)
         if iv is ERR:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from checker import ir
 from checker.diagnostics import Diagnostic, Note
 from checker.model import Design
-from checker.sema.scope import ERR, ERR_T, Context, ErrType, Lit, is_bits
+from checker.sema.scope import ERR, ERR_T, Context, ErrType, Lit, is_bits, shown
 from checker.syntax import ast as A
+from checker.syntax.limits import MAX_LITERAL_BITS
 
 _ARITH = {
     A.BinaryOp.ADD: ir.Op.ADD,
@@ -89,7 +90,7 @@ class ExprChecker:
             if value < 0:
                 value &= (1 << width) - 1
             elif value >= 1 << width:
-                self.error(f"literal {e.value} does not fit in bits({width})", e.span)
+                self.error(f"literal {shown(e.value)} does not fit in bits({width})", e.span)
                 return ERR
             return ir.Const(value, ir.BitsT(width), e.span)
         t = e.type
@@ -135,7 +136,7 @@ class ExprChecker:
 
     def describe(self, e: ir.Expr | Lit) -> str:
         if isinstance(e, Lit):
-            return f"integer {e.value}"
+            return f"integer {shown(e.value)}"
         return str(e.type)
 
     def cond(self, e: ir.Expr | Lit, span: A.Span) -> ir.Expr:
@@ -251,7 +252,7 @@ class ExprChecker:
             w = ir.width_of(base_e.type)
             if isinstance(idx, Lit):
                 if not 0 <= idx.value < w:
-                    self.error(f"bit {idx.value} is outside {base_e.type} (bits {w - 1}..0)", i.span)
+                    self.error(f"bit {shown(idx.value)} is outside {base_e.type} (bits {w - 1}..0)", i.span)
                     return ERR
                 return ir.Extract(base_e, idx.value, idx.value, ir.BitsT(1), s)
             if not is_bits(idx.type):
@@ -272,7 +273,7 @@ class ExprChecker:
             return ERR
         w = ir.width_of(base_e.type)
         if not (0 <= slo <= shi < w):
-            self.error(f"slice [{shi}:{slo}] is outside {base_e.type} (bits {w - 1}..0)", s)
+            self.error(f"slice [{shown(shi)}:{shown(slo)}] is outside {base_e.type} (bits {w - 1}..0)", s)
             return ERR
         return ir.Extract(base_e, shi, slo, ir.BitsT(shi - slo + 1), s)
 
@@ -363,7 +364,7 @@ class ExprChecker:
         if isinstance(a, Lit):
             assert not isinstance(b, Lit)
             if not is_bits(b.type):
-                self.error(f"cannot combine integer {a.value} with {b.type}", span)
+                self.error(f"cannot combine integer {shown(a.value)} with {b.type}", span)
                 return None
             w = ir.width_of(b.type)
             a2 = self.sized(a, w, span)
@@ -389,6 +390,8 @@ class ExprChecker:
             if lc is ERR or rc is ERR:
                 return ERR
             return ir.Binop(_LOGIC[op], lc, rc, ir.BOOL, s)
+        if op in _SHIFT and isinstance(right, Lit) and not self.shift_amount_fits(left, right):
+            return ERR
         if isinstance(left, Lit) and isinstance(right, Lit):
             return self.fold(op, left.value, right.value, s)
         if op in _SHIFT:
@@ -468,7 +471,34 @@ class ExprChecker:
             return ERR
         return ir.Binop(_ARITH[op], l2, r2, t, s)
 
+    def shift_amount_fits(self, value: ir.Expr | Lit, amount: Lit) -> bool:
+        """A constant shift amount is at most the width of the value shifted (an unsized
+        value's: MAX_LITERAL_BITS); an error if not."""
+        if amount.value < 0:
+            self.error(f"a shift amount cannot be negative ({shown(amount.value)})", amount.span)
+            return False
+        if isinstance(value, Lit):
+            if amount.value > MAX_LITERAL_BITS:
+                self.error(f"shift amount {shown(amount.value)} is larger than {MAX_LITERAL_BITS} bits", amount.span)
+                return False
+        elif is_bits(value.type) and amount.value > ir.width_of(value.type):
+            self.error(
+                f"shift amount {shown(amount.value)} is larger than {ir.width_of(value.type)}, the width of {value.type}",
+                amount.span,
+            )
+            return False
+        return True
+
     def fold(self, op: A.BinaryOp, a: int, b: int, s: A.Span) -> ir.Expr | Lit:
+        """Two literals combined; an error (ERR) when the result is wider than MAX_LITERAL_BITS."""
+        out = self.fold_value(op, a, b, s)
+        if isinstance(out, Lit) and out.value.bit_length() > MAX_LITERAL_BITS:
+            self.error(f"constant too large (more than {MAX_LITERAL_BITS} bits)", s)
+            return ERR
+        return out
+
+    @staticmethod
+    def fold_value(op: A.BinaryOp, a: int, b: int, s: A.Span) -> ir.Expr | Lit:
         match op:
             case A.BinaryOp.ADD:
                 return Lit(a + b, s)

@@ -34,11 +34,23 @@ def _spec_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.gic") if p.is_file())
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Whether path, its links resolved, lies in root's tree."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
 def find_models(spec_root: Path) -> dict[str, ModelInfo]:
     """Every `model` declared under spec_root. Raises SpecError on parse errors or duplicates."""
     errors: list[Diagnostic] = []
     models: dict[str, ModelInfo] = {}
     for path in _spec_files(spec_root):
+        if not _inside(path, spec_root):
+            where = A.Span(str(path), 1, 1, 1, 1)
+            errors.append(Diagnostic("a spec file that links outside the spec directory is not read", where, quote=False))
+            continue
         try:
             src = parse_file(path)
         except SpecError as err:
@@ -61,8 +73,20 @@ def find_models(spec_root: Path) -> dict[str, ModelInfo]:
     return models
 
 
-def _load_closure(entry: Path, errors: list[Diagnostic]) -> list[A.SourceFile]:
-    """The entry file and everything it imports, dependencies first (a networkx DAG)."""
+def _import_problem(d: A.Import, target: Path, root: Path) -> str | None:
+    """Why an import is not followed; the file's text is never read for the message."""
+    if not _inside(target, root):
+        return f"imported file '{d.path}' is outside the spec directory {_display(root)}"
+    if target.suffix != ".gic":
+        return f"imported file '{d.path}' is not a .gic file"
+    if not target.is_file():
+        return f"imported file '{d.path}' does not exist"
+    return None
+
+
+def _load_closure(entry: Path, root: Path, errors: list[Diagnostic]) -> list[A.SourceFile]:
+    """The entry file and everything it imports, dependencies first (a networkx DAG). Imports
+    stay in root's tree."""
     graph: nx.DiGraph = nx.DiGraph()
     files: dict[str, A.SourceFile] = {}
     todo = [entry.resolve()]
@@ -82,8 +106,9 @@ def _load_closure(entry: Path, errors: list[Diagnostic]) -> list[A.SourceFile]:
         for d in src.decls:
             if isinstance(d, A.Import):
                 target = (path.parent / d.path).resolve()
-                if not target.is_file():
-                    errors.append(Diagnostic(f"imported file '{d.path}' does not exist", d.span))
+                problem = _import_problem(d, target, root)
+                if problem is not None:
+                    errors.append(Diagnostic(problem, d.span))
                     continue
                 graph.add_edge(key, str(target), span=d.span)
                 todo.append(target)
@@ -285,7 +310,7 @@ def load_design(spec_root: Path, model: str, overlay: Overlay | None = None) -> 
         raise ModelNotFound(f"no model '{model}' under {spec_root} (models found: {known})")
     info = models[model]
     errors: list[Diagnostic] = []
-    files = _load_closure(Path(info.file), errors)
+    files = _load_closure(Path(info.file), spec_root, errors)
     decl = info.decl
     if overlay is not None and overlay.model_decl is not None:
         decl = overlay.model_decl

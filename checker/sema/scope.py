@@ -60,5 +60,12 @@ class Context:
     scope: Scope = field(default_factory=Scope)
 
 
+def shown(value: int) -> str:
+    """A number for a message: its digits, or its size when it has too many to read."""
+    if value.bit_length() <= 128:
+        return str(value)
+    return f"of {value.bit_length()} bits"
+
+
 def is_bits(t: object) -> bool:
     return isinstance(t, (ir.BitsT, ir.IndexT))

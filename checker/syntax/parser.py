@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from checker.diagnostics import Diagnostic, SpecError
 from checker.syntax import ast as A
 from checker.syntax.build import Build
+from checker.syntax.limits import check_tree
 
 # Words for the grammar's terminals, so a parse error names what a user would type.
 _TERMINAL_WORDS = {
@@ -222,6 +223,9 @@ def parse(text: str, path: str = "<input>") -> A.SourceFile:
         tree = parser.parse(text)
     except UnexpectedInput as err:
         raise SpecError(_all_syntax_errors(text, path, _syntax_error(err, path, text))) from None
+    problems = check_tree(tree, path)
+    if problems:
+        raise SpecError(problems)
     decls = Build(path).transform(tree)
     if isinstance(decls, Tree):  # pragma: no cover - start always builds a tuple
         raise TypeError("parse produced a raw tree")

@@ -127,6 +127,11 @@ Line = AccessLine | ActionLine | SettingLine
 class Script:
     path: str
     lines: tuple[Line, ...]
+    source: str = ""  # the script's text, which its error messages quote
+
+    def error(self, *diagnostics: Diagnostic) -> SpecError:
+        """The script's errors, able to quote its lines whatever the file is called."""
+        return SpecError(list(diagnostics), {self.path: self.source})
 
     @property
     def settings(self) -> tuple[SettingLine, ...]:
@@ -315,5 +320,5 @@ def parse_script(text: str, path: str) -> Script:
             seen_step = span
         lines.append(line)
     if errors:
-        raise SpecError(errors)
-    return Script(path, tuple(lines))
+        raise SpecError(errors, {path: text})
+    return Script(path, tuple(lines), text)
