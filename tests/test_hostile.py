@@ -192,3 +192,14 @@ def test_a_run_script_of_any_name_is_quoted(tmp_path: Path) -> None:
     code, _, err = run("run", script)
     assert code == 3
     assert " 1 | cpu 0 write GICD_CTLR Enable=0xg\n" in err
+
+
+def test_a_huge_number_in_a_run_script_is_a_located_error(tmp_path: Path) -> None:
+    script = tmp_path / "s.run"
+    script.write_text("cpu 0 write GICD_CTLR " + "9" * 5000 + "\ncpu 0 write GICD_CTLR 007\n")
+    code, _, err = run("run", script)
+    assert code == 3
+    assert [line for line in err.splitlines() if " error: " in line] == [
+        f"{script}:1:23: error: number too large (more than 4096 bits)",
+        f"{script}:2:23: error: number '007' starts with 0 (there are no octal numbers; write it without the leading zeros)",
+    ]

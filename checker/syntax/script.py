@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from checker.diagnostics import Diagnostic, SpecError
 from checker.span import Span
+from checker.syntax.limits import literal_problem
 
 
 class Setting(StrEnum):
@@ -177,6 +178,9 @@ def _sub(span: Span, start: int, end: int) -> Span:
 def _number(text: str, span: Span, what: str) -> Number:
     if not _NUMBER.fullmatch(text):
         raise _LineError(f"expected {what} (a number: 42, 0x2a or 0b101010), not '{text}'", span)
+    problem = literal_problem(text)
+    if problem is not None:
+        raise _LineError(problem, span)
     return Number(int(text.replace("_", ""), 0), span)
 
 
