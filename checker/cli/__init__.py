@@ -231,6 +231,7 @@ _COMMANDS = {
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """gicheck: argv to an exit code. argv None: gicheck is the program, and takes SIGTERM over."""
     out = guarded(stdout or sys.stdout, "standard output")
     err = guarded(stderr or sys.stderr, "standard error")
     given = argv if argv is not None else sys.argv[1:]
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, stream=stderr or sys.stderr, format="%(name)s: %(message)s")
     try:
-        with sigterm_unwinds():
+        with sigterm_unwinds(owner=argv is None):
             try:
                 code = _dispatch(argv, out, err, debug)
                 out.flush()

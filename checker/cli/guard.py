@@ -62,10 +62,11 @@ def guarded(stream: TextIO, name: str) -> TextIO:
 
 
 @contextmanager
-def sigterm_unwinds() -> Iterator[None]:
+def sigterm_unwinds(owner: bool) -> Iterator[None]:
     """SIGTERM raises Terminated in the main thread (once: a second SIGTERM ends the process at
-    once); the handler before is restored on the way out."""
-    if threading.current_thread() is not threading.main_thread():
+    once); the handler before is restored on the way out. Only when gicheck `owner`s the process:
+    a program calling main (a test runner) keeps SIGTERM's meaning for itself."""
+    if not owner or threading.current_thread() is not threading.main_thread():
         yield
         return
 
