@@ -1,4 +1,6 @@
-"""Files written whole or not at all: into a temporary file beside the target, then renamed over it."""
+"""Files written whole or not at all: into a temporary file beside the target, then renamed over
+it. A file or directory that cannot be written is an OutputError naming its path and the
+operating system's reason."""
 
 from __future__ import annotations
 
@@ -7,20 +9,51 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+class OutputError(Exception):
+    """A file or directory gicheck was asked to write cannot be written (exit 74)."""
+
+
+def reason(e: OSError) -> str:
+    return e.strerror or str(e)
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (UTF-8) or bytes to `path` so that a reader sees the old file or the new one,
+    never a part."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {reason(e)}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode() if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; a report is not
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {reason(e)}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def writable_dir(directory: Path) -> Path:
+    """`directory`, made if missing and checked to take new files (by making one), so that an
+    output directory that cannot be written fails before the work whose results go there."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create directory {directory}: {reason(e)}") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".gicheck-", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise OutputError(f"cannot write in directory {directory}: {reason(e)}") from None
+    os.close(fd)
+    os.unlink(probe)
+    return directory
 
 
 def _umask() -> int:

@@ -3,7 +3,9 @@
 Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py, run.py, conform.py); the
 exit codes are codes.ExitCode: 0 every property proved (or covered); 1 a property violated;
 2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
-unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm.
+unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm;
+74 an output file, directory or standard stream that cannot be written; 130 interrupted (Ctrl-C);
+141 the reader of the output went away; 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from pathlib import Path
 from typing import TextIO
 
 from checker.cli.codes import ExitCode, Parser
+from checker.cli.guard import StreamError, Terminated, guarded, sigterm_unwinds
 from checker.diagnostics import ModelNotFound, SpecError, UsageError, format_diagnostic
+from checker.files import OutputError
 
 __all__ = ["ExitCode", "main"]
 
@@ -47,7 +51,20 @@ def _check_options(vcpus_help: str, depth_help: str, timeout_help: str, param_he
         help="write each counterexample and cover witness to DIR as ITF JSON, VCD, DOT and C (docs/traces.md)",
     )
     g.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
+    g.add_argument(
+        "--memory",
+        type=_megabytes,
+        default=8192,
+        metavar="MB",
+        help="memory one solver query may use; one that needs more is UNKNOWN (default 8192)",
+    )
     return p
+
+
+def _megabytes(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number of megabytes, at least 1, not '{text}'")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -214,13 +231,48 @@ _COMMANDS = {
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    """gicheck: argv to an exit code. argv None: gicheck is the program, and takes SIGTERM over."""
+    out = guarded(stdout or sys.stdout, "standard output")
+    err = guarded(stderr or sys.stderr, "standard error")
     given = argv if argv is not None else sys.argv[1:]
     debug = "--debug" in given
     verbose = "--verbose" in given or "-v" in given
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, stream=err, format="%(name)s: %(message)s")
+    logging.basicConfig(level=level, stream=stderr or sys.stderr, format="%(name)s: %(message)s")
+    try:
+        with sigterm_unwinds(owner=argv is None):
+            try:
+                code = _dispatch(argv, out, err, debug)
+                out.flush()
+                return code
+            except Terminated:
+                err.write("gicheck: terminated\n")
+                return ExitCode.TERMINATED
+    except BrokenPipeError:
+        # the reader of our output went away (`gicheck prove | head`): not an error of ours
+        _quiet_stdout()
+        return ExitCode.BROKEN_PIPE
+    except StreamError as e:
+        if e.stream is sys.stdout:
+            _quiet_stdout()
+        try:
+            err.write(f"gicheck: error: {e}\n")
+        except (StreamError, BrokenPipeError):
+            pass  # standard error is what failed: the exit code is all that is left
+        return ExitCode.IO_ERROR
+
+
+def _quiet_stdout() -> None:
+    """Standard output replaced by /dev/null: the interpreter's final flush of what could not be
+    written would fail again, and change the exit code."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
+    except OSError:
+        pass
+
+
+def _dispatch(argv: list[str] | None, out: TextIO, err: TextIO, debug: bool) -> int:
+    """Run the command; every exception that is not its surroundings' doing becomes a message."""
     try:
         args = _parser().parse_args(argv)
         if args.command not in _COMMANDS:
@@ -232,24 +284,21 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         return ExitCode.USAGE
     except SpecError as e:
         sources = dict(e.sources)
-        for d in e.diagnostics:
-            err.write(format_diagnostic(d, sources) + "\n")
+        err.writelines(format_diagnostic(d, sources) + "\n" for d in e.diagnostics)
         n = len(e.diagnostics)
         err.write(f"gicheck: {n} error{'s' if n != 1 else ''}\n")
         return ExitCode.SPEC
     except ModelNotFound as e:
         err.write(f"gicheck: error: {e.args[0] if e.args else e}\n")
         return ExitCode.USAGE
+    except OutputError as e:
+        err.write(f"gicheck: error: {e}\n")
+        return ExitCode.IO_ERROR
     except KeyboardInterrupt:
         err.write("gicheck: interrupted\n")
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        # the reader of our output went away (`gicheck prove | head`): not an error of ours
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
-        except OSError:
-            pass
-        return ExitCode.BROKEN_PIPE
+    except (BrokenPipeError, StreamError):
+        raise
     except Exception:  # noqa: BLE001 - the one place internal errors become a message
         err.write("gicheck: internal error: this is a bug in gicheck, please report it with the command and files used.\n")
         if debug:

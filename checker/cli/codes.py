@@ -16,8 +16,10 @@ class ExitCode(IntEnum):
     SPEC = 3  # an error in a spec, property or overlay file
     INCOMPLETE = 4  # nothing violated, but something only bounded, unknown or not reached
     INTERNAL = 70
+    IO_ERROR = 74  # EX_IOERR: an output file, directory or standard stream cannot be written
     INTERRUPTED = 130
     BROKEN_PIPE = 141
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 class Parser(argparse.ArgumentParser):

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from checker import ir
 from checker.diagnostics import Diagnostic, SpecError, UsageError
-from checker.files import write_atomic
+from checker.files import OutputError, writable_dir, write_atomic
 from checker.sema.overlay import Overlay, load_overlays
 
 
@@ -110,16 +110,31 @@ def report(out: TextIO, output: Path | None, text: str) -> None:
         return
     try:
         write_atomic(output, text)
-    except OSError as e:
-        raise UsageError(f"--output {output}: {e.strerror}") from None
+    except OutputError as e:
+        raise OutputError(f"--output: {e}") from None
+
+
+def output_dir(option: str, directory: Path | None) -> Path | None:
+    """An output directory option's DIR, made if missing and checked to be writable now, before
+    the work whose results go there."""
+    if directory is None:
+        return None
+    try:
+        return writable_dir(directory)
+    except OutputError as e:
+        raise OutputError(f"{option}: {e}") from None
 
 
 def trace_dir(directory: Path | None) -> Path | None:
     """--trace-out DIR, made if missing."""
-    if directory is None:
-        return None
+    return output_dir("--trace-out", directory)
+
+
+def output_file(output: Path | None) -> None:
+    """--output FILE: its directory checked to be writable before the run."""
+    if output is None:
+        return
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--trace-out {directory}: {e.strerror}") from None
-    return directory
+        writable_dir(output.parent)
+    except OutputError as e:
+        raise OutputError(f"--output {output}: {e}") from None

@@ -14,9 +14,10 @@ from typing import TextIO
 
 from checker import ir
 from checker.cli.codes import ExitCode
-from checker.cli.common import find_root, spec_root
+from checker.cli.common import find_root, output_dir, spec_root
 from checker.conform.session import Options, conform
 from checker.diagnostics import UsageError
+from checker.files import write_atomic
 from checker.render import conform as render_conform
 from checker.results import ConformReport
 
@@ -37,10 +38,9 @@ def _known(args: argparse.Namespace, root: Path | None) -> Path:
 
 
 def _write_scripts(directory: Path, report: ConformReport) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
     for n, c in enumerate(report.undeclared, 1):
         name = re.sub(r"[^A-Za-z0-9_]+", "-", c.key).strip("-").lower()[:60]
-        (directory / f"{report.model}-{n:02d}-{name}.run").write_text(c.example.script)
+        write_atomic(directory / f"{report.model}-{n:02d}-{name}.run", c.example.script)
 
 
 def _progress(err: TextIO) -> Callable[[str], None]:
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--count and --length must be at least 1")
     spec, root = spec_root(args.spec)
     known = _known(args, root)
+    output_dir("--scripts", args.scripts)
     reports = []
     for gic in args.gic or [3, 2]:
         vcpus = ir.VcpuRange.parse(args.vcpus) if args.vcpus else DEFAULT_VCPUS[gic]

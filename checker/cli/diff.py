@@ -24,6 +24,7 @@ from checker.cli.codes import ExitCode
 from checker.cli.common import (
     check_search_options,
     find_root,
+    output_file,
     parse_params,
     property_files,
     report,
@@ -221,6 +222,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_search_options(args)
     requested = requested_vcpus(args)
     trace_dir(args.trace_out)
+    output_file(args.output)
     tmp = Path(tempfile.mkdtemp(prefix="gicheck-diff-"))
     text = io.StringIO() if args.output is not None else out
     try:
@@ -346,8 +348,8 @@ def _filters(args: argparse.Namespace, model: str, sy: _Systems) -> tuple[set[st
 def _compare(run: _Run, model: str, sy: _Systems, asked: _Asked) -> tuple[list[StateDiff], list[ActionDiff], list[PropertyDiff]]:
     """The engines: the old side's properties, then the states and actions, then the properties on both sides."""
     args = run.args
-    o_opts = Options(sy.old.vcpus, args.depth, args.timeout)
-    n_opts = Options(sy.new.vcpus, args.depth, args.timeout)
+    o_opts = Options(sy.old.vcpus, args.depth, args.timeout, memory_mb=args.memory)
+    n_opts = Options(sy.new.vcpus, args.depth, args.timeout, memory_mb=args.memory)
     old_results = check_properties(sy.old, o_opts, asked.only) if run.use_props else []
     relates: dict[str, A.Relate] = {}
     for ov in run.overlays(model):
@@ -356,7 +358,9 @@ def _compare(run: _Run, model: str, sy: _Systems, asked: _Asked) -> tuple[list[S
     if errors:
         raise SpecError(errors)
     c_old, c_new = sy.common_old, sy.common_new
-    differ = Differ(c_old, c_new, Options(c_old.vcpus, args.depth, args.timeout), set(asked.expected), related)
+    differ = Differ(
+        c_old, c_new, Options(c_old.vcpus, args.depth, args.timeout, memory_mb=args.memory), set(asked.expected), related
+    )
     differ.invariants = proved_invariants(sy.old, old_results) if sy.v_old == sy.common else []
     states = differ.states()
     actions = differ.actions(only=asked.actions)

@@ -13,6 +13,8 @@ from checker import ir, pipeline
 from checker.cli.codes import ExitCode
 from checker.cli.common import (
     check_search_options,
+    output_dir,
+    output_file,
     overlay_option,
     parse_params,
     property_files,
@@ -25,6 +27,7 @@ from checker.cli.stream import ModelOut, Stream
 from checker.diagnostics import UsageError
 from checker.engines import Options, pool
 from checker.engines.prove import selected
+from checker.files import write_atomic
 from checker.render import c as render_c
 from checker.render import json as render_json
 from checker.render import junit as render_junit
@@ -50,12 +53,12 @@ def _smt_dumper(directory: Path | None) -> Callable[[str], None] | None:
     """--dump-smt: each solver query into its own numbered file."""
     if directory is None:
         return None
-    directory.mkdir(parents=True, exist_ok=True)
+    output_dir("--dump-smt", directory)
     counter = [0]
 
     def dump(text: str) -> None:
         counter[0] += 1
-        (directory / f"query{counter[0]:04d}.smt2").write_text(text)
+        write_atomic(directory / f"query{counter[0]:04d}.smt2", text)
 
     return dump
 
@@ -143,7 +146,11 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
         "depth": args.depth,
         "params": {p.name: [p.type.lo, p.type.hi] for p in system.params.values()},
     }
-    job = pool.Job(source, Options(system.vcpus, args.depth, args.timeout, run.dump), frozenset(only) if only else None)
+    job = pool.Job(
+        source,
+        Options(system.vcpus, args.depth, args.timeout, run.dump, memory_mb=args.memory),
+        frozenset(only) if only else None,
+    )
     return _Model(job, ModelOut(model, shown_vcpus, header, names, claims, width), meta)
 
 
@@ -185,6 +192,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     spec, root = spec_root(args.spec)
     files = property_files(args.files, root)
     check_search_options(args)
+    output_file(args.output)
     if args.jobs is None:
         args.jobs = pool.default_jobs()
     if args.jobs < 1:

@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from checker.diagnostics import UsageError
+from checker.files import write_atomic
 
 MAGIC = 0x47494343  # "GICC", main.c MAGIC
 COMMANDS_AT = 0x44000000  # main.c CMDS
@@ -101,7 +102,6 @@ def build_guest(cache: Path | None = None) -> Path:
     elf = base / f"guest-{digest}.elf"
     if elf.exists():
         return elf
-    base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, data in sources.items():
             (Path(tmp) / name).write_bytes(data)
@@ -117,7 +117,7 @@ def build_guest(cache: Path | None = None) -> Path:
         )
         if proc.returncode != 0:
             raise RuntimeError(f"building the conformance guest failed:\n{proc.stderr}")
-        shutil.copyfile(out, elf)
+        write_atomic(elf, out.read_bytes())
     return elf
 
 

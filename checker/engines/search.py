@@ -58,10 +58,11 @@ class Options:
     timeout: float | None = None
     dump: Callable[[str], None] | None = None
     policy: SearchPolicy = DEFAULT_POLICY
+    memory_mb: int | None = None  # what one solver check may use; None: no limit
 
     def setting(self, vcpus: tuple[int, int] | None = None) -> q.Setting:
         """What every query of this run shares, over `vcpus` (the run's range by default)."""
-        return q.Setting(vcpus or self.vcpus, self.timeout, self.dump, self.policy.solver)
+        return q.Setting(vcpus or self.vcpus, self.timeout, self.dump, self.policy.solver, self.memory_mb)
 
 
 def search_ranges(vcpus: tuple[int, int], small: int = DEFAULT_POLICY.small_vcpus) -> list[tuple[int, int]]:
@@ -77,6 +78,8 @@ def search_ranges(vcpus: tuple[int, int], small: int = DEFAULT_POLICY.small_vcpu
 
 def unknown_verdict(a: q.Unknown) -> Unknown:
     reason = a.reason or "unknown"
+    if q.is_memory_out(reason):
+        return Unknown(f"solver {reason}")
     if "timeout" in reason or "canceled" in reason:
         return Unknown(f"solver timeout ({reason})")
     return Unknown(f"solver returned unknown ({reason})")

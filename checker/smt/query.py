@@ -17,8 +17,10 @@ import z3
 
 from checker import interp, ir
 from checker.irwalk import leading_quants, pinned_fields
+from checker.smt import limits
 from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
+from checker.smt.limits import is_memory_out
 from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 
 log = logging.getLogger("gicheck.smt")
@@ -80,6 +82,7 @@ class Query:
             if p.where is not None:
                 self.solver.add(self.enc.expr(p.where, {}, {}))
         self.dump = setting.dump
+        self.memory_mb = setting.memory_mb
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
 
     # ---- building blocks ----------------------------------------------------------------
@@ -235,7 +238,7 @@ class Query:
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
         first = self.budgets.sat_core_ms if not total else min(self.budgets.sat_core_ms, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
-        if res != z3.unknown or (total and total <= first):
+        if res != z3.unknown or (total and total <= first) or is_memory_out(why):
             return res, model, why
         rest = total - first if total else 0
         return self._fresh(extra, rest, sat_core=False)
@@ -250,12 +253,7 @@ class Query:
         def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
             self.solver.set("timeout", ms if ms else _NO_TIMEOUT)
             try:
-                r = self.solver.check(*extra)
-                return (
-                    r,
-                    (self.solver.model() if r == z3.sat else None),
-                    (self.solver.reason_unknown() if r == z3.unknown else ""),
-                )
+                return limits.check(self.solver, extra, self.memory_mb)
             finally:
                 self.solver.set("timeout", self.timeout_ms if self.timeout_ms else _NO_TIMEOUT)
 
@@ -293,8 +291,7 @@ class Query:
                 s.set("random_seed", seed)
             s.add(self.solver.assertions())
             s.add(*extra)
-            res = s.check()
-            return res, (s.model() if res == z3.sat else None), (s.reason_unknown() if res == z3.unknown else "")
+            return limits.check(s, (), self.memory_mb)
         finally:
             z3.set_param("sat.smt", False)
 
@@ -547,6 +544,7 @@ __all__ = [
     "fact",
     "independence",
     "induction_step",
+    "is_memory_out",
     "reach",
     "refinement",
     "value_of",

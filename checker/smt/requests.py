@@ -27,12 +27,14 @@ class SolverBudgets:
 @dataclass(frozen=True)
 class Setting:
     """What every query shares: the vCPU range, the time limit per query (seconds, None for
-    none), where to dump each query as SMT-LIB, and the solver's budgets."""
+    none), where to dump each query as SMT-LIB, the solver's budgets, and the memory a check may
+    use (MB, None for no limit)."""
 
     vcpus: tuple[int, int]
     timeout: float | None = None
     dump: Callable[[str], None] | None = None
     budgets: SolverBudgets = field(default_factory=SolverBudgets)
+    memory_mb: int | None = None
 
 
 @dataclass(frozen=True)
