@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from checker import pipeline
+from checker import ir, pipeline
 from checker.engines import Options, check_properties
-from checker.results import Covered, PropertyResult, Proved
+from checker.engines.refinement import Refiner
+from checker.engines.search import SearchPolicy
+from checker.results import Covered, PropertyResult, Proved, Unknown
 from checker.syntax import ast as A
 from checker.syntax import parse
 from tests.helpers import run, write_tree
@@ -181,3 +183,14 @@ def test_result_name_needs_a_read_and_a_clause(tmp_path: Path) -> None:
     code, _, err = run("prove", "--spec", tmp_path / "spec", tmp_path / "p.prop")
     assert code == 3
     assert "error: '-> r' is for 'refines' clauses, and ACKR.read has none" in err
+
+
+def test_claim_past_its_budget_is_unknown_and_keeps_the_handler(shipped_systems: dict[str, ir.System]) -> None:
+    """A claim whose query runs out of its budget is UNKNOWN, named as a timeout, and the
+    searches keep its handler as a transition rather than wait for it (GICC_IAR's claim takes
+    seconds per query; here each query has 1 ms)."""
+    system = shipped_systems["gicv2"]
+    refiner = Refiner(system, Options((1, 2), policy=SearchPolicy(refinement_budget_ms=1)))
+    assert refiner.proved(system) == set()
+    claim = refiner.results["GICC_IAR.read"].verdict
+    assert isinstance(claim, Unknown) and claim.reason.startswith("solver timeout"), claim

@@ -21,7 +21,7 @@ def check_refinement(system: ir.System, ref: ir.Refinement, opts: Options) -> Ve
     with every argument, does what its first applicable case's action does, or nothing."""
     for rng in search_ranges(opts.vcpus, opts.policy.small_vcpus):
         for case in range(len(ref.cases) + 1):
-            a = q.refinement(system, ref, case, opts.setting(rng))
+            a = q.refinement(system, ref, case, opts.setting(rng), opts.policy.refinement_budget_ms)
             if isinstance(a, q.Unknown):
                 return unknown_verdict(a)
             if isinstance(a, q.Sat):

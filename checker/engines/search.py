@@ -36,6 +36,9 @@ class SearchPolicy:
     reach_whole_budget_ms: int = 10_000
     # k-induction steps for k >= 2, on the first pass (engines/induction.py)
     induction_budget_ms: int = 10_000
+    # each query of a `refines` claim: past it the claim is UNKNOWN and its handler stays a
+    # transition (searches are slower, never wrong) rather than the run waiting on it
+    refinement_budget_ms: int = 180_000
     # more sequences than this at one depth and the split is not tried: the answer stays Unknown
     max_paths: int = 4_096
     # runs guided by a one-step counterexample: at most this many per depth, each within its budget

@@ -433,12 +433,13 @@ def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answ
     return q.solve(bad, decode, minimize=prefix is not None, budget_ms=req.budget_ms)
 
 
-def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting) -> Answer:
+def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting, budget_ms: int | None = None) -> Answer:
     """H(s, a, s') and not c_0(a, s) and ... and c_case(a, s) and not (A_case(s, args_case, s'')
     and s' = s''): from any state, with any arguments that make `case` the first applicable
     `refines` case (case == len(ref.cases): none applies, and A is the stutter), can the handler
     do something other than that case's action? One query per case, not their disjunction
-    (bench/heuristics.md)."""
+    (bench/heuristics.md). With `budget_ms`, an answer must come within that time (or it is
+    Unknown)."""
     q = Query(system, setting)
     handler = system.action(ref.handler)
     pre = q.enc.fresh_state("@pre")
@@ -467,7 +468,7 @@ def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Settin
         w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
         w.steps = [(handler.name, {p.name: value_of(m, args[p.name], p.type, w.nr_vcpus) for p in handler.params})]
 
-    return q.solve(z3.Not(z3.And(ok, same)), decode)
+    return q.solve(z3.Not(z3.And(ok, same)), decode, budget_ms=budget_ms)
 
 
 def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
