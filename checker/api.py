@@ -55,6 +55,7 @@ from checker.access import (
 )
 from checker.choice import Choices, refinement_of
 from checker.engines.replay import Ran, flat_state, make_step
+from checker.params import value_error
 from checker.render.exprs import show_expr
 from checker.results import Choice, Outcome
 
@@ -150,12 +151,7 @@ class Model:
         return out
 
     def _param_error(self, p: ir.Param, v: int) -> str | None:
-        t = p.type
-        if isinstance(v, bool) or not isinstance(v, int) or not t.lo <= v <= (t.hi if t.hi is not None else t.lo):
-            return f"{p.name} = {v} is outside its range {t.lo}..{t.hi} ({p.span})"
-        if p.where is not None and not interp.where_holds(self.system, self.vcpus.lo, {p.name: v}, p):
-            return f"{p.name} = {v} is not allowed: the model requires {show_expr(p.where)} ({p.span})"
-        return None
+        return value_error(self.system, p.name, v, (self.vcpus.lo, self.vcpus.lo))
 
 
 @dataclass(frozen=True)

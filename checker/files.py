@@ -1,12 +1,29 @@
-"""Files written whole or not at all: into a temporary file beside the target, then renamed over
-it. A file or directory that cannot be written is an OutputError naming its path and the
-operating system's reason."""
+"""Files written whole or not at all (into a temporary file beside the target, then renamed
+over it; a file or directory that cannot be written is an OutputError naming its path and the
+operating system's reason), and the input files found under a directory."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from checker.diagnostics import Diagnostic, SpecError
+from checker.span import Span
+
+
+def tree_files(root: Path, suffix: str) -> list[Path]:
+    """The files under `root` whose names end in `suffix`, sorted. A directory that cannot be
+    read is an error in the input, as an unreadable file is (Path.rglob skips it silently)."""
+
+    def unreadable(err: OSError) -> None:
+        where = err.filename if err.filename is not None else root
+        raise SpecError([Diagnostic(f"cannot read directory: {err.strerror}", Span(str(where), 1, 1, 1, 1))])
+
+    out: list[Path] = []
+    for top, _dirs, names in os.walk(root, onerror=unreadable, followlinks=True):
+        out += [Path(top) / n for n in names if n.endswith(suffix) and (Path(top) / n).is_file()]
+    return sorted(out)
 
 
 class OutputError(Exception):

@@ -181,7 +181,7 @@ def test_the_shrunk_script_shows_the_difference_in_gicheck_run(models: dict[int,
 def test_conform_option_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("conform", "--target", "qemu", "--count", "0")[::2] == (
         2,
-        "gicheck: error: --count and --length must be at least 1\n",
+        "gicheck: error: argument --count: must be at least 1, not 0\n",
     )
     missing = tmp_path / "none.toml"
     assert run("conform", "--target", "qemu", "--known", missing)[::2] == (

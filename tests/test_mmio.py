@@ -134,9 +134,13 @@ def test_property_naming_unknown_register_lists_frames(tmp_path: Path) -> None:
     assert "p.prop:2:19: error: unknown register or action 'D_NOPE' in model mmio (known: D_CTLR, D_HI, D_ICEN," in err
 
 
-def test_param_usage_errors() -> None:
+def test_param_usage_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
     code, _, err = run("prove", "--spec", MMIO, MMIO / "props.prop", "--param", "nr_irqs=300")
-    assert (code, err) == (2, "gicheck: error: --param nr_irqs=300..300 is outside nr_irqs's range 64..256\n")
+    assert (code, err) == (
+        2,
+        "gicheck: error: --param nr_irqs=300: nr_irqs = 300 is outside its range 64..256 (tests/specs/mmio/model.gic:10:1)\n",
+    )
     code, _, err = run("prove", "--spec", MMIO, MMIO / "props.prop", "--param", "nr=64")
     assert (code, err) == (2, "gicheck: error: --param nr: the model has no parameter 'nr' (parameters: nr_irqs)\n")
     code, _, err = run("prove", "--spec", MMIO, MMIO / "props.prop", "--param", "nr_irqs")

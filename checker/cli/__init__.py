@@ -21,6 +21,7 @@ from typing import TextIO
 
 from checker.cli.codes import ExitCode, Parser
 from checker.cli.guard import StreamError, Terminated, guarded, sigterm_unwinds
+from checker.cli.values import count, seconds
 from checker.diagnostics import ModelNotFound, SpecError, UsageError, format_diagnostic
 from checker.files import OutputError
 
@@ -33,8 +34,8 @@ def _check_options(vcpus_help: str, depth_help: str, timeout_help: str, param_he
     g = p.add_argument_group("check options")
     g.add_argument("--vcpus", default=None, help=vcpus_help)
     g.add_argument("--param", action="append", default=[], metavar="NAME=V|A..B", help=param_help)
-    g.add_argument("--depth", type=int, default=4, help=depth_help)
-    g.add_argument("--timeout", type=float, default=None, help=timeout_help)
+    g.add_argument("--depth", type=count, default=4, help=depth_help)
+    g.add_argument("--timeout", type=seconds, default=None, help=timeout_help)
     g.add_argument(
         "--format",
         choices=formats,
@@ -125,7 +126,7 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     pr.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=count,
         default=None,
         metavar="N",
         help="check properties in N processes (default: the cores available; 1: in this process)",
@@ -203,8 +204,8 @@ def _add_conform(sub: argparse._SubParsersAction[Parser]) -> None:
         "--vcpus", default=None, metavar="A..B", help="vCPU counts, one per sequence in turn (default: 1..32 GICv3, 1..8 GICv2)"
     )
     cf.add_argument("--seed", type=int, default=1, help="seed of the sequences (default 1)")
-    cf.add_argument("--count", type=int, default=1000, help="accesses per GIC version, at least (default 1000)")
-    cf.add_argument("--length", type=int, default=40, help="accesses per sequence (default 40)")
+    cf.add_argument("--count", type=count, default=1000, help="accesses per GIC version, at least (default 1000)")
+    cf.add_argument("--length", type=count, default=40, help="accesses per sequence (default 40)")
     cf.add_argument("--known", type=Path, default=None, help="declared differences (default: conform/qemu.toml)")
     cf.add_argument(
         "--accel",

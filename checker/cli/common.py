@@ -9,28 +9,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from checker import ir
+from checker import ir, pipeline
 from checker.diagnostics import Diagnostic, SpecError, UsageError
-from checker.files import OutputError, writable_dir, write_atomic
+from checker.files import OutputError, tree_files, writable_dir, write_atomic
+from checker.params import value_error
 from checker.sema.overlay import Overlay, load_overlays
+from checker.sema.resolve import ModelInfo
 
 
 def check_search_options(args: argparse.Namespace) -> None:
-    if args.depth < 1:
-        raise UsageError("--depth must be at least 1")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+    """What the options' types (values.py) cannot check alone."""
     out = getattr(args, "output", None)
     if out is not None and out.is_dir():
         raise UsageError(f"--output {out}: a directory (give the report's file name)")
 
 
 def requested_vcpus(args: argparse.Namespace) -> ir.VcpuRange | None:
-    return ir.VcpuRange.parse(args.vcpus) if args.vcpus else None
+    return ir.VcpuRange.parse(args.vcpus) if args.vcpus is not None else None
 
 
-def parse_params(items: list[str], design_params: Mapping[str, ir.Param]) -> dict[str, tuple[int, int]]:
-    """`--param nr_irqs=128` or `--param nr_irqs=64..256`, checked against the model's params."""
+def parse_params(items: list[str], system: ir.System) -> dict[str, tuple[int, int]]:
+    """`--param nr_irqs=128` or `--param nr_irqs=64..256`, checked against the system's parameters
+    (`system` lowered with none narrowed): each value given must be one the spec allows, its
+    declared range and its `where` clause, or the properties would hold of nothing."""
     out: dict[str, tuple[int, int]] = {}
     for item in items:
         m = re.fullmatch(r"\s*(\w+)\s*=\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", item)
@@ -38,13 +39,20 @@ def parse_params(items: list[str], design_params: Mapping[str, ir.Param]) -> dic
             raise UsageError(f"--param takes NAME=V or NAME=A..B, not '{item}'")
         name, lo = m.group(1), int(m.group(2))
         hi = int(m.group(3)) if m.group(3) else lo
-        if name not in design_params:
-            known = ", ".join(sorted(design_params)) or "none"
+        if name not in system.params:
+            known = ", ".join(sorted(system.params)) or "none"
             raise UsageError(f"--param {name}: the model has no parameter '{name}' (parameters: {known})")
-        t = design_params[name].type
-        if hi < lo or lo < t.lo or hi > t.hi:  # type: ignore[operator]
-            raise UsageError(f"--param {name}={lo}..{hi} is outside {name}'s range {t.lo}..{t.hi}")
+        if name in out:
+            raise UsageError(f"--param {name}: given twice")
+        if hi < lo:
+            raise UsageError(f"--param {name}={lo}..{hi}: the range is empty")
         out[name] = (lo, hi)
+    for name, (lo, hi) in out.items():
+        for v in dict.fromkeys((lo, hi)):
+            bad = value_error(system, name, v, (system.vcpus.lo, system.vcpus.hi), out)
+            if bad:
+                given = f"{lo}..{hi}" if hi != lo else f"{lo}"
+                raise UsageError(f"--param {name}={given}: {bad}")
     return out
 
 
@@ -64,7 +72,7 @@ def property_files(args_files: list[Path], root: Path | None) -> list[Path]:
     out: list[Path] = []
     for f in args_files:
         if f.is_dir():
-            out += sorted(f.rglob("*.prop"))
+            out += tree_files(f, ".prop")
         elif f.is_file():
             out.append(f)
         else:
@@ -81,6 +89,14 @@ def spec_root(spec: Path | None) -> tuple[Path, Path | None]:
         return spec, None
     root = find_root()
     return root / "spec", root
+
+
+def find_models(spec: Path) -> dict[str, ModelInfo]:
+    """The models the spec directory declares; none at all is a usage error (the wrong directory)."""
+    models = pipeline.find_models(spec)
+    if not models:
+        raise UsageError(f"no model found in {spec}: no .gic file under it declares one")
+    return models
 
 
 def overlay_option(paths: list[Path], models: Mapping[str, object]) -> Overlay | None:

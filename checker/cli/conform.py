@@ -52,14 +52,12 @@ def _progress(err: TextIO) -> Callable[[str], None]:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.count < 1 or args.length < 1:
-        raise UsageError("--count and --length must be at least 1")
     spec, root = spec_root(args.spec)
     known = _known(args, root)
     output_dir("--scripts", args.scripts)
     reports = []
     for gic in args.gic or [3, 2]:
-        vcpus = ir.VcpuRange.parse(args.vcpus) if args.vcpus else DEFAULT_VCPUS[gic]
+        vcpus = ir.VcpuRange.parse(args.vcpus) if args.vcpus is not None else DEFAULT_VCPUS[gic]
         opts = Options(gic, vcpus, args.seed, args.count, args.length, known, spec, args.accel, not args.no_shrink)
         progress = _progress(err) if args.progress else None
         report = conform(opts, progress)

@@ -23,6 +23,7 @@ from checker import ir, pipeline
 from checker.cli.codes import ExitCode
 from checker.cli.common import (
     check_search_options,
+    find_models,
     find_root,
     output_file,
     parse_params,
@@ -242,7 +243,7 @@ def _run(args: argparse.Namespace, streams: tuple[TextIO, TextIO], requested: ir
             raise UsageError(f"{side.spec}: not a spec directory")
         if side.overlays:
             side.overlay = load_overlays(side.overlays)
-    models_old, models_new = pipeline.find_models(old.spec), pipeline.find_models(new.spec)
+    models_old, models_new = find_models(old.spec), find_models(new.spec)
     names = _model_names(args.model, old, new, set(models_old) | set(models_new))
     run = _Run(args, old, new, requested, not args.no_properties, err)
     diffs: list[ModelDiff] = []
@@ -321,8 +322,8 @@ def _lower(run: _Run, model: str, d_old: Design, d_new: Design) -> _Systems:
         raise UsageError(
             f"model {model}: the two sides allow no vCPU count in common (old {v_old[0]}..{v_old[1]}, new {v_new[0]}..{v_new[1]})"
         )
-    pins_old = parse_params(run.args.param, d_old.params)
-    pins_new = parse_params(run.args.param, d_new.params)
+    pins_old = parse_params(run.args.param, pipeline.lower(d_old, v_old))
+    pins_new = parse_params(run.args.param, pipeline.lower(d_new, v_new))
     s_old, s_new = pipeline.lower(d_old, v_old, pins_old), pipeline.lower(d_new, v_new, pins_new)
     c_old, c_new = pipeline.lower(d_old, common, pins_old), pipeline.lower(d_new, common, pins_new)
     return _Systems(s_old, s_new, c_old, c_new, v_old, v_new, common)

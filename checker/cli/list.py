@@ -7,12 +7,12 @@ from typing import TextIO
 
 from checker import pipeline
 from checker.cli.codes import ExitCode
-from checker.cli.common import overlay_option, property_files, spec_root
+from checker.cli.common import find_models, overlay_option, property_files, spec_root
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     spec, root = spec_root(args.spec)
-    models = pipeline.find_models(spec)
+    models = find_models(spec)
     overlay = overlay_option(args.overlay, models)
     for name, info in sorted(models.items()):
         if overlay is not None and name != overlay.model:

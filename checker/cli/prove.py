@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from checker import ir, pipeline
 from checker.cli.codes import ExitCode
 from checker.cli.common import (
     check_search_options,
+    find_models,
     output_dir,
     output_file,
     overlay_option,
@@ -101,6 +103,7 @@ class _Model:
     job: pool.Job
     out: ModelOut
     meta: dict[str, Any]
+    declared: set[str]  # every property of the model, checked or not
 
 
 def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Path], err: TextIO) -> _Model | None:
@@ -111,13 +114,11 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
     if vcpus is None:
         err.write(note)
         return None
-    pins = parse_params(args.param, design.params)
-    system = pipeline.lower(design, vcpus, pins)
+    system = pipeline.lower(design, vcpus)
+    pins = parse_params(args.param, system)
+    if pins:
+        system = pipeline.lower(design, vcpus, pins)
     only = set(args.property) if args.property else None
-    if only:
-        unknown = only - {p.name for p in system.properties}
-        if unknown and not run.several:
-            raise UsageError(f"no property named {', '.join(sorted(unknown))} in model {model}")
     source = pool.Source(
         run.spec.resolve(),
         model,
@@ -151,7 +152,24 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
         Options(system.vcpus, args.depth, args.timeout, run.dump, memory_mb=args.memory),
         frozenset(only) if only else None,
     )
-    return _Model(job, ModelOut(model, shown_vcpus, header, names, claims, width), meta)
+    return _Model(job, ModelOut(model, shown_vcpus, header, names, claims, width), meta, {p.name for p in system.properties})
+
+
+def _check_selection(args: argparse.Namespace, models: list[_Model]) -> None:
+    """A --property that names no property of any model, or a run with nothing to check, is a
+    usage error: it would report success having checked nothing."""
+    if not models:
+        raise UsageError("nothing was checked: every model was skipped")
+    names = sorted(m.out.model for m in models)
+    where = f"model{'s' if len(names) > 1 else ''} {', '.join(names)}"
+    declared = set().union(*(m.declared for m in models))
+    unknown = sorted(set(args.property or ()) - declared)
+    if unknown:
+        near = sorted({n for u in unknown for n in difflib.get_close_matches(u, declared, n=3)})
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise UsageError(f"--property {', '.join(unknown)}: no such property in {where}{hint}")
+    if not any(m.out.names for m in models):
+        raise UsageError(f"nothing was checked: the property files give no property of {where}")
 
 
 def _check(args: argparse.Namespace, models: list[_Model], stream: Stream) -> None:
@@ -195,9 +213,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     output_file(args.output)
     if args.jobs is None:
         args.jobs = pool.default_jobs()
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    models = pipeline.find_models(spec)
+    models = find_models(spec)
     groups = pipeline.group_properties(files, set(models))
     overlay = overlay_option(args.overlay, models)
     if overlay is not None:
@@ -206,6 +222,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args, spec, overlay, requested_vcpus(args), len(groups) > 1, _smt_dumper(args.dump_smt), trace_dir(args.trace_out), err
     )
     loaded = [m for model, srcs in groups.items() if (m := _load_model(context, model, srcs, files, err)) is not None]
+    _check_selection(args, loaded)
     text = io.StringIO() if args.output is not None or args.format != "text" else out
     stream = Stream(text, [m.out for m in loaded], quiet=args.quiet, show_cti=args.cti)
     try:

@@ -15,8 +15,9 @@ from typing import TextIO
 
 from checker import pipeline
 from checker.cli.codes import ExitCode
-from checker.cli.common import overlay_option, spec_root
+from checker.cli.common import find_models, overlay_option, spec_root
 from checker.diagnostics import UsageError
+from checker.files import tree_files
 from checker.render import text as render_text
 from checker.results import Replayed, ReplayStatus
 from checker.sema.overlay import Overlay
@@ -40,7 +41,7 @@ def _property_sources(rec: Recorded, root: Path | None, models: set[str]) -> lis
     if named is not None and named.is_file():
         files = [named]
     elif root is not None and (root / "properties").is_dir():
-        files = sorted((root / "properties").rglob("*.prop"))
+        files = tree_files(root / "properties", ".prop")
     else:
         files = []
     return pipeline.group_properties(files, models).get(rec.model, []) if files else []
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"gicheck replay: {args.trace}: {e}\n")
         return ExitCode.SPEC
     spec, root = spec_root(args.spec)
-    models = pipeline.find_models(spec)
+    models = find_models(spec)
     overlay: Overlay | None = overlay_option(args.overlay, models)
     if overlay is not None and overlay.model != rec.model:
         raise UsageError(f"--overlay patches model {overlay.model}; the trace is of model {rec.model}")

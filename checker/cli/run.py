@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import TextIO
 
-from checker import api, pipeline, runner
+from checker import api, runner
 from checker.cli.codes import ExitCode
-from checker.cli.common import spec_root
+from checker.cli.common import find_models, spec_root
 from checker.diagnostics import UsageError
 from checker.render import run as render_run
 from checker.syntax.script import parse_script
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     source = _read(args.script)
     script = parse_script(source, str(args.script))
     spec, _ = spec_root(args.spec)
-    known = sorted(pipeline.find_models(spec))
+    known = sorted(find_models(spec))
     model = api.load_model(runner.model_name(script, opts.model, known), spec)
     machine = runner.make_machine(script, model, opts)
     report = runner.run_script(machine, script, source)

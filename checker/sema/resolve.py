@@ -9,6 +9,7 @@ import networkx as nx
 
 from checker import ir
 from checker.diagnostics import Diagnostic, ModelNotFound, Note, SpecError
+from checker.files import tree_files
 from checker.model import Design
 from checker.sema.check import ERR, Context
 from checker.sema.overlay import PROPERTY_DECLS, Overlay, apply_to_properties, apply_to_spec
@@ -31,7 +32,7 @@ class ModelInfo:
 
 
 def _spec_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.gic") if p.is_file())
+    return tree_files(root, ".gic")
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checker import interp, ir
+from checker.files import tree_files
 from checker.results import Arg, PropertyResult, Step, Trace
 from checker.traces.run import Run
 
@@ -27,7 +28,7 @@ ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 def spec_digest(spec: Path, overlays: Sequence[Path] = ()) -> str:
     """sha256 of the spec's files (path and text, in path order) and the overlays' text."""
     h = hashlib.sha256()
-    for f in sorted(spec.rglob("*.gic")):
+    for f in tree_files(spec, ".gic"):
         h.update(f.relative_to(spec).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     for o in overlays:
         h.update(b"overlay\0" + o.read_bytes() + b"\0")
