@@ -15,7 +15,7 @@ import pytest
 
 from checker import pipeline
 from checker.engines import Options, check_properties
-from checker.files import write_atomic
+from checker.files import OutputError, write_atomic
 from checker.results import ReplayStatus
 from checker.traces.check import replay
 from checker.traces.files import TraceOut, write_traces
@@ -199,7 +199,7 @@ def test_files_are_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pyte
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=f"^cannot write {re.escape(str(target))}: No space left on device$"):
         write_atomic(target, "new\n")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.xml"]  # no temporary file left
