@@ -21,7 +21,7 @@ from typing import TextIO
 
 from checker.cli.codes import ExitCode, Parser
 from checker.cli.guard import StreamError, Terminated, guarded, sigterm_unwinds
-from checker.cli.values import count, seconds
+from checker.cli.values import count, megabytes, seconds
 from checker.diagnostics import ModelNotFound, SpecError, UsageError, format_diagnostic
 from checker.files import OutputError
 
@@ -54,18 +54,12 @@ def _check_options(vcpus_help: str, depth_help: str, timeout_help: str, param_he
     g.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
     g.add_argument(
         "--memory",
-        type=_megabytes,
+        type=megabytes,
         default=8192,
         metavar="MB",
         help="memory one solver query may use; one that needs more is UNKNOWN (default 8192)",
     )
     return p
-
-
-def _megabytes(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"takes a whole number of megabytes, at least 1, not '{text}'")
-    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -148,9 +148,5 @@ def trace_dir(directory: Path | None) -> Path | None:
 
 def output_file(output: Path | None) -> None:
     """--output FILE: its directory checked to be writable before the run."""
-    if output is None:
-        return
-    try:
-        writable_dir(output.parent)
-    except OutputError as e:
-        raise OutputError(f"--output {output}: {e}") from None
+    if output is not None:
+        output_dir(f"--output {output}", output.parent)

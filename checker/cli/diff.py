@@ -322,9 +322,10 @@ def _lower(run: _Run, model: str, d_old: Design, d_new: Design) -> _Systems:
         raise UsageError(
             f"model {model}: the two sides allow no vCPU count in common (old {v_old[0]}..{v_old[1]}, new {v_new[0]}..{v_new[1]})"
         )
-    pins_old = parse_params(run.args.param, pipeline.lower(d_old, v_old))
-    pins_new = parse_params(run.args.param, pipeline.lower(d_new, v_new))
-    s_old, s_new = pipeline.lower(d_old, v_old, pins_old), pipeline.lower(d_new, v_new, pins_new)
+    s_old, s_new = pipeline.lower(d_old, v_old), pipeline.lower(d_new, v_new)
+    pins_old, pins_new = parse_params(run.args.param, s_old), parse_params(run.args.param, s_new)
+    if pins_old or pins_new:
+        s_old, s_new = pipeline.lower(d_old, v_old, pins_old), pipeline.lower(d_new, v_new, pins_new)
     c_old, c_new = pipeline.lower(d_old, common, pins_old), pipeline.lower(d_new, common, pins_new)
     return _Systems(s_old, s_new, c_old, c_new, v_old, v_new, common)
 

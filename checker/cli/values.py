@@ -22,6 +22,13 @@ def count(text: str) -> int:
     return n
 
 
+def megabytes(text: str) -> int:
+    """--memory: a whole number of megabytes, at least 1 (0 would mean no limit to Z3)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number of megabytes, at least 1, not '{text}'")
+    return int(text)
+
+
 def seconds(text: str) -> float:
     """--timeout: seconds, finite and positive, at least the solver's 1 ms and at most its largest timeout."""
     try:

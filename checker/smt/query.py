@@ -20,7 +20,6 @@ from checker.irwalk import leading_quants, pinned_fields
 from checker.smt import limits
 from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
-from checker.smt.limits import is_memory_out
 from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 
 log = logging.getLogger("gicheck.smt")
@@ -238,7 +237,7 @@ class Query:
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
         first = self.budgets.sat_core_ms if not total else min(self.budgets.sat_core_ms, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
-        if res != z3.unknown or (total and total <= first) or is_memory_out(why):
+        if res != z3.unknown or (total and total <= first) or limits.is_memory_out(why):
             return res, model, why
         rest = total - first if total else 0
         return self._fresh(extra, rest, sat_core=False)
@@ -528,6 +527,8 @@ def induction_step(system: ir.System, prop: ir.Expr, req: Steps) -> Answer:
 
     return q.solve(bad, decode, minimize=False, budget_ms=req.budget_ms)
 
+
+is_memory_out = limits.is_memory_out
 
 __all__ = [
     "Answer",
