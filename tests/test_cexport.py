@@ -25,7 +25,8 @@ def compile_c(text: str, tmp_path: Path) -> None:
     src.write_text(text)
     # -ffreestanding: the header needs only the compiler's own headers (kvm-unit-tests has no libc),
     # so the test does not depend on the cross libc's headers being installed.
-    argv = [CC, "-ffreestanding", "-fsyntax-only", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I", str(ROOT / "contrib"), str(src)]
+    flags = ["-ffreestanding", "-fsyntax-only", "-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+    argv = [CC, *flags, "-I", str(ROOT / "contrib"), str(src)]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
 
