@@ -335,3 +335,24 @@ def test_read_results_agree() -> None:
     enabled, z_post, z_value = run_access(system, At(2, state, {"nr_irqs": 64}), "ICC_SRE_EL1.read", {"self": 1})
     assert (value, z_value, enabled) == (1, 1, True)
     assert flat_state(system, post, 2) == flat_state(system, z_post, 2)
+
+
+LOOPS = ROOT / "tests" / "specs" / "loops"  # first-match loops and an outer continue (model.gic)
+
+
+@st.composite
+def loops_case(draw: st.DrawFn) -> Case:
+    n = draw(st.integers(1, 4))
+    state = draw(pre_state(str(LOOPS), n))
+    name, args = draw(access(str(LOOPS), n))
+    return n, (), state, name, args
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(loops_case())
+def test_first_match_loops_and_outer_continue_agree(c: Case) -> None:
+    """The fresh constant a first-match loop is encoded with (smt/encode.py: _first_match)
+    gives the interpreter's value, over a range and over vCPUs, found and not found; an outer
+    loop's `continue` stops the loop inside it."""
+    n, params, state, name, args = c
+    step_both(str(LOOPS), n, state, name, args, params)

@@ -61,6 +61,7 @@ def run_access(
     z_args = {p.name: _to_z3(args[p.name], p.type, nr_vcpus) for p in a.params}
     enabled, post, result = enc.access(a, pre, z_args)
     s = z3.Solver()
+    s.add(*enc.defs)
     names = {k: z3.Const(f"post.{k}", sort_of(system.states[k].type)) for k in post}
     for k, term in post.items():
         s.add(names[k] == term)

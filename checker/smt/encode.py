@@ -116,6 +116,11 @@ class Encoder:
     facts: list[z3.BoolRef] = field(default_factory=list)
     fact_vars: frozenset[str] = frozenset()
     _folded: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = field(default_factory=dict)  # id -> (condition, folded)
+    # Definitions of the fresh constants the encoding introduces (_first_match): each is
+    # satisfiable whatever the other constants are, and the solver must assert every one.
+    # Encoders that share a solver share this list.
+    defs: list[z3.BoolRef] = field(default_factory=list)
+    _bound: int = 0  # quantifiers with Z3-bound variables around the expression being encoded
 
     def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
         """`cv` as true or false if the facts decide it (it mentions only fact_vars), else as is."""
@@ -255,7 +260,11 @@ class Encoder:
             return mk_and(*parts) if kind == ir.QuantKind.FORALL else mk_or(*parts)
         self._fresh += 1
         x = z3.Const(f"{v.name}!q{self._fresh}", sort_of(t))
-        inner = self.quant(q, rest, {**env, v.name: x}, state, post)
+        self._bound += 1
+        try:
+            inner = self.quant(q, rest, {**env, v.name: x}, state, post)
+        finally:
+            self._bound -= 1
         dom = self.in_domain(t, x)
         if kind == ir.QuantKind.FORALL:
             return z3.ForAll([x], z3.Implies(dom, inner))
@@ -306,7 +315,11 @@ class Encoder:
                 cv = self.fold(z3.simplify(self.expr(c, env, state)))
                 self.block(t, env, state, flow, mk_and(path, cv))
                 self.block(o, env, state, flow, mk_and(path, mk_not(cv)))
+            case ir.For() if self._first_match(s, env, state, flow.guard(path)):
+                pass
             case ir.For(var=var, domain=dom, body=body):
+                # a break or continue of an enclosing loop before this one stops it too
+                path = flow.guard(path)
                 outer_brk, outer_cont = flow.brk, flow.cont
                 flow.brk = _FALSE
                 if dom.hi is None:
@@ -340,6 +353,37 @@ class Encoder:
                     env[res] = sub.ret
             case _:
                 raise AssertionError(f"unhandled statement {type(s).__name__}")
+
+    def _first_match(self, loop: ir.For, env: Env, state: StateT, guard: z3.BoolRef) -> bool:
+        """Encodes `for i in D { if C(i) { r := v(i); break } }` (r a local) as r := v(x), for a
+        fresh x defined as the first i in D with C(i), when there is one; False (nothing
+        encoded) for any other loop. Unrolled as an if-chain, the loop makes the solver split
+        on every i to learn that C holds of the result; the definition states it (x is in D,
+        C(x), and no i < x has C(i)), and determines x, so the two encodings agree on every
+        state (tests/test_differential.py)."""
+        match loop.body:
+            case (ir.If(cond=cond, then=(ir.Assign(target=t, value=value), ir.Break()), other=()),):
+                if t.is_state or t.path:
+                    return False
+            case _:
+                return False
+        if self._bound or z3.is_false(guard):
+            return False  # a fresh constant cannot stand for a term over a bound variable
+        dom = loop.domain
+        indices = range(self.max_n) if dom.hi is None else range(dom.lo, dom.hi + 1)
+        hits = []
+        for i in indices:
+            iv = z3.BitVecVal(i, dom.width)
+            c = self.expr(cond, {**env, loop.var: iv}, state)
+            hits.append((iv, c if dom.hi is not None else mk_and(z3.ULT(iv, self.n), c)))
+        x = z3.FreshConst(z3.BitVecSort(dom.width), f"{loop.var}!first")
+        found = mk_or(*[c for _, c in hits])
+        first = [self.in_domain(dom, x), self.expr(cond, {**env, loop.var: x}, state)]
+        first += [z3.Implies(z3.ULT(iv, x), mk_not(c)) for iv, c in hits if not z3.is_false(c)]
+        self.defs.append(z3.Implies(found, mk_and(*first)))
+        val = self.expr(value, {**env, loop.var: x}, state)
+        env[t.root] = self.update(env[t.root], (), val, lambda i: self.expr(i, env, state), mk_and(guard, found))
+        return True
 
     def update(
         self,

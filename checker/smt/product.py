@@ -90,7 +90,7 @@ class Pair:
             if p.name not in config:
                 config[p.name] = z3.BitVec(p.name, p.type.width)
         self.q.config = config
-        self.enc_new = Encoder(new, self.q.n, self.q.hi, config)
+        self.enc_new = Encoder(new, self.q.n, self.q.hi, config, defs=self.q.enc.defs)
         for p in new.params.values():
             self.q.solver.add(self.enc_new.in_domain(p.type, config[p.name]))
             if p.where is not None:

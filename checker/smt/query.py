@@ -83,6 +83,7 @@ class Query:
         self.dump = setting.dump
         self.memory_mb = setting.memory_mb
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
+        self._defs_added = 0
 
     # ---- building blocks ----------------------------------------------------------------
     def params(self, action: ir.Action, names: tuple[ir.Local, ...], suffix: str, where: ir.Expr | None = None) -> Env:
@@ -199,6 +200,13 @@ class Query:
         return e, env
 
     # ---- solving and decoding -------------------------------------------------------------
+    def add_defs(self) -> None:
+        """Asserts the definitions the encoder has made since the last call."""
+        new = self.enc.defs[self._defs_added :]
+        if new:
+            self.solver.add(*new)
+            self._defs_added += len(new)
+
     def check(self, *extra: z3.BoolRef, budget_ms: int | None = None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
         """Solve the assertions plus `extra`: (result, model, reason unknown).
 
@@ -208,6 +216,7 @@ class Query:
         255 vCPUs) goes to the incremental solver, with `extra` as assumptions. Each is much
         slower on the other's queries (bench/heuristics.md).
         """
+        self.add_defs()
         if self.dump is not None:
             d = z3.Solver()
             d.add(self.solver.assertions())
