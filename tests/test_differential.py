@@ -348,7 +348,7 @@ def loops_case(draw: st.DrawFn) -> Case:
     return n, (), state, name, args
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(loops_case())
 def test_first_match_loops_and_outer_continue_agree(c: Case) -> None:
     """The fresh constant a first-match loop is encoded with (smt/encode.py: _first_match)
