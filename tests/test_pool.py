@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ import pytest
 from checker.cli.stream import ModelOut, Stream
 from checker.engines import Options, check_properties, pool
 from checker.results import PropertyKind, PropertyResult, Proved, Violated
-from tests.helpers import ROOT, run
+from tests.helpers import ROOT, run, write_tree
+from tests.test_refines import SPEC
 
 ENGINES = ROOT / "tests/specs/engines"
 
@@ -127,3 +129,24 @@ def test_in_a_terminal_a_live_line_shows_and_ctrl_c_exits_130_without_a_tracebac
     assert proc.returncode == 130, text
     assert "gicheck: interrupted: " in text and "properties had finished" in text
     assert "Traceback" not in text
+
+
+def test_claims_the_invariants_unit_checked_are_handed_to_the_other_units(tmp_path: Path) -> None:
+    """The invariants' unit checks the `refines` claim its induction needs; the units after it
+    get that result, so no worker checks the claim again."""
+    props = "use model gicv3\ninvariant act_kept: forall c: vcpu, i: irq. act[c][i] -> act[c][i]\ncover some_active: exists c: vcpu, i: irq. act[c][i]\n"
+    write_tree(tmp_path, {"spec/model.gic": SPEC, "p.prop": props})
+    source = pool.Source(tmp_path / "spec", "gicv3", (tmp_path / "p.prop",), vcpus=(1, 2))
+    job = pool.Job(source, Options((1, 2), 3))
+    (first,) = pool.first_units(job)
+    done = pool.run_unit(first)
+    assert [(r.name, type(r.verdict)) for r in done.refinements] == [("ACKR.read", Proved)]
+    (cover,) = pool.follow_ups(job, done)
+    assert cover.names == ("some_active",) and cover.claims == done.refinements
+    # a unit of a system no worker has seen yet: the claim it carries (marked) is the one used
+    other = replace(source, vcpus=(1, 3))
+    marked = replace(done.refinements[0], seconds=123.0)
+    later = pool.run_unit(replace(cover, source=other, opts=Options((1, 3), 3), claims=(marked,)))
+    assert later.refinements == (marked,)
+    (result,) = later.results
+    assert result.name == "some_active" and type(result.verdict).__name__ == "Covered"

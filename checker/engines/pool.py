@@ -5,8 +5,9 @@ cli/prove.py chooses).
 A model's invariants are one unit, checked in declaration order, because each may assume those
 proved before it, as in a serial run. Once they are done, every other property of the model is a
 unit of its own, assuming the invariants proved. Each worker keeps one Refiner per system, so a
-`refines` claim is proved at most once per worker (the serial run proves it once per run; the
-claims' verdicts are the same either way, and the results list each claim once).
+`refines` claim is proved at most once per worker, and a claim the invariants' unit checked is
+handed to the later units, so no worker checks it again (the serial run proves it once per run;
+the claims' verdicts are the same either way, and the results list each claim once).
 
 A unit names its system by a Source. The local pool's workers receive the loaded systems when
 they start; a worker without one (a cluster's) loads it from the Source's paths, which must then
@@ -76,6 +77,8 @@ class Unit:
     opts: Options
     proved: tuple[str, ...] = ()
     invariants: bool = False  # the model's invariants, whose proofs the other units wait for
+    # `refines` claims an earlier unit checked (the invariants' unit): no worker checks them again
+    claims: tuple[PropertyResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ def run_unit(unit: Unit) -> Done:
     if key not in _REFINERS:
         _REFINERS[key] = Refiner(system, unit.opts)
     refiner = _REFINERS[key]
+    for claim in unit.claims:
+        refiner.results.setdefault(claim.name, claim)
     props = {p.name: p for p in system.properties}
     proved = {n: p.body for n in unit.proved if isinstance(p := props[n], ir.Invariant)}
     results = check_chain(system, [props[n] for n in unit.names], unit.opts, proved, refiner)
@@ -122,17 +127,17 @@ def first_units(job: Job) -> list[Unit]:
     return _others(job, ())
 
 
-def _others(job: Job, proved: tuple[str, ...]) -> list[Unit]:
-    return [Unit(job.source, (p.name,), job.opts, proved) for p in _asked(job) if not isinstance(p, ir.Invariant)]
+def _others(job: Job, proved: tuple[str, ...], claims: tuple[PropertyResult, ...] = ()) -> list[Unit]:
+    return [Unit(job.source, (p.name,), job.opts, proved, claims=claims) for p in _asked(job) if not isinstance(p, ir.Invariant)]
 
 
 def follow_ups(job: Job, done: Done) -> list[Unit]:
     """The units a finished one makes ready: after a model's invariants, each other property,
-    assuming the invariants proved."""
+    assuming the invariants proved, with the `refines` claims checked so far."""
     if not done.unit.invariants:
         return []
     proved = tuple(r.name for r in done.results if isinstance(r.verdict, Proved))
-    return _others(job, proved)
+    return _others(job, proved, done.refinements)
 
 
 OnDone = Callable[[int, Done], None]  # (the job's index, a unit's results)
