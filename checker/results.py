@@ -71,6 +71,20 @@ class Proved:
     method: str
 
 
+class VacuityKind(StrEnum):
+    VACUOUS = "vacuous"  # no state allows the access the property is about: it holds of nothing
+    UNWITNESSED = "unwitnessed"  # no run from reset within the depth makes that access
+
+
+@dataclass(frozen=True)
+class Vacuity:
+    """Why a proved contract or independence property may say nothing: the access it is about
+    (its action enabled, its `where` clause true) never happens, or was not seen to."""
+
+    kind: VacuityKind
+    message: str
+
+
 @dataclass(frozen=True)
 class Violated:
     trace: Trace
@@ -130,6 +144,7 @@ class PropertyResult:
     verdict: Verdict
     seconds: float
     params: tuple[tuple[str, int, int], ...] = ()  # each parameter's range the verdict covers
+    vacuity: Vacuity | None = None  # a proved contract's access that never happens (a warning)
 
     @property
     def passed(self) -> bool:

@@ -118,6 +118,18 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
     pr.add_argument(
+        "--vacuity",
+        choices=["none", "any-state", "reachable"],
+        default="any-state",
+        help="check that each proved contract's access can happen: in some state (default), "
+        "in a run from reset within the depth (slower), or not at all",
+    )
+    pr.add_argument(
+        "--strict",
+        action="store_true",
+        help="a vacuity warning (a proved contract whose access never happens) is an error: exit 5",
+    )
+    pr.add_argument(
         "--jobs",
         "-j",
         type=count,

@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     SPEC = 3  # an error in a spec, property or overlay file
     INCOMPLETE = 4  # nothing violated, but something only bounded, unknown or not reached
+    VACUOUS = 5  # --strict: nothing violated, but a proved contract's access never happens
     INTERNAL = 70
     IO_ERROR = 74  # EX_IOERR: an output file, directory or standard stream cannot be written
     INTERRUPTED = 130

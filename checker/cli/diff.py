@@ -44,6 +44,7 @@ from checker.engines.diff import (
     proved_invariants,
 )
 from checker.engines.prove import Options, check_properties
+from checker.engines.search import VacuityCheck
 from checker.model import Design
 from checker.render import diff as render_diff
 from checker.render import junit as render_junit
@@ -350,8 +351,8 @@ def _filters(args: argparse.Namespace, model: str, sy: _Systems) -> tuple[set[st
 def _compare(run: _Run, model: str, sy: _Systems, asked: _Asked) -> tuple[list[StateDiff], list[ActionDiff], list[PropertyDiff]]:
     """The engines: the old side's properties, then the states and actions, then the properties on both sides."""
     args = run.args
-    o_opts = Options(sy.old.vcpus, args.depth, args.timeout, memory_mb=args.memory)
-    n_opts = Options(sy.new.vcpus, args.depth, args.timeout, memory_mb=args.memory)
+    o_opts = Options(sy.old.vcpus, args.depth, args.timeout, memory_mb=args.memory, vacuity=VacuityCheck.NONE)
+    n_opts = Options(sy.new.vcpus, args.depth, args.timeout, memory_mb=args.memory, vacuity=VacuityCheck.NONE)
     old_results = check_properties(sy.old, o_opts, asked.only) if run.use_props else []
     relates: dict[str, A.Relate] = {}
     for ov in run.overlays(model):
@@ -361,7 +362,11 @@ def _compare(run: _Run, model: str, sy: _Systems, asked: _Asked) -> tuple[list[S
         raise SpecError(errors)
     c_old, c_new = sy.common_old, sy.common_new
     differ = Differ(
-        c_old, c_new, Options(c_old.vcpus, args.depth, args.timeout, memory_mb=args.memory), set(asked.expected), related
+        c_old,
+        c_new,
+        Options(c_old.vcpus, args.depth, args.timeout, memory_mb=args.memory, vacuity=VacuityCheck.NONE),
+        set(asked.expected),
+        related,
     )
     differ.invariants = proved_invariants(sy.old, old_results) if sy.v_old == sy.common else []
     states = differ.states()

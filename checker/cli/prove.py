@@ -29,6 +29,7 @@ from checker.cli.stream import ModelOut, Stream
 from checker.diagnostics import UsageError
 from checker.engines import Options, pool
 from checker.engines.prove import selected
+from checker.engines.search import VacuityCheck
 from checker.files import write_atomic
 from checker.render import c as render_c
 from checker.render import json as render_json
@@ -41,11 +42,13 @@ from checker.traces import itf
 from checker.traces.files import TraceOut, write_traces
 
 
-def exit_code(results: list[PropertyResult]) -> ExitCode:
+def exit_code(results: list[PropertyResult], strict: bool = False) -> ExitCode:
     if any(isinstance(r.verdict, InternalError) for r in results):
         return ExitCode.INTERNAL
     if any(isinstance(r.verdict, Violated) for r in results):
         return ExitCode.VIOLATED
+    if strict and any(r.vacuity is not None for r in results):
+        return ExitCode.VACUOUS
     if any(isinstance(r.verdict, (Bounded, Unknown, Unreached)) for r in results):
         return ExitCode.INCOMPLETE
     return ExitCode.OK
@@ -149,7 +152,7 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
     }
     job = pool.Job(
         source,
-        Options(system.vcpus, args.depth, args.timeout, run.dump, memory_mb=args.memory),
+        Options(system.vcpus, args.depth, args.timeout, run.dump, memory_mb=args.memory, vacuity=VacuityCheck(args.vacuity)),
         frozenset(only) if only else None,
     )
     return _Model(job, ModelOut(model, shown_vcpus, header, names, claims, width), meta, {p.name for p in system.properties})
@@ -238,7 +241,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if context.trace_out is not None:
         for m in loaded:
             _write_traces(context, m)
-    code = exit_code(all_results)
+    code = exit_code(all_results, args.strict)
     names = [m.out.model for m in loaded]
     match args.format:
         case "text":

@@ -6,6 +6,7 @@
 - invariant: k-induction, the base case a search from reset; cover: that search alone
   (engines/induction.py).
 - the handlers' `refines` claims, checked when a search needs them (engines/refinement.py).
+- a proved contract or independence property: whether its access ever happens (engines/vacuity.py).
 The search itself, and the policy that bounds it, are engines/search.py.
 """
 
@@ -21,6 +22,7 @@ from checker.engines.induction import check_cover, check_invariant
 from checker.engines.onestep import check_one_step
 from checker.engines.refinement import Refiner, check_refinement
 from checker.engines.search import DEFAULT_POLICY, CheckContext, Options, SearchPolicy, search_ranges, unknown_verdict
+from checker.engines.vacuity import vacuity
 from checker.irwalk import cone, state_reads, state_writes
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
 from checker.smt import query as q
@@ -118,10 +120,16 @@ def check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[str
         verdict = check_property(system, p, opts, proved, refiner)
     except replay.ReplayMismatch as err:
         verdict = InternalError(f"the interpreter did not confirm the solver's counterexample ({err})")
+    warn = None
+    if isinstance(verdict, Proved) and isinstance(p, (ir.Contract, ir.Independence)):
+        try:
+            warn = vacuity(system, p, opts, lambda c: check_property(system, c, opts, proved, refiner))
+        except replay.ReplayMismatch as err:
+            verdict = InternalError(f"the interpreter did not confirm the solver's run for the vacuity check ({err})")
     dt = time.perf_counter() - t0
     log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
     ranges = tuple((c.name, c.type.lo, c.type.hi) for c in system.params.values())
-    return PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt, ranges)  # type: ignore[arg-type]
+    return PropertyResult(p.name, _kind(p), p.doc, str(p.span), system.model, opts.vcpus, verdict, dt, ranges, warn)  # type: ignore[arg-type]
 
 
 def selected(system: ir.System, only: set[str] | None = None) -> list[ir.Property]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import cached_property
 
 from checker import ir
@@ -54,6 +55,14 @@ class SearchPolicy:
 DEFAULT_POLICY = SearchPolicy()
 
 
+class VacuityCheck(StrEnum):
+    """How hard to look for the access a proved contract is about (engines/vacuity.py)."""
+
+    NONE = "none"
+    ANY_STATE = "any-state"  # does any state allow it: one query per vCPU range
+    REACHABLE = "reachable"  # does a run from reset make it, within the depth: a search
+
+
 @dataclass(frozen=True)
 class Options:
     vcpus: tuple[int, int]
@@ -62,6 +71,7 @@ class Options:
     dump: Callable[[str], None] | None = None
     policy: SearchPolicy = DEFAULT_POLICY
     memory_mb: int | None = None  # what one solver check may use; None: no limit
+    vacuity: VacuityCheck = VacuityCheck.ANY_STATE  # engines/vacuity.py
 
     def setting(self, vcpus: tuple[int, int] | None = None) -> q.Setting:
         """What every query of this run shares, over `vcpus` (the run's range by default)."""

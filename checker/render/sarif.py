@@ -123,6 +123,8 @@ def _property(log: _Log, r: PropertyResult, side: str = "") -> None:
     head = f"{r.name}: {word}{side}: {how}"
     match r.verdict:
         case Proved() | Covered():
+            if r.vacuity is not None:
+                log.add(rule_id, "warning", f"{head}; {r.vacuity.message}", [_loc(r.location, "the property", log.cwd)])
             return
         case Violated(trace=t):
             _violated(log, r, t, head)

@@ -169,13 +169,15 @@ def verdict_line(r: PropertyResult, width: int) -> str:
 
 
 def details(results: list[PropertyResult], show_cti: bool = False) -> list[str]:
-    """The traces of the results that have one (trace_block), each after a blank line."""
+    """The traces of the results that have one (trace_block), each after a blank line, then
+    the vacuity warnings, each at its property's place."""
     lines: list[str] = []
     for r in results:
         block = trace_block(r, show_cti)
         if block:
             lines += ["", *block]
-    return lines
+    warnings = [f"{r.location}: warning: {r.vacuity.message}" for r in results if r.vacuity is not None]
+    return lines + (["", *warnings] if warnings else [])
 
 
 def render(results: list[PropertyResult], header: str, show_cti: bool = False) -> str:
@@ -207,7 +209,9 @@ def summary(results: list[PropertyResult]) -> str:
         w = verdict_word(r).lower()
         counts[w] = counts.get(w, 0) + 1
     order = ["proved", "covered", "violated", "bounded", "unknown", "unreached", "internal error"]
-    return ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no properties"
+    text = ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no properties"
+    warned = sum(1 for r in results if r.vacuity is not None)
+    return text + (f" ({warned} with a vacuity warning)" if warned else "")
 
 
 _REPLAY_WORDS = {

@@ -479,6 +479,25 @@ def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Settin
     return q.solve(z3.Not(z3.And(ok, same)), decode, budget_ms=budget_ms)
 
 
+def access_possible(system: ir.System, prop: ir.Contract, setting: Setting) -> Answer:
+    """requires(a, s) and where(a, s): does some state allow the contract's access? Only the
+    action's `requires` and the `where` clause are encoded, not what the access does (a `where`
+    clause cannot name the value a read returns)."""
+    q = Query(system, setting)
+    action = system.action(prop.action)
+    pre = q.enc.fresh_state("@pre")
+    args = q.params(action, prop.params, "", prop.where)
+    act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
+    cond = z3.BoolVal(True) if action.requires is None else q.enc.expr(action.requires, act_args, pre)
+    if prop.where is not None:
+        cond = z3.And(cond, q.enc.expr(prop.where, args, pre))
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
+
+    return q.solve(cond, decode, minimize=False)
+
+
 def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
     m = (1 << width) - 1
     for hi, lo in ranges:

@@ -1,0 +1,114 @@
+"""Vacuity (issue 18): a proved contract or independence property whose access never happens (in
+any state; with `--vacuity reachable`, in any run from reset within the depth) is reported with
+its place, as a warning; `--strict` makes it exit 5; the reports carry it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from checker import pipeline
+from checker.engines import Options, check_properties
+from checker.engines.search import VacuityCheck
+from checker.results import Proved, Vacuity, VacuityKind
+from tests.helpers import ROOT, run
+from tests.test_reports import SCHEMAS, report_validator
+
+ENGINES = ROOT / "tests/specs/engines"
+
+PROPS = """use model gicv3
+
+/// inc needs x < 3: it never runs with x == 3.
+property inc_at_three: after inc() where x == 3: x' == 4
+/// w stays 0 from reset: an access with w == 5 is never made.
+property keep_at_five: after keep() where w == 5: w' == 5
+/// Holds, and inc runs.
+property inc_adds_one: after inc(): x' == x + 1
+/// A bits(4) value is never above 15.
+property setw_big_ignores_writer: after setw(self, v) where v > 15: independent of self
+"""
+
+VACUOUS = (
+    "inc_at_three holds vacuously: no state allows inc with its where clause "
+    "(the action's requires and the where clause are never both true)"
+)
+UNWITNESSED = (
+    "keep_at_five may hold vacuously: no run of up to 4 accesses from reset makes keep with its where clause "
+    "(a larger --depth may find one)"
+)
+INDEPENDENCE = (
+    "setw_big_ignores_writer holds vacuously: no state allows setw with its where clause "
+    "(the action's requires and the where clause are never both true)"
+)
+
+
+@pytest.fixture
+def props(tmp_path: Path) -> Path:
+    path = tmp_path / "v.prop"
+    path.write_text(PROPS)
+    return path
+
+
+def test_each_proved_property_says_whether_its_access_happens(props: Path) -> None:
+    system = pipeline.load_system(ENGINES, "gicv3", property_files=[props], vcpus=(1, 4))
+    # by default: does any state allow the access? (keep with w == 5: yes, an unreachable one)
+    got = {r.name: r for r in check_properties(system, Options((1, 4), 4))}
+    assert all(isinstance(r.verdict, Proved) for r in got.values())
+    assert got["inc_at_three"].vacuity == Vacuity(VacuityKind.VACUOUS, VACUOUS)
+    assert got["setw_big_ignores_writer"].vacuity == Vacuity(VacuityKind.VACUOUS, INDEPENDENCE)
+    assert got["keep_at_five"].vacuity is None and got["inc_adds_one"].vacuity is None
+    # reachable: does a run from reset make it?
+    deep = {r.name: r.vacuity for r in check_properties(system, Options((1, 4), 4, vacuity=VacuityCheck.REACHABLE))}
+    assert deep == {
+        "inc_at_three": Vacuity(VacuityKind.VACUOUS, VACUOUS),
+        "keep_at_five": Vacuity(VacuityKind.UNWITNESSED, UNWITNESSED),
+        "inc_adds_one": None,
+        "setw_big_ignores_writer": Vacuity(VacuityKind.VACUOUS, INDEPENDENCE),
+    }
+    none = check_properties(system, Options((1, 4), 4, vacuity=VacuityCheck.NONE))
+    assert [r.vacuity for r in none] == [None] * 4
+
+
+def test_warnings_are_printed_at_the_property_and_strict_exits_5(props: Path) -> None:
+    code, out, err = run("prove", "--spec", ENGINES, props, "--jobs", "1", "--vacuity", "reachable")
+    assert (code, err) == (0, "")
+    warnings = [ln for ln in out.splitlines() if ": warning: " in ln]
+    assert warnings == [
+        f"{props}:4:1: warning: {VACUOUS}",
+        f"{props}:6:1: warning: {UNWITNESSED}",
+        f"{props}:10:1: warning: {INDEPENDENCE}",
+    ]
+    assert out.rstrip().splitlines()[-1].startswith("gicv3: 4 proved (3 with a vacuity warning) in ")
+    code, out, _ = run("prove", "--spec", ENGINES, props, "--jobs", "1", "--strict")
+    assert code == 5 and out.count(": warning: ") == 2
+    code, out, _ = run("prove", "--spec", ENGINES, props, "--jobs", "1", "--strict", "--vacuity", "none")
+    assert code == 0 and "warning" not in out
+
+
+def test_the_reports_carry_the_warnings(props: Path) -> None:
+    code, out, _ = run("prove", "--spec", ENGINES, props, "--jobs", "1", "--format", "json", "--strict", "--vacuity", "reachable")
+    doc = json.loads(out)
+    report_validator("prove").validate(doc)
+    assert code == 5 and doc["exit_code"] == 5
+    by = {r["name"]: r["vacuity"] for r in doc["results"]}
+    assert by == {
+        "inc_at_three": {"kind": "vacuous", "message": VACUOUS},
+        "keep_at_five": {"kind": "unwitnessed", "message": UNWITNESSED},
+        "inc_adds_one": None,
+        "setw_big_ignores_writer": {"kind": "vacuous", "message": INDEPENDENCE},
+    }
+    _, out, _ = run("prove", "--spec", ENGINES, props, "--jobs", "1", "--format", "sarif", "--vacuity", "reachable")
+    sarif = json.loads(out)
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    assert [(r["level"], r["ruleId"]) for r in results] == [
+        ("warning", "gicv3/inc_at_three"),
+        ("warning", "gicv3/keep_at_five"),
+        ("warning", "gicv3/setw_big_ignores_writer"),
+    ]
+    assert results[0]["message"]["text"].endswith("; " + VACUOUS)
+    assert results[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 4
