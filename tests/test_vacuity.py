@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import jsonschema
 import pytest
+import xmlschema
 
 from checker import pipeline
 from checker.engines import Options, check_properties
@@ -112,3 +114,15 @@ def test_the_reports_carry_the_warnings(props: Path) -> None:
     ]
     assert results[0]["message"]["text"].endswith("; " + VACUOUS)
     assert results[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 4
+
+
+def test_junit_carries_the_warning_in_the_property_s_output(props: Path) -> None:
+    code, out, _ = run("prove", "--spec", ENGINES, props, "--jobs", "1", "--format", "junit")
+    assert code == 0
+    xmlschema.XMLSchema(str(SCHEMAS / "junit.xsd")).validate(out)
+    cases = {c.get("name"): c for c in ElementTree.fromstring(out).iter("testcase")}
+    assert cases["inc_at_three"].findtext("system-out", "").splitlines() == [
+        "PROVED: one-step: holds after every such access from every state; every count in vCPUs 1..4",
+        f"{props}:4:1: warning: {VACUOUS}",
+    ]
+    assert "warning" not in cases["inc_adds_one"].findtext("system-out", "")

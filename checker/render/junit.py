@@ -104,6 +104,8 @@ def property_case(r: PropertyResult, classname: str) -> _Case:
             raise AssertionError(r.verdict)
     if isinstance(r.verdict, Covered):
         case.out.append(_trace_text(r))
+    if r.vacuity is not None:
+        case.out.append(f"{r.location}: warning: {r.vacuity.message}")
     return case
 
 
