@@ -16,7 +16,7 @@ from checker import pipeline
 from checker.engines import Options, check_properties
 from checker.engines.search import VacuityCheck
 from checker.results import Proved, Vacuity, VacuityKind
-from tests.helpers import ROOT, run
+from tests.helpers import ROOT, run, write_tree
 from tests.test_reports import SCHEMAS, report_validator
 
 ENGINES = ROOT / "tests/specs/engines"
@@ -126,3 +126,14 @@ def test_junit_carries_the_warning_in_the_property_s_output(props: Path) -> None
         f"{props}:4:1: warning: {VACUOUS}",
     ]
     assert "warning" not in cases["inc_adds_one"].findtext("system-out", "")
+
+
+def test_without_a_where_clause_the_warning_names_the_requires(tmp_path: Path) -> None:
+    spec = "state x : bits(2) = 0\n/// x is never both 1 and 2\naction stuck() requires x == 1 && x == 2 { x := 0 }\nmodel gicv3 { vcpus 1..2 }\n"
+    write_tree(tmp_path, {"spec/model.gic": spec, "p.prop": "use model gicv3\nproperty stuck_clears: after stuck(): x' == 0\n"})
+    system = pipeline.load_system(tmp_path / "spec", "gicv3", property_files=[tmp_path / "p.prop"], vcpus=(1, 2))
+    (r,) = check_properties(system, Options((1, 2), 4))
+    assert isinstance(r.verdict, Proved)
+    assert r.vacuity == Vacuity(
+        VacuityKind.VACUOUS, "stuck_clears holds vacuously: no state allows stuck (the action's requires is never true)"
+    )

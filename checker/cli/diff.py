@@ -351,8 +351,12 @@ def _filters(args: argparse.Namespace, model: str, sy: _Systems) -> tuple[set[st
 def _compare(run: _Run, model: str, sy: _Systems, asked: _Asked) -> tuple[list[StateDiff], list[ActionDiff], list[PropertyDiff]]:
     """The engines: the old side's properties, then the states and actions, then the properties on both sides."""
     args = run.args
-    o_opts = Options(sy.old.vcpus, args.depth, args.timeout, memory_mb=args.memory, vacuity=VacuityCheck.NONE)
-    n_opts = Options(sy.new.vcpus, args.depth, args.timeout, memory_mb=args.memory, vacuity=VacuityCheck.NONE)
+
+    def options(vcpus: tuple[int, int]) -> Options:
+        # diff compares verdicts; vacuity is prove's question
+        return Options(vcpus, args.depth, args.timeout, memory_mb=args.memory, vacuity=VacuityCheck.NONE)
+
+    o_opts, n_opts = options(sy.old.vcpus), options(sy.new.vcpus)
     old_results = check_properties(sy.old, o_opts, asked.only) if run.use_props else []
     relates: dict[str, A.Relate] = {}
     for ov in run.overlays(model):
@@ -361,13 +365,7 @@ def _compare(run: _Run, model: str, sy: _Systems, asked: _Asked) -> tuple[list[S
     if errors:
         raise SpecError(errors)
     c_old, c_new = sy.common_old, sy.common_new
-    differ = Differ(
-        c_old,
-        c_new,
-        Options(c_old.vcpus, args.depth, args.timeout, memory_mb=args.memory, vacuity=VacuityCheck.NONE),
-        set(asked.expected),
-        related,
-    )
+    differ = Differ(c_old, c_new, options(c_old.vcpus), set(asked.expected), related)
     differ.invariants = proved_invariants(sy.old, old_results) if sy.v_old == sy.common else []
     states = differ.states()
     actions = differ.actions(only=asked.actions)

@@ -3,10 +3,11 @@ happen? A property over an access that is never enabled, or whose `where` clause
 every state, holds of nothing (issue 18).
 
 Two depths of check (`Options.vacuity`): ANY_STATE asks one query per vCPU range, whether any
-state at all allows the access (the property's one-step query with the body `false`), which
-costs about what the property's own first query did; REACHABLE runs the property's whole check
-on that copy, a search from reset, which is violated exactly when some run makes the access and
-bounded when none within the depth was found to (it about doubles the main job).
+state allows the action's `requires` and the `where` clause together (smt/query.py:
+access_possible; what the access does is not encoded); REACHABLE runs the property's whole check
+on a copy whose body is `false`, a search from reset, which is violated exactly when some run
+makes the access, proved when no state allows it, and bounded when no run within the depth was
+found to (it about doubles the main job: bench/speed.md).
 """
 
 from __future__ import annotations
@@ -35,17 +36,17 @@ def vacuity(
     """The warning for `p`, proved, if its access never happens (or, with REACHABLE, was not
     seen to within the depth from reset); None when it may happen, or the solver could not say.
     `check` runs a property's whole check (REACHABLE)."""
-    access = f"{p.action} with its where clause" if p.where is not None else p.action
+    if p.where is not None:
+        access, why = f"{p.action} with its where clause", "the action's requires and the where clause are never both true"
+    else:
+        access, why = p.action, "the action's requires is never true"
     c = never(p)
-    vacuous = Vacuity(
-        VacuityKind.VACUOUS,
-        f"{p.name} holds vacuously: no state allows {access} (the action's requires and the where clause are never both true)",
-    )
+    vacuous = Vacuity(VacuityKind.VACUOUS, f"{p.name} holds vacuously: no state allows {access} ({why})")
     match opts.vacuity:
         case VacuityCheck.NONE:
             return None
         case VacuityCheck.ANY_STATE:
-            for rng in search_ranges(opts.vcpus):
+            for rng in search_ranges(opts.vcpus, opts.policy.small_vcpus):
                 if not isinstance(q.access_possible(system, c, opts.setting(rng)), q.Unsat):
                     return None
             return vacuous

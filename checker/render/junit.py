@@ -105,7 +105,7 @@ def property_case(r: PropertyResult, classname: str) -> _Case:
     if isinstance(r.verdict, Covered):
         case.out.append(_trace_text(r))
     if r.vacuity is not None:
-        case.out.append(f"{r.location}: warning: {r.vacuity.message}")
+        case.out.append(T.vacuity_line(r))
     return case
 
 

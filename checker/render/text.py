@@ -176,8 +176,14 @@ def details(results: list[PropertyResult], show_cti: bool = False) -> list[str]:
         block = trace_block(r, show_cti)
         if block:
             lines += ["", *block]
-    warnings = [f"{r.location}: warning: {r.vacuity.message}" for r in results if r.vacuity is not None]
+    warnings = [vacuity_line(r) for r in results if r.vacuity is not None]
     return lines + (["", *warnings] if warnings else [])
+
+
+def vacuity_line(r: PropertyResult) -> str:
+    """A result's vacuity warning at the property's place (it must have one)."""
+    assert r.vacuity is not None
+    return f"{r.location}: warning: {r.vacuity.message}"
 
 
 def render(results: list[PropertyResult], header: str, show_cti: bool = False) -> str:
