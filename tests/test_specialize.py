@@ -38,6 +38,14 @@ def _invokes(body: tuple[ir.Stmt, ...]) -> set[str]:
         ("(o >= 0x800 && o < 0xC00) || o == 0xF00", [(0x800, 0xC00), (0xF00, 0xF01)]),
         ("0x100 <= o && o <= 0x17F && w == 32", [(0x100, 0x180)]),
         ("w == 32", None),
+        # bit patterns: the fixed bits above the free low ones make the intervals
+        ("o[11:0] == 0x100 && o[31:12] == 0 && w == 32", [(0x100, 0x101)]),
+        ("o[31:4] == 0x10", [(0x100, 0x110)]),
+        ("0 == o[31:12] && w == 32", [(0, 0x1000)]),
+        ("o[3:0] == 0 && o[31:6] == 1", [(0x40, 0x41), (0x50, 0x51), (0x60, 0x61), (0x70, 0x71)]),
+        ("o[11:0] == 0x100 && o[11:0] == 0x104", []),
+        ("o[1:0] == 0 && o >= 0x100 && o < 0x110", [(0x100, 0x110)]),  # too many intervals: the pattern is left out
+        ("o[1:0] == 0", None),
         ("o >= 0x100 || w == 8", None),
     ],
 )

@@ -65,7 +65,7 @@ def _to_trace(ctx: CheckContext, p: Prop) -> Callable[[q.Witness], Verdict]:
 
 def _final_reads(system: ir.System, p: Prop) -> set[str]:
     """The state a trace's last access and the property read: what the steps before must feed."""
-    action = system.action(p.action)
+    action = specialize.final_action(system, p)
     return state_reads(p, system) | state_reads(action.body, system) | state_reads(action.requires, system)
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 
 from checker import ir
-from checker.engines import replay
+from checker.engines import replay, specialize
 from checker.engines.induction import check_cover, check_invariant
 from checker.engines.onestep import check_one_step
 from checker.engines.refinement import Refiner, check_refinement
@@ -53,7 +53,9 @@ def _kind(p: ir.Property) -> PropertyKind:
 
 def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
     if isinstance(p, (ir.Contract, ir.Independence)):
-        action = system.action(p.action)
+        # the access folded to the property's offsets: a property on one register of a frame
+        # depends on that register's handler, not on everything the frame's decoder can reach
+        action = specialize.final_action(system, p)
         roots = (
             state_reads(p, system)
             | state_writes(action.body, system)

@@ -20,11 +20,22 @@ Interval = tuple[int, int]  # [lo, hi)
 _TOP = 1 << 32  # offsets are bits(32)
 
 
+_MAX_PATTERN_INTERVALS = 64  # a bit pattern is an interval per value of its free high bits
+
+
 def offset_intervals(e: ir.Expr | None, name: str) -> list[Interval] | None:
     """The offsets `e` allows, as intervals, or None when it does not confine them."""
+    if e is not None and (bits := _fixed_bits(e, name)) is not None:
+        return _pattern_intervals([bits])
     match e:
-        case ir.Binop(op=ir.Op.AND, left=a, right=b):
-            return _intersect(offset_intervals(a, name), offset_intervals(b, name))
+        case ir.Binop(op=ir.Op.AND):
+            conjuncts = _conjuncts(e)
+            fixed = [b for c in conjuncts if (b := _fixed_bits(c, name)) is not None]
+            out = _pattern_intervals(fixed) if fixed else None
+            for c in conjuncts:
+                if _fixed_bits(c, name) is None:
+                    out = _intersect(out, offset_intervals(c, name))
+            return out
         case ir.Binop(op=ir.Op.OR, left=a, right=b):
             x, y = offset_intervals(a, name), offset_intervals(b, name)
             return None if x is None or y is None else _normal(x + y)
@@ -40,6 +51,46 @@ def offset_intervals(e: ir.Expr | None, name: str) -> list[Interval] | None:
             }.get(op)
             return _compare(flipped, int(c)) if flipped else None
     return None
+
+
+def _conjuncts(e: ir.Expr) -> list[ir.Expr]:
+    if isinstance(e, ir.Binop) and e.op == ir.Op.AND:
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    return [e]
+
+
+def _fixed_bits(e: ir.Expr, name: str) -> tuple[int, int] | None:
+    """(mask, value) when `e` is `name[hi:lo] == c` (or `c == name[hi:lo]`): the bits it fixes."""
+    match e:
+        case (
+            ir.Binop(op=ir.Op.EQ, left=ir.Extract(arg=ir.Local(name=n), hi=hi, lo=lo), right=ir.Const(value=c))
+            | ir.Binop(op=ir.Op.EQ, left=ir.Const(value=c), right=ir.Extract(arg=ir.Local(name=n), hi=hi, lo=lo))
+        ) if n == name and not isinstance(c, bool):
+            mask = ((1 << (hi - lo + 1)) - 1) << lo
+            return mask, (int(c) << lo) & mask
+    return None
+
+
+def _pattern_intervals(fixed: list[tuple[int, int]]) -> list[Interval] | None:
+    """The offsets whose bits match every (mask, value), as intervals: the free bits below the
+    lowest fixed bit make one interval; each value of the free bits above it, another. None when
+    that would be more than _MAX_PATTERN_INTERVALS intervals."""
+    mask = value = 0
+    for m, v in fixed:
+        if (value ^ v) & mask & m:
+            return []  # two conjuncts fix a bit to different values
+        mask, value = mask | m, value | v
+    if mask == 0:
+        return None
+    low = (mask & -mask).bit_length() - 1  # the free bits below the lowest fixed bit
+    high = [b for b in range(low, 32) if not (mask >> b) & 1]
+    if len(high) > _MAX_PATTERN_INTERVALS.bit_length() - 1:
+        return None
+    out = []
+    for k in range(1 << len(high)):
+        base = value | sum(((k >> i) & 1) << b for i, b in enumerate(high))
+        out.append((base, base + (1 << low)))
+    return _normal(out)
 
 
 def _compare(op: ir.Op | None, c: int) -> list[Interval] | None:
