@@ -173,6 +173,23 @@ def action_rw(system: ir.System) -> RW:
     }
 
 
+def commuting(rw: RW) -> set[tuple[str, str]]:
+    """The pairs (a, b), a before b in `rw`'s order, whose accesses commute: neither writes
+    state the other reads or writes (guards included). a then b and b then a are then enabled
+    together and end in the same state, so a search may run such a pair in one order only: a
+    shortest trace stays a shortest trace, and each access still feeds the same later ones
+    (partial-order reduction; Godefroid, LNCS 1032, 1996)."""
+    names = list(rw)
+    out = set()
+    for i, a in enumerate(names):
+        ra, wa = rw[a]
+        for b in names[i + 1 :]:
+            rb, wb = rw[b]
+            if not (wa & (rb | wb)) and not (wb & ra):
+                out.add((a, b))
+    return out
+
+
 def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]]:
     """Fields of arguments that a conjunct of `where` fixes: `val.F == k`, `val.F`, `!val.F`."""
     out: dict[str, dict[tuple[int, int], int]] = {}

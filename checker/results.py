@@ -107,11 +107,13 @@ class Unknown:
 @dataclass(frozen=True)
 class Covered:
     trace: Trace
+    note: str | None = None  # as Violated's: a shorter trace the search did not rule out
 
 
 @dataclass(frozen=True)
 class Unreached:
     depth: int
+    reason: str | None = None  # why the search stopped there: its maximum depth, or its time
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import interp, ir, pipeline
-from checker.engines import Options, check_properties, replay
+from checker import interp, ir, irwalk, pipeline
+from checker.engines import Options, check_properties, induction, replay
 from checker.engines import search as E
-from checker.results import Violated
+from checker.results import Covered, Unreached, Violated
 from checker.smt import query as q
 from tests.helpers import write_tree
 from tests.test_diff import SPEC
@@ -48,16 +48,17 @@ def test_the_counterexample_is_minimized_to_what_it_needs_away_from_reset(tmp_pa
 def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_undecided(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The solver is made to give up on every query over all actions at depth 1 (as it does on
-    today-igroupr at depth 2): the search goes on to depth 2, where the guided run (enable,
-    doorbell) is the trace; the verdict says a shorter one was not ruled out, and why."""
+    """The solver is made to give up on every query at depth 1, whole or one sequence at a time
+    (as it does on today-igroupr at depth 2): the search goes on to depth 2, where the guided
+    run (enable, doorbell) is the trace; depth 1 is then searched one sequence at a time, and
+    stays undecided: the verdict says a shorter trace was not ruled out, and why."""
     system = _system(tmp_path)
     real = q.contract
     asked: list[tuple[int | None, tuple[str, ...] | None]] = []
 
     def contract(sys: ir.System, prop: ir.Contract, req: q.OneStep) -> q.Answer:
         asked.append((req.prefix, req.path))
-        if req.prefix == 1 and req.path is None:
+        if req.prefix == 1:
             return q.Unknown("timeout (made to give up by the test)")
         return real(sys, prop, req)
 
@@ -75,6 +76,30 @@ def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_unde
     # the trace came from a guided run (a path given), and depth 2's query over all actions was never asked
     assert (2, None) not in asked
     assert any(k == 2 and p is not None for k, p in asked)
+    # after the trace was found, depth 1 was asked again one sequence at a time
+    found_at = next(i for i, (k, p) in enumerate(asked) if k == 2 and p is not None)
+    assert any(k == 1 and p is not None for k, p in asked[found_at:])
+
+
+def test_a_depth_left_undecided_is_decided_after_a_deeper_trace_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As above, but only depth 1's query over all actions gives up: once the deeper trace is
+    found, the sequences of depth 1 are searched one at a time, all unsat, so the trace is the
+    shortest and carries no note."""
+    system = _system(tmp_path)
+    real = q.contract
+    asked: list[tuple[int | None, tuple[str, ...] | None]] = []
+
+    def contract(sys: ir.System, prop: ir.Contract, req: q.OneStep) -> q.Answer:
+        asked.append((req.prefix, req.path))
+        if req.prefix == 1 and req.path is None:
+            return q.Unknown("timeout (made to give up by the test)")
+        return real(sys, prop, req)
+
+    monkeypatch.setattr(q, "contract", contract)
+    [r] = check_properties(system, Options((1, 2)))
+    assert isinstance(r.verdict, Violated) and r.verdict.note is None
+    assert len(r.verdict.trace.steps) == 3
+    assert any(k == 1 and p is not None for k, p in asked)
 
 
 def test_without_a_gap_the_trace_is_the_shortest_and_carries_no_note(tmp_path: Path) -> None:
@@ -98,3 +123,83 @@ def test_more_guides_holds_shared_variables_at_reset_one_more_at_a_time() -> Non
     guides = E.more_guides({"a", "b"}, ask, lambda w: set(w.pre_state["route"]))  # type: ignore[index]
     assert guides == [{"a", "b"}, {"b", "c"}]
     assert asked == [[{"a"}], [{"a"}, {"b"}], [{"a"}, {"c"}]]
+
+
+COVER = """
+use model small
+
+/// Two interrupts pending on one vCPU, both enabled: one ENABLE write and two doorbells.
+cover two_ready: exists c: vcpu. pending[c][7] && enabled[7] && pending[c][3] && enabled[3]
+"""
+
+
+def test_a_cover_is_found_along_the_runs_a_state_one_access_from_it_points_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every query over all actions from depth 2 on gives up: the cover is found at depth 3
+    along a run guided by a state one access from the goal (minimized: enabled and pending away
+    from reset), and depth 2, searched one sequence at a time afterwards, has no trace: the
+    trace is the shortest and carries no note."""
+    write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/p.prop": COVER})
+    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
+    real = q.reach
+    asked: list[tuple[int, tuple[str, ...] | None]] = []
+
+    def reach(sys: ir.System, goal: ir.Expr, req: q.Steps) -> q.Answer:
+        asked.append((req.k, req.path))
+        if req.k >= 2 and req.path is None:
+            return q.Unknown("timeout (made to give up by the test)")
+        return real(sys, goal, req)
+
+    guides: list[list[set[str]]] = []
+    real_guides = induction.goal_guides
+
+    def goal_guides(*args):  # type: ignore[no-untyped-def]
+        guides.append(real_guides(*args))
+        return guides[-1]
+
+    monkeypatch.setattr(q, "reach", reach)
+    monkeypatch.setattr(induction, "goal_guides", goal_guides)
+    [r] = check_properties(system, Options((1, 2)))
+    v = r.verdict
+    assert isinstance(v, Covered) and v.note is None, v
+    assert sorted((s.target or s.register or "").split()[0] for s in v.trace.steps) == ["DOORBELL", "DOORBELL", "ENABLE"]
+    assert guides == [[{"enabled", "pending"}]]
+    assert (3, None) not in asked
+    found_at = next(i for i, (k, p) in enumerate(asked) if k == 3)
+    assert any(k == 2 and p is not None for k, p in asked[found_at:])
+
+
+def test_two_accesses_that_commute_are_searched_in_one_order_only() -> None:
+    """a and b touch different state (they commute); c reads what both write. Of the runs of
+    two accesses before c, only a-then-b is listed, and b-then-a is not; a and c do not
+    commute (c reads x), so both their orders stay."""
+    rw = {"a": ({"x"}, {"x"}), "b": ({"y"}, {"y"}), "c": ({"x", "y"}, {"z"})}
+    assert irwalk.commuting(rw) == {("a", "b")}
+    paths = E.live_paths(rw, 2, {"x", "y"})
+    assert ("a", "b") in paths and ("b", "a") not in paths
+    # every run of three ending in c, each access feeding a later one, but never b right before a
+    assert sorted(E.live_paths(rw, 3, {"z"})) == sorted(
+        [
+            ("a", "a", "c"),
+            ("c", "a", "c"),
+            ("a", "b", "c"),
+            ("b", "b", "c"),
+            ("c", "b", "c"),
+            ("a", "c", "c"),
+            ("b", "c", "c"),
+            ("c", "c", "c"),
+        ]
+    )
+
+
+def test_a_search_whose_time_runs_out_says_how_far_it_got(tmp_path: Path) -> None:
+    """With no time for the search, the cover is searched at depth 0 only (reset is not the
+    goal) and reported UNREACHED within 0 steps, naming --search-time; with the maximum depth
+    too small, UNREACHED within it, naming --depth."""
+    write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/p.prop": COVER})
+    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
+    [r] = check_properties(system, Options((1, 2), search_time=1e-9))
+    assert r.verdict == Unreached(0, "the search time (1e-09 s, --search-time) ran out: no trace of 0 accesses or fewer")
+    [r] = check_properties(system, Options((1, 2), depth=2))
+    assert r.verdict == Unreached(2, "the maximum depth (--depth 2)")

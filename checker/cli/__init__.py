@@ -116,6 +116,14 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         metavar="FILE",
         help="patch the spec with an overlay file (repeatable; all for one model), then prove",
     )
+    pr.add_argument(
+        "--search-time",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="time for each property's search from reset: when it runs out, the search stops at the "
+        "depth it reached and says so (default: none; --depth is the search's maximum)",
+    )
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
     pr.add_argument(
         "--vacuity",

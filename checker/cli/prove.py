@@ -152,7 +152,15 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
     }
     job = pool.Job(
         source,
-        Options(system.vcpus, args.depth, args.timeout, run.dump, memory_mb=args.memory, vacuity=VacuityCheck(args.vacuity)),
+        Options(
+            system.vcpus,
+            args.depth,
+            args.timeout,
+            run.dump,
+            memory_mb=args.memory,
+            vacuity=VacuityCheck(args.vacuity),
+            search_time=args.search_time,
+        ),
         frozenset(only) if only else None,
     )
     return _Model(job, ModelOut(model, shown_vcpus, header, names, claims, width), meta, {p.name for p in system.properties})

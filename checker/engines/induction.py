@@ -4,32 +4,91 @@ Covers are the base case alone: a search from reset for a state satisfying the g
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from checker import ir
+from checker import interp, ir
 from checker.engines import replay
-from checker.engines.search import CheckContext, Target, find_trace, unknown_verdict
+from checker.engines.search import (
+    CheckContext,
+    DepthPass,
+    Stopped,
+    Target,
+    deepening,
+    find_trace,
+    more_guides,
+    search_ranges,
+    unknown_verdict,
+)
 from checker.engines.simplify import simplified
-from checker.irwalk import state_reads
+from checker.irwalk import state_reads, state_writes
 from checker.results import Bounded, Covered, Proved, Unreached, Verdict, Violated
 from checker.smt import query as q
+
+log = logging.getLogger("gicheck.engines")
 
 
 def _search(
     ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr, to_verdict: Callable[[q.Witness], Verdict]
-) -> Callable[[int], Verdict | q.Unsat | q.Unknown]:
-    """The search from reset for a state satisfying `goal` in exactly k steps, by k."""
+) -> Callable[[int, DepthPass], Verdict | q.Unsat | q.Unknown]:
+    """The search from reset for a state satisfying `goal` in exactly k steps, by k (and how)."""
 
-    def at(k: int) -> Verdict | q.Unsat | q.Unknown:
+    def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
         system = ctx.searched(k)
 
         def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
             return q.reach(system, goal, q.Steps(ctx.opts.setting(rng), k, path, budget_ms=budget))
 
         target = Target(system, state_reads(p, ctx.system), ask, to_verdict, ctx.opts.policy)
-        return find_trace(target, ctx.opts.vcpus, k)
+        return find_trace(target, ctx.opts.vcpus, k, how)
 
     return at
+
+
+def goal_guides(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr) -> list[set[str]]:
+    """What a search from reset for `goal` is guided by, one set per route: the state the goal
+    reads; then the state variables that a state one access away from the goal needs away from
+    reset (its pre-state minimized in the interpreter), with those of the goal that access
+    writes, and more routes with variables held at reset (search.more_guides), as far as the
+    solver finds such states within the policy's guide_budget_ms."""
+    opts, policy = ctx.opts, ctx.opts.policy
+    system = ctx.searched(1)
+    lo, hi = opts.vcpus
+    # two vCPUs first: a guide only points the search, and the query is cheapest there
+    ranges = list(dict.fromkeys([(lo, min(hi, lo + 1)), search_ranges(opts.vcpus, policy.small_vcpus)[0]]))
+    assume = [ctx.proved[n] for n in ctx.assumable(system)]
+
+    def ask(avoid: list[set[str]]) -> q.Answer:
+        a: q.Answer = q.Unsat()
+        for rng in ranges:
+            req = q.Steps(opts.setting(rng), 1, assume=assume, budget_ms=policy.guide_budget_ms, avoid=avoid)
+            a = q.pre_goal(system, goal, req)
+            if isinstance(a, q.Sat):
+                return a
+        return a
+
+    def confirm(x: q.Witness) -> object:
+        return replay.state_trace(system, p.name, goal, x, "reached")
+
+    def minimize(w: q.Witness) -> set[str]:
+        try:
+            confirm(w)
+        except (replay.ReplayMismatch, interp.InterpError):
+            return set()
+        written = state_writes(system.action(w.steps[-1][0]).body, system) & state_reads(goal, system)
+        return replay.moved_from_reset(system, w, confirm) | written
+
+    # the goal's own state first: it needs no query, and the queries below can take longer
+    # than their budget (bench/heuristics.md)
+    guides = [state_reads(goal, system) & set(system.states)]
+    first = ask([])
+    if isinstance(first, q.Sat):
+        guides += [g for g in more_guides(minimize(first.witness), ask, minimize, policy.guides) if g not in guides]
+    for g in guides:
+        log.info("%s: a state one access from the goal needs %s away from reset", p.name, ", ".join(sorted(g)))
+    return guides
 
 
 def _step(ctx: CheckContext, p: ir.Invariant, k: int, budget: int | None) -> tuple[q.Answer, str]:
@@ -60,8 +119,11 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     opts = ctx.opts
     cap = opts.policy.induction_budget_ms
     undecided: list[int] = []
+    deadline = opts.deadline()
     for k in range(opts.depth + 1):
-        found = base(k)
+        if deadline is not None and time.monotonic() >= deadline and k > 0:
+            return Bounded(k - 1, f"not k-inductive for k <= {k - 1}; {Stopped(k - 1, opts.search_time or 0).reason}")
+        found = base(k, DepthPass())
         if isinstance(found, q.Unknown):
             return unknown_verdict(found)
         if not isinstance(found, q.Unsat):
@@ -86,14 +148,24 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
 
 
 def check_cover(ctx: CheckContext, p: ir.Cover) -> Verdict:
-    """BMC from reset, shortest trace first."""
+    """BMC from reset, shortest trace first: depth by depth, the runs that a state one access
+    from the goal points at first (goal_guides), a depth the solver does not decide in time left
+    for later (search.deepening), so that a scenario deeper than the search can enumerate is
+    still found."""
     reach = _search(
         ctx, p, p.body, simplified(ctx.sub, lambda w: Covered(replay.state_trace(ctx.sub, p.name, p.body, w, "reached")))
     )
-    for k in range(ctx.opts.depth + 1):
-        found = reach(k)
-        if isinstance(found, q.Unknown):
-            return unknown_verdict(found)
-        if not isinstance(found, q.Unsat):
-            return found
-    return Unreached(ctx.opts.depth)
+    guides: list[set[str]] | None = None
+
+    def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
+        nonlocal guides
+        if how.guided and k >= 2 and guides is None:
+            guides = goal_guides(ctx, p, p.body)
+        return reach(k, replace(how, guides=guides if how.guided else None))
+
+    found = deepening(at, ctx.opts.depth + 1, ctx.opts.policy, opts=ctx.opts)
+    if isinstance(found, q.Unknown):
+        return unknown_verdict(found)
+    if isinstance(found, Stopped):
+        return Unreached(found.decided, found.reason)
+    return found if found is not None else Unreached(ctx.opts.depth, f"the maximum depth (--depth {ctx.opts.depth})")

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from checker import ir
 from checker.engines import replay, specialize
 from checker.engines.search import (
     CheckContext,
     DepthPass,
+    Stopped,
     Target,
     deepening,
     find_trace,
@@ -104,16 +106,17 @@ def check_one_step(ctx: CheckContext, p: Prop) -> Verdict:
     cti = first.witness
     to_trace = _to_trace(ctx, p)
     at = _depth_search(ctx, p, final, cti, cti_assume)
-    found = deepening(at, ctx.opts.depth)
+    found = deepening(at, ctx.opts.depth, ctx.opts.policy, steps=2, opts=ctx.opts)
     if isinstance(found, q.Unknown):
         return unknown_verdict(found)
-    if found is not None:
+    if found is not None and not isinstance(found, Stopped):
         return found
     cti_verdict = to_trace(cti)
-    depth = ctx.opts.depth
+    depth = found.decided if isinstance(found, Stopped) else ctx.opts.depth
+    why = found.reason if isinstance(found, Stopped) else f"the maximum depth (--depth {depth})"
     return Bounded(
         depth,
-        f"no violation within {depth} accesses from reset, but the one-step check fails from an "
+        f"no violation within {depth} accesses from reset ({why}), but the one-step check fails from an "
         "arbitrary state (perhaps unreachable: see --cti); an invariant excluding it would make this a proof",
         cti_verdict.trace if isinstance(cti_verdict, Violated) else None,
     )
@@ -152,8 +155,6 @@ def _depth_search(
             return _ask(ctx, p, system, q.OneStep(opts.setting(rng), k, [], path, budget, None, final))
 
         target = Target(system, _final_reads(ctx.sub, p), ask, to_trace, policy)
-        return find_trace(
-            target, opts.vcpus, k, DepthPass(guides=guides if how.guided else None, undecided=how.undecided, split=how.split)
-        )
+        return find_trace(target, opts.vcpus, k, replace(how, guides=guides if how.guided else None))
 
     return at

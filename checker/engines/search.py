@@ -10,6 +10,7 @@ strategy under each query, is a field of one SearchPolicy.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -17,8 +18,8 @@ from functools import cached_property
 
 from checker import ir
 from checker.engines import replay
-from checker.irwalk import RW, action_rw, state_reads
-from checker.results import Unknown, Verdict, Violated
+from checker.irwalk import RW, action_rw, commuting, state_reads
+from checker.results import Covered, Unknown, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -48,6 +49,9 @@ class SearchPolicy:
     # one-step counterexamples minimized to guide a search (more_guides), each found within its budget
     guides: int = 4
     guide_budget_ms: int = 5_000
+    # a trace found past depths left undecided: this long to decide them one sequence at a
+    # time (a shorter trace, or none) before the trace is reported with a note (deepening)
+    shorter_budget_ms: int = 60_000
     # how each solver query spends its time (smt/query.py, Query.check)
     solver: q.SolverBudgets = field(default_factory=q.SolverBudgets)
 
@@ -72,6 +76,11 @@ class Options:
     policy: SearchPolicy = DEFAULT_POLICY
     memory_mb: int | None = None  # what one solver check may use; None: no limit
     vacuity: VacuityCheck = VacuityCheck.ANY_STATE  # engines/vacuity.py
+    search_time: float | None = None  # seconds for each property's search from reset; None: no limit
+
+    def deadline(self) -> float | None:
+        """When a search from reset starting now must stop (time.monotonic), if ever."""
+        return None if self.search_time is None else time.monotonic() + self.search_time
 
     def setting(self, vcpus: tuple[int, int] | None = None) -> q.Setting:
         """What every query of this run shares, over `vcpus` (the run's range by default)."""
@@ -104,9 +113,11 @@ def live_paths(rw: RW, k: int, need: set[str], limit: int = DEFAULT_POLICY.max_p
 
     Only these need searching at depth k once depth k-1 has none: an action that writes nothing
     read later can be dropped from a trace without changing any value the later actions or the
-    goal see, which leaves a shorter trace to the same goal.
+    goal see, which leaves a shorter trace to the same goal. Of two adjacent accesses that
+    commute, only one order is listed (_out_of_order): the other is the same run.
     """
     out: list[tuple[str, ...]] = []
+    swap = _out_of_order(rw)
 
     def back(t: int, need: set[str], suffix: tuple[str, ...]) -> None:
         if len(out) > limit:
@@ -115,11 +126,17 @@ def live_paths(rw: RW, k: int, need: set[str], limit: int = DEFAULT_POLICY.max_p
             out.append(suffix)
             return
         for n, (reads, writes) in rw.items():
-            if writes & need:
+            if writes & need and not (suffix and (n, suffix[0]) in swap):
                 back(t - 1, need | reads, (n, *suffix))
 
     back(k - 1, set(need), ())
     return out
+
+
+def _out_of_order(rw: RW) -> set[tuple[str, str]]:
+    """Adjacent accesses (a, b) that commute and run against `rw`'s order: b then a is the same
+    run, so sequences with a before b need not be searched (irwalk.commuting)."""
+    return {(b, a) for a, b in commuting(rw)}
 
 
 def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) -> list[tuple[str, ...]]:
@@ -129,6 +146,7 @@ def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) ->
     `limit`, the accesses that write more of `moved` tried first."""
     order = sorted(rw, key=lambda n: -len(rw[n][1] & moved))
     most = max((len(rw[n][1] & moved) for n in rw), default=0)
+    swap = _out_of_order(rw)
     out: list[tuple[str, ...]] = []
 
     def back(t: int, need: set[str], left: set[str], suffix: tuple[str, ...]) -> None:
@@ -139,7 +157,7 @@ def guided_paths(rw: RW, k: int, need: set[str], moved: set[str], limit: int) ->
             return
         for n in order:
             reads, writes = rw[n]
-            if writes & need:
+            if writes & need and not (suffix and (n, suffix[0]) in swap):
                 back(t - 1, need | reads, left - writes, (n, *suffix))
 
     if most:
@@ -151,10 +169,12 @@ def guided_runs(
     rw: RW, k: int, need: set[str], guides: list[set[str]], limit: int = DEFAULT_POLICY.max_guided
 ) -> list[tuple[str, ...]]:
     """The runs of k accesses to try first at depth k (from 2: shorter depths are decided
-    whole): those of each guide, the smaller guides first, at most `limit` in all."""
+    whole): those of each guide, the guides with the fewest runs first (the most specific: a
+    guide that a run of any two accesses satisfies says little), at most `limit` in all."""
     if k < 2:
         return []
-    runs = dict.fromkeys(p for g in sorted(guides, key=len) for p in guided_paths(rw, k, need, g, limit))
+    per_guide = sorted((guided_paths(rw, k, need, g, limit + 1) for g in guides), key=len)
+    runs = dict.fromkeys(p for paths in per_guide for p in paths)
     return list(runs)[:limit]
 
 
@@ -226,6 +246,11 @@ class DepthPass:
     undecided: str | None = None
     split: bool = True
     whole_budget_ms: int | None = None
+    deadline: float | None = None  # time.monotonic() past which the split stops: Unknown
+    small_first: bool = False  # only the first of the search_ranges: the others left undecided
+
+
+NOT_YET_SEARCHED = "not yet searched with more than"
 
 
 def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer:
@@ -233,7 +258,8 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
 
     First, when guides are given (the state one-step counterexamples need away from reset),
     the runs that write all of one (guided_paths), each straight-line code within the policy's
-    guided_path_budget_ms: a trace they find is a trace; their Unsat and Unknown decide nothing.
+    guided_path_budget_ms, at two vCPUs and then over `rng`: a trace they find is a trace; their
+    Unsat and Unknown decide nothing.
     Then (unless an earlier pass left it undecided) one query with every action possible at
     every step, for whole_depth_budget_ms; if the solver has no answer by then (and the pass
     may split), one query per live sequence of actions (live_paths), each straight-line code:
@@ -243,11 +269,14 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     """
     p = t.policy
     if how.guides:
-        for path in guided_runs(t.rw, k, t.need, how.guides, p.max_guided):
-            a = t.ask(rng, path, p.guided_path_budget_ms)
-            if isinstance(a, q.Sat):
-                log.info("depth %d over vCPUs %s: found along the guided run %s", k, rng, ", ".join(path))
-                return a
+        # the runs at two vCPUs first, where loops over vCPUs unroll short; then over the range
+        lo, hi = rng
+        for r in [(lo, lo + 1), rng] if hi > lo + 1 else [rng]:
+            for path in guided_runs(t.rw, k, t.need, how.guides, p.max_guided):
+                a = t.ask(r, path, p.guided_path_budget_ms)
+                if isinstance(a, q.Sat):
+                    log.info("depth %d over vCPUs %s: found along the guided run %s", k, r, ", ".join(path))
+                    return a
     reason = how.undecided
     if reason is None:
         whole = how.whole_budget_ms if how.whole_budget_ms is not None else p.whole_depth_budget_ms
@@ -261,7 +290,10 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     log.info("depth %d over vCPUs %s: %d action sequences one by one", k, rng, len(paths))
     unknown: q.Unknown | None = None
     for path in paths:
-        a = t.ask(rng, path, None)
+        left = None if how.deadline is None else int((how.deadline - time.monotonic()) * 1000)
+        if left is not None and left <= 0:
+            return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
+        a = t.ask(rng, path, left)
         if isinstance(a, q.Sat):
             return a
         if isinstance(a, q.Unknown):
@@ -291,12 +323,15 @@ def find_trace(t: Target, vcpus: tuple[int, int], k: int, how: DepthPass = Depth
                     return to_verdict(replace(small.witness, nr_vcpus=nr))
                 except replay.ReplayMismatch as why:
                     log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
-    for rng in search_ranges(vcpus, small_hi):
+    ranges = search_ranges(vcpus, small_hi)
+    for rng in ranges[:1] if how.small_first else ranges:
         ans = bmc_depth(t, rng, k, how)
         if isinstance(ans, q.Sat):
             return to_verdict(ans.witness)
         if isinstance(ans, q.Unknown):
             return ans
+    if how.small_first and len(ranges) > 1:
+        return q.Unknown(f"{NOT_YET_SEARCHED} {ranges[0][1]} vCPUs")
     return q.Unsat()
 
 
@@ -304,28 +339,87 @@ def find_trace(t: Target, vcpus: tuple[int, int], k: int, how: DepthPass = Depth
 AtDepth = Callable[[int, DepthPass], "Verdict | q.Unsat | q.Unknown"]
 
 
-def deepening(at: AtDepth, depth: int) -> Verdict | q.Unknown | None:
-    """Depths 0..depth-1 in turn, guided runs first; a depth whose query over every action the
-    solver does not decide within its budget is left for later, so that a guided trace deeper
+@dataclass(frozen=True)
+class Stopped:
+    """A search from reset stopped when its time (Options.search_time) ran out, with no trace
+    of `decided` accesses or fewer (the first depth is always searched)."""
+
+    decided: int
+    seconds: float
+
+    @property
+    def reason(self) -> str:
+        done = f"no trace of {self.decided} access{'es' if self.decided != 1 else ''} or fewer"
+        return f"the search time ({self.seconds:g} s, --search-time) ran out: {done}"
+
+
+def deepening(
+    at: AtDepth, depth: int, policy: SearchPolicy = DEFAULT_POLICY, steps: int = 1, opts: Options | None = None
+) -> Verdict | q.Unknown | Stopped | None:
+    """Depths 0..depth-1 in turn, over a few vCPUs (the first of search_ranges), guided runs
+    first; a depth whose query over every action the solver does not decide within its budget,
+    or whose vCPU counts above the few are not searched yet, is left for later, so that a guided trace deeper
     down is found without first enumerating every sequence of actions at it (bench/heuristics.md).
-    Then the depths left, searched whole and split. The first verdict found (with a note when a
-    depth before it was left undecided), the Unknown of a depth that stays undecided, or None
-    when no depth has a trace."""
+    A trace found past such depths: they are then searched one sequence at a time, within the
+    policy's shorter_budget_ms, for a shorter trace; those still undecided are named in the
+    verdict's note. With no trace, the depths left are searched whole and split. The first
+    verdict found, the Unknown of a depth that stays undecided, None when no depth has a trace,
+    or Stopped when the run's search_time (`opts`) runs out first. A trace at depth k has
+    k + `steps` - 1 accesses (a contract's final access is one more than its depth; a cover's
+    trace is its depth)."""
+    deadline = opts.deadline() if opts is not None else None
     deferred: list[tuple[int, q.Unknown]] = []
+
+    def stopped(k: int) -> Stopped:
+        first_open = min([d for d, _ in deferred] + [k])
+        return Stopped(first_open + steps - 2, opts.search_time if opts is not None and opts.search_time else 0.0)
+
     for k in range(depth):
-        found = at(k, DepthPass(guided=True, split=False))
+        if deadline is not None and k > 0 and time.monotonic() >= deadline:
+            return stopped(k)
+        found = at(k, DepthPass(guided=True, split=False, small_first=True))
         if isinstance(found, q.Unknown):
             deferred.append((k, found))
         elif not isinstance(found, q.Unsat):
-            if deferred and isinstance(found, Violated):
-                gave_up = ", ".join(f"{d + 1} steps ({u.reason})" for d, u in deferred)
-                return replace(found, note=f"a shorter trace is not ruled out: the solver gave up on traces of {gave_up}")
-            return found
-    for k, u in deferred:
-        found = at(k, DepthPass(undecided=u.reason or "unknown"))
+            return _shortest(at, found, deferred, policy, steps) if deferred else found
+    while deferred:
+        k, u = deferred[0]
+        found = at(k, _again(u, deadline))
+        if deadline is not None and isinstance(found, q.Unknown) and time.monotonic() >= deadline:
+            return stopped(depth)
         if not isinstance(found, q.Unsat):
             return found
+        deferred.pop(0)
     return None
+
+
+def _again(u: q.Unknown, deadline: float | None) -> DepthPass:
+    """The pass that decides a deferred depth: every vCPU range, split into sequences; the
+    query over every action first only where the first pass did not already give up on it."""
+    reason = u.reason or "unknown"
+    return DepthPass(undecided=None if reason.startswith(NOT_YET_SEARCHED) else reason, deadline=deadline)
+
+
+def _shortest(at: AtDepth, found: Verdict, deferred: list[tuple[int, q.Unknown]], policy: SearchPolicy, steps: int) -> Verdict:
+    """`found`, or a shorter trace at one of the `deferred` depths, each searched one sequence
+    at a time until the policy's shorter_budget_ms runs out; with a note naming the depths
+    still undecided below the trace returned."""
+    deadline = time.monotonic() + policy.shorter_budget_ms / 1000
+    undecided: list[tuple[int, q.Unknown]] = []
+    for k, u in deferred:
+        if time.monotonic() >= deadline:
+            undecided.append((k, u))
+            continue
+        shorter = at(k, _again(u, deadline))
+        if isinstance(shorter, q.Unknown):
+            undecided.append((k, shorter))
+        elif not isinstance(shorter, q.Unsat):
+            found = shorter
+            break
+    if not undecided or not isinstance(found, (Violated, Covered)):
+        return found
+    gave_up = ", ".join(f"{d + steps - 1} steps ({u.reason})" for d, u in undecided)
+    return replace(found, note=f"a shorter trace is not ruled out: the solver gave up on traces of {gave_up}")
 
 
 @dataclass(frozen=True)

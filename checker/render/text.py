@@ -71,11 +71,12 @@ def how(r: PropertyResult) -> str:
             return f"no violation within {d} steps of reset, {_vcpus(r)}: {why}"
         case Unknown(reason=why):
             return why
-        case Covered(trace=t):
+        case Covered(trace=t, note=note):
             n = len(t.steps)
-            return f"reached in {n} step{'s' if n != 1 else ''} with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''} (replayed)"
-        case Unreached(depth=d):
-            return f"not reached within {d} steps of reset, {_vcpus(r)}"
+            out = f"reached in {n} step{'s' if n != 1 else ''} with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''} (replayed)"
+            return out + (f"; {note}" if note else "")
+        case Unreached(depth=d, reason=why):
+            return f"not reached within {d} steps of reset, {_vcpus(r)}" + (f": {why}" if why else "")
         case InternalError(reason=why):
             return f"{why}; this is a bug in gicheck, please report it"
     raise AssertionError(r.verdict)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import z3
 
-from checker import interp, ir
+from checker import ir
 from checker.irwalk import leading_quants, pinned_fields
 from checker.smt import limits
+from checker.smt.answers import Answer, Sat, Unknown, Unsat, Witness
 from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
 from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
@@ -25,36 +25,6 @@ from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 log = logging.getLogger("gicheck.smt")
 
 _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
-
-
-@dataclass
-class Witness:
-    """A satisfying assignment, decoded: the vCPU count, accesses and values."""
-
-    nr_vcpus: int
-    params: dict[str, int] = field(default_factory=dict)
-    steps: list[tuple[str, dict[str, interp.Value]]] = field(default_factory=list)
-    pre_state: interp.State | None = None  # set when the run starts from an arbitrary state
-    bindings: dict[str, interp.Value] = field(default_factory=dict)
-    alt_args: dict[str, interp.Value] | None = None
-
-
-@dataclass
-class Sat:
-    witness: Witness
-
-
-@dataclass
-class Unsat:
-    pass
-
-
-@dataclass
-class Unknown:
-    reason: str
-
-
-Answer = Sat | Unsat | Unknown
 
 
 class Query:
@@ -371,13 +341,18 @@ def _pre_state(q: Query, req: OneStep) -> tuple[StateT, list[tuple[z3.ExprRef, d
         pre = q.enc.fresh_state("@pre")
         for inv in req.assume:
             q.solver.add(q.enc.expr(inv, {}, pre))
-        if req.avoid:
-            reset = q.enc.reset_state()
-            for names in req.avoid:
-                q.solver.add(mk_or(*[pre[n] == reset[n] for n in sorted(names) if n in pre]))
+        _avoid(q, pre, req.avoid or [])
         return pre, []
     states, trans = q.unroll(req.prefix, req.path)
     return states[-1], trans
+
+
+def _avoid(q: Query, pre: StateT, avoid: list[set[str]]) -> None:
+    """A variable of each set in `avoid` at its reset value in `pre`."""
+    if avoid:
+        reset = q.enc.reset_state()
+        for names in avoid:
+            q.solver.add(mk_or(*[pre[n] == reset[n] for n in sorted(names) if n in pre]))
 
 
 def contract(system: ir.System, prop: ir.Contract, req: OneStep) -> Answer:
@@ -519,6 +494,26 @@ def reach(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
     return q.solve(q.enc.expr(body, env, states[-1]), decode, budget_ms=req.budget_ms)
 
 
+def pre_goal(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
+    """Assume(s0) and not goal(s0) and T(s0, s1) and goal(s1): a state (any, not only a
+    reachable one) from which one access makes `goal` true. Its pre-state, minimized, guides
+    the search from reset."""
+    q = Query(system, req.setting)
+    s0 = q.enc.fresh_state("@0")
+    for inv in req.assume:
+        q.solver.add(q.enc.expr(inv, {}, s0))
+    _avoid(q, s0, req.avoid)
+    q.solver.add(z3.Not(q.enc.expr(goal, {}, s0)))
+    nxt, sel, args = q.step(s0, 0)
+    body, env = q.witness_vars(goal, ir.QuantKind.EXISTS, {})
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.pre_state = decode_state(m, system, s0, w.nr_vcpus)
+        w.steps = decode_trans(m, system, [(sel, args)], w.nr_vcpus)
+
+    return q.solve(q.enc.expr(body, env, nxt), decode, minimize=False, budget_ms=req.budget_ms)
+
+
 def induction_step(system: ir.System, prop: ir.Expr, req: Steps) -> Answer:
     """P(s0) and T(s0, s1) and P(s1) and ... and T(s_k-1, s_k) and not P(s_k), with `assume` in
     every state: k consecutive states satisfying `prop` (from any state, not only reset)
@@ -575,6 +570,7 @@ __all__ = [
     "independence",
     "induction_step",
     "is_memory_out",
+    "pre_goal",
     "reach",
     "refinement",
     "value_of",

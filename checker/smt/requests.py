@@ -57,10 +57,12 @@ class OneStep:
 @dataclass(frozen=True)
 class Steps:
     """A query over k steps: from reset through `path` if given (reach), or from any state
-    satisfying `assume` (induction_step); `budget_ms` as for OneStep."""
+    satisfying `assume` (induction_step, pre_goal: with a variable of each set in `avoid` at
+    its reset value); `budget_ms` as for OneStep."""
 
     setting: Setting
     k: int
     path: tuple[str, ...] | None = None
     assume: list[ir.Expr] = field(default_factory=list)
     budget_ms: int | None = None
+    avoid: list[set[str]] = field(default_factory=list)
