@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import machine
+from speed import machine, record
 
 ROOT = Path(__file__).resolve().parents[1]
 DIR = ROOT / "bench" / "scenarios"
@@ -105,9 +105,7 @@ def main() -> int:
                 )
                 print(line, flush=True)
                 lines.append(line)
-    if args.record is not None:
-        with args.record.open("a") as f:
-            f.write("\n" + "\n".join(lines) + "\n")
+    record(args.record, lines)
     return 1 if failed else 0
 
 

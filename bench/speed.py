@@ -67,6 +67,13 @@ def machine() -> str:
     )
 
 
+def record(path: Path | None, lines: list[str]) -> None:
+    """Append a table to the record file, if one was given."""
+    if path is not None:
+        with path.open("a") as f:
+            f.write("\n" + "\n".join(lines) + "\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", choices=sorted(ROWS), default=None)
@@ -91,9 +98,7 @@ def main() -> int:
         )
         print(line, flush=True)
         lines.append(line)
-    if args.record is not None:
-        with args.record.open("a") as f:
-            f.write("\n" + "\n".join(lines) + "\n")
+    record(args.record, lines)
     return 0
 
 
