@@ -121,8 +121,9 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         type=seconds,
         default=None,
         metavar="SECONDS",
-        help="time for each property's search from reset: when it runs out, the search stops at the "
-        "depth it reached and says so (default: none; --depth is the search's maximum)",
+        help="time for each property's search from reset, checked between solver queries: when it runs "
+        "out, the search stops at the depth it reached and says so (default: none; --depth is the "
+        "search's maximum)",
     )
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
     pr.add_argument(
