@@ -87,7 +87,7 @@ def goal_guides(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr) ->
     if isinstance(first, q.Sat):
         guides += [g for g in more_guides(minimize(first.witness), ask, minimize, policy.guides) if g not in guides]
     for g in guides:
-        log.info("%s: a state one access from the goal needs %s away from reset", p.name, ", ".join(sorted(g)))
+        log.info("%s: guided by runs that move %s away from reset", p.name, ", ".join(sorted(g)))
     return guides
 
 
@@ -163,7 +163,7 @@ def check_cover(ctx: CheckContext, p: ir.Cover) -> Verdict:
             guides = goal_guides(ctx, p, p.body)
         return reach(k, replace(how, guides=guides if how.guided else None))
 
-    found = deepening(at, ctx.opts.depth + 1, ctx.opts.policy, opts=ctx.opts)
+    found = deepening(at, ctx.opts.depth + 1, ctx.opts)
     if isinstance(found, q.Unknown):
         return unknown_verdict(found)
     if isinstance(found, Stopped):

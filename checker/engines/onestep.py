@@ -106,7 +106,7 @@ def check_one_step(ctx: CheckContext, p: Prop) -> Verdict:
     cti = first.witness
     to_trace = _to_trace(ctx, p)
     at = _depth_search(ctx, p, final, cti, cti_assume)
-    found = deepening(at, ctx.opts.depth, ctx.opts.policy, steps=2, opts=ctx.opts)
+    found = deepening(at, ctx.opts.depth, ctx.opts, steps=2)
     if isinstance(found, q.Unknown):
         return unknown_verdict(found)
     if found is not None and not isinstance(found, Stopped):

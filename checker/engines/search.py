@@ -271,8 +271,9 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     if how.guides:
         # the runs at two vCPUs first, where loops over vCPUs unroll short; then over the range
         lo, hi = rng
+        runs = guided_runs(t.rw, k, t.need, how.guides, p.max_guided)
         for r in [(lo, lo + 1), rng] if hi > lo + 1 else [rng]:
-            for path in guided_runs(t.rw, k, t.need, how.guides, p.max_guided):
+            for path in runs:
                 a = t.ask(r, path, p.guided_path_budget_ms)
                 if isinstance(a, q.Sat):
                     log.info("depth %d over vCPUs %s: found along the guided run %s", k, r, ", ".join(path))
@@ -353,9 +354,7 @@ class Stopped:
         return f"the search time ({self.seconds:g} s, --search-time) ran out: {done}"
 
 
-def deepening(
-    at: AtDepth, depth: int, policy: SearchPolicy = DEFAULT_POLICY, steps: int = 1, opts: Options | None = None
-) -> Verdict | q.Unknown | Stopped | None:
+def deepening(at: AtDepth, depth: int, opts: Options, steps: int = 1) -> Verdict | q.Unknown | Stopped | None:
     """Depths 0..depth-1 in turn, over a few vCPUs (the first of search_ranges), guided runs
     first; a depth whose query over every action the solver does not decide within its budget,
     or whose vCPU counts above the few are not searched yet, is left for later, so that a guided trace deeper
@@ -364,15 +363,15 @@ def deepening(
     policy's shorter_budget_ms, for a shorter trace; those still undecided are named in the
     verdict's note. With no trace, the depths left are searched whole and split. The first
     verdict found, the Unknown of a depth that stays undecided, None when no depth has a trace,
-    or Stopped when the run's search_time (`opts`) runs out first. A trace at depth k has
+    or Stopped when the run's search_time runs out first. A trace at depth k has
     k + `steps` - 1 accesses (a contract's final access is one more than its depth; a cover's
     trace is its depth)."""
-    deadline = opts.deadline() if opts is not None else None
+    deadline = opts.deadline()
     deferred: list[tuple[int, q.Unknown]] = []
 
     def stopped(k: int) -> Stopped:
         first_open = min([d for d, _ in deferred] + [k])
-        return Stopped(first_open + steps - 2, opts.search_time if opts is not None and opts.search_time else 0.0)
+        return Stopped(first_open + steps - 2, opts.search_time or 0.0)
 
     for k in range(depth):
         if deadline is not None and k > 0 and time.monotonic() >= deadline:
@@ -381,7 +380,7 @@ def deepening(
         if isinstance(found, q.Unknown):
             deferred.append((k, found))
         elif not isinstance(found, q.Unsat):
-            return _shortest(at, found, deferred, policy, steps) if deferred else found
+            return _shortest(at, found, deferred, opts.policy, steps) if deferred else found
     while deferred:
         k, u = deferred[0]
         found = at(k, _again(u, deadline))

@@ -25,17 +25,18 @@ _MAX_PATTERN_INTERVALS = 64  # a bit pattern is an interval per value of its fre
 
 def offset_intervals(e: ir.Expr | None, name: str) -> list[Interval] | None:
     """The offsets `e` allows, as intervals, or None when it does not confine them."""
-    if e is not None and (bits := _fixed_bits(e, name)) is not None:
-        return _pattern_intervals([bits])
+    if e is not None and (_is_and(e) or _fixed_bits(e, name) is not None):
+        # the bit patterns among the conjuncts together (each alone may allow too many
+        # intervals), intersected with what the other conjuncts allow
+        fixed: list[tuple[int, int]] = []
+        rest: list[Interval] | None = None
+        for part in _conjuncts(e):
+            if (bits := _fixed_bits(part, name)) is not None:
+                fixed.append(bits)
+            else:
+                rest = _intersect(rest, offset_intervals(part, name))
+        return _intersect(_pattern_intervals(fixed) if fixed else None, rest)
     match e:
-        case ir.Binop(op=ir.Op.AND):
-            conjuncts = _conjuncts(e)
-            fixed = [b for c in conjuncts if (b := _fixed_bits(c, name)) is not None]
-            out = _pattern_intervals(fixed) if fixed else None
-            for c in conjuncts:
-                if _fixed_bits(c, name) is None:
-                    out = _intersect(out, offset_intervals(c, name))
-            return out
         case ir.Binop(op=ir.Op.OR, left=a, right=b):
             x, y = offset_intervals(a, name), offset_intervals(b, name)
             return None if x is None or y is None else _normal(x + y)
@@ -53,8 +54,12 @@ def offset_intervals(e: ir.Expr | None, name: str) -> list[Interval] | None:
     return None
 
 
+def _is_and(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Binop) and e.op == ir.Op.AND
+
+
 def _conjuncts(e: ir.Expr) -> list[ir.Expr]:
-    if isinstance(e, ir.Binop) and e.op == ir.Op.AND:
+    if isinstance(e, ir.Binop) and _is_and(e):
         return _conjuncts(e.left) + _conjuncts(e.right)
     return [e]
 
