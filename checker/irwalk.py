@@ -219,3 +219,30 @@ def pinned_fields(where: ir.Expr | None) -> dict[str, dict[tuple[int, int], int]
 
     visit(where)
     return out
+
+
+def quant_filters(q: ir.Quant) -> tuple[tuple[ir.Expr, ...], ...]:
+    """For each variable of `q` in order, the conjuncts of its filter that can be evaluated once
+    that variable and the ones before it are bound (and could not be before): the body's
+    conjuncts for `exists`, the antecedent's for `forall ... => ...`. A binding that makes one
+    false decides the body (false, or vacuously true) for every value of the variables after
+    it, so an evaluator may skip them all (interp.Interp._quant)."""
+    body = q.body
+    if q.kind == ir.QuantKind.EXISTS:
+        filt: ir.Expr | None = body
+    elif isinstance(body, ir.Binop) and body.op == ir.Op.IMPLIES:
+        filt = body.left
+    else:
+        filt = None
+    names = [v.name for v in q.vars]
+    out: list[list[ir.Expr]] = [[] for _ in names]
+    todo = [filt] if filt is not None else []
+    while todo:
+        e = todo.pop()
+        if isinstance(e, ir.Binop) and e.op == ir.Op.AND:
+            todo += [e.right, e.left]
+            continue
+        used = locals_used(e)
+        last = max((i for i, n in enumerate(names) if n in used), default=0)
+        out[last].append(e)
+    return tuple(tuple(c) for c in out)

@@ -243,8 +243,10 @@ def step_both(
     name: str,
     args: dict[str, interp.Value],
     params: tuple[tuple[str, int], ...] = (),
+    flat: bool = False,
 ) -> interp.State | None:
-    """Run one access through both sides, assert they agree; the post-state (None if blocked)."""
+    """Run one access through both sides, assert they agree; the post-state (None if blocked).
+    With `flat`, the encoder holds small arrays as Flat, as an unrolling from reset does."""
     system = system_for(spec, n)
     it = interp_for(spec, n, params)
     value: interp.Value | None = None
@@ -252,7 +254,7 @@ def step_both(
         want, value = it.access(system.action(name), state, args)
     except interp.Blocked:
         want = None
-    enabled, got, z_value = run_access(system, At(n, state, dict(params)), name, args)
+    enabled, got, z_value = run_access(system, At(n, state, dict(params), flat), name, args)
 
     def where() -> str:
         nonzero = {k: v for k, v in flat_state(system, state, n).items() if v}
@@ -275,6 +277,15 @@ def step_both(
 def test_single_access_agrees(c: Case) -> None:
     n, params, state, name, args = c
     step_both(str(SPEC), n, state, name, args, params)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case(str(SPEC)))
+def test_single_access_agrees_with_small_arrays_flat(c: Case) -> None:
+    """The same with the vCPU-indexed arrays (up to 20 vCPUs here) and the 32 SGIs and PPIs
+    held as Flat (smt/flat.py), as in every unrolling from reset."""
+    n, params, state, name, args = c
+    step_both(str(SPEC), n, state, name, args, params, flat=True)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -302,6 +313,17 @@ def test_sequences_from_reset_agree(seq: Seq) -> None:
     state = interp_for(str(SPEC), n, params).reset()
     for name, args in steps:
         post = step_both(str(SPEC), n, state, name, args, params)
+        if post is not None:
+            state = post
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(sequence(str(SPEC)))
+def test_sequences_from_reset_agree_with_small_arrays_flat(seq: Seq) -> None:
+    n, params, steps = seq
+    state = interp_for(str(SPEC), n, params).reset()
+    for name, args in steps:
+        post = step_both(str(SPEC), n, state, name, args, params, flat=True)
         if post is not None:
             state = post
 

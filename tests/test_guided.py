@@ -45,13 +45,14 @@ def test_the_counterexample_is_minimized_to_what_it_needs_away_from_reset(tmp_pa
             confirm(replace(ans.witness, pre_state={**ans.witness.pre_state, n: at_reset[n]}))
 
 
-def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_undecided(
+def test_a_trace_past_an_undecided_depth_is_shown_with_what_was_left_undecided(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The solver is made to give up on every query at depth 1, whole or one sequence at a time
-    (as it does on today-igroupr at depth 2): the search goes on to depth 2, where the guided
-    run (enable, doorbell) is the trace; depth 1 is then searched one sequence at a time, and
-    stays undecided: the verdict says a shorter trace was not ruled out, and why."""
+    (as it does on today-igroupr at depth 2): the search goes on to depth 2, where the query
+    over every action finds the trace (enable, doorbell, take); depth 1 is then searched one
+    sequence at a time, and stays undecided: the verdict says a shorter trace was not ruled
+    out, and why."""
     system = _system(tmp_path)
     real = q.contract
     asked: list[tuple[int | None, tuple[str, ...] | None]] = []
@@ -73,11 +74,11 @@ def test_a_guided_trace_past_an_undecided_depth_is_shown_with_what_was_left_unde
     names = [s.target or s.register or s.action for s in v.trace.steps]
     assert [n.split()[0] for n in names[:2]] in (["ENABLE", "DOORBELL"], ["DOORBELL", "ENABLE"])
     assert v.trace.steps[-1].action == "take" and v.trace.from_reset
-    # the trace came from a guided run (a path given), and depth 2's query over all actions was never asked
-    assert (2, None) not in asked
-    assert any(k == 2 and p is not None for k, p in asked)
+    # the trace came from depth 2's query over every action: no guided run was needed
+    assert (2, None) in asked
+    assert not any(k == 2 and p is not None for k, p in asked)
     # after the trace was found, depth 1 was asked again one sequence at a time
-    found_at = next(i for i, (k, p) in enumerate(asked) if k == 2 and p is not None)
+    found_at = asked.index((2, None))
     assert any(k == 1 and p is not None for k, p in asked[found_at:])
 
 
@@ -165,8 +166,10 @@ def test_a_cover_is_found_along_the_runs_a_state_one_access_from_it_points_at(
     assert isinstance(v, Covered) and v.note is None, v
     assert sorted((s.target or s.register or "").split()[0] for s in v.trace.steps) == ["DOORBELL", "DOORBELL", "ENABLE"]
     assert guides == [[{"enabled", "pending"}]]
-    assert (3, None) not in asked
-    found_at = next(i for i, (k, p) in enumerate(asked) if k == 3)
+    # at depth 3 the query over every action came first, gave up, and a guided run found the trace
+    whole_at = asked.index((3, None))
+    found_at = next(i for i, (k, p) in enumerate(asked) if k == 3 and p is not None)
+    assert whole_at < found_at
     assert any(k == 2 and p is not None for k, p in asked[found_at:])
 
 

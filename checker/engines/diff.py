@@ -377,7 +377,7 @@ class Differ:
         guides = sorted(guides or [], key=len)
         for g in guides:
             log.info("%s: a one-step difference needs %s away from reset", a.name, ", ".join(sorted(g)))
-        how = DepthPass(guides=guides, split=False, whole_budget_ms=policy.reach_whole_budget_ms)
+        how = DepthPass(guides=lambda: guides, split=False, whole_budget_ms=policy.reach_whole_budget_ms, whole_first=False)
         undecided: list[str] = []
         for rng in search_ranges(self.vcpus, policy.small_vcpus):
             for k in range(self.opts.depth + 1):

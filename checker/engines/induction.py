@@ -155,13 +155,15 @@ def check_cover(ctx: CheckContext, p: ir.Cover) -> Verdict:
     reach = _search(
         ctx, p, p.body, simplified(ctx.sub, lambda w: Covered(replay.state_trace(ctx.sub, p.name, p.body, w, "reached")))
     )
-    guides: list[set[str]] | None = None
+    guides: list[set[str]] = []
+
+    def guide_sets() -> list[set[str]]:
+        if not guides:
+            guides.extend(goal_guides(ctx, p, p.body))
+        return guides
 
     def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
-        nonlocal guides
-        if how.guided and k >= 2 and guides is None:
-            guides = goal_guides(ctx, p, p.body)
-        return reach(k, replace(how, guides=guides if how.guided else None))
+        return reach(k, replace(how, guides=guide_sets if how.guided and k >= 2 else None))
 
     found = deepening(at, ctx.opts.depth + 1, ctx.opts)
     if isinstance(found, q.Unknown):

@@ -142,19 +142,22 @@ def _depth_search(
         req = q.OneStep(opts.setting(small), None, cti_assume, budget_ms=policy.guide_budget_ms, avoid=avoid, final=final)
         return _ask(ctx, p, ctx.sub, req)
 
-    def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
+    def guide_sets() -> list[set[str]]:
         nonlocal guides, widened
-        if how.guided and k >= 2 and not widened:
+        if not widened:
             widened = True
             guides = more_guides(guides[0], avoiding, minimize, policy.guides)
             for g in guides:
                 log.info("a one-step counterexample needs %s away from reset", ", ".join(sorted(g)))
+        return guides
+
+    def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
         system = ctx.searched(k)
 
         def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
             return _ask(ctx, p, system, q.OneStep(opts.setting(rng), k, [], path, budget, None, final))
 
         target = Target(system, _final_reads(ctx.sub, p), ask, to_trace, policy)
-        return find_trace(target, opts.vcpus, k, replace(how, guides=guides if how.guided else None))
+        return find_trace(target, opts.vcpus, k, replace(how, guides=guide_sets if how.guided and k >= 2 else None))
 
     return at

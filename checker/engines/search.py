@@ -234,20 +234,24 @@ class Target:
 
 @dataclass(frozen=True)
 class DepthPass:
-    """How one depth is searched: the runs of `guides` first (when given; `guided` asks the
-    caller to supply them); then, unless an earlier pass left the depth `undecided` (for that
+    """How one depth is searched: unless an earlier pass left the depth `undecided` (for that
     reason), the query over every action, from depth 2 within `whole_budget_ms` (None: the
-    policy's whole_depth_budget_ms); and, if that has no answer in time and `split`, one query
-    per live sequence. A search that orders vCPU ranges outside depths (diff's search from
-    reset) calls bmc_depth per range and depth with split=False and its own whole budget."""
+    policy's whole_depth_budget_ms); if that has no answer in time, the runs of `guides` (when
+    given; `guided` asks the caller to supply them; before the query when not `whole_first`);
+    and, if still nothing and `split`, one query per live sequence. A search that orders vCPU
+    ranges outside depths (diff's search from reset) calls bmc_depth per range and depth with
+    split=False and its own whole budget."""
 
     guided: bool = False
-    guides: list[set[str]] | None = None
+    guides: Callable[[], list[set[str]]] | None = None  # asked for only when the whole query gives up
     undecided: str | None = None
     split: bool = True
     whole_budget_ms: int | None = None
     deadline: float | None = None  # time.monotonic() past which the split stops: Unknown
     small_first: bool = False  # only the first of the search_ranges: the others left undecided
+    # the query over every action before the guided runs: an unrolling with small arrays flat
+    # (smt/flat.py) decides most depths at once; diff's product of two sides does not have them
+    whole_first: bool = True
 
 
 NOT_YET_SEARCHED = "not yet searched with more than"
@@ -256,35 +260,35 @@ NOT_YET_SEARCHED = "not yet searched with more than"
 def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer:
     """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
 
-    First, when guides are given (the state one-step counterexamples need away from reset),
-    the runs that write all of one (guided_paths), each straight-line code within the policy's
-    guided_path_budget_ms, at two vCPUs and then over `rng`: a trace they find is a trace; their
-    Unsat and Unknown decide nothing.
-    Then (unless an earlier pass left it undecided) one query with every action possible at
-    every step, for whole_depth_budget_ms; if the solver has no answer by then (and the pass
-    may split), one query per live sequence of actions (live_paths), each straight-line code:
-    the query over every action can be out of the solver's reach where the one sequence that
-    reaches the goal is easy (bench/heuristics.md). Every sequence answering Unsat is the same
-    proof as the one query answering Unsat.
+    First (unless an earlier pass left it undecided) one query with every action possible at
+    every step, for whole_depth_budget_ms from depth 2. If the solver has no answer by then,
+    and guides are given (the state one-step counterexamples need away from reset), the runs
+    that write all of one (guided_paths), each straight-line code (_guided): a trace they find
+    is a trace; their Unsat and Unknown decide nothing. Then, if the pass may split, one query
+    per live sequence of actions (live_paths), each straight-line code: the query over every
+    action can be out of the solver's reach where the one sequence that reaches the goal is
+    easy (bench/heuristics.md). Every sequence answering Unsat is the same proof as the one
+    query answering Unsat. With `how.whole_first` False (diff's product, whose queries keep
+    Z3 arrays), the guided runs come before the query over every action.
     """
     p = t.policy
-    if how.guides:
-        # the runs at two vCPUs first, where loops over vCPUs unroll short; then over the range
-        lo, hi = rng
-        runs = guided_runs(t.rw, k, t.need, how.guides, p.max_guided)
-        for r in [(lo, lo + 1), rng] if hi > lo + 1 else [rng]:
-            for path in runs:
-                a = t.ask(r, path, p.guided_path_budget_ms)
-                if isinstance(a, q.Sat):
-                    log.info("depth %d over vCPUs %s: found along the guided run %s", k, r, ", ".join(path))
-                    return a
+    if how.guides is not None and not how.whole_first:
+        found = _guided(t, rng, k, how.guides())
+        if found is not None:
+            return found
     reason = how.undecided
     if reason is None:
         whole = how.whole_budget_ms if how.whole_budget_ms is not None else p.whole_depth_budget_ms
         first = t.ask(rng, None, whole if k > 1 else None)
-        if not isinstance(first, q.Unknown) or k <= 1 or not how.split:
+        if not isinstance(first, q.Unknown) or k <= 1 or (not how.split and not how.whole_first):
             return first
         reason = first.reason
+    if how.guides is not None and how.whole_first:
+        found = _guided(t, rng, k, how.guides())
+        if found is not None:
+            return found
+    if not how.split:
+        return q.Unknown(reason)
     paths = live_paths(t.rw, k, t.need, p.max_paths)
     if len(paths) > p.max_paths:
         return q.Unknown(f"{reason}; and more than {p.max_paths} action sequences of length {k} to search one by one")
@@ -300,6 +304,22 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
         if isinstance(a, q.Unknown):
             unknown = a
     return unknown or q.Unsat()
+
+
+def _guided(t: Target, rng: tuple[int, int], k: int, guides: list[set[str]]) -> q.Sat | None:
+    """A trace along the runs of k accesses that `guides` point at (guided_runs), each within
+    the policy's guided_path_budget_ms, at two vCPUs first, where loops over vCPUs unroll
+    short, then over `rng`; None when none is found (which decides nothing)."""
+    p = t.policy
+    lo, hi = rng
+    runs = guided_runs(t.rw, k, t.need, guides, p.max_guided)
+    for r in [(lo, lo + 1), rng] if hi > lo + 1 else [rng]:
+        for path in runs:
+            a = t.ask(r, path, p.guided_path_budget_ms)
+            if isinstance(a, q.Sat):
+                log.info("depth %d over vCPUs %s: found along the guided run %s", k, r, ", ".join(path))
+                return a
+    return None
 
 
 def find_trace(t: Target, vcpus: tuple[int, int], k: int, how: DepthPass = DepthPass()) -> Verdict | q.Unsat | q.Unknown:

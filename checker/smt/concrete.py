@@ -8,8 +8,11 @@ from dataclasses import dataclass
 import z3
 
 from checker import interp, ir
-from checker.smt.encode import Encoder, sort_of
+from checker.smt import flat
+from checker.smt.encode import Encoder
+from checker.smt.flat import Flat, Term
 from checker.smt.query import value_of
+from checker.smt.requests import SolverBudgets
 
 
 def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
@@ -33,13 +36,27 @@ def _to_z3(v: interp.Value, t: ir.Type, nr: int) -> z3.ExprRef:
     return z3.BitVecVal(int(v), ir.width_of(t))  # type: ignore[arg-type]
 
 
+def _to_term(enc: Encoder, v: interp.Value, t: ir.Type, nr: int) -> Term:
+    """`v` as the encoder holds a value of type `t`: a small array Flat when the encoder makes
+    it so (Encoder.flat_range), with the value of the first index past it as `other`."""
+    small = enc.flat_range(t) if isinstance(t, ir.ArrayT) else None
+    if small is None:
+        return _to_z3(v, t, nr)
+    assert isinstance(t, ir.ArrayT) and isinstance(v, interp.Array)
+    elems = tuple(_to_term(enc, v.get(i), t.elem, nr) for i in small)
+    outside = small.stop if small.stop < 1 << t.index.width else None
+    return Flat(small.start, elems, elems[-1] if outside is None else _to_term(enc, v.get(outside), t.elem, nr))
+
+
 @dataclass(frozen=True)
 class At:
-    """Where an action is run: the vCPU count, the pre-state, and the configuration parameters."""
+    """Where an action is run: the vCPU count, the pre-state, the configuration parameters, and
+    whether the encoder makes small arrays Flat (as in an unrolling from reset)."""
 
     nr_vcpus: int
     state: interp.State
     params: dict[str, int] | None = None
+    flat: bool = False
 
 
 def run_action(system: ir.System, at: At, action: str, args: dict[str, interp.Value]) -> tuple[bool, interp.State]:
@@ -55,16 +72,14 @@ def run_access(
     nr_vcpus, state, params = at.nr_vcpus, at.state, at.params
     n = z3.BitVecVal(nr_vcpus, ir.VCPU_WIDTH)
     config = {p.name: z3.BitVecVal((params or {})[p.name], p.type.width) for p in system.params.values()}
-    enc = Encoder(system, n, nr_vcpus, config)
+    enc = Encoder(system, n, nr_vcpus, config, flat_max=SolverBudgets().flat_max if at.flat else 0)
     a = system.action(action)
-    pre = {k: _to_z3(v, system.states[k].type, nr_vcpus) for k, v in state.items()}
+    pre = {k: _to_term(enc, v, system.states[k].type, nr_vcpus) for k, v in state.items()}
     z_args = {p.name: _to_z3(args[p.name], p.type, nr_vcpus) for p in a.params}
     enabled, post, result = enc.access(a, pre, z_args)
     s = z3.Solver()
     s.add(*enc.defs)
-    names = {k: z3.Const(f"post.{k}", sort_of(system.states[k].type)) for k in post}
-    for k, term in post.items():
-        s.add(names[k] == term)
+    names = {k: flat.named(f"post.{k}", term, s.add) for k, term in post.items()}
     en = z3.Bool("enabled")
     s.add(en == enabled)
     assert s.check() == z3.sat

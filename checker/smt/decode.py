@@ -6,10 +6,23 @@ from __future__ import annotations
 import z3
 
 from checker import interp, ir
+from checker.smt import flat
 from checker.smt.encode import Env, StateT
+from checker.smt.flat import Term
 
 
-def value_of(model: z3.ModelRef, term: z3.ExprRef, t: ir.Type, nr_vcpus: int) -> interp.Value:
+def value_of(model: z3.ModelRef, term: Term, t: ir.Type, nr_vcpus: int) -> interp.Value:
+    if isinstance(term, flat.Flat):
+        assert isinstance(t, ir.ArrayT)
+        small = term
+
+        def element(i: int) -> interp.Value:
+            return value_of(model, flat.select(small, z3.BitVecVal(i, t.index.width)), t.elem, nr_vcpus)
+
+        out = interp.Array({}, element)
+        for i in interp.domain(t.index, nr_vcpus):
+            out.get(int(i))
+        return out
     v = model.eval(term, model_completion=True)
     if isinstance(t, ir.BoolT):
         return bool(z3.is_true(v))

@@ -15,11 +15,13 @@ import z3
 
 from checker import ir
 from checker.irwalk import locals_used
+from checker.smt import flat
+from checker.smt.flat import Flat, Term
 
 _EXPAND_LIMIT = 64  # ranges up to this size are expanded rather than quantified
 
-Env = dict[str, z3.ExprRef]
-StateT = dict[str, z3.ExprRef]
+Env = dict[str, Term]
+StateT = dict[str, Term]
 
 
 def sort_of(t: ir.Type) -> z3.SortRef:
@@ -80,14 +82,8 @@ def mk_not(x: z3.BoolRef) -> z3.BoolRef:
     return z3.Not(x)
 
 
-def mk_ite(c: z3.BoolRef, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
-    if z3.is_true(c):
-        return a
-    if z3.is_false(c):
-        return b
-    if a.eq(b):
-        return a
-    return z3.If(c, a, b)
+def mk_ite(c: z3.BoolRef, a: Term, b: Term) -> Term:
+    return flat.ite(c, a, b)
 
 
 @dataclass
@@ -120,7 +116,9 @@ class Encoder:
     # satisfiable whatever the other constants are, and the solver must assert every one.
     # Encoders that share a solver share this list.
     defs: list[z3.BoolRef] = field(default_factory=list)
-    _bound: int = 0  # quantifiers with Z3-bound variables around the expression being encoded
+    _bound: int = 0
+    # state arrays over index ranges of at most this many elements are Flat (smt/flat.py); 0: none
+    flat_max: int = 0  # quantifiers with Z3-bound variables around the expression being encoded
 
     def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
         """`cv` as true or false if the facts decide it (it mentions only fact_vars), else as is."""
@@ -164,21 +162,33 @@ class Encoder:
     def reset_state(self) -> StateT:
         return {n: self._reset(s, s.type, {}, 0) for n, s in self.system.states.items()}
 
-    def _reset(self, sv: ir.StateVar, t: ir.Type, env: Env, depth: int) -> z3.ExprRef:
-        """Reset values as constant arrays, with stores where the value depends on the index.
+    def flat_range(self, t: ir.ArrayT) -> range | None:
+        """The indices of a state array of type `t` when it is encoded Flat, else None."""
+        indices = range(self.max_n) if t.index.hi is None else range(t.index.lo, t.index.hi + 1)
+        return indices if len(indices) <= self.flat_max else None
+
+    def _reset(self, sv: ir.StateVar, t: ir.Type, env: Env, depth: int, flat_ok: bool = True) -> Term:
+        """Reset values as constant arrays, with stores where the value depends on the index
+        (or, for a small array in an unrolling from reset, as the tuple of its elements).
 
         Lambdas would be shorter, but Z3's array solver handles K/Store terms far better.
         """
         if isinstance(t, ir.ArrayT):
             idx = sv.indices[depth]
             index_sort = z3.BitVecSort(t.index.width)
+            small = self.flat_range(t) if flat_ok else None
+            if small is not None:
+                elems = [self._reset(sv, t.elem, {**env, idx.name: z3.BitVecVal(i, t.index.width)}, depth + 1) for i in small]
+                return Flat(small.start, tuple(elems), _most_common(list(enumerate(elems))))
             if idx.name not in locals_used(sv.init):
-                return z3.K(index_sort, self._reset(sv, t.elem, env, depth + 1))
+                return z3.K(index_sort, self._reset(sv, t.elem, env, depth + 1, False))
             if t.index.hi is None:
                 indices = range(self.max_n)
             else:
                 indices = range(t.index.lo, t.index.hi + 1)
-            values = [(i, self._reset(sv, t.elem, {**env, idx.name: z3.BitVecVal(i, t.index.width)}, depth + 1)) for i in indices]
+            values = [
+                (i, self._reset(sv, t.elem, {**env, idx.name: z3.BitVecVal(i, t.index.width)}, depth + 1, False)) for i in indices
+            ]
             base = _most_common(values)
             arr = z3.K(index_sort, base)
             for i, v in values:
@@ -407,6 +417,8 @@ class Encoder:
                 idx = index(i)
                 if z3.is_false(guard):
                     return root
+                if isinstance(root, Flat):
+                    return flat.update_at(root, idx, lambda e: self.update(e, rest, value, index, guard))
                 return store(root, idx, self.update(select(root, idx), rest, value, index, guard))
             case ir.PathBits(hi=hi, lo=lo):
                 cur = z3.Extract(hi, lo, root)
@@ -434,13 +446,16 @@ def _same(i: z3.ExprRef, j: z3.ExprRef) -> bool | None:
     return None
 
 
-def select(arr: z3.ExprRef, idx: z3.ExprRef) -> z3.ExprRef:
+def select(arr: Term, idx: Term) -> Term:
     """Select, looking through stores at the same or at a different constant index.
 
     A handler's loop updates one row of a per-vCPU array many times (one INTID per iteration):
     without this, every iteration selects through all the stores before it, and the solver
     has to untangle a chain Z3 does not simplify while building terms.
     """
+    assert not isinstance(idx, Flat)
+    if isinstance(arr, Flat):
+        return flat.select(arr, idx)
     while z3.is_store(arr):
         same = _same(arr.arg(1), idx)
         if same is True:
@@ -459,13 +474,15 @@ def store(arr: z3.ExprRef, idx: z3.ExprRef, value: z3.ExprRef) -> z3.ExprRef:
     return z3.Store(arr, idx, value)
 
 
-def _most_common(values: list[tuple[int, z3.ExprRef]]) -> z3.ExprRef:
-    counts: dict[int, tuple[int, z3.ExprRef]] = {}
+def _most_common(values: list[tuple[int, Term]]) -> Term:
+    groups: list[list[Term]] = []
     for _, v in values:
-        key = v.hash()
-        n, _ = counts.get(key, (0, v))
-        counts[key] = (n + 1, v)
-    return max(counts.values(), key=lambda p: p[0])[1]
+        same = next((g for g in groups if g[0].eq(v)), None)
+        if same is None:
+            groups.append([v])
+        else:
+            same.append(v)
+    return max(groups, key=len)[0]
 
 
 def _set_bits(v: z3.BitVecRef, hi: int, lo: int, new: z3.BitVecRef) -> z3.BitVecRef:
@@ -479,7 +496,11 @@ def _set_bits(v: z3.BitVecRef, hi: int, lo: int, new: z3.BitVecRef) -> z3.BitVec
     return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
 
-def _binop(op: ir.Op, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
+def _binop(op: ir.Op, a: Term, b: Term) -> z3.ExprRef:
+    if isinstance(a, Flat) or isinstance(b, Flat):
+        assert op in (ir.Op.EQ, ir.Op.NE), f"{op} of arrays"
+        same = flat.equal(a, b)
+        return same if op == ir.Op.EQ else mk_not(same)
     match op:
         case ir.Op.AND:
             return mk_and(a, b)

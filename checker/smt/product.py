@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import interp, ir
+from checker.smt import flat
 from checker.smt.encode import Encoder, Env, StateT, mk_and, mk_ite, mk_or, sort_of
 from checker.smt.query import Answer, Query, Sat, Setting, Unknown, Unsat, Witness, decode_state, value_of
 
@@ -135,7 +136,7 @@ class Pair:
         one register's handler only)."""
         env = self.q.params(a_old, a_old.params, suffix)
         for name, v in (pins or {}).items():
-            env[name] = z3.BitVecVal(v, env[name].size())
+            env[name] = z3.BitVecVal(v, flat.plain(env[name]).size())
         return env, {pn.name: env[po.name] for po, pn in zip(a_old.params, a_new.params)}
 
     def differs(self, a_old: ir.Action, a_new: ir.Action, pre: tuple[StateT, StateT], args: tuple[Env, Env]) -> z3.BoolRef:
@@ -275,7 +276,7 @@ class Pair:
         if offsets is None:
             return
         stride, ranges = offsets
-        off = args["offset"]
+        off = flat.plain(args["offset"])
         inner = z3.URem(off, z3.BitVecVal(stride, off.size())) if stride is not None else off
         region = mk_or(*[z3.And(z3.UGE(inner, lo), z3.ULT(inner, hi)) for lo, hi in ranges])
         self.q.solver.add(region)
@@ -297,7 +298,7 @@ class Pair:
     def _name(self, state: StateT, suffix: str) -> StateT:
         out = {}
         for name, term in state.items():
-            v = z3.Const(f"{name}{suffix}", term.sort())
+            v = z3.Const(f"{name}{suffix}", flat.plain(term).sort())
             self.q.solver.add(v == z3.simplify(term))
             out[name] = v
         return out

@@ -16,10 +16,10 @@ import z3
 
 from checker import ir
 from checker.irwalk import leading_quants, pinned_fields
-from checker.smt import limits
+from checker.smt import flat, limits
 from checker.smt.answers import Answer, Sat, Unknown, Unsat, Witness
 from checker.smt.decode import decode_state, decode_trans, value_of
-from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_or, sort_of
+from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_not, mk_or, sort_of
 from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 
 log = logging.getLogger("gicheck.smt")
@@ -28,15 +28,16 @@ _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
 
 
 class Query:
-    """One solver with the vCPU count N constrained to a range."""
+    """One solver with the vCPU count N constrained to a range. With `flat`, the state arrays
+    of at most the budgets' flat_max elements are Flat (smt/flat.py)."""
 
-    def __init__(self, system: ir.System, setting: Setting):
+    def __init__(self, system: ir.System, setting: Setting, flat: bool = False):
         self.system = system
         self.lo, self.hi = setting.vcpus
         self.budgets = setting.budgets
         self.n = z3.BitVec("nr_vcpus", ir.VCPU_WIDTH)
         self.config = {p.name: z3.BitVec(p.name, p.type.width) for p in system.params.values()}
-        self.enc = Encoder(system, self.n, self.hi, self.config)
+        self.enc = Encoder(system, self.n, self.hi, self.config, flat_max=self.budgets.flat_max if flat else 0)
         self.solver = z3.Solver()
         self.timeout_ms = int(setting.timeout * 1000) if setting.timeout else 0
         if self.timeout_ms:
@@ -139,12 +140,7 @@ class Query:
         for t in range(k):
             nxt, sel, args = self.step(states[-1], t, path[t] if path is not None else None)
             # name each state so models and dumped queries stay readable
-            named = {}
-            for name, term in nxt.items():
-                v = z3.Const(f"{name}@{t + 1}", term.sort())
-                self.solver.add(v == z3.simplify(term))
-                named[name] = v
-            states.append(named)
+            states.append({name: flat.named(f"{name}@{t + 1}", term, self.solver.add) for name, term in nxt.items()})
             trans.append((sel, args))
         return states, trans
 
@@ -359,7 +355,7 @@ def contract(system: ir.System, prop: ir.Contract, req: OneStep) -> Answer:
     """Pre(s) and where(a, s) and Access(s, a, s', r) and not body(a, r, s, s'), where Pre(s) is
     Init(s0) and T(s0, s1) and ... and T(s_k-1, s) (prefix k), or assume(s) and avoid(s)
     (prefix None): can the access make the contract's body false (`req` says where it starts)?"""
-    q = Query(system, req.setting)
+    q = Query(system, req.setting, flat=req.prefix is not None)
     action = req.final or system.action(prop.action)
     prefix = req.prefix
     pre, trans = _pre_state(q, req)
@@ -385,7 +381,7 @@ def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answ
     """Pre(s) and Access(s, a1, s1, r1) and Access(s, a2, s2, r2) and a1 = a2 but for the ignored
     bits and (s1 != s2 or r1 != r2), Pre as for contract: can two runs of the access from one
     state, with arguments equal but for the ignored bits, end differently?"""
-    q = Query(system, req.setting)
+    q = Query(system, req.setting, flat=req.prefix is not None)
     action = req.final or system.action(prop.action)
     prefix = req.prefix
     pre, trans = _pre_state(q, req)
@@ -397,9 +393,9 @@ def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answ
         if not ignored:
             q.solver.add(a == b)
             continue
-        keep = _mask_except(a.size(), ignored)
+        keep = _mask_except(flat.plain(a).size(), ignored)
         q.solver.add(a & keep == b & keep)
-    differ = [z3.Not(post1[n] == post2[n]) for n in post1]
+    differ = [mk_not(flat.equal(post1[n], post2[n])) for n in post1]
     if result1 is not None and result2 is not None:
         differ.append(result1 != result2)  # a read must return the same value too
     bad = mk_or(*differ)
@@ -484,7 +480,7 @@ def reach(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
     """Init(s0) and T(s0, s1) and ... and T(s_k-1, s_k) and goal(s_k): is a state satisfying
     `goal` reachable in exactly k steps from reset (through the actions of `path`, if given)?
     (BMC, one depth)"""
-    q = Query(system, req.setting)
+    q = Query(system, req.setting, flat=True)
     states, trans = q.unroll(req.k, req.path)
     body, env = q.witness_vars(goal, ir.QuantKind.EXISTS, {})
 
@@ -530,7 +526,7 @@ def induction_step(system: ir.System, prop: ir.Expr, req: Steps) -> Answer:
         nxt, sel, args = q.step(states[-1], t)
         named = {}
         for name, term in nxt.items():
-            v = z3.Const(f"{name}@{t + 1}", term.sort())
+            v = z3.Const(f"{name}@{t + 1}", flat.plain(term).sort())
             q.solver.add(v == term)
             named[name] = v
         states.append(named)

@@ -21,7 +21,11 @@ class SolverBudgets:
     # the incremental solver again for the rest
     one_step_incremental_ms: int = 2_000
     one_step_sat_core_ms: int = 3_000
-    reseeds: tuple[int, ...] = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers'
+    reseeds: tuple[int, ...] = (1, 2, 3)
+    # an unrolling from reset (reach) encodes a state array over at most this many indices as
+    # one term per element (smt/flat.py): a choice between actions is then plain Booleans and
+    # bit-vectors to the SAT-based core, not an If between arrays; 0 turns it off
+    flat_max: int = 64  # random seeds for asking again after 'incomplete quantifiers'
 
 
 @dataclass(frozen=True)

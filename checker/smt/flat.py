@@ -1,0 +1,125 @@
+"""Small arrays as the tuple of their elements, for unrollings from reset.
+
+A state array indexed by a small range (the vCPUs of a search with a few of them, the 32 SGIs
+and PPIs) is encoded as one term per element instead of a Z3 array: a read at a symbolic
+index is a chain of Ifs over the elements, a write an If per element. After a step that
+chooses between actions, every element is then a plain Boolean or bit-vector term, which the
+SAT-based core bit-blasts; as Z3 arrays, the same choice is an If between arrays, which the
+array solver handles badly (bench/heuristics.md).
+
+An index outside the elements reads `other`, the value every such index holds at reset; a
+write there is dropped. Only the unrollings from reset use this form (Encoder.flat_max), and
+every trace they find is replayed by the interpreter, which keeps every index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import z3
+
+
+@dataclass(frozen=True, eq=False)
+class Flat:
+    """An array whose element at index `lo + j` is `elems[j]`; `other` at any other index."""
+
+    lo: int
+    elems: tuple[Term, ...]
+    other: Term
+
+    def eq(self, o: object) -> bool:
+        """The same terms (z3's ExprRef.eq, element by element)."""
+        if self is o:
+            return True
+        return (
+            isinstance(o, Flat)
+            and o.lo == self.lo
+            and len(o.elems) == len(self.elems)
+            and all(a.eq(b) for a, b in zip(self.elems, o.elems))
+            and self.other.eq(o.other)
+        )
+
+    def map(self, f: Callable[[Term], Term]) -> Flat:
+        return Flat(self.lo, tuple(f(e) for e in self.elems), f(self.other))
+
+
+Term: TypeAlias = z3.ExprRef | Flat
+
+
+def ite(c: z3.BoolRef, a: Term, b: Term) -> Term:
+    """If(c, a, b), element by element for small arrays."""
+    if z3.is_true(c):
+        return a
+    if z3.is_false(c):
+        return b
+    if a.eq(b):
+        return a
+    if isinstance(a, Flat):
+        assert isinstance(b, Flat) and b.lo == a.lo and len(b.elems) == len(a.elems)
+        return Flat(a.lo, tuple(ite(c, x, y) for x, y in zip(a.elems, b.elems)), ite(c, a.other, b.other))
+    assert not isinstance(b, Flat)
+    return z3.If(c, a, b)
+
+
+def _at(arr: Flat, idx: z3.BitVecRef, j: int) -> z3.BoolRef:
+    return idx == z3.BitVecVal(arr.lo + j, idx.size())
+
+
+def _covers(arr: Flat, idx: z3.BitVecRef) -> bool:
+    """Every value of `idx` names an element (the array spans the index's whole width)."""
+    return arr.lo == 0 and len(arr.elems) == 1 << idx.size()
+
+
+def select(arr: Flat, idx: z3.ExprRef) -> Term:
+    assert isinstance(idx, z3.BitVecRef)
+    if z3.is_bv_value(idx):
+        j = idx.as_long() - arr.lo
+        return arr.elems[j] if 0 <= j < len(arr.elems) else arr.other
+    out = arr.elems[-1] if _covers(arr, idx) else arr.other
+    last = len(arr.elems) - 1 if _covers(arr, idx) else len(arr.elems)
+    for j in reversed(range(last)):
+        out = ite(_at(arr, idx, j), arr.elems[j], out)
+    return out
+
+
+def update_at(arr: Flat, idx: z3.ExprRef, f: Callable[[Term], Term]) -> Flat:
+    """`arr` with the element at `idx` replaced by f(that element); nothing changes when `idx`
+    names no element."""
+    assert isinstance(idx, z3.BitVecRef)
+    if z3.is_bv_value(idx):
+        j = idx.as_long() - arr.lo
+        if not 0 <= j < len(arr.elems):
+            return arr
+        return Flat(arr.lo, arr.elems[:j] + (f(arr.elems[j]),) + arr.elems[j + 1 :], arr.other)
+    return Flat(arr.lo, tuple(ite(_at(arr, idx, j), f(e), e) for j, e in enumerate(arr.elems)), arr.other)
+
+
+def equal(a: Term, b: Term) -> z3.BoolRef:
+    """a == b, element by element for small arrays."""
+    if isinstance(a, Flat):
+        assert isinstance(b, Flat)
+        return z3.And(*[equal(x, y) for x, y in zip(a.elems, b.elems)], equal(a.other, b.other))
+    assert not isinstance(b, Flat)
+    return a == b
+
+
+def named(name: str, term: Term, add: Callable[[z3.BoolRef], None]) -> Term:
+    """A constant named `name` standing for `term` (its definition given to `add`); a small
+    array gets one per element, named by index, so models and dumped queries stay readable."""
+    if isinstance(term, Flat):
+        return Flat(
+            term.lo,
+            tuple(named(f"{name}[{term.lo + j}]", e, add) for j, e in enumerate(term.elems)),
+            term.other,
+        )
+    v = z3.Const(name, term.sort())
+    add(v == z3.simplify(term))
+    return v
+
+
+def plain(t: Term) -> z3.ExprRef:
+    """`t`, which a query without small arrays (flat_max 0) or an argument always is, as a Z3 term."""
+    assert not isinstance(t, Flat), "a small array where a Z3 term is needed"
+    return t
