@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -306,24 +307,14 @@ def sequence(draw: st.DrawFn, spec: str) -> Seq:
     return n, params, steps
 
 
+@pytest.mark.parametrize("flat", [False, True], ids=["z3-arrays", "small-arrays-flat"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(sequence(str(SPEC)))
-def test_sequences_from_reset_agree(seq: Seq) -> None:
+@given(seq=sequence(str(SPEC)))
+def test_sequences_from_reset_agree(flat: bool, seq: Seq) -> None:
     n, params, steps = seq
     state = interp_for(str(SPEC), n, params).reset()
     for name, args in steps:
-        post = step_both(str(SPEC), n, state, name, args, params)
-        if post is not None:
-            state = post
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(sequence(str(SPEC)))
-def test_sequences_from_reset_agree_with_small_arrays_flat(seq: Seq) -> None:
-    n, params, steps = seq
-    state = interp_for(str(SPEC), n, params).reset()
-    for name, args in steps:
-        post = step_both(str(SPEC), n, state, name, args, params, flat=True)
+        post = step_both(str(SPEC), n, state, name, args, params, flat=flat)
         if post is not None:
             state = post
 

@@ -12,30 +12,22 @@ from checker.smt.flat import Term
 
 
 def value_of(model: z3.ModelRef, term: Term, t: ir.Type, nr_vcpus: int) -> interp.Value:
-    if isinstance(term, flat.Flat):
-        assert isinstance(t, ir.ArrayT)
-        small = term
-
-        def element(i: int) -> interp.Value:
-            return value_of(model, flat.select(small, z3.BitVecVal(i, t.index.width)), t.elem, nr_vcpus)
-
-        out = interp.Array({}, element)
-        for i in interp.domain(t.index, nr_vcpus):
-            out.get(int(i))
-        return out
-    v = model.eval(term, model_completion=True)
-    if isinstance(t, ir.BoolT):
-        return bool(z3.is_true(v))
     if isinstance(t, ir.ArrayT):
         arr_t = t
+        whole = term if isinstance(term, flat.Flat) else model.eval(term, model_completion=True)
 
         def fill(i: int) -> interp.Value:
-            return value_of(model, z3.Select(v, z3.BitVecVal(i, arr_t.index.width)), arr_t.elem, nr_vcpus)
+            idx = z3.BitVecVal(i, arr_t.index.width)
+            at = flat.select(whole, idx) if isinstance(whole, flat.Flat) else z3.Select(whole, idx)
+            return value_of(model, at, arr_t.elem, nr_vcpus)
 
         arr = interp.Array({}, fill)
         for i in interp.domain(t.index, nr_vcpus):
             arr.get(int(i))
         return arr
+    v = model.eval(flat.plain(term), model_completion=True)
+    if isinstance(t, ir.BoolT):
+        return bool(z3.is_true(v))
     return int(v.as_long())
 
 
