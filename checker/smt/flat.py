@@ -8,8 +8,9 @@ SAT-based core bit-blasts; as Z3 arrays, the same choice is an If between arrays
 array solver handles badly (bench/heuristics.md).
 
 An index outside the elements reads `other`, the value every such index holds at reset; a
-write there is dropped. Only the unrollings from reset use this form (Encoder.flat_max), and
-every trace they find is replayed by the interpreter, which keeps every index.
+write there is dropped. Only the unrollings from reset that choose among every action use
+this form (Encoder.flat_max, Query(flat=True)), and every trace they find is replayed by the
+interpreter, which keeps every index.
 """
 
 from __future__ import annotations

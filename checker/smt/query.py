@@ -29,7 +29,9 @@ _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
 
 class Query:
     """One solver with the vCPU count N constrained to a range. With `flat`, the state arrays
-    of at most the budgets' flat_max elements are Flat (smt/flat.py)."""
+    of at most the budgets' flat_max elements are Flat (smt/flat.py): the unrollings from reset
+    that choose between actions at each step use it; one given sequence of actions (a path)
+    is straight-line code, which Z3's arrays handle well and builds faster."""
 
     def __init__(self, system: ir.System, setting: Setting, flat: bool = False):
         self.system = system
@@ -355,7 +357,7 @@ def contract(system: ir.System, prop: ir.Contract, req: OneStep) -> Answer:
     """Pre(s) and where(a, s) and Access(s, a, s', r) and not body(a, r, s, s'), where Pre(s) is
     Init(s0) and T(s0, s1) and ... and T(s_k-1, s) (prefix k), or assume(s) and avoid(s)
     (prefix None): can the access make the contract's body false (`req` says where it starts)?"""
-    q = Query(system, req.setting, flat=req.prefix is not None)
+    q = Query(system, req.setting, flat=req.prefix is not None and req.path is None)
     action = req.final or system.action(prop.action)
     prefix = req.prefix
     pre, trans = _pre_state(q, req)
@@ -381,7 +383,7 @@ def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answ
     """Pre(s) and Access(s, a1, s1, r1) and Access(s, a2, s2, r2) and a1 = a2 but for the ignored
     bits and (s1 != s2 or r1 != r2), Pre as for contract: can two runs of the access from one
     state, with arguments equal but for the ignored bits, end differently?"""
-    q = Query(system, req.setting, flat=req.prefix is not None)
+    q = Query(system, req.setting, flat=req.prefix is not None and req.path is None)
     action = req.final or system.action(prop.action)
     prefix = req.prefix
     pre, trans = _pre_state(q, req)
@@ -480,7 +482,7 @@ def reach(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
     """Init(s0) and T(s0, s1) and ... and T(s_k-1, s_k) and goal(s_k): is a state satisfying
     `goal` reachable in exactly k steps from reset (through the actions of `path`, if given)?
     (BMC, one depth)"""
-    q = Query(system, req.setting, flat=True)
+    q = Query(system, req.setting, flat=req.path is None)
     states, trans = q.unroll(req.k, req.path)
     body, env = q.witness_vars(goal, ir.QuantKind.EXISTS, {})
 
