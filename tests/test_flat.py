@@ -51,7 +51,7 @@ def test_a_write_at_a_symbolic_index_is_the_arrays_store_inside_and_nothing_outs
 
 def test_ite_and_equality_go_element_by_element() -> None:
     a, _ = _pair()
-    b = a.map(lambda e: e + 1)  # type: ignore[operator]
+    b = Flat(a.lo, tuple(e + 1 for e in a.elems), a.other + 1)  # type: ignore[operator]
     c = z3.Bool("c")
     i = z3.BitVec("i", W)
     chosen = flat.ite(c, a, b)

@@ -42,9 +42,6 @@ class Flat:
             and self.other.eq(o.other)
         )
 
-    def map(self, f: Callable[[Term], Term]) -> Flat:
-        return Flat(self.lo, tuple(f(e) for e in self.elems), f(self.other))
-
 
 Term: TypeAlias = z3.ExprRef | Flat
 
