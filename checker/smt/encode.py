@@ -116,9 +116,9 @@ class Encoder:
     # satisfiable whatever the other constants are, and the solver must assert every one.
     # Encoders that share a solver share this list.
     defs: list[z3.BoolRef] = field(default_factory=list)
-    _bound: int = 0
+    _bound: int = 0  # quantifiers with Z3-bound variables around the expression being encoded
     # state arrays over index ranges of at most this many elements are Flat (smt/flat.py); 0: none
-    flat_max: int = 0  # quantifiers with Z3-bound variables around the expression being encoded
+    flat_max: int = 0
 
     def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
         """`cv` as true or false if the facts decide it (it mentions only fact_vars), else as is."""
@@ -177,6 +177,9 @@ class Encoder:
             idx = sv.indices[depth]
             index_sort = z3.BitVecSort(t.index.width)
             small = self.flat_range(t) if flat_ok else None
+            if small is not None and idx.name not in locals_used(sv.init):
+                same = self._reset(sv, t.elem, env, depth + 1)
+                return Flat(small.start, (same,) * len(small), same)
             if small is not None:
                 elems = [self._reset(sv, t.elem, {**env, idx.name: z3.BitVecVal(i, t.index.width)}, depth + 1) for i in small]
                 return Flat(small.start, tuple(elems), _most_common(list(enumerate(elems))))
