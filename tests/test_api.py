@@ -230,16 +230,23 @@ def test_iar_may_return_any_takeable_interrupt_the_script_names(v3: api.Model) -
     allowed = (Choice(3, "acknowledge(self=1, intid=3)"), Choice(5, "acknowledge(self=1, intid=5)"))
     out = m.read(1, "ICC_IAR1_EL1")  # the handler's own answer: the lowest
     assert (out.value, out.allowed, out.own) == (3, allowed, None)
-    assert out.step.changes == (Change("pending[1][3]", True, False), Change("active[1][3]", False, True))
+    taken = (Change("active_priority[1]", False, True),)
+    assert out.step.changes == (Change("pending[1][3]", True, False), Change("active[1][3]", False, True), *taken)
     out = m.read(2, "ICC_IAR1_EL1", expect=5)  # another the spec allows: its action's step
     assert (out.value, out.own) == (5, 3)
-    assert out.step.changes == (Change("pending[2][5]", True, False), Change("active[2][5]", False, True))
+    taken = (Change("active_priority[2]", False, True),)
+    assert out.step.changes == (Change("pending[2][5]", True, False), Change("active[2][5]", False, True), *taken)
     before = m.state()
+    with pytest.raises(api.NotAllowed) as e:  # SGI 3 waits for vCPU 2's EOI: one at a time
+        m.read(2, "ICC_IAR1_EL1", expect=3)
+    assert e.value.message == "the spec does not allow ICC_IAR1_EL1 to read 0x3 here (it allows 0x3ff)"
+    assert e.value.allowed == (Choice(1023, "no refines case applies"),)
+    assert m.state() == before
+    m.write(2, "ICC_EOIR1_EL1", {"INTID": 5})
     with pytest.raises(api.NotAllowed) as e:
         m.read(2, "ICC_IAR1_EL1", expect=4)
     assert e.value.message == "the spec does not allow ICC_IAR1_EL1 to read 0x4 here (it allows 0x3)"
     assert e.value.allowed == (Choice(3, "acknowledge(self=2, intid=3)"),)
-    assert m.state() == before
     out = m.read(0, "ICC_IAR1_EL1", expect={"INTID": 1023})
     assert (out.value, out.allowed) == (1023, (Choice(1023, "no refines case applies"),))
 
