@@ -49,10 +49,31 @@ def test_the_shipped_known_differences(tmp_path: Path) -> None:
     assert all(k.source and k.reason for k in (*known.differences, *known.avoid))
     assert known.covering(3, "GICD_TYPER", None, 0x02000000).id == "v3-typer-lpis"  # type: ignore[union-attr]
     assert known.covering(3, "GICD_TYPER", None, 0x1) is None  # ITLinesNumber is not declared
-    assert known.covering(2, "GICC_IAR", 8, 0xFF).id == "v2-gicc-narrow"  # type: ignore[union-attr]
+    assert known.covering(2, "GICD_ISPENDR", 16, 0x100).id == "v2-spi-pending-untargeted"  # type: ignore[union-attr]
     assert known.covering(2, "GICC_IAR", None, 0x3FF ^ 4) is None  # the acknowledge register itself never
     assert known.covering(3, "ICC_IAR1_EL1", None, 0x3FF ^ 4) is None
-    assert ("GICR_WAKER", True) in known.avoided(3) and ("GICR_WAKER", False) not in known.avoided(3)
+    assert ("GICR_WAKER", True, None) in known.avoided(3) and ("GICR_WAKER", False, None) not in known.avoided(3)
+    assert ("GICC_IAR", False, 8) in known.avoided(2) and ("GICC_IAR", False, None) not in known.avoided(2)
+    assert ("GICD_SGIR", 0x03000000, 0x03000000) in known.avoided_values(2)  # TargetListFilter 0b11
+    assert not [k for k in known.avoided(2) if k[0] == "GICD_SGIR"]  # the other filters are made
+
+
+def test_an_avoided_value_is_never_written(models: dict[int, api.Model], tmp_path: Path) -> None:
+    p = tmp_path / "k.toml"
+    p.write_text(
+        "[[avoid]]\nregister = 'GICD_SGIR'\naccess = 'write'\nmask = 0x03000000\nmatch = 0x03000000\nreason = 'r'\nsource = 's'\n"
+        "[[avoid]]\nregister = 'GICD_CTLR'\naccess = 'write'\nmask = 0x3\nmatch = 0x2\nreason = 'r'\nsource = 's'\n"
+    )
+    known = load_known(p)
+    assert known.avoided(2) == set()
+    gen = Generator(models[2], random.Random(3), known.avoided(2), known.avoided_values(2))
+    writes = [a for _ in range(40) for a in gen.sequence(4, 60) if not a.is_read]
+    sgir = [a.value for a in writes if a.register == "GICD_SGIR"]
+    ctlr = [a.value for a in writes if a.register == "GICD_CTLR"]
+    assert sgir and ctlr  # still written, with the other values
+    assert not [v for v in sgir if v is not None and v & 0x03000000 == 0x03000000]
+    assert not [v for v in ctlr if v is not None and v & 0x3 == 0x2]
+    assert [v for v in sgir if v is not None and v & 0x03000000 == 0x01000000]
 
 
 @pytest.mark.parametrize(
@@ -69,6 +90,14 @@ def test_the_shipped_known_differences(tmp_path: Path) -> None:
             "[[difference]] 1: 'gic' is a list of 2 and 3",
         ),
         ("[differences]\n", "unknown table differences: the file has [[difference]] and [[avoid]] entries"),
+        (
+            "[[avoid]]\nregister = 'A'\nreason = 'r'\nsource = 's'\nmask = 3\nmatch = 2\n",
+            "[[avoid]] 1: 'mask' and 'match' select writes: an [[avoid]] with access = \"write\"",
+        ),
+        (
+            "[[avoid]]\nregister = 'A'\naccess = 'write'\nreason = 'r'\nsource = 's'\nmask = 3\nmatch = 4\n",
+            "[[avoid]] 1: 'mask' is a positive integer and 'match' an integer within it",
+        ),
     ],
 )
 def test_a_malformed_known_file_is_an_error_at_its_place(tmp_path: Path, text: str, message: str) -> None:
@@ -86,7 +115,8 @@ def test_a_malformed_known_file_is_an_error_at_its_place(tmp_path: Path, text: s
 @pytest.mark.parametrize("gic", [2, 3])
 def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int, api.Model], gic: int) -> None:
     model = models[gic]
-    seqs = [Generator(model, random.Random(7), load_known(KNOWN).avoided(gic)).sequence(3, 80) for _ in range(2)]
+    known = load_known(KNOWN)
+    seqs = [Generator(model, random.Random(7), known.avoided(gic), known.avoided_values(gic)).sequence(3, 80) for _ in range(2)]
     assert seqs[0] == seqs[1]
     seq = seqs[0]
     assert len(seq) == 80
@@ -100,8 +130,11 @@ def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int,
         (line,) = parse_script(a.script(), "g").lines  # the same access, as a script line
         assert isinstance(line, AccessLine)
         assert prepare(m, line) == p
-    avoided = load_known(KNOWN).avoided(gic)
-    assert not [a for a in seq if (a.register, not a.is_read) in avoided]
+    avoided = known.avoided(gic)
+    assert not [a for a in seq if {(a.register, not a.is_read, None), (a.register, not a.is_read, a.width)} & avoided]
+    assert not [
+        a for a in seq for r, m, v in known.avoided_values(gic) if a.register == r and a.value is not None and a.value & m == v
+    ]
 
 
 class _Stand:

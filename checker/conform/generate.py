@@ -64,13 +64,24 @@ _WEIGHTS = {"ICC_IAR1_EL1": 5.0, "GICC_IAR": 5.0, "ICC_EOIR1_EL1": 3.0, "GICC_EO
 
 
 class Generator:
-    """Random sequences for one model; `avoid` holds (register, is write) pairs never made."""
+    """Random sequences for one model; `avoid` holds the (register, is write, width) access
+    kinds never made (width None: any), `avoid_values` (register, mask, match) triples: writes
+    whose value & mask == match, never made either (another value is drawn)."""
 
-    def __init__(self, model: api.Model, rng: random.Random, avoid: Iterable[tuple[str, bool]] = ()):
+    def __init__(
+        self,
+        model: api.Model,
+        rng: random.Random,
+        avoid: Iterable[tuple[str, bool, int | None]] = (),
+        avoid_values: Iterable[tuple[str, int, int]] = (),
+    ):
         self.model = model
         self.rng = rng
         self.avoid = set(avoid)
-        self.kinds = [k for k in self._kinds() if (k.register, k.write) not in self.avoid]
+        self.avoid_values: dict[str, list[tuple[int, int]]] = {}
+        for register, mask, match in avoid_values:
+            self.avoid_values.setdefault(register, []).append((mask, match))
+        self.kinds = [k for k in self._kinds() if not {(k.register, k.write, None), (k.register, k.write, k.width)} & self.avoid]
         self.hits: dict[Kind, int] = {k: 0 for k in self.kinds}
 
     def _kinds(self) -> list[Kind]:
@@ -132,15 +143,31 @@ class Generator:
             handler = cat.sysregs[kind.register][kind.write]
             vtype = handler.params[1].type if kind.write else handler.result
             assert vtype is not None
-            value = self.value(vtype, ir.width_of(vtype), nr_vcpus) if kind.write else None
+            value = self._allowed(kind.register, vtype, ir.width_of(vtype), nr_vcpus) if kind.write else None
             return Access(cpu, kind.register, value=value)
         frame, reg = cat.registers[kind.register]
         index = self._index(reg) if reg.array else None
         rd = self.rng.randrange(nr_vcpus) if frame.per_vcpu and self.rng.random() < 0.3 else None
         width = kind.width if kind.width != reg.bytes * 8 else None
         w = kind.width or reg.bytes * 8
-        value = self.value(reg.type if w == reg.bytes * 8 else ir.BitsT(w), w, nr_vcpus) if kind.write else None
+        value = self._allowed(kind.register, reg.type if w == reg.bytes * 8 else ir.BitsT(w), w, nr_vcpus) if kind.write else None
         return Access(cpu, kind.register, index, rd, width, value)
+
+    def _allowed(self, register: str, t: ir.Type, width: int, nr_vcpus: int) -> int:
+        """A value to write to `register` that no avoided write matches: drawn again a few
+        times, then with the lowest bit (within the width) of the matching condition's mask
+        flipped."""
+        conditions = self.avoid_values.get(register, [])
+        value = self.value(t, width, nr_vcpus)
+        for attempt in range(32):
+            hit = next((m for m, v in conditions if value & m == v), None)
+            if hit is None:
+                return value
+            flip = hit & ((1 << width) - 1)
+            if attempt >= 8 and flip == 0:
+                break
+            value = self.value(t, width, nr_vcpus) if attempt < 8 else value ^ (flip & -flip)
+        raise ValueError(f"every {width}-bit write of {register} is avoided: declare the access kind instead")
 
     def _index(self, reg: ir.MmioRegister) -> int:
         """An element, mostly among the first (the interrupts a small configuration has)."""

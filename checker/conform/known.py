@@ -13,7 +13,10 @@ with its reason and source. A disagreement they cover is counted and reported, n
     [[avoid]]                # accesses the generator never makes: they reconfigure the target
     gic = [3]                # into a state KVM does not have, and every later read would differ
     register = "GICR_WAKER"
-    access = "write"
+    access = "write"         # default: reads and writes
+    width = 8                # only accesses of this width (default: any)
+    mask = 0x3               # only writes whose value, masked, equals `match` (default: every
+    match = 0x2              # write; needs access = "write"; any width)
     reason = "..."
     source = "..."
 """
@@ -39,6 +42,8 @@ class Known:
     source: str
     write: bool | None = None  # avoid entries: the direction never generated
     width: int | None = None
+    mask: int | None = None  # avoid entries: only writes with value & mask == match
+    match: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,23 @@ class KnownFile:
                 return k
         return None
 
-    def avoided(self, gic: int) -> set[tuple[str, bool]]:
+    def avoided(self, gic: int) -> set[tuple[str, bool, int | None]]:
+        """The (register, is write, width) access kinds never generated on this GIC version
+        (entries without a value condition; width None: every width)."""
         return {
-            (k.register, w) for k in self.avoid if gic in k.gic for w in ((k.write,) if k.write is not None else (False, True))
+            (k.register, w, k.width)
+            for k in self.avoid
+            if gic in k.gic and k.mask is None
+            for w in ((k.write,) if k.write is not None else (False, True))
         }
 
+    def avoided_values(self, gic: int) -> tuple[tuple[str, int, int], ...]:
+        """The (register, mask, match) of the writes never generated on this GIC version: those
+        whose value & mask == match."""
+        return tuple((k.register, k.mask, k.match or 0) for k in self.avoid if gic in k.gic and k.mask is not None)
 
-_KEYS = {"id", "gic", "register", "bits", "width", "reason", "source", "access"}
+
+_KEYS = {"id", "gic", "register", "bits", "width", "reason", "source", "access", "mask", "match"}
 
 
 def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
@@ -87,9 +102,19 @@ def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
     direction = table.get("access")
     if direction not in (None, "read", "write"):
         raise SpecError([Diagnostic(f'[[{kind}]] {n}: \'access\' is "read" or "write"', where)])
+    mask, match = table.get("mask"), table.get("match")
+    if mask is not None or match is not None:
+        if not avoid or direction != "write":
+            raise SpecError(
+                [Diagnostic(f"[[{kind}]] {n}: 'mask' and 'match' select writes: an [[avoid]] with access = \"write\"", where)]
+            )
+        if not isinstance(mask, int) or mask <= 0 or not isinstance(match, int) or match < 0 or match & ~mask:
+            raise SpecError([Diagnostic(f"[[{kind}]] {n}: 'mask' is a positive integer and 'match' an integer within it", where)])
     ident = str(table.get("id") or f"avoid-{n}")
     write = None if direction is None else direction == "write"
-    return Known(ident, str(table["register"]), tuple(gic), bits, str(table["reason"]), str(table["source"]), write, width)
+    return Known(
+        ident, str(table["register"]), tuple(gic), bits, str(table["reason"]), str(table["source"]), write, width, mask, match
+    )
 
 
 def load_known(path: Path) -> KnownFile:

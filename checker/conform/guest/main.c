@@ -13,7 +13,7 @@
  * KVM's vgic gives a guest without it asking (the spec does not model them): GICv3: ICC_SRE_EL1
  * SRE, ICC_PMR_EL1 0xff, ICC_IGRPEN1_EL1 1, GICR_WAKER.ProcessorSleep 0, every interrupt in
  * group 1 (KVM's IGROUPR are RAO/WI), the SGIs enabled (KVM enables them at creation; QEMU
- * resets them disabled); GICv2: GICC_PMR 0xff, GICC_CTLR enable. */
+ * resets them disabled); GICv2: GICC_PMR 0xff, GICC_CTLR enable, every SPI routed to CPU 0. */
 #include <stdint.h>
 
 #define UART      0x09000000UL
@@ -171,6 +171,13 @@ void cpu_main(uint64_t index)
         if (h->gic == 3)
             for (uint32_t n = 1; n < 32; n++)
                 *(volatile uint32_t *)(GICD + 0x80 + 4 * n) = 0xffffffffu; /* IGROUPR<n> */
+        if (h->gic == 2) {
+            /* KVM routes every SPI to vCPU 0 at creation (vgic_v2_init_model); QEMU's reset
+             * routes them to no CPU when it has more than one (arm_gic_common.c). */
+            uint32_t lines = (*(volatile uint32_t *)(GICD + 4) & 0x1fu) + 1; /* ITLinesNumber */
+            for (uint32_t n = 8; n < 8 * lines; n++)
+                *(volatile uint32_t *)(GICD + 0x800 + 4 * n) = 0x01010101u; /* ITARGETSR<n> */
+        }
         for (uint32_t c = 1; c < h->ncpus; c++) {
             uint64_t mpidr = ((c / cluster(h->gic)) << 8) | (c % cluster(h->gic));
             uint64_t r = psci_call(0xC4000003UL, mpidr, (uint64_t)secondary_entry, c); /* CPU_ON */
