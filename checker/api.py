@@ -13,6 +13,7 @@
     m.write(0, "GICD_ISENABLER1", 0x100)                 # array registers: NAME<n> or api.Reg(NAME, n)
     m.act("raise_spi", intid=40)                         # an environment action
     m.state()["pending[1][0]"]                           # every state location's value
+    m = model.machine(2, branches=taken)                 # each run adds to the set `taken` the branch arms it took
 
 Registers are named as `gicheck list` shows them; an array element is `NAME<n>`, `NAME[n]` or
 `Reg(NAME, index=n)`, and an element outside one array of a name falls to the array that holds
@@ -122,12 +123,14 @@ class Model:
         self.vcpus = system.vcpus  # the counts the model allows
         self.catalog = Catalog(system)
 
-    def machine(self, vcpus: int, params: Mapping[str, int] | None = None) -> Machine:
-        """A VM with `vcpus` vCPUs, from reset; a parameter left out takes its lowest allowed value."""
+    def machine(self, vcpus: int, params: Mapping[str, int] | None = None, *, branches: interp.Taken | None = None) -> Machine:
+        """A VM with `vcpus` vCPUs, from reset; a parameter left out takes its lowest allowed value.
+        With `branches`, every run on it adds the arms its branches take to that set
+        (interp.Recorder; checker.branches lists them all)."""
         lo, hi = self.vcpus
         if isinstance(vcpus, bool) or not isinstance(vcpus, int) or not lo <= vcpus <= hi:
             raise ArgumentError(f"model {self.name} allows {lo}..{hi} vCPUs, not {vcpus}", Part.VCPUS)
-        return Machine(self, vcpus, self.param_values(params or {}))
+        return Machine(self, vcpus, self.param_values(params or {}), branches)
 
     def param_values(self, given: Mapping[str, int]) -> dict[str, int]:
         """Every parameter's value: those given, checked against the spec, and the lowest allowed
@@ -164,11 +167,15 @@ class Snapshot:
 class Machine:
     """A VM of a model: its state from reset, changed by each access run on it."""
 
-    def __init__(self, model: Model, vcpus: int, params: dict[str, int]):
+    def __init__(self, model: Model, vcpus: int, params: dict[str, int], branches: interp.Taken | None = None):
         self.model = model
         self.nr_vcpus = vcpus
         self.params = params
-        self.interp = interp.Interp(model.system, vcpus, params)
+        self.interp = (
+            interp.Interp(model.system, vcpus, params)
+            if branches is None
+            else interp.Recorder(model.system, vcpus, params, branches)
+        )
         self.resolver = Resolver(model.catalog, vcpus)
         self._state = self.interp.reset()
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Union
 
 from checker import ir
-from checker.irwalk import quant_filters
+from checker.irwalk import else_if, leaves_early, quant_filters
+from checker.results import Arm
 
 Value = Union[bool, int, "Array"]
 
@@ -254,15 +255,8 @@ class Interp:
                     env[t.root] = new
             case ir.If(cond=c, then=t, other=o):
                 self._exec_block(t if self.eval(c, env, state) else o, env, state)
-            case ir.For(var=var, domain=dom, body=body):
-                for i in domain(dom, self.n):
-                    env[var] = i
-                    try:
-                        self._exec_block(body, env, state)
-                    except _Continue:
-                        continue
-                    except _Break:
-                        break
+            case ir.For():
+                self._loop(s, env, state)
             case ir.Break():
                 raise _Break()
             case ir.Continue():
@@ -284,6 +278,18 @@ class Interp:
             case _:
                 raise InterpError(f"unhandled statement {type(s).__name__}")
 
+    def _loop(self, s: ir.For, env: dict[str, Value], state: State) -> bool:
+        """Run a loop; whether a `break` left it before its last index."""
+        for i in domain(s.domain, self.n):
+            env[s.var] = i
+            try:
+                self._exec_block(s.body, env, state)
+            except _Continue:
+                continue
+            except _Break:
+                return True
+        return False
+
     def _update(self, root: Value, path: tuple[ir.PathStep, ...], value: Value, env: dict[str, Value], state: State) -> Value:
         if not path:
             return value
@@ -303,6 +309,54 @@ class Interp:
                 cur = (int(root) >> idx) & 1  # type: ignore[arg-type]
                 return _set_bits(int(root), idx, idx, int(self._update(cur, rest, value, env, state)))  # type: ignore[arg-type]
         raise InterpError(f"unhandled path step {step}")
+
+
+Taken = set[tuple[ir.Span, Arm]]
+
+
+class Recorder(Interp):
+    """An interpreter that also notes in `taken` the arm each branch of the spec's code takes:
+    an `if` or `?:` (THEN, ELSE; the else of an `else if` is the inner `if`'s arms), a loop that
+    can leave early (EXIT by `break` or `return`, else END). An arm is keyed by its branch's
+    span; checker/branches.py lists every arm a system has. The branches the frames' decoders
+    add have no place in the spec (line 0) and are not noted. `Interp` notes nothing, so the
+    runs that do not ask for coverage pay nothing for it."""
+
+    def __init__(self, system: ir.System, nr_vcpus: int, params: dict[str, int] | None = None, taken: Taken | None = None):
+        super().__init__(system, nr_vcpus, params)
+        self.taken: Taken = set() if taken is None else taken
+        self._early: dict[int, tuple[ir.For, bool]] = {}
+
+    def eval(self, e: ir.Expr, env: dict[str, Value], state: State, post: State | None = None) -> Value:
+        if isinstance(e, ir.Ite) and e.span.line:
+            c = bool(self.eval(e.cond, env, state, post))
+            self.taken.add((e.span, Arm.THEN if c else Arm.ELSE))
+            return self.eval(e.then if c else e.other, env, state, post)
+        return super().eval(e, env, state, post)
+
+    def _exec(self, s: ir.Stmt, env: dict[str, Value], state: State) -> None:
+        if not (isinstance(s, ir.If) and s.span.line):
+            super()._exec(s, env, state)
+            return
+        c = bool(self.eval(s.cond, env, state))
+        if c or not else_if(s):
+            self.taken.add((s.span, Arm.THEN if c else Arm.ELSE))
+        self._exec_block(s.then if c else s.other, env, state)
+
+    def _loop(self, s: ir.For, env: dict[str, Value], state: State) -> bool:
+        hit = self._early.get(id(s))
+        if hit is None or hit[0] is not s:
+            hit = (s, bool(s.span.line) and leaves_early(s.body))
+            self._early[id(s)] = hit
+        if not hit[1]:
+            return super()._loop(s, env, state)
+        try:
+            early = super()._loop(s, env, state)
+        except _Return:
+            self.taken.add((s.span, Arm.EXIT))
+            raise
+        self.taken.add((s.span, Arm.EXIT if early else Arm.END))
+        return early
 
 
 def _set_bits(v: int, hi: int, lo: int, new: int) -> int:

@@ -246,3 +246,24 @@ def quant_filters(q: ir.Quant) -> tuple[tuple[ir.Expr, ...], ...]:
         last = max((i for i, n in enumerate(names) if n in used), default=0)
         out[last].append(e)
     return tuple(tuple(c) for c in out)
+
+
+def leaves_early(body: tuple[ir.Stmt, ...], inner: bool = False) -> bool:
+    """Whether a loop with this body can stop before its last index: a `return` anywhere in it,
+    or a `break` outside the loops inside it (`inner`: `body` is one of those)."""
+    for s in body:
+        match s:
+            case ir.Return():
+                return True
+            case ir.Break() if not inner:
+                return True
+            case ir.If(then=t, other=o) if leaves_early(t, inner) or leaves_early(o, inner):
+                return True
+            case ir.For(body=b) if leaves_early(b, True):
+                return True
+    return False
+
+
+def else_if(s: ir.If) -> bool:
+    """An `if` whose else is one `if` (`else if`): its else arm is that `if`'s two arms."""
+    return len(s.other) == 1 and isinstance(s.other[0], ir.If)

@@ -397,6 +397,37 @@ class DisagreementClass:
     reason: str = ""  # the known difference's reason and source
 
 
+class Arm(StrEnum):
+    """One way through a branch of the spec's code: an `if`'s two (a condition `?:` the same),
+    and a loop that can leave early by `break` or `return`: left early, or ran to its end."""
+
+    THEN = "then"
+    ELSE = "else"
+    EXIT = "exit"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class BranchArm:
+    """An arm at its branch's place (the `if`, the `?:`, the `for`), in the handler or function
+    whose code holds it."""
+
+    file: str
+    line: int
+    col: int
+    arm: Arm
+    owner: str  # "ICC_IAR1_EL1.read", "spi_ready"
+
+
+@dataclass(frozen=True)
+class BranchCoverage:
+    """The arms of the branches in the code a run could reach, and those it took."""
+
+    total: int = 0
+    hit: int = 0
+    missed: tuple[BranchArm, ...] = ()  # in source order
+
+
 @dataclass(frozen=True)
 class ConformReport:
     target: str  # "qemu gic-version=3 (tcg)"
@@ -413,6 +444,7 @@ class ConformReport:
     kinds: int
     errors: tuple[str, ...] = ()  # target runs that did not finish
     seconds: float = 0.0
+    branches: BranchCoverage = BranchCoverage()  # of the handlers the register accesses reach
 
     @property
     def undeclared(self) -> tuple[DisagreementClass, ...]:

@@ -1,7 +1,8 @@
 """gicheck conform: the guest's command list and output, the declared differences file, the
 generator (every access valid on the spec, the same for a seed, a valid `gicheck run` line), the
-comparison and the shrinking against a stand-in target, and a smoke run against QEMU itself
-(slow; skipped without QEMU and the cross compiler, unless GICHECK_REQUIRE_QEMU is set, as in CI)."""
+comparison and the shrinking against a stand-in target, the branch coverage of a run against the
+spec itself, and a smoke run against QEMU (slow; skipped without QEMU and the cross compiler,
+unless GICHECK_REQUIRE_QEMU is set, as in CI)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from checker import api
+from checker import api, ir
 from checker.conform import target as T
 from checker.conform.compare import Comparer
 from checker.conform.generate import Access, Generator
 from checker.conform.known import load_known
+from checker.conform.session import Options, conform
 from checker.diagnostics import SpecError
+from checker.render import conform as render_conform
+from checker.results import Arm, BranchArm, BranchCoverage
 from checker.runner import prepare
 from checker.syntax.script import AccessLine, parse_script
-from tests.helpers import ROOT, run
+from tests.helpers import ROOT, run, shown
 
 KNOWN = ROOT / "conform/qemu.toml"
 
@@ -209,6 +213,65 @@ def test_the_shrunk_script_shows_the_difference_in_gicheck_run(models: dict[int,
     assert f"{p}:9:32: FAILED: the spec does not allow ICC_IAR1_EL1 to read 0x5 here (it allows 0x3ff)" in out
 
 
+class _Echo:
+    """A target that answers every read as the spec does: a machine of the model runs each
+    command list."""
+
+    gic = 3
+
+    def __init__(self, model: api.Model, typer: int) -> None:
+        self.model = model
+        self.typer = typer
+        self.params = model.param_values({"nr_irqs": 32 * ((typer & 0x1F) + 1)})
+
+    def describe(self) -> str:
+        return "the spec itself"
+
+    def run(self, commands: list[T.Command], ncpus: int) -> T.TargetRun:
+        m = self.model.machine(ncpus, self.params)
+        sysregs = {v: k for k, v in T.SYSREGS.items()}
+        frames = sorted(((b, f) for f, b in T.FRAME_BASES[self.gic].items()), reverse=True)
+        reads: dict[int, int] = {}
+        for i, c in enumerate(commands):
+            where: api.Target
+            if c.op in (T.OP_READ, T.OP_WRITE):
+                base, frame = next((b, f) for b, f in frames if b <= c.addr)
+                where, width = api.At(frame, c.addr - base), c.width
+            else:
+                where, width = sysregs[c.sysreg], None
+            if c.is_read:
+                value = m.read(c.cpu, where, width=width).value
+                assert value is not None
+                reads[i] = value
+            else:
+                m.write(c.cpu, where, c.value, width=width)
+        return T.TargetRun(self.typer, reads, True)
+
+
+def test_the_report_counts_the_arms_of_the_spec_the_replays_took() -> None:
+    """tests/specs/branches against itself: every arm a register access can reach is taken, and
+    the one behind an environment action is named."""
+    spec = ROOT / "tests/specs/branches"
+    target = _Echo(api.load_model("gicv3", spec), typer=1)
+    report = conform(Options(3, ir.VcpuRange(1, 2), 1, 200, 20, KNOWN, spec, shrink=False), None, target)
+    assert (report.reads, report.classes, report.params) == (report.agreed, (), (("nr_irqs", 64),))
+    missed = BranchArm(shown(spec / "model.gic"), 86, 9, Arm.THEN, "ICC_SGI1R_EL1.write")
+    assert report.branches == BranchCoverage(19, 18, (missed,))
+    text = render_conform.text(report)
+    assert "  branches: 18 of 19 arms taken (94.7%)\n" in text
+    assert "arms not taken" not in text
+    listed = f"  arms not taken (1):\n    {missed.file}:86:9: then  (ICC_SGI1R_EL1.write)\n"
+    assert listed in render_conform.text(report, verbose=True)
+    (shown_json,) = json.loads(render_conform.to_json([report]))["reports"]
+    assert shown_json["branches"] == {
+        "total": 19,
+        "hit": 18,
+        "missed": [{"file": missed.file, "line": 86, "col": 9, "arm": "then", "owner": "ICC_SGI1R_EL1.write"}],
+    }
+    fewer = conform(Options(3, ir.VcpuRange(1, 2), 1, 40, 20, KNOWN, spec, shrink=False), None, target)
+    assert fewer.branches.total == 19 and fewer.branches.hit < 18
+
+
 def test_conform_option_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("conform", "--target", "qemu", "--count", "0")[::2] == (
         2,
@@ -247,4 +310,7 @@ def test_qemu_smoke_agrees_but_for_declared_differences(tmp_path: Path) -> None:
         assert r["accesses"] >= 200 and r["errors"] == [], r["errors"]
         assert r["agreed"] > r["reads"] // 2
         assert [c["key"] for c in r["classes"] if c["declared"] is None] == []
+        b = r["branches"]
+        assert 0 < b["hit"] < b["total"] == b["hit"] + len(b["missed"])
+        assert all(m["file"].endswith(".gic") and m["arm"] in ("then", "else", "exit", "end") for m in b["missed"])
     assert code == 0, err

@@ -231,6 +231,7 @@ def _add_conform(sub: argparse._SubParsersAction[Parser]) -> None:
     cf.add_argument("--no-shrink", action="store_true", help="report each class's first sequence as found")
     cf.add_argument("--scripts", type=Path, default=None, metavar="DIR", help="write each undeclared class's script into DIR")
     cf.add_argument("--progress", action="store_true", help="report progress on stderr")
+    cf.add_argument("--verbose", "-v", action="store_true", help="list the arms of the spec's branches no sequence took")
     cf.add_argument("--format", choices=["text", "json"], default="text")
     cf.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
 

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.scripts is not None:
             _write_scripts(args.scripts, report)
         if args.format == "text":
-            out.write(("\n" if len(reports) > 1 else "") + render_conform.text(report))
+            out.write(("\n" if len(reports) > 1 else "") + render_conform.text(report, args.verbose))
             out.flush()
     if args.format == "json":
         out.write(render_conform.to_json(reports))

@@ -31,9 +31,10 @@ from checker.conform.target import (
     OP_WRITE,
     SYSREGS,
     Command,
-    Qemu,
+    Target,
     TargetRun,
 )
+from checker.interp import Taken
 from checker.results import Disagreement
 
 # Runs of the target one shrink may spend per disagreement class.
@@ -95,14 +96,16 @@ def _fields(model: api.Model, register: str, diff: int) -> str:
 class Comparer:
     """Sequences of one model on one target, compared with the spec."""
 
-    def __init__(self, model: api.Model, target: Qemu, params: dict[str, int], known: KnownFile):
+    def __init__(self, model: api.Model, target: Target, params: dict[str, int], known: KnownFile):
         self.model = model
         self.target = target
         self.params = params
         self.known = known
 
-    def prepare(self, accesses: list[Access], nr_vcpus: int) -> tuple[api.Machine, list[api.Prepared]]:
-        m = self.model.machine(nr_vcpus, self.params)
+    def prepare(
+        self, accesses: list[Access], nr_vcpus: int, branches: Taken | None = None
+    ) -> tuple[api.Machine, list[api.Prepared]]:
+        m = self.model.machine(nr_vcpus, self.params, branches=branches)
         out = []
         for a in accesses:
             if a.is_read:
@@ -112,8 +115,10 @@ class Comparer:
                 out.append(m.prepare_write(a.cpu, a.target(), a.value, width=a.width))
         return m, out
 
-    def run(self, accesses: list[Access], nr_vcpus: int) -> tuple[Replay, TargetRun]:
-        machine, prepared = self.prepare(accesses, nr_vcpus)
+    def run(self, accesses: list[Access], nr_vcpus: int, branches: Taken | None = None) -> tuple[Replay, TargetRun]:
+        """The sequence on the target, then replayed on the spec; with `branches`, the arms the
+        spec's runs take are added to it."""
+        machine, prepared = self.prepare(accesses, nr_vcpus, branches)
         run = self.target.run([command(self.model, p, self.target.gic) for p in prepared], nr_vcpus)
         return self.replay(machine, accesses, prepared, run), run
 

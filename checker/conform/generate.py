@@ -16,7 +16,8 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from checker import api, ir
+from checker import api, branches, ir
+from checker.interp import Taken
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,17 @@ class Kind:
 # Registers whose accesses make the states worth comparing: taking, completing, sending.
 _WEIGHTS = {"ICC_IAR1_EL1": 5.0, "GICC_IAR": 5.0, "ICC_EOIR1_EL1": 3.0, "GICC_EOIR": 3.0, "ICC_SGI1R_EL1": 3.0, "GICD_SGIR": 3.0}
 
+# How much more a kind weighs while its handler has an arm not taken yet.
+_OPEN_ARMS = 3.0
+
 
 class Generator:
     """Random sequences for one model; `avoid` holds the (register, is write, width) access
     kinds never made (width None: any), `avoid_values` (register, mask, match) triples: writes
-    whose value & mask == match, never made either (another value is drawn)."""
+    whose value & mask == match, never made either (another value is drawn).
+
+    With `taken` (the arms of the spec's branches the replays have taken so far, which they go
+    on filling: interp.Recorder), a kind whose handler has an arm not taken yet weighs more."""
 
     def __init__(
         self,
@@ -74,6 +81,7 @@ class Generator:
         rng: random.Random,
         avoid: Iterable[tuple[str, bool, int | None]] = (),
         avoid_values: Iterable[tuple[str, int, int]] = (),
+        taken: Taken | None = None,
     ):
         self.model = model
         self.rng = rng
@@ -83,6 +91,8 @@ class Generator:
             self.avoid_values.setdefault(register, []).append((mask, match))
         self.kinds = [k for k in self._kinds() if not {(k.register, k.write, None), (k.register, k.write, k.width)} & self.avoid]
         self.hits: dict[Kind, int] = {k: 0 for k in self.kinds}
+        self.taken = taken
+        self.arms = {k: frozenset(branches.arms(model.system, self._handler(k))) for k in self.kinds} if taken is not None else {}
 
     def _kinds(self) -> list[Kind]:
         out = []
@@ -92,6 +102,15 @@ class Generator:
             widths = sorted({*reg.widths, 8 if 8 not in reg.widths else 32})  # one the register refuses too
             out += [Kind(name, w, write) for w in widths for write in (False, True) if w <= reg.bytes * 8]
         return out
+
+    def _handler(self, kind: Kind) -> list[str]:
+        """The handler an access of the kind runs (none at a width its register refuses)."""
+        cat = self.model.catalog
+        if kind.register in cat.sysregs:
+            return [cat.sysregs[kind.register][kind.write].name]
+        reg = cat.registers[kind.register][1]
+        name = f"{kind.register}.{'write' if kind.write else 'read'}"
+        return [name] if kind.width in reg.widths and name in self.model.system.actions else []
 
     def sequence(self, nr_vcpus: int, length: int) -> list[Access]:
         out: list[Access] = []
@@ -132,6 +151,8 @@ class Generator:
 
     def _pick(self) -> Kind:
         weights = [_WEIGHTS.get(k.register, 1.0) / (1 + self.hits[k]) for k in self.kinds]
+        if self.taken is not None:
+            weights = [w * (_OPEN_ARMS if not self.arms[k] <= self.taken else 1.0) for k, w in zip(self.kinds, weights)]
         kind = self.rng.choices(self.kinds, weights)[0]
         self.hits[kind] += 1
         return kind

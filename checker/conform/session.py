@@ -1,22 +1,25 @@
 """One `gicheck conform` run: the model for the GIC version, the guest built, the target's
 configuration read (its number of interrupts becomes the spec's nr_irqs), sequences generated
-and compared until the access count is reached, then each disagreement class shrunk, declared
-or not, and counted -> results.ConformReport."""
+and compared until the access count is reached, the arms of the spec's branches those replays
+took counted (checker/branches.py), then each disagreement class shrunk, declared or not, and
+counted -> results.ConformReport."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker import api, ir
+from checker import api, branches, ir
 from checker.conform.compare import Comparer, Found
 from checker.conform.generate import Access, Generator
 from checker.conform.known import load_known
-from checker.conform.target import Qemu, build_guest
+from checker.conform.target import Qemu, Target, build_guest
 from checker.diagnostics import UsageError
+from checker.interp import Taken
 from checker.results import ConformReport, DisagreementClass
 
 Progress = Callable[[str], None]
@@ -36,7 +39,7 @@ class Options:
     cache: Path | None = None
 
 
-def _nr_irqs(target: Qemu, model: api.Model, nr_vcpus: int) -> dict[str, int]:
+def _nr_irqs(target: Target, model: api.Model, nr_vcpus: int) -> dict[str, int]:
     """The spec's nr_irqs from the target's GICD_TYPER.ITLinesNumber (32 * (N + 1), at most 1024)."""
     probe = target.run([], nr_vcpus)
     if probe.error or probe.typer is None:
@@ -54,9 +57,42 @@ class _Tally:
     accesses: int = 0
     reads: int = 0
     agreed: int = 0
+    errors: list[str] = field(default_factory=list)
+    first: dict[str, tuple[list[Access], int, Found]] = field(default_factory=dict)  # each class's first sequence
+    counts: dict[str, int] = field(default_factory=dict)  # reads in each class
 
 
-def conform(opts: Options, progress: Progress | None = None) -> ConformReport:
+def access_actions(system: ir.System) -> list[str]:
+    """The transitions a register access runs: what conform's sequences reach (environment
+    actions are not generated)."""
+    return [n for n, a in system.actions.items() if a.kind != ir.ActionKind.ENV]
+
+
+def _compare(opts: Options, gen: Generator, cmp: Comparer, taken: Taken, progress: Progress | None) -> _Tally:
+    """Sequences generated and compared until the access count is reached, each vCPU count of
+    `opts.vcpus` in turn; the arms the spec's runs take are added to `taken`."""
+    tally = _Tally()
+    lo, hi = opts.vcpus
+    while tally.accesses < opts.count:
+        n = lo + tally.sequences % (hi - lo + 1)
+        seq = gen.sequence(n, opts.length)
+        replay, _ = cmp.run(seq, n, taken)
+        tally.sequences += 1
+        tally.accesses += len(seq)
+        tally.reads += replay.reads
+        tally.agreed += replay.agreed
+        if replay.error:
+            tally.errors.append(f"sequence {tally.sequences} ({n} vCPUs): {replay.error}")
+        for f in replay.found:
+            tally.counts[f.key] = tally.counts.get(f.key, 0) + 1
+            tally.first.setdefault(f.key, (seq, n, f))
+        if progress and tally.sequences % 10 == 0:
+            progress(f"{tally.sequences} sequences, {tally.accesses} accesses, {len(tally.counts)} disagreement classes")
+    return tally
+
+
+def conform(opts: Options, progress: Progress | None = None, target: Target | None = None) -> ConformReport:
+    """One run against `target` (default: QEMU with the guest built)."""
     t0 = time.perf_counter()
     model = api.load_model(f"gicv{opts.gic}", opts.spec)
     clipped = opts.vcpus.clip((model.vcpus.lo, min(model.vcpus.hi, 64)))
@@ -65,36 +101,19 @@ def conform(opts: Options, progress: Progress | None = None) -> ConformReport:
             f"--vcpus {opts.vcpus.lo}..{opts.vcpus.hi}: GICv{opts.gic} runs {model.vcpus.lo}..{min(model.vcpus.hi, 64)} here"
         )
     known = load_known(opts.known)
-    target = Qemu(opts.gic, build_guest(opts.cache), opts.accel)
+    if target is None:
+        target = Qemu(opts.gic, build_guest(opts.cache), opts.accel)
     params = _nr_irqs(target, model, clipped.lo)
-    rng = random.Random(opts.seed)
-    gen = Generator(model, rng, known.avoided(opts.gic), known.avoided_values(opts.gic))
+    taken: Taken = set()
+    gen = Generator(model, random.Random(opts.seed), known.avoided(opts.gic), known.avoided_values(opts.gic), taken)
     cmp = Comparer(model, target, params, known)
-    tally, errors = _Tally(), []
-    first: dict[str, tuple[list[Access], int, Found]] = {}
-    counts: dict[str, int] = {}
-    counts_range = clipped.hi - clipped.lo + 1
-    while tally.accesses < opts.count:
-        n = clipped.lo + tally.sequences % counts_range
-        seq = gen.sequence(n, opts.length)
-        replay, _ = cmp.run(seq, n)
-        tally.sequences += 1
-        tally.accesses += len(seq)
-        tally.reads += replay.reads
-        tally.agreed += replay.agreed
-        if replay.error:
-            errors.append(f"sequence {tally.sequences} ({n} vCPUs): {replay.error}")
-        for f in replay.found:
-            counts[f.key] = counts.get(f.key, 0) + 1
-            first.setdefault(f.key, (seq, n, f))
-        if progress and tally.sequences % 10 == 0:
-            progress(f"{tally.sequences} sequences, {tally.accesses} accesses, {len(counts)} disagreement classes")
+    tally = _compare(dataclasses.replace(opts, vcpus=clipped), gen, cmp, taken, progress)
+    covered = branches.coverage(branches.arms(model.system, access_actions(model.system)), taken)
     classes = []
-    for key, (seq, n, f) in first.items():
+    for key, (seq, n, f) in tally.first.items():
         d = cmp.disagreement(seq, n, f, opts.shrink)
         k = next((x for x in known.differences if x.id == d.declared), None)
-        classes.append(DisagreementClass(key, counts[key], d, d.declared, f"{k.reason} ({k.source})" if k else ""))
-    hit = sum(1 for v in gen.hits.values() if v)
+        classes.append(DisagreementClass(key, tally.counts[key], d, d.declared, f"{k.reason} ({k.source})" if k else ""))
     return ConformReport(
         target.describe(),
         model.name,
@@ -106,8 +125,9 @@ def conform(opts: Options, progress: Progress | None = None) -> ConformReport:
         tally.reads,
         tally.agreed,
         tuple(sorted(classes, key=lambda c: (c.declared is not None, c.key))),
-        hit,
+        sum(1 for v in gen.hits.values() if v),
         len(gen.hits),
-        tuple(errors),
+        tuple(tally.errors),
         time.perf_counter() - t0,
+        covered,
     )

@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 from checker.diagnostics import UsageError
 from checker.files import write_atomic
@@ -61,6 +62,17 @@ class TargetRun:
     reads: dict[int, int]
     done: bool
     error: str | None = None
+
+
+class Target(Protocol):
+    """The other side of a comparison: QEMU, or a stand-in in the tests."""
+
+    @property
+    def gic(self) -> int: ...
+
+    def describe(self) -> str: ...
+
+    def run(self, commands: list[Command], ncpus: int) -> TargetRun: ...
 
 
 def encode(commands: list[Command], ncpus: int, gic: int) -> bytes:
