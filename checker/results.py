@@ -89,6 +89,8 @@ class Vacuity:
 class Violated:
     trace: Trace
     note: str | None = None  # what the search left undecided: "a shorter trace is not ruled out: ..."
+    shortest: bool = False  # from reset, and every shorter length was searched and has no trace
+    fewest_vcpus: bool = False  # no trace of this length within the run's vCPU range has fewer
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class Unknown:
 class Covered:
     trace: Trace
     note: str | None = None  # as Violated's: a shorter trace the search did not rule out
+    shortest: bool = False  # as Violated's
+    fewest_vcpus: bool = False
 
 
 @dataclass(frozen=True)

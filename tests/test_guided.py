@@ -12,6 +12,7 @@ import pytest
 from checker import interp, ir, irwalk, pipeline
 from checker.engines import Options, check_properties, induction, replay
 from checker.engines import search as E
+from checker.render.text import how
 from checker.results import Covered, Unreached, Violated
 from checker.smt import query as q
 from tests.helpers import write_tree
@@ -71,6 +72,8 @@ def test_a_trace_past_an_undecided_depth_is_shown_with_what_was_left_undecided(
         v.note
         == "a shorter trace is not ruled out: the solver gave up on traces of 2 steps (timeout (made to give up by the test))"
     )
+    assert (v.shortest, v.fewest_vcpus) == (False, True)  # the query over every action chose the vCPU count
+    assert how(r).endswith("(replayed); none of 3 steps has fewer vCPUs; " + v.note)
     names = [s.target or s.register or s.action for s in v.trace.steps]
     assert [n.split()[0] for n in names[:2]] in (["ENABLE", "DOORBELL"], ["DOORBELL", "ENABLE"])
     assert v.trace.steps[-1].action == "take" and v.trace.from_reset
@@ -98,7 +101,7 @@ def test_a_depth_left_undecided_is_decided_after_a_deeper_trace_is_found(tmp_pat
 
     monkeypatch.setattr(q, "contract", contract)
     [r] = check_properties(system, Options((1, 2)))
-    assert isinstance(r.verdict, Violated) and r.verdict.note is None
+    assert isinstance(r.verdict, Violated) and r.verdict.note is None and r.verdict.shortest
     assert len(r.verdict.trace.steps) == 3
     assert any(k == 1 and p is not None for k, p in asked)
 
@@ -107,6 +110,44 @@ def test_without_a_gap_the_trace_is_the_shortest_and_carries_no_note(tmp_path: P
     [r] = check_properties(_system(tmp_path), Options((1, 2)))
     assert isinstance(r.verdict, Violated) and r.verdict.note is None
     assert len(r.verdict.trace.steps) == 3
+    assert (r.verdict.shortest, r.verdict.fewest_vcpus) == (True, True)
+    assert how(r) == (
+        "counterexample with 1 vCPU, 3 steps (replayed); minimal: no trace is shorter, and none of 3 steps has fewer vCPUs"
+    )
+
+
+FACT = """
+use model small
+
+/// False from three vCPUs on.
+fact fewer_than_three: nr_vcpus < 3
+"""
+
+
+def test_fewest_vcpus_is_claimed_only_where_the_solver_ruled_the_lower_counts_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fact false from 3 vCPUs, over 1..4: the trace has 3, the fewest. When the solver
+    leaves the lower counts undecided, the count it gives is not claimed to be the fewest; and a
+    trace found along one sequence of actions is the fewest only at the range's lowest count
+    (another sequence of the same length might need fewer)."""
+    write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/p.prop": FACT})
+    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 4))
+    [r] = check_properties(system, Options((1, 4)))
+    assert isinstance(r.verdict, Violated)
+    assert (r.verdict.trace.nr_vcpus, r.verdict.shortest, r.verdict.fewest_vcpus) == (3, True, True)
+    real = q.Query.check
+
+    def check(self, bad, *extra, budget_ms=None):  # type: ignore[no-untyped-def]
+        if extra:  # the minimization's "at most m vCPUs" checks
+            return q.z3.unknown, None, "timeout (made to give up by the test)"
+        return real(self, bad, *extra, budget_ms=budget_ms)
+
+    monkeypatch.setattr(q.Query, "check", check)
+    a = q.fact(system, system.properties[0], q.Setting((1, 4)))  # type: ignore[arg-type]
+    assert isinstance(a, q.Sat) and a.witness.nr_vcpus >= 3 and not a.witness.fewest_vcpus
+    assert not E._one_sequence(q.Sat(q.Witness(2, fewest_vcpus=True)), (1, 3)).witness.fewest_vcpus
+    assert E._one_sequence(q.Sat(q.Witness(2)), (2, 3)).witness.fewest_vcpus
 
 
 def test_more_guides_holds_shared_variables_at_reset_one_more_at_a_time() -> None:

@@ -20,6 +20,7 @@ from checker.engines.search import (
     find_trace,
     more_guides,
     search_ranges,
+    shortest,
     unknown_verdict,
 )
 from checker.engines.simplify import simplified
@@ -127,7 +128,7 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
         if isinstance(found, q.Unknown):
             return unknown_verdict(found)
         if not isinstance(found, q.Unsat):
-            return found
+            return shortest(found)  # every shorter length had no trace
         if k == opts.depth:
             break
         budget = cap if k >= 1 and not (opts.timeout and opts.timeout * 1000 <= cap) else None

@@ -96,7 +96,7 @@ def _check_fact(ctx: CheckContext, p: ir.Fact) -> Verdict:
         return Proved("fact: one query, the vCPU count a solver variable")
     if isinstance(a, q.Unknown):
         return unknown_verdict(a)
-    return Violated(replay.fact_trace(ctx.sub, p, a.witness))
+    return Violated(replay.fact_trace(ctx.sub, p, a.witness), shortest=True, fewest_vcpus=a.witness.fewest_vcpus)
 
 
 def check_property(

@@ -281,7 +281,7 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
         whole = how.whole_budget_ms if how.whole_budget_ms is not None else p.whole_depth_budget_ms
         first = t.ask(rng, None, whole if k > 1 else None)
         if not isinstance(first, q.Unknown) or k <= 1 or (not how.split and not how.whole_first):
-            return first
+            return first  # a Sat's fewest_vcpus is the query's: it chose among every sequence
         reason = first.reason
     if how.guides is not None and how.whole_first:
         found = _guided(t, rng, k, how.guides())
@@ -300,10 +300,17 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
             return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
         a = t.ask(rng, path, left)
         if isinstance(a, q.Sat):
-            return a
+            return _one_sequence(a, rng)
         if isinstance(a, q.Unknown):
             unknown = a
     return unknown or q.Unsat()
+
+
+def _one_sequence(a: q.Sat, rng: tuple[int, int]) -> q.Sat:
+    """A trace found along one sequence of actions: the fewest vCPUs for it, but another
+    sequence of the same length may need fewer, unless this one has the range's lowest count."""
+    a.witness.fewest_vcpus = a.witness.nr_vcpus == rng[0]
+    return a
 
 
 def _guided(t: Target, rng: tuple[int, int], k: int, guides: list[set[str]]) -> q.Sat | None:
@@ -318,7 +325,7 @@ def _guided(t: Target, rng: tuple[int, int], k: int, guides: list[set[str]]) -> 
             a = t.ask(r, path, p.guided_path_budget_ms)
             if isinstance(a, q.Sat):
                 log.info("depth %d over vCPUs %s: found along the guided run %s", k, r, ", ".join(path))
-                return a
+                return _one_sequence(a, rng)
     return None
 
 
@@ -341,19 +348,28 @@ def find_trace(t: Target, vcpus: tuple[int, int], k: int, how: DepthPass = Depth
         if isinstance(small, q.Sat):
             for nr in dict.fromkeys((lo, hi)):
                 try:
-                    return to_verdict(replace(small.witness, nr_vcpus=nr))
+                    return _marked(to_verdict(replace(small.witness, nr_vcpus=nr, fewest_vcpus=nr == lo)), nr == lo)
                 except replay.ReplayMismatch as why:
                     log.info("trace found with %d vCPUs does not replay with %d: %s", small.witness.nr_vcpus, nr, why)
     ranges = search_ranges(vcpus, small_hi)
     for rng in ranges[:1] if how.small_first else ranges:
         ans = bmc_depth(t, rng, k, how)
-        if isinstance(ans, q.Sat):
-            return to_verdict(ans.witness)
+        if isinstance(ans, q.Sat):  # the lower ranges have no trace of k steps
+            return _marked(to_verdict(ans.witness), ans.witness.fewest_vcpus)
         if isinstance(ans, q.Unknown):
             return ans
     if how.small_first and len(ranges) > 1:
         return q.Unknown(f"{NOT_YET_SEARCHED} {ranges[0][1]} vCPUs")
     return q.Unsat()
+
+
+def _marked(v: Verdict, fewest_vcpus: bool) -> Verdict:
+    return replace(v, fewest_vcpus=fewest_vcpus) if isinstance(v, (Violated, Covered)) else v
+
+
+def shortest(v: Verdict) -> Verdict:
+    """A trace from reset found at the first length with one: no shorter trace exists."""
+    return replace(v, shortest=True) if isinstance(v, (Violated, Covered)) and v.trace.from_reset else v
 
 
 # (depth, the pass to make at it) -> a verdict, or the answer when there is no trace at that depth
@@ -400,14 +416,14 @@ def deepening(at: AtDepth, depth: int, opts: Options, steps: int = 1) -> Verdict
         if isinstance(found, q.Unknown):
             deferred.append((k, found))
         elif not isinstance(found, q.Unsat):
-            return _shortest(at, found, deferred, opts.policy, steps) if deferred else found
+            return _shortest(at, found, deferred, opts.policy, steps) if deferred else shortest(found)
     while deferred:
         k, u = deferred[0]
         found = at(k, _again(u, deadline))
         if deadline is not None and isinstance(found, q.Unknown) and time.monotonic() >= deadline:
             return stopped(depth)
         if not isinstance(found, q.Unsat):
-            return found
+            return found if isinstance(found, q.Unknown) else shortest(found)
         deferred.pop(0)
     return None
 
@@ -436,7 +452,7 @@ def _shortest(at: AtDepth, found: Verdict, deferred: list[tuple[int, q.Unknown]]
             found = shorter
             break
     if not undecided or not isinstance(found, (Violated, Covered)):
-        return found
+        return shortest(found)
     gave_up = ", ".join(f"{d + steps - 1} steps ({u.reason})" for d, u in undecided)
     return replace(found, note=f"a shorter trace is not ruled out: the solver gave up on traces of {gave_up}")
 

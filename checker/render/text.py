@@ -63,23 +63,36 @@ def how(r: PropertyResult) -> str:
     match r.verdict:
         case Proved(method=m):
             return f"{m}; every count in {_vcpus(r)}"
-        case Violated(trace=t, note=note):
+        case Violated(trace=t, note=note) as v:
             n = len(t.steps)
             out = f"counterexample with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}, {n} step{'s' if n != 1 else ''} (replayed)"
-            return out + (f"; {note}" if note else "")
+            return out + minimality(v.shortest, v.fewest_vcpus, n) + (f"; {note}" if note else "")
         case Bounded(depth=d, reason=why):
             return f"no violation within {d} steps of reset, {_vcpus(r)}: {why}"
         case Unknown(reason=why):
             return why
-        case Covered(trace=t, note=note):
+        case Covered(trace=t, note=note) as c:
             n = len(t.steps)
             out = f"reached in {n} step{'s' if n != 1 else ''} with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''} (replayed)"
-            return out + (f"; {note}" if note else "")
+            return out + minimality(c.shortest, c.fewest_vcpus, n) + (f"; {note}" if note else "")
         case Unreached(depth=d, reason=why):
             return f"not reached within {d} steps of reset, {_vcpus(r)}" + (f": {why}" if why else "")
         case InternalError(reason=why):
             return f"{why}; this is a bug in gicheck, please report it"
     raise AssertionError(r.verdict)
+
+
+def minimality(shortest: bool, fewest_vcpus: bool, steps: int) -> str:
+    """In what sense a trace is minimal: fewest steps first, then fewest vCPUs at that length
+    (within the run's vCPU range), as far as the search showed it."""
+    length = f"{steps} step{'s' if steps != 1 else ''}"
+    if shortest and fewest_vcpus:
+        return f"; minimal: no trace is shorter, and none of {length} has fewer vCPUs"
+    if shortest:
+        return f"; no trace is shorter (one of {length} with fewer vCPUs is not ruled out)"
+    if fewest_vcpus:
+        return f"; none of {length} has fewer vCPUs"
+    return ""
 
 
 def step_lines(i: int, s: Step, indent: str, label: str | None = None) -> list[str]:

@@ -18,6 +18,10 @@ class Witness:
     pre_state: interp.State | None = None  # set when the run starts from an arbitrary state
     bindings: dict[str, interp.Value] = field(default_factory=dict)
     alt_args: dict[str, interp.Value] | None = None
+    # No assignment of the query has fewer vCPUs: the count is the range's lowest, or the
+    # solver ruled out every lower one. Only the query's own minimum: a search that asked one
+    # sequence of actions knows nothing of the others (engines/search.py).
+    fewest_vcpus: bool = False
 
 
 @dataclass

@@ -274,14 +274,16 @@ class Query:
     def solve(
         self, bad: z3.BoolRef, decode: Callable[[z3.ModelRef, Witness], None], minimize: bool = True, budget_ms: int | None = None
     ) -> Answer:
-        """Is `bad` satisfiable? If so, with the fewest vCPUs the range allows. With `budget_ms`,
-        the first answer must come within that time (or it is Unknown)."""
+        """Is `bad` satisfiable? If so, with the fewest vCPUs the range allows (the witness says
+        whether that was shown: a lower count the solver left undecided is not ruled out). With
+        `budget_ms`, the first answer must come within that time (or it is Unknown)."""
         res, model, why = self.check(bad, budget_ms=budget_ms)
         if res == z3.unknown:
             return Unknown(why)
         if res == z3.unsat or model is None:
             return Unsat()
         nr = model.eval(self.n, model_completion=True).as_long()
+        decided = True
         if minimize and nr > self.lo:
             lo, hi = self.lo, nr - 1
             while lo <= hi:
@@ -292,8 +294,10 @@ class Query:
                     nr = model.eval(self.n, model_completion=True).as_long()
                     hi = nr - 1
                 else:
+                    decided = decided and r == z3.unsat
                     lo = mid + 1
         w = Witness(nr, {k: model.eval(v, model_completion=True).as_long() for k, v in self.config.items()})
+        w.fewest_vcpus = nr == self.lo or (minimize and decided)
         decode(model, w)
         return Sat(w)
 
