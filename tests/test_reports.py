@@ -58,7 +58,7 @@ def test_junit_report_of_the_v1_counterexample(v1_run: V1Run, junit_schema: xmls
     assert failure is not None
     assert (failure.get("type"), failure.get("message")) == (
         "violated",
-        "VIOLATED: counterexample with 2 vCPUs, 1 step (replayed)",
+        "VIOLATED: counterexample with 2 vCPUs, 1 step (replayed); minimal: no trace is shorter, and none of 1 step has fewer vCPUs",
     )
     assert "#1  vCPU 0 writes ICC_SGI1R_EL1 = 0x0000010000000000" in (failure.text or "")
     assert "pending'[1][0] = false" in (failure.text or "")
