@@ -97,6 +97,12 @@ def _add_run(sub: argparse._SubParsersAction[Parser]) -> None:
     rn.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
 
 
+_SOLVER_HELP = (
+    "the solver that answers the queries (default z3); cvc5 needs the cvc5 package "
+    "(pip install 'gicheck[cvc5]') and gets the queries as SMT-LIB written by z3"
+)
+
+
 def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     shared = _check_options(
         "a count N or a range A..B (default: the model's range)",
@@ -126,6 +132,7 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         "search's maximum)",
     )
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
+    pr.add_argument("--solver", choices=["z3", "cvc5"], default="z3", help=_SOLVER_HELP)
     pr.add_argument(
         "--vacuity",
         choices=["none", "any-state", "reachable"],

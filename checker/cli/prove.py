@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib.util
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from checker.cli.common import (
 )
 from checker.cli.stream import ModelOut, Stream
 from checker.diagnostics import UsageError
-from checker.engines import Options, pool
+from checker.engines import Options, Solver, pool
 from checker.engines.prove import selected
 from checker.engines.search import VacuityCheck
 from checker.files import write_atomic
@@ -140,6 +141,7 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
     header = (
         f"gicheck prove: model {model} ({run.spec}), vCPUs {system.vcpus.lo}..{system.vcpus.hi}{note}{ranges}, "
         f"{n} propert{'y' if n == 1 else 'ies'}, depth {args.depth}"
+        + ("" if args.solver == Solver.Z3 else f", solver {args.solver}")
     )
     width = max((len(x) for x in names + claims), default=10)
     shown_vcpus = f"vCPUs {system.vcpus.lo}..{system.vcpus.hi}"
@@ -160,6 +162,7 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
             memory_mb=args.memory,
             vacuity=VacuityCheck(args.vacuity),
             search_time=args.search_time,
+            solver=Solver(args.solver),
         ),
         frozenset(only) if only else None,
     )
@@ -221,6 +224,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     spec, root = spec_root(args.spec)
     files = property_files(args.files, root)
     check_search_options(args)
+    if args.solver == Solver.CVC5 and importlib.util.find_spec("cvc5") is None:
+        raise UsageError("--solver cvc5: the cvc5 package is not installed (pip install 'gicheck[cvc5]')")
     output_file(args.output)
     if args.jobs is None:
         args.jobs = pool.default_jobs()

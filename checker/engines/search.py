@@ -77,6 +77,7 @@ class Options:
     memory_mb: int | None = None  # what one solver check may use; None: no limit
     vacuity: VacuityCheck = VacuityCheck.ANY_STATE  # engines/vacuity.py
     search_time: float | None = None  # seconds for each property's search from reset; None: no limit
+    solver: q.Solver = q.Solver.Z3  # which solver answers the queries (smt/cvc5run.py)
 
     def deadline(self) -> float | None:
         """When a search from reset starting now must stop (time.monotonic), if ever."""
@@ -84,7 +85,7 @@ class Options:
 
     def setting(self, vcpus: tuple[int, int] | None = None) -> q.Setting:
         """What every query of this run shares, over `vcpus` (the run's range by default)."""
-        return q.Setting(vcpus or self.vcpus, self.timeout, self.dump, self.policy.solver, self.memory_mb)
+        return q.Setting(vcpus or self.vcpus, self.timeout, self.dump, self.policy.solver, self.memory_mb, self.solver)
 
 
 def search_ranges(vcpus: tuple[int, int], small: int = DEFAULT_POLICY.small_vcpus) -> list[tuple[int, int]]:

@@ -8,7 +8,7 @@ raises; both become the reason `memory limit (N MB)`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import z3
 
@@ -46,7 +46,17 @@ def is_memory_out(why: str) -> bool:
     return why.startswith("memory limit")
 
 
+_stoppers: list[Callable[[], None]] = []
+
+
+def also_interrupt(stop: Callable[[], None]) -> None:
+    """`stop` is called by interrupt() too: how another solver's query is stopped."""
+    _stoppers.append(stop)
+
+
 def interrupt() -> None:
     """Stop the query running on Z3's main context, if any, from another thread: it answers
-    unknown ('canceled')."""
+    unknown ('canceled'); and any other solver's query (also_interrupt)."""
     z3.main_ctx().interrupt()
+    for stop in _stoppers:
+        stop()

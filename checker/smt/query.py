@@ -16,11 +16,11 @@ import z3
 
 from checker import ir
 from checker.irwalk import leading_quants, pinned_fields
-from checker.smt import flat, limits
+from checker.smt import cvc5run, flat, limits
 from checker.smt.answers import Answer, Sat, Unknown, Unsat, Witness
 from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_not, mk_or, sort_of
-from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
+from checker.smt.requests import OneStep, Setting, Solver, SolverBudgets, Steps
 
 log = logging.getLogger("gicheck.smt")
 
@@ -37,6 +37,7 @@ class Query:
         self.system = system
         self.lo, self.hi = setting.vcpus
         self.budgets = setting.budgets
+        self.engine = setting.solver
         self.n = z3.BitVec("nr_vcpus", ir.VCPU_WIDTH)
         self.config = {p.name: z3.BitVec(p.name, p.type.width) for p in system.params.values()}
         self.enc = Encoder(system, self.n, self.hi, self.config, flat_max=self.budgets.flat_max if flat else 0)
@@ -182,15 +183,21 @@ class Query:
         goes to a fresh solver running Z3's SAT-based SMT core (sat.smt), which preprocesses and
         bit-blasts the whole query; a one-step query over a single access (a loop unrolled to
         255 vCPUs) goes to the incremental solver, with `extra` as assumptions. Each is much
-        slower on the other's queries (bench/heuristics.md).
+        slower on the other's queries (bench/heuristics.md). With the setting's solver cvc5,
+        the query is asked of cvc5 once, within the limit (smt/cvc5run.py).
         """
         self.add_defs()
-        if self.dump is not None:
+        text = ""
+        if self.dump is not None or self.engine == Solver.CVC5:
             d = z3.Solver()
             d.add(self.solver.assertions())
             d.add(*extra)
-            self.dump(d.sexpr())
+            text = d.sexpr()
+        if self.dump is not None:
+            self.dump(text)
         limit = (min(budget_ms, self.timeout_ms) if self.timeout_ms else budget_ms) if budget_ms is not None else None
+        if self.engine == Solver.CVC5:
+            return cvc5run.check(text, [*self.solver.assertions(), *extra], limit or self.timeout_ms or None, self.memory_mb)
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
@@ -560,6 +567,7 @@ __all__ = [
     "OneStep",
     "Sat",
     "Setting",
+    "Solver",
     "SolverBudgets",
     "Steps",
     "Unknown",

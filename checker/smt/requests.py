@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from checker import ir
+
+
+class Solver(StrEnum):
+    """Which solver answers the queries (`gicheck prove --solver`); they are built with z3's API
+    either way, and a cvc5 query goes to it as SMT-LIB (smt/cvc5run.py)."""
+
+    Z3 = "z3"
+    CVC5 = "cvc5"
 
 
 @dataclass(frozen=True)
@@ -31,14 +40,15 @@ class SolverBudgets:
 @dataclass(frozen=True)
 class Setting:
     """What every query shares: the vCPU range, the time limit per query (seconds, None for
-    none), where to dump each query as SMT-LIB, the solver's budgets, and the memory a check may
-    use (MB, None for no limit)."""
+    none), where to dump each query as SMT-LIB, the solver's budgets, the memory a check may
+    use (MB, None for no limit), and the solver that answers."""
 
     vcpus: tuple[int, int]
     timeout: float | None = None
     dump: Callable[[str], None] | None = None
     budgets: SolverBudgets = field(default_factory=SolverBudgets)
     memory_mb: int | None = None
+    solver: Solver = Solver.Z3
 
 
 @dataclass(frozen=True)

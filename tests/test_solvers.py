@@ -1,0 +1,122 @@
+"""The second solver (`gicheck prove --solver cvc5`): the same verdicts as z3's, queries cvc5
+cannot take answered UNKNOWN with the reason, its models confirmed by z3, its queries stopped
+by their time limit and from another thread."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import z3
+
+from checker import pipeline
+from checker.engines import Options, Solver, check_properties
+from checker.smt import cvc5run, limits
+from tests.helpers import ROOT
+
+ENGINES = ROOT / "tests/specs/engines"
+
+
+def _ask(*assertions: z3.BoolRef, timeout_ms: int | None = None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+    s = z3.Solver()
+    s.add(*assertions)
+    return cvc5run.check(s.sexpr(), assertions, timeout_ms, None)
+
+
+def _hard() -> list[z3.BoolRef]:
+    """Two 32-bit factors of a prime (2**61 - 1): unsat, and out of reach of bit-blasting for
+    minutes."""
+    a, b = z3.BitVecs("a b", 64)
+    return [a * b == 2**61 - 1, z3.UGT(a, 1), z3.UGT(b, 1), z3.ULT(a, 2**32), z3.ULT(b, 2**32)]
+
+
+def test_the_engines_spec_gets_the_same_verdicts_from_both_solvers() -> None:
+    system = pipeline.load_system(ENGINES, "gicv3", property_files=[ENGINES / "props.prop"])
+    kinds = {
+        solver: {r.name: type(r.verdict).__name__ for r in check_properties(system, Options(system.vcpus, solver=solver))}
+        for solver in Solver
+    }
+    assert kinds[Solver.CVC5] == kinds[Solver.Z3]
+    assert set(kinds[Solver.Z3].values()) == {"Proved", "Violated", "Covered", "Unreached", "Bounded"}
+
+
+def test_a_sat_answer_has_cvc5s_model_read_through_z3() -> None:
+    x, y = z3.BitVecs("x y", 8)
+    f = z3.Array("f@1", z3.BitVecSort(8), z3.BitVecSort(8))  # a name SMT-LIB must quote
+    res, model, why = _ask(x + y == 3, z3.UGT(x, 1), f[x] == y)
+    assert (res, why) == (z3.sat, "") and model is not None
+    xv, yv = model.eval(x).as_long(), model.eval(y).as_long()
+    assert (xv + yv) % 256 == 3 and xv > 1 and model.eval(f[x]).as_long() == yv
+
+
+def test_unsat_and_quantified_queries() -> None:
+    x, y = z3.BitVecs("x y", 8)
+    assert _ask(x + y == 3, x == 1, y == 1)[0] == z3.unsat
+    res, model, _ = _ask(z3.Exists([y], z3.And(z3.ULT(y, x), z3.UDiv(x, y) == 7)))
+    assert res == z3.sat and model is not None
+
+
+def test_z3_only_terms_are_unknown_with_the_reason() -> None:
+    x = z3.BitVec("x", 8)
+    f = z3.Array("f", z3.BitVecSort(8), z3.BitVecSort(8))
+    assert _ask(f == z3.Lambda([x], x + 1)) == (z3.unknown, None, "cvc5: cannot take this query: it has z3's lambda terms")
+    a, b = z3.Bools("a b")
+    assert _ask(z3.PbEq([(a, 1), (b, 1)], 1))[2] == "cvc5: cannot take this query: it has z3's pseudo-Boolean constraints"
+
+
+def test_a_query_cvc5_cannot_parse_is_unknown_with_its_message() -> None:
+    res, model, why = cvc5run.check("(assert (frobnicate 1))", [], None, None)
+    assert (res, model) == (z3.unknown, None)
+    assert why.startswith("cvc5: cannot take this query: ") and "frobnicate" in why
+
+
+def test_a_model_z3_does_not_confirm_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = z3.BitVec("x", 8)
+    wrong = cvc5run.Answer(z3.sat, "", (("x", "(_ BitVec 8)", "#x05"),))
+    monkeypatch.setattr(cvc5run, "_ask", lambda *args: wrong)
+    assert _ask(x == 4) == (z3.unknown, None, "cvc5: z3 does not confirm cvc5's model of the query (unsat)")
+
+
+def test_a_query_stops_at_its_time_limit() -> None:
+    t0 = time.monotonic()
+    assert _ask(*_hard(), timeout_ms=1_000) == (z3.unknown, None, "cvc5: timeout")
+    assert time.monotonic() - t0 < 30
+
+
+def test_a_query_is_stopped_from_another_thread() -> None:
+    """What SIGTERM's watcher does (cli/guard.py): the worker is stopped, the query is unknown
+    (canceled), and the next query gets a new worker."""
+    timer = threading.Timer(1.0, limits.interrupt)
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        assert _ask(*_hard()) == (z3.unknown, None, "cvc5: canceled")
+    finally:
+        timer.cancel()
+    assert time.monotonic() - t0 < 30
+    assert _ask(z3.BitVec("x", 8) == 1)[0] == z3.sat
+
+
+def test_the_memory_limit_is_named() -> None:
+    x = z3.BitVec("x", 8)
+    s = z3.Solver()
+    s.add(x == 1)
+    assert cvc5run.check(s.sexpr(), [x == 1], None, 1) == (z3.unknown, None, "memory limit (1 MB)")
+
+
+def test_prove_says_which_solver_answered(cli, root: Path) -> None:  # type: ignore[no-untyped-def]
+    argv = ["prove", "--jobs", "1", "--spec", ENGINES, ENGINES / "props.prop", "--property", "x_small"]
+    code, out, _ = cli(*argv, "--solver", "cvc5")
+    assert code == 0 and "depth 4, solver cvc5\n" in out and "PROVED     x_small" in out
+    code, out, _ = cli(*argv)
+    assert code == 0 and "solver" not in out.splitlines()[0]
+
+
+def test_prove_without_cvc5_installed_is_a_usage_error(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "cvc5" else real(name, *a))
+    code, _, err = cli("prove", "--spec", ENGINES, ENGINES / "props.prop", "--solver", "cvc5")
+    assert code == 2 and "--solver cvc5: the cvc5 package is not installed (pip install 'gicheck[cvc5]')" in err
