@@ -1,6 +1,7 @@
-"""The second solver (`gicheck prove --solver cvc5`): the same verdicts as z3's, queries cvc5
-cannot take answered UNKNOWN with the reason, its models confirmed by z3, its queries stopped
-by their time limit and from another thread."""
+"""A second opinion on each verdict. The second solver (`gicheck prove --solver cvc5`): the same
+verdicts as z3's, queries cvc5 cannot take answered UNKNOWN with the reason, its models
+confirmed by z3, its queries stopped by their time limit and from another thread. And every
+k-induction proof asked again as a plain query before it is PROVED."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 import z3
 
-from checker import pipeline
-from checker.engines import Options, Solver, check_properties
+from checker import ir, pipeline
+from checker.engines import Options, Solver, check_properties, induction
+from checker.results import Proved, Unknown
 from checker.smt import cvc5run, limits
+from checker.smt import query as q
 from tests.helpers import ROOT
 
 ENGINES = ROOT / "tests/specs/engines"
@@ -120,3 +123,41 @@ def test_prove_without_cvc5_installed_is_a_usage_error(cli, monkeypatch: pytest.
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "cvc5" else real(name, *a))
     code, _, err = cli("prove", "--spec", ENGINES, ENGINES / "props.prop", "--solver", "cvc5")
     assert code == 2 and "--solver cvc5: the cvc5 package is not installed (pip install 'gicheck[cvc5]')" in err
+
+
+def _invariants(only: set[str]) -> dict[str, object]:
+    system = pipeline.load_system(ENGINES, "gicv3", property_files=[ENGINES / "props.prop"])
+    return {r.name: r.verdict for r in check_properties(system, Options(system.vcpus), only)}
+
+
+def test_a_k_induction_proof_is_asked_again_as_a_plain_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    """y_follows is proved assuming the proved x_small: each step is asked again with the
+    setting `plain`, and both re-checks answer unsat."""
+    asked: list[tuple[bool, str]] = []
+    real = induction.q.induction_step
+
+    def spy(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
+        a = real(system, prop, req)
+        asked.append((req.setting.plain, type(a).__name__))
+        return a
+
+    monkeypatch.setattr(induction.q, "induction_step", spy)
+    verdicts = _invariants({"x_small", "y_follows"})
+    assert verdicts == {"x_small": Proved("1-induction"), "y_follows": Proved("1-induction assuming the proved x_small")}
+    assert asked == [(False, "Unsat"), (True, "Unsat")] * 2
+
+
+@pytest.mark.parametrize(
+    ("again", "said"),
+    [(q.Unknown("timeout"), "unknown (timeout)"), (q.Sat(q.Witness(1)), "a counterexample to induction")],
+)
+def test_a_proof_its_plain_re_check_does_not_confirm_is_unknown(
+    monkeypatch: pytest.MonkeyPatch, again: q.Answer, said: str
+) -> None:
+    real = induction.q.induction_step
+    monkeypatch.setattr(
+        induction.q, "induction_step", lambda system, prop, req: again if req.setting.plain else real(system, prop, req)
+    )
+    assert _invariants({"x_small"}) == {
+        "x_small": Unknown(f"1-induction not confirmed: the step asked again as a plain query answered {said}")
+    }

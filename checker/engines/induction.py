@@ -25,7 +25,7 @@ from checker.engines.search import (
 )
 from checker.engines.simplify import simplified
 from checker.irwalk import state_reads, state_writes
-from checker.results import Bounded, Covered, Proved, Unreached, Verdict, Violated
+from checker.results import Bounded, Covered, Proved, Unknown, Unreached, Verdict, Violated
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -92,14 +92,27 @@ def goal_guides(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr) ->
     return guides
 
 
-def _step(ctx: CheckContext, p: ir.Invariant, k: int, budget: int | None) -> tuple[q.Answer, str]:
+def _step(ctx: CheckContext, p: ir.Invariant, k: int, budget: int | None, plain: bool = False) -> tuple[q.Answer, str]:
     """The k-induction step over the system a k-step search runs, assuming the proved invariants
-    inside it; with the proof's description."""
+    inside it; with the proof's description. `plain`: asked as a plain query (q.Setting)."""
     stepped = ctx.searched(k)
     inside = ctx.assumable(stepped)
-    req = q.Steps(ctx.opts.setting(), k, assume=[ctx.proved[n] for n in inside], budget_ms=budget)
+    setting = replace(ctx.opts.setting(), plain=plain)
+    req = q.Steps(setting, k, assume=[ctx.proved[n] for n in inside], budget_ms=budget)
     how = f"{k}-induction" + (f" assuming the proved {', '.join(inside)}" if inside else "")
     return q.induction_step(stepped, p.body, req), how
+
+
+def _proved(ctx: CheckContext, p: ir.Invariant, k: int, how: str) -> Proved | Unknown:
+    """A k-induction step the solver answered unsat, asked again as a plain query (no budget,
+    none of the encoding's shortcuts, Z3's default solver: q.Setting): PROVED only when that
+    is unsat too."""
+    again, _ = _step(ctx, p, k, None, plain=True)
+    if isinstance(again, q.Unsat):
+        return Proved(how)
+    said = "a counterexample to induction" if isinstance(again, q.Sat) else f"unknown ({again.reason})"
+    log.warning("%s: %s, but its plain re-check answered %s", p.name, how, said)
+    return Unknown(f"{how} not confirmed: the step asked again as a plain query answered {said}")
 
 
 def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
@@ -134,7 +147,7 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
         budget = cap if k >= 1 and not (opts.timeout and opts.timeout * 1000 <= cap) else None
         step, how = _step(ctx, p, k + 1, budget)
         if isinstance(step, q.Unsat):
-            return Proved(how)
+            return _proved(ctx, p, k + 1, how)
         if isinstance(step, q.Unknown):
             if budget is None:
                 return unknown_verdict(step)
@@ -142,7 +155,7 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     for k in undecided:
         step, how = _step(ctx, p, k, None)
         if isinstance(step, q.Unsat):
-            return Proved(how)
+            return _proved(ctx, p, k, how)
         if isinstance(step, q.Unknown):
             return unknown_verdict(step)
     return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")

@@ -119,6 +119,7 @@ class Encoder:
     _bound: int = 0  # quantifiers with Z3-bound variables around the expression being encoded
     # state arrays over index ranges of at most this many elements are Flat (smt/flat.py); 0: none
     flat_max: int = 0
+    first_match: bool = True  # False: first-match loops are if-chains like any other (_first_match)
 
     def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
         """`cv` as true or false if the facts decide it (it mentions only fact_vars), else as is."""
@@ -380,7 +381,7 @@ class Encoder:
                     return False
             case _:
                 return False
-        if self._bound or z3.is_false(guard):
+        if not self.first_match or self._bound or z3.is_false(guard):
             return False  # a fresh constant cannot stand for a term over a bound variable
         dom = loop.domain
         indices = range(self.max_n) if dom.hi is None else range(dom.lo, dom.hi + 1)

@@ -42,6 +42,15 @@ def check(
     return res, model, memory_reason(why, memory_mb)
 
 
+def plain(assertions: Sequence[z3.BoolRef], timeout_ms: int) -> z3.Solver:
+    """A fresh solver with Z3's default parameters and `assertions` (timeout_ms 0: no limit)."""
+    s = z3.Solver()
+    if timeout_ms:
+        s.set("timeout", timeout_ms)
+    s.add(*assertions)
+    return s
+
+
 def is_memory_out(why: str) -> bool:
     return why.startswith("memory limit")
 

@@ -40,7 +40,9 @@ class Query:
         self.engine = setting.solver
         self.n = z3.BitVec("nr_vcpus", ir.VCPU_WIDTH)
         self.config = {p.name: z3.BitVec(p.name, p.type.width) for p in system.params.values()}
-        self.enc = Encoder(system, self.n, self.hi, self.config, flat_max=self.budgets.flat_max if flat else 0)
+        self.plain = setting.plain
+        flat_max = self.budgets.flat_max if flat and not self.plain else 0
+        self.enc = Encoder(system, self.n, self.hi, self.config, flat_max=flat_max, first_match=not self.plain)
         self.solver = z3.Solver()
         self.timeout_ms = int(setting.timeout * 1000) if setting.timeout else 0
         if self.timeout_ms:
@@ -184,7 +186,8 @@ class Query:
         bit-blasts the whole query; a one-step query over a single access (a loop unrolled to
         255 vCPUs) goes to the incremental solver, with `extra` as assumptions. Each is much
         slower on the other's queries (bench/heuristics.md). With the setting's solver cvc5,
-        the query is asked of cvc5 once, within the limit (smt/cvc5run.py).
+        the query is asked of cvc5 once, within the limit (smt/cvc5run.py); a plain one, of a
+        fresh solver with Z3's defaults.
         """
         self.add_defs()
         text = ""
@@ -198,6 +201,8 @@ class Query:
         limit = (min(budget_ms, self.timeout_ms) if self.timeout_ms else budget_ms) if budget_ms is not None else None
         if self.engine == Solver.CVC5:
             return cvc5run.check(text, [*self.solver.assertions(), *extra], limit or self.timeout_ms or None, self.memory_mb)
+        if self.plain:
+            return limits.check(limits.plain([*self.solver.assertions(), *extra], self.timeout_ms), (), self.memory_mb)
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,

@@ -41,7 +41,10 @@ class SolverBudgets:
 class Setting:
     """What every query shares: the vCPU range, the time limit per query (seconds, None for
     none), where to dump each query as SMT-LIB, the solver's budgets, the memory a check may
-    use (MB, None for no limit), and the solver that answers."""
+    use (MB, None for no limit), and the solver that answers. A `plain` query has none of the
+    encoding's shortcuts (first-match definitions, Flat arrays) and goes to a fresh Z3 solver
+    with its default parameters, within the time limit but no budget: a proof checked again
+    with nothing the proof's own query relied on."""
 
     vcpus: tuple[int, int]
     timeout: float | None = None
@@ -49,6 +52,7 @@ class Setting:
     budgets: SolverBudgets = field(default_factory=SolverBudgets)
     memory_mb: int | None = None
     solver: Solver = Solver.Z3
+    plain: bool = False
 
 
 @dataclass(frozen=True)
