@@ -151,6 +151,7 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
         "vcpus": list(system.vcpus),
         "depth": args.depth,
         "params": {p.name: [p.type.lo, p.type.hi] for p in system.params.values()},
+        "solver": args.solver,
     }
     job = pool.Job(
         source,
