@@ -147,7 +147,7 @@ def check(
     unread = sorted({name for mark, name in _Z3_ONLY if mark in text})
     if unread:
         return z3.unknown, None, f"cvc5: cannot take this query: it has z3's {' and '.join(unread)}"
-    # a quantifier-free query gets cvc5's quantifier-free strategies, much the faster
+    # a quantifier-free query gets cvc5's quantifier-free strategies, much the faster (bench/heuristics.md)
     logic = "ABV" if "(forall (" in text or "(exists (" in text else "QF_ABV"
     try:
         a = _ask(text, logic, timeout_ms, memory_mb)

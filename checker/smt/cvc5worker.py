@@ -57,11 +57,14 @@ def solve(cvc5: Any, text: str, logic: str, timeout_ms: int | None, memory_limit
     solver.setOption("produce-models", "true")
     # z3 writes constant arrays ((as const ...)), which cvc5 takes only with this option
     solver.setOption("arrays-exp", "true")
+    # cvc5's own bit-blaster: with the default one, a handler's chain of stores at indices
+    # base + k (a register's word of bits) is out of cvc5's reach (bench/heuristics.md)
+    solver.setOption("bv-solver", "bitblast-internal")
     if timeout_ms:
         solver.setOption("tlimit-per", str(timeout_ms))
     if not logic.startswith("QF_"):
-        # without model-based instantiation, cvc5 gives up (incomplete) on the satisfiable
-        # queries whose quantifiers range over bit-vectors
+        # without model-based instantiation, cvc5 gives up (incomplete) on satisfiable queries
+        # whose quantifiers range over bit-vectors (bench/heuristics.md)
         solver.setOption("mbqi", "true")
     solver.setLogic(logic)
     symbols = cvc5.SymbolManager(tm)
