@@ -56,6 +56,8 @@ def test_the_shipped_known_differences(tmp_path: Path) -> None:
     assert known.covering(2, "GICD_ISPENDR", 16, 0x100).id == "v2-spi-pending-untargeted"  # type: ignore[union-attr]
     assert known.covering(2, "GICC_IAR", None, 0x3FF ^ 4) is None  # the acknowledge register itself never
     assert known.covering(3, "ICC_IAR1_EL1", None, 0x3FF ^ 4) is None
+    priority = [(m, v) for r, m, v in known.avoided_values(3) if r == "GICR_IPRIORITYR"]
+    assert priority == [(0xFF << s, 0xFF << s) for s in range(0, 64, 8)]  # per_byte: any byte 0xff
     assert ("GICR_WAKER", True, None) in known.avoided(3) and ("GICR_WAKER", False, None) not in known.avoided(3)
     assert ("GICC_IAR", False, 8) in known.avoided(2) and ("GICC_IAR", False, None) not in known.avoided(2)
     assert ("GICD_SGIR", 0x03000000, 0x03000000) in known.avoided_values(2)  # TargetListFilter 0b11
@@ -94,6 +96,10 @@ def test_an_avoided_value_is_never_written(models: dict[int, api.Model], tmp_pat
             "[[difference]] 1: 'gic' is a list of 2 and 3",
         ),
         ("[differences]\n", "unknown table differences: the file has [[difference]] and [[avoid]] entries"),
+        (
+            "[[avoid]]\nregister='A'\nreason='r'\nsource='s'\naccess='write'\nmask=0xff\nmatch=0\nper_byte=true\n",
+            "[[avoid]] 1: 'per_byte' is true or false; with true, 'mask' fits in a byte and 'match' is not 0",
+        ),
         (
             "[[avoid]]\nregister = 'A'\nreason = 'r'\nsource = 's'\nmask = 3\nmatch = 2\n",
             "[[avoid]] 1: 'mask' and 'match' select writes: an [[avoid]] with access = \"write\"",

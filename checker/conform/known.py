@@ -17,6 +17,8 @@ with its reason and source. A disagreement they cover is counted and reported, n
     width = 8                # only accesses of this width (default: any)
     mask = 0x3               # only writes whose value, masked, equals `match` (default: every
     match = 0x2              # write; needs access = "write"; any width)
+    per_byte = true          # mask and match apply to each byte: a write any of whose bytes
+                             # matches is avoided (mask within 0xff, match not 0)
     reason = "..."
     source = "..."
 """
@@ -44,6 +46,7 @@ class Known:
     width: int | None = None
     mask: int | None = None  # avoid entries: only writes with value & mask == match
     match: int | None = None
+    per_byte: bool = False  # mask and match apply to each byte of the value
 
 
 @dataclass(frozen=True)
@@ -75,10 +78,15 @@ class KnownFile:
     def avoided_values(self, gic: int) -> tuple[tuple[str, int, int], ...]:
         """The (register, mask, match) of the writes never generated on this GIC version: those
         whose value & mask == match."""
-        return tuple((k.register, k.mask, k.match or 0) for k in self.avoid if gic in k.gic and k.mask is not None)
+        out = []
+        for k in self.avoid:
+            if gic in k.gic and k.mask is not None:
+                shifts = range(0, 64, 8) if k.per_byte else (0,)
+                out += [(k.register, k.mask << s, (k.match or 0) << s) for s in shifts]
+        return tuple(out)
 
 
-_KEYS = {"id", "gic", "register", "bits", "width", "reason", "source", "access", "mask", "match"}
+_KEYS = {"id", "gic", "register", "bits", "width", "reason", "source", "access", "mask", "match", "per_byte"}
 
 
 def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
@@ -110,10 +118,29 @@ def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
             )
         if not isinstance(mask, int) or mask <= 0 or not isinstance(match, int) or match < 0 or match & ~mask:
             raise SpecError([Diagnostic(f"[[{kind}]] {n}: 'mask' is a positive integer and 'match' an integer within it", where)])
+    per_byte = table.get("per_byte", False)
+    if not isinstance(per_byte, bool) or (per_byte and (mask is None or mask > 0xFF or not match)):
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"[[{kind}]] {n}: 'per_byte' is true or false; with true, 'mask' fits in a byte and 'match' is not 0", where
+                )
+            ]
+        )
     ident = str(table.get("id") or f"avoid-{n}")
     write = None if direction is None else direction == "write"
     return Known(
-        ident, str(table["register"]), tuple(gic), bits, str(table["reason"]), str(table["source"]), write, width, mask, match
+        ident,
+        str(table["register"]),
+        tuple(gic),
+        bits,
+        str(table["reason"]),
+        str(table["source"]),
+        write,
+        width,
+        mask,
+        match,
+        per_byte,
     )
 
 
