@@ -58,6 +58,7 @@ def test_the_shipped_known_differences(tmp_path: Path) -> None:
     assert known.covering(3, "ICC_IAR1_EL1", None, 0x3FF ^ 4) is None
     priority = [(m, v) for r, m, v in known.avoided_values(3) if r == "GICR_IPRIORITYR"]
     assert priority == [(0xFF << s, 0xFF << s) for s in range(0, 64, 8)]  # per_byte: any byte 0xff
+    assert (known.cleared(3), known.cleared(2)) == ({"GICR_ICENABLER0": 0xFFFF}, {})
     assert ("GICR_WAKER", True, None) in known.avoided(3) and ("GICR_WAKER", False, None) not in known.avoided(3)
     assert ("GICC_IAR", False, 8) in known.avoided(2) and ("GICC_IAR", False, None) not in known.avoided(2)
     assert ("GICD_SGIR", 0x03000000, 0x03000000) in known.avoided_values(2)  # TargetListFilter 0b11
@@ -101,6 +102,10 @@ def test_an_avoided_value_is_never_written(models: dict[int, api.Model], tmp_pat
             "[[avoid]] 1: 'per_byte' is true or false; with true, 'mask' fits in a byte and 'match' is not 0",
         ),
         (
+            "[[avoid]]\nregister='A'\nreason='r'\nsource='s'\naccess='read'\nclear=0xff\n",
+            "[[avoid]] 1: 'clear' is a positive bit mask of an [[avoid]] with access = \"write\" and no mask",
+        ),
+        (
             "[[avoid]]\nregister = 'A'\nreason = 'r'\nsource = 's'\nmask = 3\nmatch = 2\n",
             "[[avoid]] 1: 'mask' and 'match' select writes: an [[avoid]] with access = \"write\"",
         ),
@@ -126,10 +131,15 @@ def test_a_malformed_known_file_is_an_error_at_its_place(tmp_path: Path, text: s
 def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int, api.Model], gic: int) -> None:
     model = models[gic]
     known = load_known(KNOWN)
-    seqs = [Generator(model, random.Random(7), known.avoided(gic), known.avoided_values(gic)).sequence(3, 80) for _ in range(2)]
+    seqs = [
+        Generator(model, random.Random(7), known.avoided(gic), known.avoided_values(gic), None, known.cleared(gic)).sequence(
+            3, 200
+        )
+        for _ in range(2)
+    ]
     assert seqs[0] == seqs[1]
     seq = seqs[0]
-    assert len(seq) == 80
+    assert len(seq) == 200
     m = model.machine(3)
     for a in seq:
         p = (
@@ -145,6 +155,7 @@ def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int,
     assert not [
         a for a in seq for r, m, v in known.avoided_values(gic) if a.register == r and a.value is not None and a.value & m == v
     ]
+    assert not [a for a in seq if a.value is not None and a.value & known.cleared(gic).get(a.register, 0)]
 
 
 class _Stand:

@@ -19,6 +19,7 @@ with its reason and source. A disagreement they cover is counted and reported, n
     match = 0x2              # write; needs access = "write"; any width)
     per_byte = true          # mask and match apply to each byte: a write any of whose bytes
                              # matches is avoided (mask within 0xff, match not 0)
+    clear = 0xffff           # instead of mask/match: writes are made with these bits clear
     reason = "..."
     source = "..."
 """
@@ -47,6 +48,7 @@ class Known:
     mask: int | None = None  # avoid entries: only writes with value & mask == match
     match: int | None = None
     per_byte: bool = False  # mask and match apply to each byte of the value
+    clear: int | None = None  # avoid entries: bits never set in a write
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,17 @@ class KnownFile:
         return {
             (k.register, w, k.width)
             for k in self.avoid
-            if gic in k.gic and k.mask is None
+            if gic in k.gic and k.mask is None and k.clear is None
             for w in ((k.write,) if k.write is not None else (False, True))
         }
+
+    def cleared(self, gic: int) -> dict[str, int]:
+        """The bits never set in a write, by register, on this GIC version."""
+        out: dict[str, int] = {}
+        for k in self.avoid:
+            if gic in k.gic and k.clear is not None:
+                out[k.register] = out.get(k.register, 0) | k.clear
+        return out
 
     def avoided_values(self, gic: int) -> tuple[tuple[str, int, int], ...]:
         """The (register, mask, match) of the writes never generated on this GIC version: those
@@ -86,7 +96,7 @@ class KnownFile:
         return tuple(out)
 
 
-_KEYS = {"id", "gic", "register", "bits", "width", "reason", "source", "access", "mask", "match", "per_byte"}
+_KEYS = {"id", "gic", "register", "bits", "width", "reason", "source", "access", "mask", "match", "per_byte", "clear"}
 
 
 def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
@@ -127,6 +137,15 @@ def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
                 )
             ]
         )
+    clear = table.get("clear")
+    if clear is not None and (not avoid or direction != "write" or mask is not None or not isinstance(clear, int) or clear <= 0):
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"[[{kind}]] {n}: 'clear' is a positive bit mask of an [[avoid]] with access = \"write\" and no mask", where
+                )
+            ]
+        )
     ident = str(table.get("id") or f"avoid-{n}")
     write = None if direction is None else direction == "write"
     return Known(
@@ -141,6 +160,7 @@ def _entry(path: str, table: dict[str, object], n: int, avoid: bool) -> Known:
         mask,
         match,
         per_byte,
+        clear,
     )
 
 
