@@ -73,7 +73,7 @@ def test_an_avoided_value_is_never_written(models: dict[int, api.Model], tmp_pat
     )
     known = load_known(p)
     assert known.avoided(2) == set()
-    gen = Generator(models[2], random.Random(3), known.avoided(2), known.avoided_values(2))
+    gen = Generator(models[2], random.Random(3), known.avoidance(2))
     writes = [a for _ in range(40) for a in gen.sequence(4, 60) if not a.is_read]
     sgir = [a.value for a in writes if a.register == "GICD_SGIR"]
     ctlr = [a.value for a in writes if a.register == "GICD_CTLR"]
@@ -131,12 +131,7 @@ def test_a_malformed_known_file_is_an_error_at_its_place(tmp_path: Path, text: s
 def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int, api.Model], gic: int) -> None:
     model = models[gic]
     known = load_known(KNOWN)
-    seqs = [
-        Generator(model, random.Random(7), known.avoided(gic), known.avoided_values(gic), None, known.cleared(gic)).sequence(
-            3, 200
-        )
-        for _ in range(2)
-    ]
+    seqs = [Generator(model, random.Random(7), known.avoidance(gic)).sequence(3, 200) for _ in range(2)]
     assert seqs[0] == seqs[1]
     seq = seqs[0]
     assert len(seq) == 200
