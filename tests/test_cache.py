@@ -132,3 +132,14 @@ def test_keys_ignore_places_and_comments(tmp_path: Path) -> None:
     assert str(p.span) != str(q.span)
     assert cache.property_key(system, system, p, opts, {}) == cache.property_key(moved, moved, q, opts, {})
     assert cache.property_key(system, system, p, opts, {}) != cache.property_key(system, system, p, replace(opts, depth=5), {})
+
+
+def test_a_cached_trace_names_the_places_of_the_code_as_it_is_now(tmp_path: Path) -> None:
+    """Lines added above the spec keep the key (places are not part of it), and the trace read
+    from the cache names the handler where it is written now."""
+    _check(_load(tmp_path), tmp_path / "c")
+    moved = _load(tmp_path / "moved", "// two lines\n// above\n" + SPEC)
+    r = _check(moved, tmp_path / "c")["b_never_three"]
+    assert r.cached  # type: ignore[attr-defined]
+    (step,) = r.verdict.trace.steps  # type: ignore[attr-defined]
+    assert step.source == f"{tmp_path / 'moved/spec/small.gic'}:14:9"

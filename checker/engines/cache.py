@@ -24,10 +24,11 @@ from pathlib import Path
 
 import checker
 from checker import ir
+from checker.engines import replay
 from checker.engines.search import Options
 from checker.files import OutputError, write_atomic
 from checker.irwalk import reached, strip
-from checker.results import Covered, PropertyResult, Proved, Violated
+from checker.results import Covered, PropertyResult, Proved, Step, Violated
 from checker.smt.query import solver_version
 
 log = logging.getLogger("gicheck.engines")
@@ -140,6 +141,19 @@ class ProofCache:
             log.warning("proof cache: %s", err)
 
 
-def from_cache(entry: Entry, p: ir.Property) -> PropertyResult:
-    """The cached result shown for `p` as declared now (its name, place and doc may have moved)."""
-    return replace(entry.result, name=p.name, doc=p.doc, location=str(p.span), seconds=0.0, cached=True)
+def from_cache(entry: Entry, system: ir.System, p: ir.Property) -> PropertyResult:
+    """The cached result shown for `p` as declared now: the key ignores places and comments, so
+    its place, its doc and the source each trace step names are taken from `system`."""
+    verdict = entry.result.verdict
+    if isinstance(verdict, (Violated, Covered)):
+        t = verdict.trace
+        steps = tuple(_placed(system, s) for s in t.steps)
+        alternative = _placed(system, t.alternative) if t.alternative is not None else None
+        verdict = replace(verdict, trace=replace(t, steps=steps, alternative=alternative))
+    return replace(entry.result, name=p.name, doc=p.doc, location=str(p.span), verdict=verdict, seconds=0.0, cached=True)
+
+
+def _placed(system: ir.System, s: Step) -> Step:
+    if s.source is None:
+        return s
+    return replace(s, source=str(replay.handler_span(system, system.action(s.action), dict(s.inputs))))

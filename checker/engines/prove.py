@@ -128,7 +128,7 @@ def check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[str
     if hit is not None:
         for handler in hit.claims:
             refiner.result(handler)
-        return cache.from_cache(hit, p)
+        return cache.from_cache(hit, system, p)
     refiner.asked.clear()
     result = _check_one(system, p, opts, proved, refiner)
     store.put(key, cache.Entry(result, tuple(sorted(refiner.asked))))
