@@ -151,6 +151,12 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     pr.add_argument("--verbose", "-v", action="store_true", help="log each property's engine steps and times on stderr")
     pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
+    pr.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every property again, without reading or writing the proof cache "
+        "($XDG_CACHE_HOME/gicheck/proofs; off with --dump-smt too)",
+    )
 
 
 def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:

@@ -27,7 +27,7 @@ from checker.cli.common import (
 )
 from checker.cli.stream import ModelOut, Stream
 from checker.diagnostics import UsageError
-from checker.engines import Options, pool
+from checker.engines import Options, cache, pool
 from checker.engines.prove import selected
 from checker.engines.search import VacuityCheck
 from checker.files import write_atomic
@@ -160,6 +160,7 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
             memory_mb=args.memory,
             vacuity=VacuityCheck(args.vacuity),
             search_time=args.search_time,
+            cache_dir=None if args.no_cache or run.dump is not None else cache.default_dir(),
         ),
         frozenset(only) if only else None,
     )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 
 from checker import ir
 from checker.engines import replay
@@ -77,6 +78,7 @@ class Options:
     memory_mb: int | None = None  # what one solver check may use; None: no limit
     vacuity: VacuityCheck = VacuityCheck.ANY_STATE  # engines/vacuity.py
     search_time: float | None = None  # seconds for each property's search from reset; None: no limit
+    cache_dir: Path | None = None  # the proof cache (engines/cache.py); None: no cache
 
     def deadline(self) -> float | None:
         """When a search from reset starting now must stop (time.monotonic), if ever."""

@@ -577,3 +577,8 @@ __all__ = [
     "refinement",
     "value_of",
 ]
+
+
+def solver_version() -> str:
+    """The solver's own version (a proof cache key part: another Z3 may answer otherwise)."""
+    return str(z3.get_full_version())
