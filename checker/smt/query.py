@@ -229,7 +229,7 @@ class Query:
         def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
             self.solver.set("timeout", ms if ms else _NO_TIMEOUT)
             try:
-                return limits.check(self.solver, extra, self.memory_mb)
+                return limits.check(self.solver, extra, self.memory_mb, ms or None)
             finally:
                 self.solver.set("timeout", self.timeout_ms if self.timeout_ms else _NO_TIMEOUT)
 
@@ -267,7 +267,7 @@ class Query:
                 s.set("random_seed", seed)
             s.add(self.solver.assertions())
             s.add(*extra)
-            return limits.check(s, (), self.memory_mb)
+            return limits.check(s, (), self.memory_mb, timeout_ms or None)
         finally:
             z3.set_param("sat.smt", False)
 
