@@ -151,6 +151,7 @@ class PropertyResult:
     seconds: float
     params: tuple[tuple[str, int, int], ...] = ()  # each parameter's range the verdict covers
     vacuity: Vacuity | None = None  # a proved contract's access that never happens (a warning)
+    cached: bool = False  # from the proof cache (engines/cache.py): not checked again by this run
 
     @property
     def passed(self) -> bool:

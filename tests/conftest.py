@@ -17,6 +17,15 @@ from checker.sema.overlay import load_overlays
 from tests import helpers
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own empty cache directory (the proof cache, the conform guest), so that no
+    test's output depends on what an earlier one left there."""
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     """The checkout: spec/, properties/, examples/."""

@@ -56,6 +56,9 @@ def test_the_shipped_known_differences(tmp_path: Path) -> None:
     assert known.covering(2, "GICD_ISPENDR", 16, 0x100).id == "v2-spi-pending-untargeted"  # type: ignore[union-attr]
     assert known.covering(2, "GICC_IAR", None, 0x3FF ^ 4) is None  # the acknowledge register itself never
     assert known.covering(3, "ICC_IAR1_EL1", None, 0x3FF ^ 4) is None
+    priority = [(m, v) for r, m, v in known.avoided_values(3) if r == "GICR_IPRIORITYR"]
+    assert priority == [(0xFF << s, 0xFF << s) for s in range(0, 64, 8)]  # per_byte: any byte 0xff
+    assert (known.cleared(3), known.cleared(2)) == ({"GICR_ICENABLER0": 0xFFFF}, {})
     assert ("GICR_WAKER", True, None) in known.avoided(3) and ("GICR_WAKER", False, None) not in known.avoided(3)
     assert ("GICC_IAR", False, 8) in known.avoided(2) and ("GICC_IAR", False, None) not in known.avoided(2)
     assert ("GICD_SGIR", 0x03000000, 0x03000000) in known.avoided_values(2)  # TargetListFilter 0b11
@@ -70,7 +73,7 @@ def test_an_avoided_value_is_never_written(models: dict[int, api.Model], tmp_pat
     )
     known = load_known(p)
     assert known.avoided(2) == set()
-    gen = Generator(models[2], random.Random(3), known.avoided(2), known.avoided_values(2))
+    gen = Generator(models[2], random.Random(3), known.avoidance(2))
     writes = [a for _ in range(40) for a in gen.sequence(4, 60) if not a.is_read]
     sgir = [a.value for a in writes if a.register == "GICD_SGIR"]
     ctlr = [a.value for a in writes if a.register == "GICD_CTLR"]
@@ -94,6 +97,14 @@ def test_an_avoided_value_is_never_written(models: dict[int, api.Model], tmp_pat
             "[[difference]] 1: 'gic' is a list of 2 and 3",
         ),
         ("[differences]\n", "unknown table differences: the file has [[difference]] and [[avoid]] entries"),
+        (
+            "[[avoid]]\nregister='A'\nreason='r'\nsource='s'\naccess='write'\nmask=0xff\nmatch=0\nper_byte=true\n",
+            "[[avoid]] 1: 'per_byte' is true or false; with true, 'mask' fits in a byte and 'match' is not 0",
+        ),
+        (
+            "[[avoid]]\nregister='A'\nreason='r'\nsource='s'\naccess='read'\nclear=0xff\n",
+            "[[avoid]] 1: 'clear' is a positive bit mask of an [[avoid]] with access = \"write\" and no mask",
+        ),
         (
             "[[avoid]]\nregister = 'A'\nreason = 'r'\nsource = 's'\nmask = 3\nmatch = 2\n",
             "[[avoid]] 1: 'mask' and 'match' select writes: an [[avoid]] with access = \"write\"",
@@ -120,10 +131,10 @@ def test_a_malformed_known_file_is_an_error_at_its_place(tmp_path: Path, text: s
 def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int, api.Model], gic: int) -> None:
     model = models[gic]
     known = load_known(KNOWN)
-    seqs = [Generator(model, random.Random(7), known.avoided(gic), known.avoided_values(gic)).sequence(3, 80) for _ in range(2)]
+    seqs = [Generator(model, random.Random(7), known.avoidance(gic)).sequence(3, 200) for _ in range(2)]
     assert seqs[0] == seqs[1]
     seq = seqs[0]
-    assert len(seq) == 80
+    assert len(seq) == 200
     m = model.machine(3)
     for a in seq:
         p = (
@@ -139,6 +150,7 @@ def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int,
     assert not [
         a for a in seq for r, m, v in known.avoided_values(gic) if a.register == r and a.value is not None and a.value & m == v
     ]
+    assert not [a for a in seq if a.value is not None and a.value & known.cleared(gic).get(a.register, 0)]
 
 
 class _Stand:

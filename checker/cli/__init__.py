@@ -97,6 +97,11 @@ def _add_run(sub: argparse._SubParsersAction[Parser]) -> None:
     rn.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
 
 
+_SEARCH_TIME_HELP = (
+    "time for each property's search from reset, checked between solver queries: when it runs "
+    "out, the search stops at the depth it reached and says so (default: none; --depth is the "
+    "search's maximum)"
+)
 _SOLVER_HELP = (
     "the solver that answers the queries (default z3); cvc5 needs the cvc5 package "
     "(pip install 'gicheck[cvc5]') and gets the queries as SMT-LIB written by z3"
@@ -122,15 +127,7 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         metavar="FILE",
         help="patch the spec with an overlay file (repeatable; all for one model), then prove",
     )
-    pr.add_argument(
-        "--search-time",
-        type=seconds,
-        default=None,
-        metavar="SECONDS",
-        help="time for each property's search from reset, checked between solver queries: when it runs "
-        "out, the search stops at the depth it reached and says so (default: none; --depth is the "
-        "search's maximum)",
-    )
+    pr.add_argument("--search-time", type=seconds, default=None, metavar="SECONDS", help=_SEARCH_TIME_HELP)
     pr.add_argument("--cti", action="store_true", help="show counterexamples to induction of BOUNDED properties")
     pr.add_argument("--solver", choices=["z3", "cvc5"], default="z3", help=_SOLVER_HELP)
     pr.add_argument(
@@ -158,6 +155,12 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     pr.add_argument("--verbose", "-v", action="store_true", help="log each property's engine steps and times on stderr")
     pr.add_argument("--dump-smt", type=Path, default=None, help="write every solver query as SMT-LIB into this directory")
+    pr.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every property again, without reading or writing the proof cache "
+        "($XDG_CACHE_HOME/gicheck/proofs; off with --dump-smt too)",
+    )
 
 
 def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:

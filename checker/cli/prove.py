@@ -28,7 +28,7 @@ from checker.cli.common import (
 )
 from checker.cli.stream import ModelOut, Stream
 from checker.diagnostics import UsageError
-from checker.engines import Options, Solver, pool
+from checker.engines import Options, Solver, cache, pool
 from checker.engines.prove import selected
 from checker.engines.search import VacuityCheck
 from checker.files import write_atomic
@@ -164,6 +164,7 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
             vacuity=VacuityCheck(args.vacuity),
             search_time=args.search_time,
             solver=Solver(args.solver),
+            cache_dir=None if args.no_cache or run.dump is not None else cache.default_dir(),
         ),
         frozenset(only) if only else None,
     )

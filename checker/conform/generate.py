@@ -13,10 +13,10 @@ states (interrupts pending, taken, active) are rarely reached.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker import api, branches, ir
+from checker.conform.known import NOTHING_AVOIDED, Avoidance
 from checker.interp import Taken
 
 
@@ -68,9 +68,8 @@ _OPEN_ARMS = 3.0
 
 
 class Generator:
-    """Random sequences for one model; `avoid` holds the (register, is write, width) access
-    kinds never made (width None: any), `avoid_values` (register, mask, match) triples: writes
-    whose value & mask == match, never made either (another value is drawn).
+    """Random sequences for one model; `avoid` what they never make (known.Avoidance): access
+    kinds, writes whose value & mask == match (another value is drawn), bits a write never sets.
 
     With `taken` (the arms of the spec's branches the replays have taken so far, which they go
     on filling: interp.Recorder), a kind whose handler has an arm not taken yet weighs more."""
@@ -79,15 +78,15 @@ class Generator:
         self,
         model: api.Model,
         rng: random.Random,
-        avoid: Iterable[tuple[str, bool, int | None]] = (),
-        avoid_values: Iterable[tuple[str, int, int]] = (),
+        avoid: Avoidance = NOTHING_AVOIDED,
         taken: Taken | None = None,
     ):
         self.model = model
         self.rng = rng
-        self.avoid = set(avoid)
+        self.avoid = set(avoid.kinds)
+        self.cleared = dict(avoid.cleared)
         self.avoid_values: dict[str, list[tuple[int, int]]] = {}
-        for register, mask, match in avoid_values:
+        for register, mask, match in avoid.values:
             self.avoid_values.setdefault(register, []).append((mask, match))
         self.kinds = [k for k in self._kinds() if not {(k.register, k.write, None), (k.register, k.write, k.width)} & self.avoid]
         self.hits: dict[Kind, int] = {k: 0 for k in self.kinds}
@@ -179,7 +178,8 @@ class Generator:
         times, then with the lowest bit (within the width) of the matching condition's mask
         flipped."""
         conditions = self.avoid_values.get(register, [])
-        value = self.value(t, width, nr_vcpus)
+        keep = ~self.cleared.get(register, 0)
+        value = self.value(t, width, nr_vcpus) & keep
         for attempt in range(32):
             hit = next((m for m, v in conditions if value & m == v), None)
             if hit is None:
@@ -187,7 +187,7 @@ class Generator:
             flip = hit & ((1 << width) - 1)
             if attempt >= 8 and flip == 0:
                 break
-            value = self.value(t, width, nr_vcpus) if attempt < 8 else value ^ (flip & -flip)
+            value = self.value(t, width, nr_vcpus) & keep if attempt < 8 else value ^ (flip & -flip)
         raise ValueError(f"every {width}-bit write of {register} is avoided: declare the access kind instead")
 
     def _index(self, reg: ir.MmioRegister) -> int:

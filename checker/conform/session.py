@@ -105,7 +105,7 @@ def conform(opts: Options, progress: Progress | None = None, target: Target | No
         target = Qemu(opts.gic, build_guest(opts.cache), opts.accel)
     params = _nr_irqs(target, model, clipped.lo)
     taken: Taken = set()
-    gen = Generator(model, random.Random(opts.seed), known.avoided(opts.gic), known.avoided_values(opts.gic), taken)
+    gen = Generator(model, random.Random(opts.seed), known.avoidance(opts.gic), taken)
     cmp = Comparer(model, target, params, known)
     tally = _compare(dataclasses.replace(opts, vcpus=clipped), gen, cmp, taken, progress)
     covered = branches.coverage(branches.arms(model.system, access_actions(model.system)), taken)

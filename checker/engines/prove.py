@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 
 from checker import ir
-from checker.engines import replay, specialize
+from checker.engines import cache, replay, specialize
 from checker.engines.induction import check_cover, check_invariant
 from checker.engines.onestep import check_one_step
 from checker.engines.refinement import Refiner, check_refinement
@@ -116,6 +116,26 @@ def check_property(
 
 
 def check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr], refiner: Refiner) -> PropertyResult:
+    """One property's result: from the proof cache when its key is there (the `refines` claims
+    its check asked for are asked for again, so the run lists the same claims), else checked."""
+    if opts.cache_dir is None:
+        return _check_one(system, p, opts, proved, refiner)
+    sub = _cone_for(system, p)
+    assumed = {n: e for n, e in proved.items() if state_reads(e, system) <= set(sub.states)}
+    store = cache.ProofCache(opts.cache_dir)
+    key = cache.property_key(system, sub, p, opts, assumed)
+    hit = store.get(key)
+    if hit is not None:
+        for handler in hit.claims:
+            refiner.result(handler)
+        return cache.from_cache(hit, system, p)
+    refiner.asked.clear()
+    result = _check_one(system, p, opts, proved, refiner)
+    store.put(key, cache.Entry(result, tuple(sorted(refiner.asked))))
+    return result
+
+
+def _check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr], refiner: Refiner) -> PropertyResult:
     """One property's result, timed; an unconfirmed counterexample is an InternalError verdict."""
     t0 = time.perf_counter()
     try:

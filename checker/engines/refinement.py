@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from checker import ir
-from checker.engines import replay
+from checker.engines import cache, replay
 from checker.engines.search import Options, search_ranges, unknown_verdict
 from checker.engines.simplify import simplified
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
@@ -45,20 +46,31 @@ class Refiner:
         self.opts = opts
         self.claims = {r.handler: r for r in system.refinements}
         self.results: dict[str, PropertyResult] = {}
+        self.asked: set[str] = set()  # the claims asked for since the caller last cleared it
 
     def proved(self, sub: ir.System) -> set[str]:
         """The handlers among `sub`'s transitions whose claims are proved (checking them now if
         this run has not yet)."""
-        out = set()
-        for name in sub.actions:
-            ref = self.claims.get(name)
-            if ref is None:
-                continue
-            if name not in self.results:
-                self.results[name] = self.check(ref)
-            if isinstance(self.results[name].verdict, Proved):
-                out.add(name)
-        return out
+        return {name for name in sub.actions if name in self.claims and isinstance(self.result(name).verdict, Proved)}
+
+    def result(self, handler: str) -> PropertyResult:
+        """The claim of `handler`, checked (or taken from the proof cache) the first time."""
+        self.asked.add(handler)
+        if handler not in self.results:
+            self.results[handler] = self._cached(self.claims[handler])
+        return self.results[handler]
+
+    def _cached(self, ref: ir.Refinement) -> PropertyResult:
+        if self.opts.cache_dir is None:
+            return self.check(ref)
+        store = cache.ProofCache(self.opts.cache_dir)
+        key = cache.claim_key(self.system, ref, self.opts)
+        hit = store.get(key)
+        if hit is not None:
+            return replace(hit.result, location=str(ref.span), seconds=0.0, cached=True)
+        result = self.check(ref)
+        store.put(key, cache.Entry(result, ()))
+        return result
 
     def check(self, ref: ir.Refinement) -> PropertyResult:
         t0 = time.perf_counter()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 
 from checker import ir
 from checker.engines import replay
@@ -78,6 +79,7 @@ class Options:
     vacuity: VacuityCheck = VacuityCheck.ANY_STATE  # engines/vacuity.py
     search_time: float | None = None  # seconds for each property's search from reset; None: no limit
     solver: q.Solver = q.Solver.Z3  # which solver answers the queries (smt/cvc5run.py)
+    cache_dir: Path | None = None  # the proof cache (engines/cache.py); None: no cache
 
     def deadline(self) -> float | None:
         """When a search from reset starting now must stop (time.monotonic), if ever."""

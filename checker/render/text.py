@@ -179,7 +179,8 @@ def failure_lines(t: Trace) -> list[str]:
 
 def verdict_line(r: PropertyResult, width: int) -> str:
     """A result's one line: verdict, name (padded to `width`), how, and the time it took."""
-    return f"  {verdict_word(r):<9}  {r.name:<{width}}  {how(r)}  [{r.seconds:.2f}s]"
+    took = "cached" if r.cached else f"{r.seconds:.2f}s"
+    return f"  {verdict_word(r):<9}  {r.name:<{width}}  {how(r)}  [{took}]"
 
 
 def details(results: list[PropertyResult], show_cti: bool = False) -> list[str]:
@@ -231,7 +232,9 @@ def summary(results: list[PropertyResult]) -> str:
     order = ["proved", "covered", "violated", "bounded", "unknown", "unreached", "internal error"]
     text = ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no properties"
     warned = sum(1 for r in results if r.vacuity is not None)
-    return text + (f" ({warned} with a vacuity warning)" if warned else "")
+    cached = sum(1 for r in results if r.cached)
+    notes = [f"{warned} with a vacuity warning"] * bool(warned) + [f"{cached} from the proof cache"] * bool(cached)
+    return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
 _REPLAY_WORDS = {

@@ -175,7 +175,7 @@ def _model(
         s.set("timeout", timeout_ms)
     s.add(*assertions)
     s.add(fixed)
-    res, model, why = limits.check(s, (), memory_mb)
+    res, model, why = limits.check(s, (), memory_mb, timeout_ms)
     if res == z3.sat:
         return res, model, ""
     said = "unsat" if res == z3.unsat else f"unknown ({why})"

@@ -1,18 +1,28 @@
-"""The solver's memory limit, and stopping a query from another thread.
+"""The solver's memory limit, its time limit held to, and stopping a query from another thread.
 
 Z3's limit (the global parameter memory_max_size) counts every allocation of the process's
 contexts, terms included, and a term built past it is an error outside any query: so the limit
 is set for each check only, and lifted after it. A check that runs out answers unknown, or
 raises; both become the reason `memory limit (N MB)`.
+
+Z3 does not always stop at its own `timeout`: a query can run on for many minutes in a step that
+never looks at the clock. So a check with a time limit also has a watchdog thread, which
+interrupts it once the limit is passed by its grace (the answer is then unknown, 'canceled').
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import z3
 
 _NO_LIMIT = 0
+
+# How long past its time limit a check may run before the watchdog interrupts it: Z3's own
+# timeout normally answers first.
+GRACE_FACTOR = 2
+GRACE_MS = 2_000
 
 
 def memory_reason(why: str, memory_mb: int | None) -> str:
@@ -22,21 +32,53 @@ def memory_reason(why: str, memory_mb: int | None) -> str:
     return why
 
 
+class _Watchdog:
+    """Interrupts the running check when its time is up; never one that has ended."""
+
+    def __init__(self, timeout_ms: int | None):
+        self.lock = threading.Lock()
+        self.running = True
+        self.fired = False
+        self.timer = None
+        if timeout_ms:
+            delay = max(timeout_ms * GRACE_FACTOR, timeout_ms + GRACE_MS) / 1000
+            self.timer = threading.Timer(delay, self._fire)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.running:
+                self.fired = True
+                interrupt()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.running = False
+        if self.timer is not None:
+            self.timer.cancel()
+
+
 def check(
-    solver: z3.Solver, extra: Sequence[z3.BoolRef], memory_mb: int | None
+    solver: z3.Solver, extra: Sequence[z3.BoolRef], memory_mb: int | None, timeout_ms: int | None = None
 ) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
-    """`solver.check(*extra)` within `memory_mb` MB: (result, model, reason unknown)."""
+    """`solver.check(*extra)` within `memory_mb` MB and, held to by a watchdog, the solver's
+    `timeout_ms` (the caller has set it on the solver): (result, model, reason unknown)."""
     if memory_mb is not None:
         z3.set_param("memory_max_size", memory_mb)
+    dog = _Watchdog(timeout_ms)
     try:
         res = solver.check(*extra)
         model = solver.model() if res == z3.sat else None
         why = solver.reason_unknown() if res == z3.unknown else ""
+        if res == z3.unknown and dog.fired:
+            why = f"timeout ({timeout_ms} ms; the solver ran past it and was stopped)"
     except z3.Z3Exception as e:
         if "memory" not in str(e):
             raise
         return z3.unknown, None, memory_reason("out of memory", memory_mb)
     finally:
+        dog.stop()
         if memory_mb is not None:
             z3.set_param("memory_max_size", _NO_LIMIT)
     return res, model, memory_reason(why, memory_mb)

@@ -202,7 +202,9 @@ class Query:
         if self.engine == Solver.CVC5:
             return cvc5run.check(text, [*self.solver.assertions(), *extra], limit or self.timeout_ms or None, self.memory_mb)
         if self.plain:
-            return limits.check(limits.plain([*self.solver.assertions(), *extra], self.timeout_ms), (), self.memory_mb)
+            return limits.check(
+                limits.plain([*self.solver.assertions(), *extra], self.timeout_ms), (), self.memory_mb, self.timeout_ms or None
+            )
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
@@ -241,7 +243,7 @@ class Query:
         def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
             self.solver.set("timeout", ms if ms else _NO_TIMEOUT)
             try:
-                return limits.check(self.solver, extra, self.memory_mb)
+                return limits.check(self.solver, extra, self.memory_mb, ms or None)
             finally:
                 self.solver.set("timeout", self.timeout_ms if self.timeout_ms else _NO_TIMEOUT)
 
@@ -279,7 +281,7 @@ class Query:
                 s.set("random_seed", seed)
             s.add(self.solver.assertions())
             s.add(*extra)
-            return limits.check(s, (), self.memory_mb)
+            return limits.check(s, (), self.memory_mb, timeout_ms or None)
         finally:
             z3.set_param("sat.smt", False)
 
@@ -590,3 +592,8 @@ __all__ = [
     "refinement",
     "value_of",
 ]
+
+
+def solver_version() -> str:
+    """The solver's own version (a proof cache key part: another Z3 may answer otherwise)."""
+    return str(z3.get_full_version())

@@ -1,0 +1,40 @@
+"""A check with a time limit is held to it: when Z3 runs past its own timeout (some of its steps
+never look at the clock), a watchdog interrupts it, and the answer is unknown with the reason."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import z3
+
+from checker.smt import limits
+
+
+def _hard() -> z3.Solver:
+    """A query Z3 does not answer in seconds: factor a 128-bit product of two 64-bit primes."""
+    x, y = z3.BitVecs("x y", 128)
+    s = z3.Solver()
+    n = 0xFFFFFFFFFFFFFFC5 * 0xFFFFFFFFFFFFFF43
+    s.add(x * y == n, z3.UGT(x, 1), z3.UGT(y, 1), z3.ULT(x, 2**64), z3.ULT(y, 2**64))
+    return s
+
+
+def test_a_check_past_its_limit_is_stopped_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "GRACE_FACTOR", 1)
+    monkeypatch.setattr(limits, "GRACE_MS", 0)
+    res, model, why = limits.check(_hard(), (), None, timeout_ms=300)  # Z3's own timeout not set
+    assert (res, model) == (z3.unknown, None)
+    assert why == "timeout (300 ms; the solver ran past it and was stopped)"
+
+
+def test_the_watchdog_never_interrupts_a_check_that_has_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    fired: list[bool] = []
+    monkeypatch.setattr(limits, "interrupt", lambda: fired.append(True))
+    monkeypatch.setattr(limits, "GRACE_FACTOR", 1)
+    monkeypatch.setattr(limits, "GRACE_MS", 0)
+    s = z3.Solver()
+    s.add(z3.Bool("p"))
+    assert limits.check(s, (), None, timeout_ms=50)[0] == z3.sat
+    time.sleep(0.2)
+    assert fired == []
