@@ -1,6 +1,6 @@
 """The proof cache: a second run takes every result from it; a patch to one handler checks again
 exactly the properties whose cone holds that handler; only PROVED, VIOLATED and COVERED are kept;
-a damaged entry is a miss; options and --no-cache are honoured."""
+a damaged entry is a miss; options (the solver among them) and --no-cache are honoured."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from checker import pipeline
-from checker.engines import Options, cache, check_properties
+from checker.engines import Options, Solver, cache, check_properties
 from checker.results import Unreached, Violated
 from tests.helpers import run, write_tree
 
@@ -53,8 +53,9 @@ def _load(root: Path, spec: str = SPEC):  # type: ignore[no-untyped-def]
     return pipeline.load_system(root / "spec", "small", property_files=[root / "p.prop"])
 
 
-def _check(system, cache_dir: Path, depth: int = 4) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return {r.name: r for r in check_properties(system, Options(system.vcpus, depth, cache_dir=cache_dir))}
+def _check(system, cache_dir: Path, depth: int = 4, solver: Solver = Solver.Z3) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    opts = Options(system.vcpus, depth, cache_dir=cache_dir, solver=solver)
+    return {r.name: r for r in check_properties(system, opts)}
 
 
 def test_a_second_run_takes_every_result_from_the_cache(tmp_path: Path) -> None:
@@ -94,6 +95,23 @@ def test_options_are_part_of_the_key_and_budgeted_answers_are_not_kept(tmp_path:
     assert again["a_reads_back"].cached  # type: ignore[attr-defined]
     deeper = _check(system, tmp_path / "c", depth=4)
     assert not any(r.cached for r in deeper.values())  # type: ignore[attr-defined]
+
+
+def test_the_solver_is_part_of_the_key(tmp_path: Path) -> None:
+    """A verdict z3 gave is not shown as cvc5's, nor cvc5's as z3's: each solver's are kept apart."""
+    system = _load(tmp_path)
+    _check(system, tmp_path / "c")
+    by_cvc5 = _check(system, tmp_path / "c", solver=Solver.CVC5)
+    assert not any(r.cached for r in by_cvc5.values())  # type: ignore[attr-defined]
+    assert {n: type(r.verdict).__name__ for n, r in by_cvc5.items()} == {  # type: ignore[attr-defined]
+        "a_reads_back": "Proved",
+        "b_low_nibble": "Proved",
+        "b_never_three": "Violated",
+        "a_and_b": "Covered",
+    }
+    assert all(r.cached for r in _check(system, tmp_path / "c", solver=Solver.CVC5).values())  # type: ignore[attr-defined]
+    assert all(r.cached for r in _check(system, tmp_path / "c").values())  # type: ignore[attr-defined]
+    assert len(list((tmp_path / "c").rglob("*.pickle"))) == 8
 
 
 def test_a_damaged_entry_is_a_miss_and_is_written_again(tmp_path: Path) -> None:

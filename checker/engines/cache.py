@@ -4,8 +4,8 @@ so that a run after a patch checks again only what the patch can change.
 The key hashes, each with its source spans and doc comments removed (irwalk.strip): the property;
 its cone (engines/prove.py: the state that can affect it and the actions that write that state);
 the handlers and functions those actions, the property's own action and the cone's `refines`
-claims reach; the invariants the check may assume; the options a verdict depends on; the
-checker's own source and the solver's version. A refinement claim is kept the same way, under
+claims reach; the invariants the check may assume; the options a verdict depends on (the
+solver, `--solver`, and its version among them); the checker's own source. A refinement claim is kept the same way, under
 its handler and the actions it names. Only answers no budget decides are kept: PROVED, VIOLATED
 and COVERED (a trace shown from the cache was replayed by the run that found it, under the same
 key). Entries are pickles of frozen results in the user's own cache directory, written whole or
@@ -72,7 +72,9 @@ def _reached_code(roots: object, system: ir.System) -> list[tuple[str, object]]:
 
 
 def _options(opts: Options) -> object:
-    return (opts.vcpus, opts.depth, opts.timeout, opts.memory_mb, opts.vacuity, opts.search_time, opts.policy)
+    """The options a verdict depends on, the solver and its version among them."""
+    solver = (opts.solver, solver_version(opts.solver))
+    return (opts.vcpus, opts.depth, opts.timeout, opts.memory_mb, opts.vacuity, opts.search_time, opts.policy, solver)
 
 
 def _tuples(x: object) -> object:
@@ -82,7 +84,7 @@ def _tuples(x: object) -> object:
 
 def _digest(*parts: object) -> str:
     h = hashlib.sha256()
-    for part in (FORMAT, code_hash(), solver_version(), *parts):
+    for part in (FORMAT, code_hash(), *parts):
         h.update(repr(strip(_tuples(part))).encode())
         h.update(b"\0")
     return h.hexdigest()

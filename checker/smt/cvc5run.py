@@ -14,6 +14,7 @@ worker that ends without answering.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -137,6 +138,14 @@ def interrupt() -> None:
 
 
 limits.also_interrupt(interrupt)
+
+
+def version() -> str:
+    """The installed cvc5's version, without loading it in this process."""
+    try:
+        return importlib.metadata.version("cvc5")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def check(

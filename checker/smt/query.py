@@ -594,6 +594,8 @@ __all__ = [
 ]
 
 
-def solver_version() -> str:
-    """The solver's own version (a proof cache key part: another Z3 may answer otherwise)."""
-    return str(z3.get_full_version())
+def solver_version(solver: Solver = Solver.Z3) -> str:
+    """The versions of the solvers that answer with `solver` (a proof cache key part: another
+    version may answer otherwise). Z3's always: it writes cvc5's queries and checks its models."""
+    own = str(z3.get_full_version())
+    return own if solver == Solver.Z3 else f"{own}; cvc5 {cvc5run.version()}"
