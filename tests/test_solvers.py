@@ -15,6 +15,7 @@ import z3
 
 from checker import ir, pipeline
 from checker.engines import Options, Solver, check_properties, induction
+from checker.engines.search import DEFAULT_POLICY
 from checker.results import Proved, Unknown
 from checker.smt import cvc5run, limits
 from checker.smt import query as q
@@ -125,39 +126,54 @@ def test_prove_without_cvc5_installed_is_a_usage_error(cli, monkeypatch: pytest.
     assert code == 2 and "--solver cvc5: the cvc5 package is not installed (pip install 'gicheck[cvc5]')" in err
 
 
-def _invariants(only: set[str]) -> dict[str, object]:
+def _invariants(only: set[str], timeout: float | None = None) -> dict[str, object]:
     system = pipeline.load_system(ENGINES, "gicv3", property_files=[ENGINES / "props.prop"])
-    return {r.name: r.verdict for r in check_properties(system, Options(system.vcpus), only)}
+    return {r.name: r.verdict for r in check_properties(system, Options(system.vcpus, timeout=timeout), only)}
 
 
 def test_a_k_induction_proof_is_asked_again_as_a_plain_query(monkeypatch: pytest.MonkeyPatch) -> None:
     """y_follows is proved assuming the proved x_small: each step is asked again with the
     setting `plain`, and both re-checks answer unsat."""
-    asked: list[tuple[bool, str]] = []
+    asked: list[tuple[bool, int | None, str]] = []
     real = induction.q.induction_step
 
     def spy(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
         a = real(system, prop, req)
-        asked.append((req.setting.plain, type(a).__name__))
+        asked.append((req.setting.plain, req.budget_ms, type(a).__name__))
         return a
 
     monkeypatch.setattr(induction.q, "induction_step", spy)
     verdicts = _invariants({"x_small", "y_follows"})
     assert verdicts == {"x_small": Proved("1-induction"), "y_follows": Proved("1-induction assuming the proved x_small")}
-    assert asked == [(False, "Unsat"), (True, "Unsat")] * 2
+    assert asked == [(False, None, "Unsat"), (True, DEFAULT_POLICY.recheck_budget_ms, "Unsat")] * 2
 
 
 @pytest.mark.parametrize(
-    ("again", "said"),
-    [(q.Unknown("timeout"), "unknown (timeout)"), (q.Sat(q.Witness(1)), "a counterexample to induction")],
+    ("again", "timeout", "said"),
+    [
+        (q.Unknown("timeout"), None, "unknown (timeout) within its limit of 60000 ms (SearchPolicy.recheck_budget_ms)"),
+        (q.Unknown("timeout"), 2.5, "unknown (timeout) within its limit of 2500 ms (--timeout)"),
+        (q.Sat(q.Witness(1)), None, "a counterexample to induction"),
+    ],
 )
 def test_a_proof_its_plain_re_check_does_not_confirm_is_unknown(
-    monkeypatch: pytest.MonkeyPatch, again: q.Answer, said: str
+    monkeypatch: pytest.MonkeyPatch, again: q.Answer, timeout: float | None, said: str
 ) -> None:
     real = induction.q.induction_step
     monkeypatch.setattr(
         induction.q, "induction_step", lambda system, prop, req: again if req.setting.plain else real(system, prop, req)
     )
-    assert _invariants({"x_small"}) == {
+    assert _invariants({"x_small"}, timeout) == {
         "x_small": Unknown(f"1-induction not confirmed: the step asked again as a plain query answered {said}")
     }
+
+
+def test_a_plain_query_stops_at_its_budget() -> None:
+    """The re-check's budget reaches the solver: a plain query too hard for it is unknown."""
+    system = pipeline.load_system(ENGINES, "gicv3", property_files=[ENGINES / "props.prop"])
+    query = q.Query(system, q.Setting(system.vcpus, plain=True))
+    query.solver.add(*_hard())
+    t0 = time.monotonic()
+    res, _, why = query.check(budget_ms=500)
+    assert res == z3.unknown and ("timeout" in why or "canceled" in why)
+    assert time.monotonic() - t0 < 30

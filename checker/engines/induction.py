@@ -104,13 +104,23 @@ def _step(ctx: CheckContext, p: ir.Invariant, k: int, budget: int | None, plain:
 
 
 def _proved(ctx: CheckContext, p: ir.Invariant, k: int, how: str) -> Proved | Unknown:
-    """A k-induction step the solver answered unsat, asked again as a plain query (no budget,
-    none of the encoding's shortcuts, Z3's default solver: q.Setting): PROVED only when that
-    is unsat too."""
-    again, _ = _step(ctx, p, k, None, plain=True)
+    """A k-induction step the solver answered unsat, asked again as a plain query (none of the
+    encoding's shortcuts, a fresh solver with its defaults: q.Setting) within the re-check's
+    budget (or --timeout, if less): PROVED only when that is unsat too."""
+    budget = ctx.opts.policy.recheck_budget_ms
+    limit = min(budget, int(ctx.opts.timeout * 1000)) if ctx.opts.timeout else budget
+    t0 = time.perf_counter()
+    again, _ = _step(ctx, p, k, budget, plain=True)
+    log.info(
+        "%s: plain re-check of the %d-induction step: %s in %.1f s", p.name, k, type(again).__name__, time.perf_counter() - t0
+    )
     if isinstance(again, q.Unsat):
         return Proved(how)
-    said = "a counterexample to induction" if isinstance(again, q.Sat) else f"unknown ({again.reason})"
+    if isinstance(again, q.Sat):
+        said = "a counterexample to induction"
+    else:
+        said = f"unknown ({again.reason}) within its limit of {limit} ms"
+        said += " (--timeout)" if limit < budget else " (SearchPolicy.recheck_budget_ms)"
     log.warning("%s: %s, but its plain re-check answered %s", p.name, how, said)
     return Unknown(f"{how} not confirmed: the step asked again as a plain query answered {said}")
 

@@ -39,6 +39,9 @@ class SearchPolicy:
     reach_whole_budget_ms: int = 10_000
     # k-induction steps for k >= 2, on the first pass (engines/induction.py)
     induction_budget_ms: int = 10_000
+    # the plain re-check of the step that proves an invariant (engines/induction.py, _proved):
+    # a re-check past it leaves the invariant UNKNOWN, never PROVED
+    recheck_budget_ms: int = 60_000
     # each query of a `refines` claim: past it the claim is UNKNOWN and its handler stays a
     # transition (searches are slower, never wrong) rather than the run waiting on it
     refinement_budget_ms: int = 180_000

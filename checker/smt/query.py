@@ -187,7 +187,7 @@ class Query:
         255 vCPUs) goes to the incremental solver, with `extra` as assumptions. Each is much
         slower on the other's queries (bench/heuristics.md). With the setting's solver cvc5,
         the query is asked of cvc5 once, within the limit (smt/cvc5run.py); a plain one, of a
-        fresh solver with Z3's defaults.
+        fresh solver with Z3's defaults, within the limit.
         """
         self.add_defs()
         text = ""
@@ -202,9 +202,8 @@ class Query:
         if self.engine == Solver.CVC5:
             return cvc5run.check(text, [*self.solver.assertions(), *extra], limit or self.timeout_ms or None, self.memory_mb)
         if self.plain:
-            return limits.check(
-                limits.plain([*self.solver.assertions(), *extra], self.timeout_ms), (), self.memory_mb, self.timeout_ms or None
-            )
+            ms = limit if limit is not None else self.timeout_ms
+            return limits.check(limits.plain([*self.solver.assertions(), *extra], ms), (), self.memory_mb, ms or None)
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,

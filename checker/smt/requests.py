@@ -42,9 +42,10 @@ class Setting:
     """What every query shares: the vCPU range, the time limit per query (seconds, None for
     none), where to dump each query as SMT-LIB, the solver's budgets, the memory a check may
     use (MB, None for no limit), and the solver that answers. A `plain` query has none of the
-    encoding's shortcuts (first-match definitions, Flat arrays) and goes to a fresh Z3 solver
-    with its default parameters, within the time limit but no budget: a proof checked again
-    with nothing the proof's own query relied on."""
+    encoding's shortcuts (first-match definitions, Flat arrays) and goes to a fresh solver with
+    its default parameters (Z3's, or cvc5 with `solver` cvc5), within its budget and the time
+    limit, never Z3's strategies or reseeds: a proof checked again with nothing the proof's own
+    query relied on."""
 
     vcpus: tuple[int, int]
     timeout: float | None = None
