@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import z3
 
@@ -25,6 +27,40 @@ from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 log = logging.getLogger("gicheck.smt")
 
 _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """One step of an unrolling as encoded: what it asserts, the definitions its encoding made,
+    and its named next state. It holds the system and the pre-state whose ids key it, so that
+    no other object can take those ids while it is kept."""
+
+    system: ir.System
+    pre: StateT
+    asserted: tuple[z3.BoolRef, ...]
+    defs: tuple[z3.BoolRef, ...]
+    nxt: StateT
+    sel: z3.ExprRef
+    args: dict[str, Env]
+
+
+# Every state after a step of an unrolling is a set of constants named by the step (flat.named),
+# so step t encodes to the same terms in every query of a search that runs the same system to
+# the same vCPU bound, whatever the depth asked or the actions chosen before step t: a search
+# that asks one query per sequence of actions shares the encoding of their common steps.
+_STEPS: OrderedDict[tuple[object, ...], _Encoded] = OrderedDict()
+_STEPS_KEPT = 512
+
+
+def _term_ids(state: StateT) -> tuple[object, ...]:
+    """The state's terms by Z3 id (equal terms share one while alive)."""
+    return tuple(_term_id(term) for term in state.values())
+
+
+def _term_id(term: flat.Term) -> object:
+    if isinstance(term, flat.Flat):
+        return (term.lo, tuple(_term_id(e) for e in term.elems), _term_id(term.other))
+    return term.get_id()
 
 
 class Query:
@@ -93,13 +129,17 @@ class Query:
             parts.append(z3.BitVec(f"{name}[{bit}:0]", bit + 1))
         return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
-    def step(self, state: StateT, t: int, only: str | None = None) -> tuple[StateT, z3.ExprRef, dict[str, Env]]:
-        """One transition: some enabled action, with fresh arguments, from `state`.
+    def step(
+        self, state: StateT, t: int, only: str | None = None, add: Callable[[z3.BoolRef], None] | None = None
+    ) -> tuple[StateT, z3.ExprRef, dict[str, Env]]:
+        """One transition: some enabled action, with fresh arguments, from `state`; its
+        constraints go to `add` (default: this query's solver).
 
         Each action runs from `state`; the next state picks the chosen action's result with an
         If per state variable: the encoding that holds up on every query tried, where the
         alternatives made some much slower (bench/heuristics.md)."""
         self.has_transitions = True
+        add = add or self.solver.add
         acts = list(self.system.actions.values())
         all_args: dict[str, Env] = {}
         nxt = dict(state)
@@ -109,14 +149,14 @@ class Query:
             a = acts[k]
             fixed: Env = {p.name: z3.Const(f"{a.name}.{p.name}@{t}", sort_of(p.type)) for p in a.params}
             for p in a.params:
-                self.solver.add(self.enc.in_domain(p.type, fixed[p.name]))
+                add(self.enc.in_domain(p.type, fixed[p.name]))
             enabled, post = self.enc.run(a, state, fixed)
-            self.solver.add(enabled)
+            add(enabled)
             nxt.update(post)
             all_args[a.name] = fixed
             return nxt, z3.BitVecVal(k, 16), all_args
         sel = z3.BitVec(f"action@{t}", 16)
-        self.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
+        add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
         for k, a in enumerate(acts):
             args: Env = {}
             for p in a.params:
@@ -124,9 +164,9 @@ class Query:
                 args[p.name] = v
             chosen = sel == k
             for p in a.params:
-                self.solver.add(z3.Implies(chosen, self.enc.in_domain(p.type, args[p.name])))
+                add(z3.Implies(chosen, self.enc.in_domain(p.type, args[p.name])))
             enabled, post = self.enc.run(a, state, args)
-            self.solver.add(z3.Implies(chosen, enabled))
+            add(z3.Implies(chosen, enabled))
             for name, term in post.items():
                 if not term.eq(state[name]):
                     nxt[name] = mk_ite(chosen, term, nxt[name])
@@ -140,11 +180,37 @@ class Query:
         states = [self.enc.reset_state()]
         trans = []
         for t in range(k):
-            nxt, sel, args = self.step(states[-1], t, path[t] if path is not None else None)
-            # name each state so models and dumped queries stay readable
-            states.append({name: flat.named(f"{name}@{t + 1}", term, self.solver.add) for name, term in nxt.items()})
-            trans.append((sel, args))
+            e = self._unrolled_step(states[-1], t, path[t] if path is not None else None)
+            states.append(e.nxt)
+            trans.append((e.sel, e.args))
         return states, trans
+
+    def _unrolled_step(self, state: StateT, t: int, only: str | None) -> _Encoded:
+        """Step t of an unrolling from `state`, its next state named `name@t+1`: encoded once
+        per process for the same system, vCPU bound, arrays and pre-state (_STEPS), and its
+        constraints asserted in this query."""
+        self.has_transitions = True
+        key: tuple[object, ...] | None = None
+        if not self.enc.facts:
+            key = (id(self.system), self.hi, self.enc.flat_max, t, only, _term_ids(state))
+        e = _STEPS.get(key) if key is not None else None
+        if key is not None and e is not None and e.system is self.system:
+            _STEPS.move_to_end(key)
+            self.solver.add(*e.asserted)
+            self.enc.defs.extend(e.defs)
+            return e
+        added: list[z3.BoolRef] = []
+        first_def = len(self.enc.defs)
+        nxt, sel, args = self.step(state, t, only, added.append)
+        # name each state so models and dumped queries stay readable
+        named = {name: flat.named(f"{name}@{t + 1}", term, added.append) for name, term in nxt.items()}
+        self.solver.add(*added)
+        e = _Encoded(self.system, state, tuple(added), tuple(self.enc.defs[first_def:]), named, sel, args)
+        if key is not None:
+            _STEPS[key] = e
+            if len(_STEPS) > _STEPS_KEPT:
+                _STEPS.popitem(last=False)
+        return e
 
     def witness_vars(self, e: ir.Expr, kind: ir.QuantKind, env: Env) -> tuple[ir.Expr, Env]:
         """Leading `kind` quantifiers of `e` (exists in a goal, forall under a negation) become
