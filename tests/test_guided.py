@@ -247,3 +247,37 @@ def test_a_search_whose_time_runs_out_says_how_far_it_got(tmp_path: Path) -> Non
     assert r.verdict == Unreached(0, "the search time (1e-09 s, --search-time) ran out: no trace of 0 accesses or fewer")
     [r] = check_properties(system, Options((1, 2), depth=2))
     assert r.verdict == Unreached(2, "the maximum depth (--depth 2)")
+
+
+def _recording_target(answer: q.Answer) -> tuple[E.Target, list[tuple[tuple[int, int], tuple[str, ...] | None]]]:
+    """A target over three actions whose every query answers `answer`, and the queries it got."""
+    asked: list[tuple[tuple[int, int], tuple[str, ...] | None]] = []
+
+    def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
+        asked.append((rng, path))
+        return answer
+
+    rw = {"a": ({"x"}, {"x"}), "b": ({"y"}, {"y"}), "c": ({"x", "y"}, {"z"})}
+    return E.Target(None, {"z"}, ask, given_rw=rw), asked  # type: ignore[arg-type]
+
+
+def test_over_many_vcpus_a_depth_with_few_sequences_is_searched_one_sequence_at_a_time_first() -> None:
+    """Past small_vcpus, every live sequence is asked before (and here instead of) the query over
+    every action; within a few vCPUs the query over every action comes first and decides."""
+    many, asked = _recording_target(q.Unsat())
+    assert isinstance(E.bmc_depth(many, (9, 255), 2, E.DepthPass()), q.Unsat)
+    assert asked and all(path is not None for _, path in asked)
+    assert sorted(p for _, p in asked if p is not None) == sorted(E.live_paths(many.rw, 2, {"z"}))
+    few, asked = _recording_target(q.Unsat())
+    assert isinstance(E.bmc_depth(few, (1, 8), 2, E.DepthPass()), q.Unsat)
+    assert asked == [((1, 8), None)]
+
+
+def test_an_undecided_sequence_sends_the_depth_to_the_query_over_every_action() -> None:
+    """A sequence the solver leaves undecided decides nothing: the query over every action is
+    asked once, and its answer stands (the sequences are not asked again)."""
+    t, asked = _recording_target(q.Unknown("timeout"))
+    answer = E.bmc_depth(t, (9, 255), 2, E.DepthPass())
+    assert isinstance(answer, q.Unknown) and answer.reason == "timeout"
+    paths = E.live_paths(t.rw, 2, {"z"})
+    assert asked == [((9, 255), p) for p in paths] + [((9, 255), None)]

@@ -44,6 +44,9 @@ class SearchPolicy:
     refinement_budget_ms: int = 180_000
     # more sequences than this at one depth and the split is not tried: the answer stays Unknown
     max_paths: int = 4_096
+    # over a range past small_vcpus, a depth with at most this many live sequences is searched
+    # one sequence at a time before (rather than after) the query over every action
+    sequences_first_max: int = 256
     # runs guided by a one-step counterexample: at most this many per depth, each within its budget
     max_guided: int = 64
     guided_path_budget_ms: int = 60_000
@@ -279,10 +282,20 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
         if found is not None:
             return found
     reason = how.undecided
+    split_done = False
+    if reason is None and how.split and k > 1 and rng[1] > p.small_vcpus:
+        # a loop over vCPUs unrolls to the top of the range, and the query over every action
+        # encodes every handler at every step; a few straight-line sequences are cheaper
+        few = live_paths(t.rw, k, t.need, p.sequences_first_max)
+        if len(few) <= p.sequences_first_max:
+            split = _sequences(t, rng, few, how.deadline)
+            if split is not None and not isinstance(split, q.Unknown):
+                return split
+            split_done = True
     if reason is None:
         whole = how.whole_budget_ms if how.whole_budget_ms is not None else p.whole_depth_budget_ms
         first = t.ask(rng, None, whole if k > 1 else None)
-        if not isinstance(first, q.Unknown) or k <= 1 or (not how.split and not how.whole_first):
+        if not isinstance(first, q.Unknown) or k <= 1 or (not how.split and not how.whole_first) or split_done:
             return first  # a Sat's fewest_vcpus is the query's: it chose among every sequence
         reason = first.reason
     if how.guides is not None and how.whole_first:
@@ -294,12 +307,21 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     paths = live_paths(t.rw, k, t.need, p.max_paths)
     if len(paths) > p.max_paths:
         return q.Unknown(f"{reason}; and more than {p.max_paths} action sequences of length {k} to search one by one")
-    log.info("depth %d over vCPUs %s: %d action sequences one by one", k, rng, len(paths))
+    split = _sequences(t, rng, paths, how.deadline)
+    if split is None:
+        return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
+    return split
+
+
+def _sequences(t: Target, rng: tuple[int, int], paths: list[tuple[str, ...]], deadline: float | None) -> q.Answer | None:
+    """One query per sequence of `paths`: a trace, Unsat when every one is, Unknown when one
+    is, or None when `deadline` (time.monotonic()) passes first."""
+    log.info("depth %d over vCPUs %s: %d action sequences one by one", len(paths[0]) if paths else 0, rng, len(paths))
     unknown: q.Unknown | None = None
     for path in paths:
-        left = None if how.deadline is None else int((how.deadline - time.monotonic()) * 1000)
+        left = None if deadline is None else int((deadline - time.monotonic()) * 1000)
         if left is not None and left <= 0:
-            return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
+            return None
         a = t.ask(rng, path, left)
         if isinstance(a, q.Sat):
             return _one_sequence(a, rng)

@@ -18,6 +18,7 @@ from dataclasses import replace
 from checker import ir
 from checker.engines.search import Options, VacuityCheck, search_ranges
 from checker.results import Bounded, Proved, Vacuity, VacuityKind, Verdict
+from checker.smt import handlers
 from checker.smt import query as q
 
 _FALSE = ir.Const(False, ir.BoolT())
@@ -47,7 +48,7 @@ def vacuity(
             return None
         case VacuityCheck.ANY_STATE:
             for rng in search_ranges(opts.vcpus, opts.policy.small_vcpus):
-                if not isinstance(q.access_possible(system, c, opts.setting(rng)), q.Unsat):
+                if not isinstance(handlers.access_possible(system, c, opts.setting(rng)), q.Unsat):
                     return None
             return vacuous
         case VacuityCheck.REACHABLE:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import z3
 
 from checker import ir
 from checker.irwalk import leading_quants, pinned_fields
-from checker.smt import flat, limits
+from checker.smt import flat, limits, steps
 from checker.smt.answers import Answer, Sat, Unknown, Unsat, Witness
 from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_not, mk_or, sort_of
@@ -27,40 +25,6 @@ from checker.smt.requests import OneStep, Setting, SolverBudgets, Steps
 log = logging.getLogger("gicheck.smt")
 
 _NO_TIMEOUT = 4_294_967_295  # Z3's default: no limit
-
-
-@dataclass(frozen=True)
-class _Encoded:
-    """One step of an unrolling as encoded: what it asserts, the definitions its encoding made,
-    and its named next state. It holds the system and the pre-state whose ids key it, so that
-    no other object can take those ids while it is kept."""
-
-    system: ir.System
-    pre: StateT
-    asserted: tuple[z3.BoolRef, ...]
-    defs: tuple[z3.BoolRef, ...]
-    nxt: StateT
-    sel: z3.ExprRef
-    args: dict[str, Env]
-
-
-# Every state after a step of an unrolling is a set of constants named by the step (flat.named),
-# so step t encodes to the same terms in every query of a search that runs the same system to
-# the same vCPU bound, whatever the depth asked or the actions chosen before step t: a search
-# that asks one query per sequence of actions shares the encoding of their common steps.
-_STEPS: OrderedDict[tuple[object, ...], _Encoded] = OrderedDict()
-_STEPS_KEPT = 512
-
-
-def _term_ids(state: StateT) -> tuple[object, ...]:
-    """The state's terms by Z3 id (equal terms share one while alive)."""
-    return tuple(_term_id(term) for term in state.values())
-
-
-def _term_id(term: flat.Term) -> object:
-    if isinstance(term, flat.Flat):
-        return (term.lo, tuple(_term_id(e) for e in term.elems), _term_id(term.other))
-    return term.get_id()
 
 
 class Query:
@@ -93,6 +57,7 @@ class Query:
         self.memory_mb = setting.memory_mb
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
         self._defs_added = 0
+        self._built = time.perf_counter()  # --debug logs how long encoding took before each check
 
     # ---- building blocks ----------------------------------------------------------------
     def params(self, action: ir.Action, names: tuple[ir.Local, ...], suffix: str, where: ir.Expr | None = None) -> Env:
@@ -185,17 +150,14 @@ class Query:
             trans.append((e.sel, e.args))
         return states, trans
 
-    def _unrolled_step(self, state: StateT, t: int, only: str | None) -> _Encoded:
+    def _unrolled_step(self, state: StateT, t: int, only: str | None) -> steps.Encoded:
         """Step t of an unrolling from `state`, its next state named `name@t+1`: encoded once
-        per process for the same system, vCPU bound, arrays and pre-state (_STEPS), and its
-        constraints asserted in this query."""
+        per process for the same system, vCPU bound, arrays and pre-state (smt/steps.py), and
+        its constraints asserted in this query."""
         self.has_transitions = True
-        key: tuple[object, ...] | None = None
-        if not self.enc.facts:
-            key = (id(self.system), self.hi, self.enc.flat_max, t, only, _term_ids(state))
-        e = _STEPS.get(key) if key is not None else None
-        if key is not None and e is not None and e.system is self.system:
-            _STEPS.move_to_end(key)
+        key = None if self.enc.facts else steps.key(self.enc, t, only, state)
+        e = steps.kept(key, self.system)
+        if e is not None:
             self.solver.add(*e.asserted)
             self.enc.defs.extend(e.defs)
             return e
@@ -205,11 +167,8 @@ class Query:
         # name each state so models and dumped queries stay readable
         named = {name: flat.named(f"{name}@{t + 1}", term, added.append) for name, term in nxt.items()}
         self.solver.add(*added)
-        e = _Encoded(self.system, state, tuple(added), tuple(self.enc.defs[first_def:]), named, sel, args)
-        if key is not None:
-            _STEPS[key] = e
-            if len(_STEPS) > _STEPS_KEPT:
-                _STEPS.popitem(last=False)
+        e = steps.Encoded(self.system, state, tuple(added), tuple(self.enc.defs[first_def:]), named, sel, args)
+        steps.keep(key, e)
         return e
 
     def witness_vars(self, e: ir.Expr, kind: ir.QuantKind, env: Env) -> tuple[ir.Expr, Env]:
@@ -259,6 +218,18 @@ class Query:
         limit = (min(budget_ms, self.timeout_ms) if self.timeout_ms else budget_ms) if budget_ms is not None else None
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "query over vCPUs %d..%d (%s): encoded in %.2fs, %s in %.2fs%s",
+                self.lo,
+                self.hi,
+                "transitions" if self.has_transitions else "one step",
+                t0 - self._built,
+                res,
+                time.perf_counter() - t0,
+                f" (limit {limit} ms)" if limit is not None else "",
+            )
+        self._built = time.perf_counter()
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
         # which depends on the order of its search (bench/heuristics.md): the query is asked
         # again, with another seed each time, while time is left.
@@ -484,63 +455,6 @@ def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answ
     return q.solve(bad, decode, minimize=prefix is not None, budget_ms=req.budget_ms)
 
 
-def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting, budget_ms: int | None = None) -> Answer:
-    """H(s, a, s') and not c_0(a, s) and ... and c_case(a, s) and not (A_case(s, args_case, s'')
-    and s' = s''): from any state, with any arguments that make `case` the first applicable
-    `refines` case (case == len(ref.cases): none applies, and A is the stutter), can the handler
-    do something other than that case's action? One query per case, not their disjunction
-    (bench/heuristics.md). With `budget_ms`, an answer must come within that time (or it is
-    Unknown)."""
-    q = Query(system, setting)
-    handler = system.action(ref.handler)
-    pre = q.enc.fresh_state("@pre")
-    args = q.params(handler, handler.params, "")
-    enabled, post, result = q.enc.access(handler, pre, args)
-    q.solver.add(enabled)
-    env = dict(args)
-    if ref.result is not None and result is not None:
-        env[ref.result.name] = result
-    for c in ref.cases[:case]:
-        if c.cond is not None:
-            q.solver.add(z3.Not(q.enc.expr(c.cond, env, pre)))
-    if case < len(ref.cases):
-        c = ref.cases[case]
-        if c.cond is not None:
-            q.solver.add(q.enc.expr(c.cond, env, pre))
-        target = system.action(c.action)
-        targs = {p.name: q.enc.expr(a, env, pre) for p, a in zip(target.params, c.args)}
-        ok, expect, _ = q.enc.access(target, pre, targs)
-        ok = z3.And(ok, *[q.enc.in_domain(p.type, targs[p.name]) for p in target.params])
-    else:
-        ok, expect = z3.BoolVal(True), pre
-    same = z3.And(*[post[n] == expect[n] for n in post]) if post else z3.BoolVal(True)
-
-    def decode(m: z3.ModelRef, w: Witness) -> None:
-        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
-        w.steps = [(handler.name, {p.name: value_of(m, args[p.name], p.type, w.nr_vcpus) for p in handler.params})]
-
-    return q.solve(z3.Not(z3.And(ok, same)), decode, budget_ms=budget_ms)
-
-
-def access_possible(system: ir.System, prop: ir.Contract, setting: Setting) -> Answer:
-    """requires(a, s) and where(a, s): does some state allow the contract's access? Only the
-    action's `requires` and the `where` clause are encoded, not what the access does (a `where`
-    clause cannot name the value a read returns)."""
-    q = Query(system, setting)
-    action = system.action(prop.action)
-    pre = q.enc.fresh_state("@pre")
-    args = q.params(action, prop.params, "", prop.where)
-    act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
-    cond = z3.BoolVal(True) if action.requires is None else q.enc.expr(action.requires, act_args, pre)
-    if prop.where is not None:
-        cond = z3.And(cond, q.enc.expr(prop.where, args, pre))
-
-    def decode(m: z3.ModelRef, w: Witness) -> None:
-        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
-
-    return q.solve(cond, decode, minimize=False)
-
-
 def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
     m = (1 << width) - 1
     for hi, lo in ranges:
@@ -640,7 +554,6 @@ __all__ = [
     "is_memory_out",
     "pre_goal",
     "reach",
-    "refinement",
     "value_of",
 ]
 
