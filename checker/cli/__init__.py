@@ -97,6 +97,9 @@ def _add_run(sub: argparse._SubParsersAction[Parser]) -> None:
     rn.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
 
 
+_VACUITY_HOW = "in some state (default), in a run from reset within the depth (slower), or not at all"
+
+
 def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     shared = _check_options(
         "a count N or a range A..B (default: the model's range)",
@@ -130,13 +133,12 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         "--vacuity",
         choices=["none", "any-state", "reachable"],
         default="any-state",
-        help="check that each proved contract's access can happen: in some state (default), "
-        "in a run from reset within the depth (slower), or not at all",
+        help=f"check that each proved contract's access, and invariant's premise, can happen: {_VACUITY_HOW}",
     )
     pr.add_argument(
         "--strict",
         action="store_true",
-        help="a vacuity warning (a proved contract whose access never happens) is an error: exit 5",
+        help="a vacuity warning (a proved contract's access or invariant's premise never happens) is an error: exit 5",
     )
     pr.add_argument(
         "--jobs",

@@ -68,3 +68,18 @@ def access_possible(system: ir.System, prop: ir.Contract, setting: Setting) -> A
         w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
 
     return q.solve(cond, decode, minimize=False)
+
+
+def state_possible(system: ir.System, goal: ir.Expr, assume: list[ir.Expr], setting: Setting) -> Answer:
+    """assume(s) and goal(s): is there a state (any, not only a reachable one) satisfying the
+    invariants `assume` in which `goal` holds?"""
+    q = Query(system, setting)
+    pre = q.enc.fresh_state("@pre")
+    for inv in assume:
+        q.solver.add(q.enc.expr(inv, {}, pre))
+    body, env = q.witness_vars(goal, ir.QuantKind.EXISTS, {})
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
+
+    return q.solve(q.enc.expr(body, env, pre), decode, minimize=False)

@@ -19,8 +19,12 @@ from checker import ir
 from checker.smt import flat
 from checker.smt.encode import Encoder, Env, StateT
 
+# Entries are kept for the systems of the last few queries only: each property's search runs
+# its own cone, so an older system's steps are never asked for again, and their terms are large.
 _KEPT = 512
+_SYSTEMS_KEPT = 2
 _STEPS: OrderedDict[tuple[object, ...], Encoded] = OrderedDict()
+_RECENT: OrderedDict[int, None] = OrderedDict()  # ids of the systems entries are kept for
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,18 @@ def kept(k: tuple[object, ...] | None, system: ir.System) -> Encoded | None:
 
 
 def keep(k: tuple[object, ...] | None, e: Encoded) -> None:
-    if k is not None:
-        _STEPS[k] = e
-        if len(_STEPS) > _KEPT:
-            _STEPS.popitem(last=False)
+    if k is None:
+        return
+    sid = id(e.system)
+    _RECENT[sid] = None
+    _RECENT.move_to_end(sid)
+    if len(_RECENT) > _SYSTEMS_KEPT:
+        old, _ = _RECENT.popitem(last=False)
+        for stale in [key for key in _STEPS if key[0] == old]:
+            del _STEPS[stale]
+    _STEPS[k] = e
+    if len(_STEPS) > _KEPT:
+        _STEPS.popitem(last=False)
 
 
 def _term_id(term: flat.Term) -> object:
