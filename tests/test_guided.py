@@ -4,6 +4,7 @@ undecided named in the verdict instead of stopping the search."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -165,6 +166,10 @@ def test_more_guides_holds_shared_variables_at_reset_one_more_at_a_time() -> Non
     guides = E.more_guides({"a", "b"}, ask, lambda w: set(w.pre_state["route"]))  # type: ignore[index]
     assert guides == [{"a", "b"}, {"b", "c"}]
     assert asked == [[{"a"}], [{"a"}, {"b"}], [{"a"}, {"c"}]]
+    # once the time for guides has run out, nothing more is asked
+    asked.clear()
+    late = E.more_guides({"a", "b"}, ask, lambda w: set(w.pre_state["route"]), deadline=time.monotonic() - 1)  # type: ignore[index]
+    assert (late, asked) == ([{"a", "b"}], [])
 
 
 COVER = """

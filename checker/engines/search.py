@@ -53,6 +53,8 @@ class SearchPolicy:
     # one-step counterexamples minimized to guide a search (more_guides), each found within its budget
     guides: int = 4
     guide_budget_ms: int = 5_000
+    # all the queries for one search's guides together: past it, no more routes are asked for
+    guides_total_ms: int = 20_000
     # a trace found past depths left undecided: this long to decide them one sequence at a
     # time (a shorter trace, or none) before the trace is reported with a note (deepening)
     shorter_budget_ms: int = 60_000
@@ -188,6 +190,7 @@ def more_guides(
     ask_avoiding: Callable[[list[set[str]]], q.Answer],
     minimize: Callable[[q.Witness], set[str]],
     limit: int = DEFAULT_POLICY.guides,
+    deadline: float | None = None,
 ) -> list[set[str]]:
     """Sets of state variables that one-step counterexamples need away from reset, one per route
     to the failure: `first` (the solver's first counterexample, minimized), then counterexamples
@@ -199,7 +202,8 @@ def more_guides(
     found = [first]
     held: set[str] = set()
     tried: set[str] = set()
-    while len(found) < limit:
+    # no query once `deadline` (time.monotonic()) has passed
+    while len(found) < limit and (deadline is None or time.monotonic() < deadline):
         counts = {v: sum(v in g for g in found) for g in found for v in g if v not in tried}
         if not counts:
             break
