@@ -227,7 +227,12 @@ def check_rumur(n: int, v1: bool, timeout: float, memory_gib: float, tmp: Path) 
     elif found := re.findall(r"(\d+) states explored in \S+, with \d+ rules fired and (\d+) states in the queue", text):
         r.states = int(found[-1][0]) + int(found[-1][1])  # stored: explored and still queued
     r.violated = sorted(
-        {p for line in text.splitlines() if "Assertion failed" in line or "Invariant" in line for p in named(line)}
+        {
+            p
+            for line in text.splitlines()
+            if "Assertion failed" in line or ("invariant" in line.lower() and "failed" in line)
+            for p in named(line)
+        }
     )
     if timed_out:
         r.why = "time"
