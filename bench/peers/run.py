@@ -405,8 +405,12 @@ def describe(args: argparse.Namespace, stopped: dict[str, int]) -> list[str]:
         "- s / gicheck s: merged seconds over gicheck's at the same N.",
         "- agrees: merged keeps all four, v1 breaks `broadcast_reaches_all_others` only.",
         "",
-        "Stopped: "
-        + (", ".join(f"{tool} at N = {n}" for tool, n in stopped.items()) if stopped else "no tool reached a limit")
+        "Unfinished first (and not run at larger N): "
+        + (", ".join(f"{tool} at N = {n}" for tool, n in stopped.items()) if stopped else "none")
+        + "; finished at every N run ("
+        + ", ".join(map(str, args.counts))
+        + "): "
+        + (", ".join(t for t in args.tools if t not in stopped) or "none")
         + ".",
         "",
     ]
