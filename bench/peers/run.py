@@ -396,6 +396,9 @@ def describe(args: argparse.Namespace, stopped: dict[str, int]) -> list[str]:
         "- merged: s: wall seconds of the whole check of the merged dispatch (for Spin and Rumur: generating",
         "  the C verifier, compiling it, and the search; `of which build s` is the first two). `> t`:",
         f"  stopped at the limit ({limits} of address space per run); the tool is not run at larger N.",
+        f"  A run stopped at the time limit gets SIGINT and up to {GRACE:.0f} s more to print its summary",
+        "  (pan prints one at once; Rumur's verifier and gicheck go on until SIGKILL), so its `> t` and",
+        "  `> s` may include up to that much running past the limit.",
         "- states: states stored (Spin: `states, stored`; Rumur: `states`); `> s`: what it had when stopped.",
         "- finished: the search covered every reachable state (Spin: no `Search not completed`, no",
         "  `max search depth too small`, no MEMLIM stop; Rumur: its `Status` summary), or gicheck decided",
@@ -407,9 +410,7 @@ def describe(args: argparse.Namespace, stopped: dict[str, int]) -> list[str]:
         "",
         "Unfinished first (and not run at larger N): "
         + (", ".join(f"{tool} at N = {n}" for tool, n in stopped.items()) if stopped else "none")
-        + "; finished at every N run ("
-        + ", ".join(map(str, args.counts))
-        + "): "
+        + "; finished at every N run (up to the last of --counts, or until every tool stopped): "
         + (", ".join(t for t in args.tools if t not in stopped) or "none")
         + ".",
         "",
