@@ -44,9 +44,9 @@ class SearchPolicy:
     refinement_budget_ms: int = 180_000
     # more sequences than this at one depth and the split is not tried: the answer stays Unknown
     max_paths: int = 4_096
-    # over a range past small_vcpus, a depth with at most this many live sequences is searched
-    # one sequence at a time before (rather than after) the query over every action
-    sequences_first_max: int = 256
+    # a depth with at most this many live sequences is searched one sequence at a time before
+    # (rather than after) the query over every action
+    sequences_first_max: int = 512
     # runs guided by a one-step counterexample: at most this many per depth, each within its budget
     max_guided: int = 64
     guided_path_budget_ms: int = 60_000
@@ -269,8 +269,11 @@ NOT_YET_SEARCHED = "not yet searched with more than"
 def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer:
     """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
 
-    First (unless an earlier pass left it undecided) one query with every action possible at
-    every step, for whole_depth_budget_ms from depth 2. If the solver has no answer by then,
+    From depth 2, when there are at most sequences_first_max live sequences (and not for diff's
+    product), one query per sequence first, each within guided_path_budget_ms; if one is
+    undecided, the query over every action decides. Otherwise, first (unless an earlier pass
+    left it undecided) one query with every action possible at every step, for
+    whole_depth_budget_ms from depth 2. If the solver has no answer by then,
     and guides are given (the state one-step counterexamples need away from reset), the runs
     that write all of one (guided_paths), each straight-line code (_guided): a trace they find
     is a trace; their Unsat and Unknown decide nothing. Then, if the pass may split, one query
@@ -287,12 +290,13 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
             return found
     reason = how.undecided
     split_done = False
-    if reason is None and how.split and k > 1 and rng[1] > p.small_vcpus:
-        # a loop over vCPUs unrolls to the top of the range, and the query over every action
-        # encodes every handler at every step; a few straight-line sequences are cheaper
+    if reason is None and how.whole_first and k > 1:
+        # straight-line sequences are cheap (reset values fold through them, and their steps'
+        # encodings are shared), where the query over every action encodes every handler at
+        # every step and can run out of its budget (bench/heuristics.md)
         few = live_paths(t.rw, k, t.need, p.sequences_first_max)
         if len(few) <= p.sequences_first_max:
-            split = _sequences(t, rng, few, how.deadline)
+            split = _sequences(t, rng, few, _limit(how.deadline, p.guided_path_budget_ms))
             if split is not None and not isinstance(split, q.Unknown):
                 return split
             split_done = True
@@ -311,27 +315,67 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     paths = live_paths(t.rw, k, t.need, p.max_paths)
     if len(paths) > p.max_paths:
         return q.Unknown(f"{reason}; and more than {p.max_paths} action sequences of length {k} to search one by one")
-    split = _sequences(t, rng, paths, how.deadline)
+    split = _sequences(t, rng, paths, _limit(how.deadline, None))
     if split is None:
         return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
     return split
 
 
-def _sequences(t: Target, rng: tuple[int, int], paths: list[tuple[str, ...]], deadline: float | None) -> q.Answer | None:
-    """One query per sequence of `paths`: a trace, Unsat when every one is, Unknown when one
-    is, or None when `deadline` (time.monotonic()) passes first."""
+# the time limit (ms) for the next query, None for none; 0 or less: the time has run out
+Limit = Callable[[], "int | None"]
+
+
+def _limit(deadline: float | None, budget_ms: int | None) -> Limit:
+    """Each query within `budget_ms` (None: no budget) and before `deadline` (time.monotonic())."""
+
+    def left() -> int | None:
+        if deadline is None:
+            return budget_ms
+        ms = int((deadline - time.monotonic()) * 1000)
+        return ms if budget_ms is None else min(ms, budget_ms)
+
+    return left
+
+
+def _sequences(t: Target, rng: tuple[int, int], paths: list[tuple[str, ...]], limit: Limit) -> q.Answer | None:
+    """One query per sequence of `paths`, each within `limit`: a trace, Unsat when every one
+    is, Unknown when one is, or None when the time runs out first."""
     log.info("depth %d over vCPUs %s: %d action sequences one by one", len(paths[0]) if paths else 0, rng, len(paths))
     unknown: q.Unknown | None = None
-    for path in paths:
-        left = None if deadline is None else int((deadline - time.monotonic()) * 1000)
+    for i, path in enumerate(paths):
+        left = limit()
         if left is not None and left <= 0:
             return None
         a = t.ask(rng, path, left)
         if isinstance(a, q.Sat):
-            return _one_sequence(a, rng)
+            return _fewest_of_all(t, rng, paths[i + 1 :], a, limit) if unknown is None else _one_sequence(a, rng)
         if isinstance(a, q.Unknown):
             unknown = a
     return unknown or q.Unsat()
+
+
+def _fewest_of_all(t: Target, rng: tuple[int, int], rest: list[tuple[str, ...]], a: q.Sat, limit: Limit) -> q.Sat:
+    """`a`, a trace along one sequence when every sequence before it has none, or a trace with
+    fewer vCPUs along one of the `rest`, each asked over the counts below the best so far. The
+    fewest vCPUs of every trace of this length is claimed when every answer was decided (a
+    sequence not listed, with an access that feeds nothing later, would leave a shorter trace,
+    which the search has ruled out first)."""
+    best, decided = a, a.witness.fewest_vcpus
+    for path in rest:
+        lo, nr = rng[0], best.witness.nr_vcpus
+        if nr == lo:
+            break
+        left = limit()
+        if left is not None and left <= 0:
+            decided = False
+            break
+        b = t.ask((lo, nr - 1), path, left)
+        if isinstance(b, q.Sat):
+            best, decided = b, decided and b.witness.fewest_vcpus
+        elif isinstance(b, q.Unknown):
+            decided = False
+    best.witness.fewest_vcpus = best.witness.nr_vcpus == rng[0] or decided
+    return best
 
 
 def _one_sequence(a: q.Sat, rng: tuple[int, int]) -> q.Sat:
