@@ -45,6 +45,8 @@ class Query:
         if self.timeout_ms:
             self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
+        # a query with transitions tries Z3's SAT-based core first, unless this is cleared
+        self.sat_core_first = True
         self.solver.add(
             z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH))
         )
@@ -248,6 +250,8 @@ class Query:
         if not self.has_transitions:
             return self._one_step(extra, limit if limit is not None else self.timeout_ms)
         total = limit if limit is not None else self.timeout_ms  # None or 0: no limit
+        if not self.sat_core_first:
+            return self._fresh(extra, total or 0, sat_core=False)
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
         first = self.budgets.sat_core_ms if not total else min(self.budgets.sat_core_ms, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
@@ -481,6 +485,9 @@ def pre_goal(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
     reachable one) from which one access makes `goal` true. Its pre-state, minimized, guides
     the search from reset."""
     q = Query(system, req.setting)
+    # the SAT-based core's E-matching does not heed an interrupt: over the assumed invariants'
+    # quantifiers it has run one of these queries for over 15 minutes past its limit
+    q.sat_core_first = False
     s0 = q.enc.fresh_state("@0")
     for inv in req.assume:
         q.solver.add(q.enc.expr(inv, {}, s0))
