@@ -147,6 +147,14 @@ def named(text: str) -> list[str]:
     return [p for p in PROPERTIES if p in text]
 
 
+def build_error(argv: list[str], tmp: Path, deadline: float, memory_gib: float) -> str:
+    """One build step of a checker: why it failed, or "" when it did not."""
+    code, text, _, timed_out = run(argv, tmp, deadline, memory_gib)
+    if code == 0:
+        return ""
+    return "time" if timed_out else f"{argv[0]} failed: {text.strip()[-200:]}"
+
+
 def check_spin(n: int, v1: bool, timeout: float, memory_gib: float, tmp: Path) -> Run:
     r = Run("spin", n, v1)
     t0 = time.monotonic()
@@ -160,10 +168,9 @@ def check_spin(n: int, v1: bool, timeout: float, memory_gib: float, tmp: Path) -
         # limit and says so. No BITSTATE or HC: those searches are incomplete.
         ["gcc", "-O2", "-DSAFETY", "-DNOBOUNDCHECK", f"-DMEMLIM={int(memory_gib * 1024)}", "-o", "pan", "pan.c"],
     ):
-        code, text, _, timed_out = run(argv, tmp, deadline, memory_gib)
-        if code != 0:
+        r.why = build_error(argv, tmp, deadline, memory_gib)
+        if r.why:
             r.seconds = time.monotonic() - t0
-            r.why = "time" if timed_out else f"{argv[0]} failed: {text.strip()[-200:]}"
             return r
     r.build_seconds = time.monotonic() - t0
     code, text, r.peak_mib, timed_out = run(["./pan", f"-m{SPIN_DEPTH}", f"-w{SPIN_HASH_BITS}"], tmp, deadline, memory_gib)
@@ -211,10 +218,9 @@ def check_rumur(n: int, v1: bool, timeout: float, memory_gib: float, tmp: Path) 
         ["rumur", "--threads", "1", "--deadlock-detection", "off", "--pack-state", "off", "sgi.m", "--output", "checker.c"],
         ["gcc", "-std=c11", "-O2", "-o", "checker", "checker.c", "-lpthread"],
     ):
-        code, text, _, timed_out = run(argv, tmp, deadline, memory_gib)
-        if code != 0:
+        r.why = build_error(argv, tmp, deadline, memory_gib)
+        if r.why:
             r.seconds = time.monotonic() - t0
-            r.why = "time" if timed_out else f"{argv[0]} failed: {text.strip()[-200:]}"
             return r
     r.build_seconds = time.monotonic() - t0
     # stdbuf: the progress lines reach the file as they are printed (a lower bound on the
