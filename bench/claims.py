@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from checker import pipeline
-from checker.smt import query as q
+from checker.smt import handlers
 from checker.smt.requests import Setting
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ def main(argv: list[str]) -> None:
             if cases is not None and case not in cases:
                 continue
             t0 = time.perf_counter()
-            a = q.refinement(system, ref, case, Setting((lo, hi)), None)
+            a = handlers.refinement(system, ref, case, Setting((lo, hi)), None)
             print(f"{ref.handler} case {case}: {type(a).__name__} {time.perf_counter() - t0:.1f}s", flush=True)
 
 

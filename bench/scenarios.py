@@ -54,7 +54,7 @@ def check(model: str, name: str, vcpus: str, extra: list[str]) -> tuple[float, s
     """Wall seconds, the verdict word, the trace's accesses (None without a trace), its note."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
-        argv = [*GICHECK, "prove", "--jobs", "1", "--vcpus", vcpus, "--format", "json", "--output", str(out)]
+        argv = [*GICHECK, "prove", "--no-cache", "--jobs", "1", "--vcpus", vcpus, "--format", "json", "--output", str(out)]
         argv += [*extra, "--property", name, str(DIR / f"{model}.prop")]
         t0 = time.perf_counter()
         subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

@@ -6,7 +6,11 @@ median wall time and peak memory recorded with the machine, versions, date and c
     python bench/speed.py --repeat 5 --record bench/speed.md
 
 Appends a dated table to the record file (default: print only). Run it on an idle machine: the
-load of other work changes the times, and solver budgets that run out change the searches."""
+load of other work changes the times, and solver budgets that run out change the searches.
+
+Every run starts with an empty proof cache of its own (XDG_CACHE_HOME in a temporary directory):
+a row is the cold figure unless it names a preparing command, which runs first, untimed, with the
+same cache (the warm re-run, and the re-run after a one-handler patch)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GICHECK = [sys.executable, "-m", "checker"]
 V1 = "examples/sgi-broadcast-v1/v1.overlay"
 VCPUS_512 = "examples/today-vcpus-512/vcpus-512.overlay"
+ONE_HANDLER = "bench/patches/icfgr.overlay"
 
 ROWS = {
     "help": ["--help"],
@@ -40,18 +46,28 @@ ROWS = {
         "active_sgi_enabled",
     ],
     "prove-512": ["prove", "--overlay", VCPUS_512],
+    "prove-warm": ["prove"],
+    "prove-patch": ["prove", "--overlay", ONE_HANDLER],
 }
+# the command each of these rows runs first, untimed, on the same proof cache
+PREPARE = {"prove-warm": ["prove"], "prove-patch": ["prove"]}
 
 
-def run_once(argv: list[str]) -> tuple[float, int, int]:
+def run_once(argv: list[str], prepare: list[str] | None = None) -> tuple[float, int, int]:
     """Wall seconds, the exit code, and the peak RSS (KiB) of this run: wait4's figure for the
-    process, which on Linux covers the workers it waited for."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([*GICHECK, *argv], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    dt = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return dt, proc.returncode, usage.ru_maxrss
+    process, which on Linux covers the workers it waited for. The run has a proof cache of its
+    own, filled first by `prepare` when given."""
+    with tempfile.TemporaryDirectory(prefix="gicheck-bench-") as cache:
+        env = {**os.environ, "XDG_CACHE_HOME": cache}
+        if prepare is not None:
+            subprocess.run(
+                [*GICHECK, *prepare], check=False, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([*GICHECK, *argv], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        dt = time.perf_counter() - t0
+    return dt, os.waitstatus_to_exitcode(status), usage.ru_maxrss
 
 
 def machine() -> str:
@@ -88,12 +104,13 @@ def main() -> int:
     ]
     for name in args.only or list(ROWS):
         argv = ROWS[name]
-        runs = [run_once(argv) for _ in range(args.repeat)]
+        runs = [run_once(argv, PREPARE.get(name)) for _ in range(args.repeat)]
         times = [t for t, _, _ in runs]
         codes = sorted({c for _, c, _ in runs})
         rss = max(r for _, _, r in runs) / 1024
+        after = f"after `gicheck {' '.join(PREPARE[name])}`: " if name in PREPARE else ""
         line = (
-            f"| {name} | `gicheck {' '.join(argv)}` | {len(runs)} | {statistics.median(times):.2f} | {min(times):.2f} | "
+            f"| {name} | {after}`gicheck {' '.join(argv)}` | {len(runs)} | {statistics.median(times):.2f} | {min(times):.2f} | "
             f"{max(times):.2f} | {','.join(map(str, codes))} | {rss:.0f} |"
         )
         print(line, flush=True)

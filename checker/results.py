@@ -72,14 +72,15 @@ class Proved:
 
 
 class VacuityKind(StrEnum):
-    VACUOUS = "vacuous"  # no state allows the access the property is about: it holds of nothing
-    UNWITNESSED = "unwitnessed"  # no run from reset within the depth makes that access
+    VACUOUS = "vacuous"  # no state allows the access (or has the premise) the property is about: it holds of nothing
+    UNWITNESSED = "unwitnessed"  # no run from reset within the depth makes that access (reaches that premise)
 
 
 @dataclass(frozen=True)
 class Vacuity:
-    """Why a proved contract or independence property may say nothing: the access it is about
-    (its action enabled, its `where` clause true) never happens, or was not seen to."""
+    """Why a proved property may say nothing: the access a contract or independence property is
+    about (its action enabled, its `where` clause true), or the premise of an invariant
+    `forall xs. A -> B`, never happens, or was not seen to."""
 
     kind: VacuityKind
     message: str

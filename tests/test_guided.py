@@ -4,6 +4,7 @@ undecided named in the verdict instead of stopping the search."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,11 @@ use model small
 /// Interrupt 7 is never taken (false: enable it, ring it, take it).
 property seven_never_taken: after take(s, i): i != 7
 """
+
+
+# As on a depth with more live sequences than sequences_first_max: the query over every action
+# first, then (when it gives up) the guided runs and the sequences one by one.
+WHOLE_FIRST = replace(E.DEFAULT_POLICY, sequences_first_max=0)
 
 
 def _system(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -65,7 +71,7 @@ def test_a_trace_past_an_undecided_depth_is_shown_with_what_was_left_undecided(
         return real(sys, prop, req)
 
     monkeypatch.setattr(q, "contract", contract)
-    [r] = check_properties(system, Options((1, 2)))
+    [r] = check_properties(system, Options((1, 2), policy=WHOLE_FIRST))
     v = r.verdict
     assert isinstance(v, Violated)
     assert (
@@ -165,6 +171,10 @@ def test_more_guides_holds_shared_variables_at_reset_one_more_at_a_time() -> Non
     guides = E.more_guides({"a", "b"}, ask, lambda w: set(w.pre_state["route"]))  # type: ignore[index]
     assert guides == [{"a", "b"}, {"b", "c"}]
     assert asked == [[{"a"}], [{"a"}, {"b"}], [{"a"}, {"c"}]]
+    # once the time for guides has run out, nothing more is asked
+    asked.clear()
+    late = E.more_guides({"a", "b"}, ask, lambda w: set(w.pre_state["route"]), deadline=time.monotonic() - 1)  # type: ignore[index]
+    assert (late, asked) == ([{"a", "b"}], [])
 
 
 COVER = """
@@ -202,7 +212,7 @@ def test_a_cover_is_found_along_the_runs_a_state_one_access_from_it_points_at(
 
     monkeypatch.setattr(q, "reach", reach)
     monkeypatch.setattr(induction, "goal_guides", goal_guides)
-    [r] = check_properties(system, Options((1, 2)))
+    [r] = check_properties(system, Options((1, 2), policy=WHOLE_FIRST))
     v = r.verdict
     assert isinstance(v, Covered) and v.note is None, v
     assert sorted((s.target or s.register or "").split()[0] for s in v.trace.steps) == ["DOORBELL", "DOORBELL", "ENABLE"]
@@ -247,3 +257,71 @@ def test_a_search_whose_time_runs_out_says_how_far_it_got(tmp_path: Path) -> Non
     assert r.verdict == Unreached(0, "the search time (1e-09 s, --search-time) ran out: no trace of 0 accesses or fewer")
     [r] = check_properties(system, Options((1, 2), depth=2))
     assert r.verdict == Unreached(2, "the maximum depth (--depth 2)")
+
+
+def _recording_target(answer: q.Answer) -> tuple[E.Target, list[tuple[tuple[int, int], tuple[str, ...] | None]]]:
+    """A target over three actions whose every query answers `answer`, and the queries it got."""
+    asked: list[tuple[tuple[int, int], tuple[str, ...] | None]] = []
+
+    def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
+        asked.append((rng, path))
+        return answer
+
+    rw = {"a": ({"x"}, {"x"}), "b": ({"y"}, {"y"}), "c": ({"x", "y"}, {"z"})}
+    return E.Target(None, {"z"}, ask, given_rw=rw), asked  # type: ignore[arg-type]
+
+
+def test_a_depth_with_few_sequences_is_searched_one_sequence_at_a_time_first() -> None:
+    """Every live sequence is asked before (and here instead of) the query over every action;
+    with more sequences than sequences_first_max, the query over every action comes first and
+    decides."""
+    few, asked = _recording_target(q.Unsat())
+    assert isinstance(E.bmc_depth(few, (9, 255), 2, E.DepthPass()), q.Unsat)
+    assert asked and all(path is not None for _, path in asked)
+    assert sorted(p for _, p in asked if p is not None) == sorted(E.live_paths(few.rw, 2, {"z"}))
+    many, asked = _recording_target(q.Unsat())
+    many = replace(many, policy=replace(E.DEFAULT_POLICY, sequences_first_max=1))
+    assert isinstance(E.bmc_depth(many, (1, 8), 2, E.DepthPass()), q.Unsat)
+    assert asked == [((1, 8), None)]
+
+
+RW3 = {"a": ({"x"}, {"x"}), "b": ({"y"}, {"y"}), "c": ({"x", "y"}, {"z"})}
+
+
+def _first_sequence_has_three(later: q.Answer) -> tuple[E.Target, list[tuple[tuple[int, int], tuple[str, ...] | None]]]:
+    """A target whose first live sequence of 2 has a trace with 3 vCPUs (the fewest along it),
+    every other answering `later`; and the queries it got."""
+    first = E.live_paths(RW3, 2, {"z"})[0]
+    asked: list[tuple[tuple[int, int], tuple[str, ...] | None]] = []
+
+    def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
+        asked.append((rng, path))
+        if path != first:
+            return later
+        w = q.Witness(3)
+        w.fewest_vcpus = True
+        return q.Sat(w)
+
+    return E.Target(None, {"z"}, ask, given_rw=RW3), asked  # type: ignore[arg-type]
+
+
+def test_a_trace_along_one_sequence_claims_the_fewest_vcpus_once_the_others_are_ruled_out() -> None:
+    """The first sequence with a trace has 3 vCPUs; the others are asked over 1..2 only. None
+    has a trace there: 3 is the fewest of every trace of this length. When one is undecided,
+    the fewest is not claimed."""
+    paths = E.live_paths(RW3, 2, {"z"})
+    for later, claimed in ((q.Unsat(), True), (q.Unknown("timeout"), False)):
+        t, asked = _first_sequence_has_three(later)
+        a = E.bmc_depth(t, (1, 8), 2, E.DepthPass())
+        assert isinstance(a, q.Sat) and (a.witness.nr_vcpus, a.witness.fewest_vcpus) == (3, claimed)
+        assert asked == [((1, 8), paths[0])] + [((1, 2), p) for p in paths[1:]]
+
+
+def test_an_undecided_sequence_sends_the_depth_to_the_query_over_every_action() -> None:
+    """A sequence the solver leaves undecided decides nothing: the query over every action is
+    asked once, and its answer stands (the sequences are not asked again)."""
+    t, asked = _recording_target(q.Unknown("timeout"))
+    answer = E.bmc_depth(t, (9, 255), 2, E.DepthPass())
+    assert isinstance(answer, q.Unknown) and answer.reason == "timeout"
+    paths = E.live_paths(t.rw, 2, {"z"})
+    assert asked == [((9, 255), p) for p in paths] + [((9, 255), None)]

@@ -137,3 +137,44 @@ def test_without_a_where_clause_the_warning_names_the_requires(tmp_path: Path) -
     assert r.vacuity == Vacuity(
         VacuityKind.VACUOUS, "stuck_clears holds vacuously: no state allows stuck (the action's requires is never true)"
     )
+
+
+INVARIANTS = """use model gicv3
+
+/// Its premise cannot hold: it says nothing.
+invariant contradiction_says_nothing: x > 9 && x < 5 -> y == 1
+/// w stays 0, so w == 5 never holds: true of no reachable state, though some state has it.
+invariant w_five_means_x_seven: w == 5 -> x == 7
+/// x reaches 3 after three incs.
+invariant three_is_the_top: forall v: vcpu. x == 3 -> x <= 3
+/// No premise: nothing to check.
+invariant x_small: x <= 3
+"""
+
+
+def test_a_proved_invariant_whose_premise_never_holds_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "i.prop"
+    path.write_text(INVARIANTS)
+    system = pipeline.load_system(ENGINES, "gicv3", property_files=[path], vcpus=(1, 2))
+    contradiction = Vacuity(
+        VacuityKind.VACUOUS, "contradiction_says_nothing holds vacuously: its premise (left of ->) is false in every state"
+    )
+    got = {r.name: r for r in check_properties(system, Options((1, 2), 4))}
+    assert all(isinstance(r.verdict, Proved) for r in got.values())
+    assert {n: r.vacuity for n, r in got.items()} == {
+        "contradiction_says_nothing": contradiction,
+        "w_five_means_x_seven": None,  # some state has w == 5
+        "three_is_the_top": None,
+        "x_small": None,
+    }
+    deep = {r.name: r.vacuity for r in check_properties(system, Options((1, 2), 4, vacuity=VacuityCheck.REACHABLE))}
+    assert deep == {
+        "contradiction_says_nothing": contradiction,
+        "w_five_means_x_seven": Vacuity(
+            VacuityKind.UNWITNESSED,
+            "w_five_means_x_seven may hold vacuously: no run of up to 4 accesses from reset reaches a state where its "
+            "premise (left of ->) holds (a larger --depth may find one)",
+        ),
+        "three_is_the_top": None,
+        "x_small": None,
+    }

@@ -3,7 +3,8 @@
 Each command is a module with `run(args, out, err) -> int` (prove.py, diff.py, list.py, run.py, conform.py); the
 exit codes are codes.ExitCode: 0 every property proved (or covered); 1 a property violated;
 2 usage error; 3 error in a spec or property file; 4 nothing violated but something only bounded,
-unknown or not reached; 70 internal error, including a counterexample the interpreter did not confirm;
+unknown or not reached; 5 --strict and a vacuity warning; 69 prove --scheduler's Dask cluster
+cannot be reached or was lost; 70 internal error, including a counterexample the interpreter did not confirm;
 74 an output file, directory or standard stream that cannot be written; 130 interrupted (Ctrl-C);
 141 the reader of the output went away; 143 terminated (SIGTERM).
 """
@@ -19,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import TextIO
 
-from checker.cli.codes import ExitCode, Parser
+from checker.cli.codes import ExitCode, Parser, Unavailable
 from checker.cli.guard import StreamError, Terminated, guarded, sigterm_unwinds
 from checker.cli.values import count, megabytes, seconds
 from checker.diagnostics import ModelNotFound, SpecError, UsageError, format_diagnostic
@@ -106,6 +107,7 @@ _SOLVER_HELP = (
     "the solver that answers the queries (default z3); cvc5 needs the cvc5 package "
     "(pip install 'gicheck[cvc5]') and gets the queries as SMT-LIB written by z3"
 )
+_VACUITY_HOW = "in some state (default), in a run from reset within the depth (slower), or not at all"
 
 
 def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -134,22 +136,14 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         "--vacuity",
         choices=["none", "any-state", "reachable"],
         default="any-state",
-        help="check that each proved contract's access can happen: in some state (default), "
-        "in a run from reset within the depth (slower), or not at all",
+        help=f"check that each proved contract's access, and invariant's premise, can happen: {_VACUITY_HOW}",
     )
     pr.add_argument(
         "--strict",
         action="store_true",
-        help="a vacuity warning (a proved contract whose access never happens) is an error: exit 5",
+        help="a vacuity warning (a proved contract's access or invariant's premise never happens) is an error: exit 5",
     )
-    pr.add_argument(
-        "--jobs",
-        "-j",
-        type=count,
-        default=None,
-        metavar="N",
-        help="check properties in N processes (default: the cores available; 1: in this process)",
-    )
+    _add_where(pr)
     pr.add_argument(
         "--quiet", "-q", action="store_true", help="leave out the lines of properties proved, and the live status line"
     )
@@ -160,6 +154,26 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
         action="store_true",
         help="check every property again, without reading or writing the proof cache "
         "($XDG_CACHE_HOME/gicheck/proofs; off with --dump-smt too)",
+    )
+
+
+def _add_where(pr: Parser) -> None:
+    """Where prove checks: in local processes, or on a Dask cluster."""
+    pr.add_argument(
+        "--jobs",
+        "-j",
+        type=count,
+        default=None,
+        metavar="N",
+        help="check properties in N processes (default: the cores available; 1: in this process)",
+    )
+    pr.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="check properties on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786) instead of in "
+        "local processes; its workers need the same gicheck, with pip install 'gicheck[cluster]', but not the "
+        "files, which this process loads and sends (not with --jobs or --dump-smt)",
     )
 
 
@@ -321,6 +335,9 @@ def _dispatch(argv: list[str] | None, out: TextIO, err: TextIO, debug: bool) -> 
     except OutputError as e:
         err.write(f"gicheck: error: {e}\n")
         return ExitCode.IO_ERROR
+    except Unavailable as e:
+        err.write(f"gicheck: error: {e}\n")
+        return ExitCode.UNAVAILABLE
     except KeyboardInterrupt:
         err.write("gicheck: interrupted\n")
         return ExitCode.INTERRUPTED

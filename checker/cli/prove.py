@@ -9,7 +9,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from checker import ir, pipeline
 from checker.cli.codes import ExitCode
@@ -41,6 +41,9 @@ from checker.sema.overlay import Overlay
 from checker.syntax import ast as A
 from checker.traces import itf
 from checker.traces.files import TraceOut, write_traces
+
+if TYPE_CHECKING:
+    from checker.cli.cluster import Cluster
 
 
 def exit_code(results: list[PropertyResult], strict: bool = False) -> ExitCode:
@@ -188,10 +191,14 @@ def _check_selection(args: argparse.Namespace, models: list[_Model]) -> None:
         raise UsageError(f"nothing was checked: the property files give no property of {where}")
 
 
-def _check(args: argparse.Namespace, models: list[_Model], stream: Stream) -> None:
-    """Run every model's units: in this process (--jobs 1, or --dump-smt, whose files are
-    numbered in the order of one process's queries), or on a pool of processes."""
+def _check(args: argparse.Namespace, models: list[_Model], stream: Stream, remote: Cluster | None) -> None:
+    """Run every model's units: on a Dask cluster (--scheduler), in this process (--jobs 1, or
+    --dump-smt, whose files are numbered in the order of one process's queries), or on a pool of
+    processes."""
     jobs = [m.job for m in models]
+    if remote is not None:
+        remote.run(jobs, stream.on_done)
+        return
     workers = min(args.jobs, sum(len(m.out.names) for m in models))
     if workers <= 1 or args.dump_smt is not None:
         pool.run_serial(jobs, stream.on_done)
@@ -222,6 +229,15 @@ def _with_seconds(meta: dict[str, Any], seconds: float) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class _Where:
+    """The files to check, and the cluster to check them on (--scheduler) if not this machine."""
+
+    spec: Path
+    files: list[Path]
+    remote: Cluster | None = None
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     spec, root = spec_root(args.spec)
     files = property_files(args.files, root)
@@ -229,6 +245,25 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.solver == Solver.CVC5 and importlib.util.find_spec("cvc5") is None:
         raise UsageError("--solver cvc5: the cvc5 package is not installed (pip install 'gicheck[cvc5]')")
     output_file(args.output)
+    if args.scheduler is None:
+        return _prove(args, _Where(spec, files), out, err)
+    if args.jobs is not None:
+        raise UsageError("--jobs and --scheduler: give one (on a cluster, its workers decide how many units run at once)")
+    if args.dump_smt is not None:
+        raise UsageError("--dump-smt writes the queries of one process: not with --scheduler")
+    try:
+        from checker.cli import cluster
+    except ImportError as e:
+        raise UsageError(
+            f"--scheduler needs Dask distributed, which cannot be imported ({e}): pip install 'gicheck[cluster]'"
+        ) from None
+    with cluster.connect(args.scheduler) as remote:
+        return _prove(args, _Where(spec, files, remote), out, err)
+
+
+def _prove(args: argparse.Namespace, where: _Where, out: TextIO, err: TextIO) -> int:
+    """The run, its units on a Dask cluster or on this machine."""
+    spec, files = where.spec, where.files
     if args.jobs is None:
         args.jobs = pool.default_jobs()
     models = find_models(spec)
@@ -245,7 +280,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     stream = Stream(text, [m.out for m in loaded], quiet=args.quiet, show_cti=args.cti)
     try:
         with stream:
-            _check(args, loaded, stream)
+            _check(args, loaded, stream, where.remote)
     except KeyboardInterrupt:
         err.write(
             f"gicheck: interrupted: {stream.finished} of {stream.total} properties had finished"

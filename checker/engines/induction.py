@@ -53,18 +53,23 @@ def goal_guides(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr) ->
     reads; then the state variables that a state one access away from the goal needs away from
     reset (its pre-state minimized in the interpreter), with those of the goal that access
     writes, and more routes with variables held at reset (search.more_guides), as far as the
-    solver finds such states within the policy's guide_budget_ms."""
+    solver finds such states within the policy's guide_budget_ms each, and its guides_total_ms
+    together."""
     opts, policy = ctx.opts, ctx.opts.policy
     system = ctx.searched(1)
     lo, hi = opts.vcpus
     # two vCPUs first: a guide only points the search, and the query is cheapest there
     ranges = list(dict.fromkeys([(lo, min(hi, lo + 1)), search_ranges(opts.vcpus, policy.small_vcpus)[0]]))
     assume = [ctx.proved[n] for n in ctx.assumable(system)]
+    deadline = time.monotonic() + policy.guides_total_ms / 1000
 
     def ask(avoid: list[set[str]]) -> q.Answer:
         a: q.Answer = q.Unsat()
         for rng in ranges:
-            req = q.Steps(opts.setting(rng), 1, assume=assume, budget_ms=policy.guide_budget_ms, avoid=avoid)
+            left = int((deadline - time.monotonic()) * 1000)
+            if left <= 0:
+                return q.Unknown("the time for guides ran out")
+            req = q.Steps(opts.setting(rng), 1, assume=assume, budget_ms=min(policy.guide_budget_ms, left), avoid=avoid)
             a = q.pre_goal(system, goal, req)
             if isinstance(a, q.Sat):
                 return a
@@ -86,7 +91,8 @@ def goal_guides(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr) ->
     guides = [state_reads(goal, system) & set(system.states)]
     first = ask([])
     if isinstance(first, q.Sat):
-        guides += [g for g in more_guides(minimize(first.witness), ask, minimize, policy.guides) if g not in guides]
+        more = more_guides(minimize(first.witness), ask, minimize, policy.guides, deadline)
+        guides += [g for g in more if g not in guides]
     for g in guides:
         log.info("%s: guided by runs that move %s away from reset", p.name, ", ".join(sorted(g)))
     return guides

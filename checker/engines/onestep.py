@@ -6,6 +6,7 @@ called violated. Only the property's own access is folded to its offsets (engine
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -146,7 +147,7 @@ def _depth_search(
         nonlocal guides, widened
         if not widened:
             widened = True
-            guides = more_guides(guides[0], avoiding, minimize, policy.guides)
+            guides = more_guides(guides[0], avoiding, minimize, policy.guides, time.monotonic() + policy.guides_total_ms / 1000)
             for g in guides:
                 log.info("a one-step counterexample needs %s away from reset", ", ".join(sorted(g)))
         return guides

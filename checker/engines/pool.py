@@ -1,6 +1,6 @@
-"""Properties checked on every core: the work units, the worker function that runs one, and the
-loop that hands them to an executor (a local process pool, or a Dask cluster's executor:
-cli/prove.py chooses).
+"""Properties checked on every core: the work units, the worker functions that run one, and the
+loop that hands them to an executor (a local process pool, or a Dask cluster's executor from
+cli/cluster.py: cli/prove.py chooses).
 
 A model's invariants are one unit, checked in declaration order, because each may assume those
 proved before it, as in a serial run. Once they are done, every other property of the model is a
@@ -10,8 +10,10 @@ handed to the later units, so no worker checks it again (the serial run proves i
 the claims' verdicts are the same either way, and the results list each claim once).
 
 A unit names its system by a Source. The local pool's workers receive the loaded systems when
-they start; a worker without one (a cluster's) loads it from the Source's paths, which must then
-be the same on every machine.
+they start, a cluster's when they join the run (receive; forget at its end); a worker without
+one loads it from the Source's paths, which must then be the same on its machine. A cluster runs
+the same units through run_on_cluster, so its results, and the proof cache's keys, are those of
+the local pool.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from checker import ir
+from checker.engines import cache
 from checker.engines.prove import check_chain, selected
 from checker.engines.refinement import Refiner
 from checker.engines.search import Options
@@ -59,6 +63,34 @@ _REFINERS: dict[tuple[Source, Options], Refiner] = {}
 def register(source: Source, system: ir.System) -> None:
     """Make `system` the one `source` names in this process (and in workers forked after)."""
     _SYSTEMS[source] = system
+
+
+# How many runs gave each system to this process (receive), on a cluster's long-lived worker
+# that several runs may share.
+_HELD: dict[Source, int] = {}
+
+
+def receive(systems: dict[Source, ir.System]) -> None:
+    """A run's systems, given to a cluster's worker (cli/cluster.py) for the run."""
+    for source, system in systems.items():
+        _SYSTEMS[source] = system
+        _HELD[source] = _HELD.get(source, 0) + 1
+
+
+def forget(sources: Iterable[Source]) -> None:
+    """A run's end on a cluster's worker: its systems, and the Refiners of those, are dropped
+    once no other run that gave them holds them, so that a worker serving many runs does not
+    keep every system, and a later run with the same Source, whose files may have changed,
+    starts afresh."""
+    for source in sources:
+        _HELD[source] = _HELD.get(source, 1) - 1
+        if _HELD[source] > 0:
+            continue
+        del _HELD[source]
+        _SYSTEMS.pop(source, None)
+        for key in list(_REFINERS):
+            if key[0] == source:
+                _REFINERS.pop(key, None)
 
 
 def system_for(source: Source) -> ir.System:
@@ -103,6 +135,21 @@ def run_unit(unit: Unit) -> Done:
     proved = {n: p.body for n in unit.proved if isinstance(p := props[n], ir.Invariant)}
     results = check_chain(system, [props[n] for n in unit.names], unit.opts, proved, refiner)
     return Done(unit, tuple(results), tuple(refiner.results.values()))
+
+
+# A Dask worker may run tasks in several threads of one process; the solver's parameters
+# (z3.set_param), the systems and the Refiners above are that process's, shared by its threads.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def run_on_cluster(unit: Unit) -> Done:
+    """The worker function on a cluster: run_unit, one unit at a time in each worker process,
+    with the proof cache in the worker machine's own cache directory ($XDG_CACHE_HOME there), not
+    the submitting machine's. The cache's keys do not depend on where it is."""
+    here = unit if unit.opts.cache_dir is None else replace(unit, opts=replace(unit.opts, cache_dir=cache.default_dir()))
+    with _ONE_AT_A_TIME:
+        done = run_unit(here)
+    return replace(done, unit=unit)
 
 
 @dataclass(frozen=True)
@@ -153,14 +200,14 @@ def run_serial(jobs: Sequence[Job], on_done: OnDone) -> None:
             units += follow_ups(job, done)
 
 
-def run_parallel(executor: Executor, jobs: Sequence[Job], on_done: OnDone) -> None:
-    """Every job's units on `executor`: the invariant units first, then, as each model's
-    invariants finish, its other properties. `on_done` runs in this process as units finish,
-    in the order they finish."""
+def run_parallel(executor: Executor, jobs: Sequence[Job], on_done: OnDone, work: Callable[[Unit], Done] = run_unit) -> None:
+    """Every job's units on `executor`, each run by `work` (run_unit, or run_on_cluster): the
+    invariant units first, then, as each model's invariants finish, its other properties.
+    `on_done` runs in this process as units finish, in the order they finish."""
     pending: dict[Future[Done], int] = {}
     for i, job in enumerate(jobs):
         for unit in first_units(job):
-            pending[executor.submit(run_unit, unit)] = i
+            pending[executor.submit(work, unit)] = i
     while pending:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for f in sorted(finished, key=lambda f: pending[f]):
@@ -168,7 +215,7 @@ def run_parallel(executor: Executor, jobs: Sequence[Job], on_done: OnDone) -> No
             done = f.result()
             on_done(i, done)
             for unit in follow_ups(jobs[i], done):
-                pending[executor.submit(run_unit, unit)] = i
+                pending[executor.submit(work, unit)] = i
 
 
 def default_jobs() -> int:

@@ -22,7 +22,7 @@ from checker.engines.induction import check_cover, check_invariant
 from checker.engines.onestep import check_one_step
 from checker.engines.refinement import Refiner, check_refinement
 from checker.engines.search import DEFAULT_POLICY, CheckContext, Options, SearchPolicy, search_ranges, unknown_verdict
-from checker.engines.vacuity import vacuity
+from checker.engines.vacuity import invariant_vacuity, vacuity
 from checker.irwalk import cone, state_reads, state_writes
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
 from checker.smt import query as q
@@ -146,6 +146,13 @@ def _check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[st
     if isinstance(verdict, Proved) and isinstance(p, (ir.Contract, ir.Independence)):
         try:
             warn = vacuity(system, p, opts, lambda c: check_property(system, c, opts, proved, refiner))
+        except replay.ReplayMismatch as err:
+            verdict = InternalError(f"the interpreter did not confirm the solver's run for the vacuity check ({err})")
+    elif isinstance(verdict, Proved) and isinstance(p, ir.Invariant):
+        ctx = _context(system, p, opts, proved, refiner)
+        assumed = [proved[n] for n in ctx.assumable(ctx.sub)]
+        try:
+            warn = invariant_vacuity(ctx.sub, p, opts, assumed, lambda c: check_property(system, c, opts, proved, refiner))
         except replay.ReplayMismatch as err:
             verdict = InternalError(f"the interpreter did not confirm the solver's run for the vacuity check ({err})")
     dt = time.perf_counter() - t0

@@ -12,6 +12,7 @@ from checker.engines import cache, replay
 from checker.engines.search import Options, search_ranges, unknown_verdict
 from checker.engines.simplify import simplified
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
+from checker.smt import handlers
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -22,7 +23,7 @@ def check_refinement(system: ir.System, ref: ir.Refinement, opts: Options) -> Ve
     with every argument, does what its first applicable case's action does, or nothing."""
     for rng in search_ranges(opts.vcpus, opts.policy.small_vcpus):
         for case in range(len(ref.cases) + 1):
-            a = q.refinement(system, ref, case, opts.setting(rng), opts.policy.refinement_budget_ms)
+            a = handlers.refinement(system, ref, case, opts.setting(rng), opts.policy.refinement_budget_ms)
             if isinstance(a, q.Unknown):
                 return unknown_verdict(a)
             if isinstance(a, q.Sat):

@@ -47,12 +47,17 @@ class SearchPolicy:
     refinement_budget_ms: int = 180_000
     # more sequences than this at one depth and the split is not tried: the answer stays Unknown
     max_paths: int = 4_096
+    # a depth with at most this many live sequences is searched one sequence at a time before
+    # (rather than after) the query over every action
+    sequences_first_max: int = 512
     # runs guided by a one-step counterexample: at most this many per depth, each within its budget
     max_guided: int = 64
     guided_path_budget_ms: int = 60_000
     # one-step counterexamples minimized to guide a search (more_guides), each found within its budget
     guides: int = 4
     guide_budget_ms: int = 5_000
+    # all the queries for one search's guides together: past it, no more routes are asked for
+    guides_total_ms: int = 20_000
     # a trace found past depths left undecided: this long to decide them one sequence at a
     # time (a shorter trace, or none) before the trace is reported with a note (deepening)
     shorter_budget_ms: int = 60_000
@@ -189,6 +194,7 @@ def more_guides(
     ask_avoiding: Callable[[list[set[str]]], q.Answer],
     minimize: Callable[[q.Witness], set[str]],
     limit: int = DEFAULT_POLICY.guides,
+    deadline: float | None = None,
 ) -> list[set[str]]:
     """Sets of state variables that one-step counterexamples need away from reset, one per route
     to the failure: `first` (the solver's first counterexample, minimized), then counterexamples
@@ -200,7 +206,8 @@ def more_guides(
     found = [first]
     held: set[str] = set()
     tried: set[str] = set()
-    while len(found) < limit:
+    # no query once `deadline` (time.monotonic()) has passed
+    while len(found) < limit and (deadline is None or time.monotonic() < deadline):
         counts = {v: sum(v in g for g in found) for g in found for v in g if v not in tried}
         if not counts:
             break
@@ -266,8 +273,11 @@ NOT_YET_SEARCHED = "not yet searched with more than"
 def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer:
     """Is there a trace of exactly k steps (depth k-1 known to have none) within `rng`?
 
-    First (unless an earlier pass left it undecided) one query with every action possible at
-    every step, for whole_depth_budget_ms from depth 2. If the solver has no answer by then,
+    From depth 2, when there are at most sequences_first_max live sequences (and not for diff's
+    product), one query per sequence first, each within guided_path_budget_ms; if one is
+    undecided, the query over every action decides. Otherwise, first (unless an earlier pass
+    left it undecided) one query with every action possible at every step, for
+    whole_depth_budget_ms from depth 2. If the solver has no answer by then,
     and guides are given (the state one-step counterexamples need away from reset), the runs
     that write all of one (guided_paths), each straight-line code (_guided): a trace they find
     is a trace; their Unsat and Unknown decide nothing. Then, if the pass may split, one query
@@ -283,10 +293,21 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
         if found is not None:
             return found
     reason = how.undecided
+    split_done = False
+    if reason is None and how.whole_first and k > 1:
+        # straight-line sequences are cheap (reset values fold through them, and their steps'
+        # encodings are shared), where the query over every action encodes every handler at
+        # every step and can run out of its budget (bench/heuristics.md)
+        few = live_paths(t.rw, k, t.need, p.sequences_first_max)
+        if len(few) <= p.sequences_first_max:
+            split = _sequences(t, rng, few, _limit(how.deadline, p.guided_path_budget_ms))
+            if split is not None and not isinstance(split, q.Unknown):
+                return split
+            split_done = True
     if reason is None:
         whole = how.whole_budget_ms if how.whole_budget_ms is not None else p.whole_depth_budget_ms
         first = t.ask(rng, None, whole if k > 1 else None)
-        if not isinstance(first, q.Unknown) or k <= 1 or (not how.split and not how.whole_first):
+        if not isinstance(first, q.Unknown) or k <= 1 or (not how.split and not how.whole_first) or split_done:
             return first  # a Sat's fewest_vcpus is the query's: it chose among every sequence
         reason = first.reason
     if how.guides is not None and how.whole_first:
@@ -298,18 +319,67 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     paths = live_paths(t.rw, k, t.need, p.max_paths)
     if len(paths) > p.max_paths:
         return q.Unknown(f"{reason}; and more than {p.max_paths} action sequences of length {k} to search one by one")
-    log.info("depth %d over vCPUs %s: %d action sequences one by one", k, rng, len(paths))
+    split = _sequences(t, rng, paths, _limit(how.deadline, None))
+    if split is None:
+        return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
+    return split
+
+
+# the time limit (ms) for the next query, None for none; 0 or less: the time has run out
+Limit = Callable[[], "int | None"]
+
+
+def _limit(deadline: float | None, budget_ms: int | None) -> Limit:
+    """Each query within `budget_ms` (None: no budget) and before `deadline` (time.monotonic())."""
+
+    def left() -> int | None:
+        if deadline is None:
+            return budget_ms
+        ms = int((deadline - time.monotonic()) * 1000)
+        return ms if budget_ms is None else min(ms, budget_ms)
+
+    return left
+
+
+def _sequences(t: Target, rng: tuple[int, int], paths: list[tuple[str, ...]], limit: Limit) -> q.Answer | None:
+    """One query per sequence of `paths`, each within `limit`: a trace, Unsat when every one
+    is, Unknown when one is, or None when the time runs out first."""
+    log.info("depth %d over vCPUs %s: %d action sequences one by one", len(paths[0]) if paths else 0, rng, len(paths))
     unknown: q.Unknown | None = None
-    for path in paths:
-        left = None if how.deadline is None else int((how.deadline - time.monotonic()) * 1000)
+    for i, path in enumerate(paths):
+        left = limit()
         if left is not None and left <= 0:
-            return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
+            return None
         a = t.ask(rng, path, left)
         if isinstance(a, q.Sat):
-            return _one_sequence(a, rng)
+            return _fewest_of_all(t, rng, paths[i + 1 :], a, limit) if unknown is None else _one_sequence(a, rng)
         if isinstance(a, q.Unknown):
             unknown = a
     return unknown or q.Unsat()
+
+
+def _fewest_of_all(t: Target, rng: tuple[int, int], rest: list[tuple[str, ...]], a: q.Sat, limit: Limit) -> q.Sat:
+    """`a`, a trace along one sequence when every sequence before it has none, or a trace with
+    fewer vCPUs along one of the `rest`, each asked over the counts below the best so far. The
+    fewest vCPUs of every trace of this length is claimed when every answer was decided (a
+    sequence not listed, with an access that feeds nothing later, would leave a shorter trace,
+    which the search has ruled out first)."""
+    best, decided = a, a.witness.fewest_vcpus
+    for path in rest:
+        lo, nr = rng[0], best.witness.nr_vcpus
+        if nr == lo:
+            break
+        left = limit()
+        if left is not None and left <= 0:
+            decided = False
+            break
+        b = t.ask((lo, nr - 1), path, left)
+        if isinstance(b, q.Sat):
+            best, decided = b, decided and b.witness.fewest_vcpus
+        elif isinstance(b, q.Unknown):
+            decided = False
+    best.witness.fewest_vcpus = best.witness.nr_vcpus == rng[0] or decided
+    return best
 
 
 def _one_sequence(a: q.Sat, rng: tuple[int, int]) -> q.Sat:

@@ -16,7 +16,7 @@ import z3
 
 from checker import ir
 from checker.irwalk import leading_quants, pinned_fields
-from checker.smt import cvc5run, flat, limits
+from checker.smt import cvc5run, flat, limits, steps
 from checker.smt.answers import Answer, Sat, Unknown, Unsat, Witness
 from checker.smt.decode import decode_state, decode_trans, value_of
 from checker.smt.encode import Encoder, Env, StateT, mk_ite, mk_not, mk_or, sort_of
@@ -48,6 +48,8 @@ class Query:
         if self.timeout_ms:
             self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
+        # a query with transitions tries Z3's SAT-based core first, unless this is cleared
+        self.sat_core_first = True
         self.solver.add(
             z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH))
         )
@@ -60,6 +62,7 @@ class Query:
         self.memory_mb = setting.memory_mb
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
         self._defs_added = 0
+        self._built = time.perf_counter()  # --debug logs how long encoding took before each check
 
     # ---- building blocks ----------------------------------------------------------------
     def params(self, action: ir.Action, names: tuple[ir.Local, ...], suffix: str, where: ir.Expr | None = None) -> Env:
@@ -96,13 +99,17 @@ class Query:
             parts.append(z3.BitVec(f"{name}[{bit}:0]", bit + 1))
         return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
-    def step(self, state: StateT, t: int, only: str | None = None) -> tuple[StateT, z3.ExprRef, dict[str, Env]]:
-        """One transition: some enabled action, with fresh arguments, from `state`.
+    def step(
+        self, state: StateT, t: int, only: str | None = None, add: Callable[[z3.BoolRef], None] | None = None
+    ) -> tuple[StateT, z3.ExprRef, dict[str, Env]]:
+        """One transition: some enabled action, with fresh arguments, from `state`; its
+        constraints go to `add` (default: this query's solver).
 
         Each action runs from `state`; the next state picks the chosen action's result with an
         If per state variable: the encoding that holds up on every query tried, where the
         alternatives made some much slower (bench/heuristics.md)."""
         self.has_transitions = True
+        add = add or self.solver.add
         acts = list(self.system.actions.values())
         all_args: dict[str, Env] = {}
         nxt = dict(state)
@@ -112,14 +119,14 @@ class Query:
             a = acts[k]
             fixed: Env = {p.name: z3.Const(f"{a.name}.{p.name}@{t}", sort_of(p.type)) for p in a.params}
             for p in a.params:
-                self.solver.add(self.enc.in_domain(p.type, fixed[p.name]))
+                add(self.enc.in_domain(p.type, fixed[p.name]))
             enabled, post = self.enc.run(a, state, fixed)
-            self.solver.add(enabled)
+            add(enabled)
             nxt.update(post)
             all_args[a.name] = fixed
             return nxt, z3.BitVecVal(k, 16), all_args
         sel = z3.BitVec(f"action@{t}", 16)
-        self.solver.add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
+        add(z3.ULT(sel, z3.BitVecVal(len(acts), 16)))
         for k, a in enumerate(acts):
             args: Env = {}
             for p in a.params:
@@ -127,9 +134,9 @@ class Query:
                 args[p.name] = v
             chosen = sel == k
             for p in a.params:
-                self.solver.add(z3.Implies(chosen, self.enc.in_domain(p.type, args[p.name])))
+                add(z3.Implies(chosen, self.enc.in_domain(p.type, args[p.name])))
             enabled, post = self.enc.run(a, state, args)
-            self.solver.add(z3.Implies(chosen, enabled))
+            add(z3.Implies(chosen, enabled))
             for name, term in post.items():
                 if not term.eq(state[name]):
                     nxt[name] = mk_ite(chosen, term, nxt[name])
@@ -143,11 +150,31 @@ class Query:
         states = [self.enc.reset_state()]
         trans = []
         for t in range(k):
-            nxt, sel, args = self.step(states[-1], t, path[t] if path is not None else None)
-            # name each state so models and dumped queries stay readable
-            states.append({name: flat.named(f"{name}@{t + 1}", term, self.solver.add) for name, term in nxt.items()})
-            trans.append((sel, args))
+            e = self._unrolled_step(states[-1], t, path[t] if path is not None else None)
+            states.append(e.nxt)
+            trans.append((e.sel, e.args))
         return states, trans
+
+    def _unrolled_step(self, state: StateT, t: int, only: str | None) -> steps.Encoded:
+        """Step t of an unrolling from `state`, its next state named `name@t+1`: encoded once
+        per process for the same system, vCPU bound, arrays and pre-state (smt/steps.py), and
+        its constraints asserted in this query."""
+        self.has_transitions = True
+        key = None if self.enc.facts else steps.key(self.enc, t, only, state)
+        e = steps.kept(key, self.system)
+        if e is not None:
+            self.solver.add(*e.asserted)
+            self.enc.defs.extend(e.defs)
+            return e
+        added: list[z3.BoolRef] = []
+        first_def = len(self.enc.defs)
+        nxt, sel, args = self.step(state, t, only, added.append)
+        # name each state so models and dumped queries stay readable
+        named = {name: flat.named(f"{name}@{t + 1}", term, added.append) for name, term in nxt.items()}
+        self.solver.add(*added)
+        e = steps.Encoded(self.system, state, tuple(added), tuple(self.enc.defs[first_def:]), named, sel, args)
+        steps.keep(key, e)
+        return e
 
     def witness_vars(self, e: ir.Expr, kind: ir.QuantKind, env: Env) -> tuple[ir.Expr, Env]:
         """Leading `kind` quantifiers of `e` (exists in a goal, forall under a negation) become
@@ -206,6 +233,18 @@ class Query:
             return limits.check(limits.plain([*self.solver.assertions(), *extra], ms), (), self.memory_mb, ms or None)
         t0 = time.perf_counter()
         res, model, why = self._check(extra, limit)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "query over vCPUs %d..%d (%s): encoded in %.2fs, %s in %.2fs%s",
+                self.lo,
+                self.hi,
+                "transitions" if self.has_transitions else "one step",
+                t0 - self._built,
+                res,
+                time.perf_counter() - t0,
+                f" (limit {limit} ms)" if limit is not None else "",
+            )
+        self._built = time.perf_counter()
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
         # which depends on the order of its search (bench/heuristics.md): the query is asked
         # again, with another seed each time, while time is left.
@@ -224,6 +263,8 @@ class Query:
         if not self.has_transitions:
             return self._one_step(extra, limit if limit is not None else self.timeout_ms)
         total = limit if limit is not None else self.timeout_ms  # None or 0: no limit
+        if not self.sat_core_first:
+            return self._fresh(extra, total or 0, sat_core=False)
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
         first = self.budgets.sat_core_ms if not total else min(self.budgets.sat_core_ms, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
@@ -431,63 +472,6 @@ def independence(system: ir.System, prop: ir.Independence, req: OneStep) -> Answ
     return q.solve(bad, decode, minimize=prefix is not None, budget_ms=req.budget_ms)
 
 
-def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting, budget_ms: int | None = None) -> Answer:
-    """H(s, a, s') and not c_0(a, s) and ... and c_case(a, s) and not (A_case(s, args_case, s'')
-    and s' = s''): from any state, with any arguments that make `case` the first applicable
-    `refines` case (case == len(ref.cases): none applies, and A is the stutter), can the handler
-    do something other than that case's action? One query per case, not their disjunction
-    (bench/heuristics.md). With `budget_ms`, an answer must come within that time (or it is
-    Unknown)."""
-    q = Query(system, setting)
-    handler = system.action(ref.handler)
-    pre = q.enc.fresh_state("@pre")
-    args = q.params(handler, handler.params, "")
-    enabled, post, result = q.enc.access(handler, pre, args)
-    q.solver.add(enabled)
-    env = dict(args)
-    if ref.result is not None and result is not None:
-        env[ref.result.name] = result
-    for c in ref.cases[:case]:
-        if c.cond is not None:
-            q.solver.add(z3.Not(q.enc.expr(c.cond, env, pre)))
-    if case < len(ref.cases):
-        c = ref.cases[case]
-        if c.cond is not None:
-            q.solver.add(q.enc.expr(c.cond, env, pre))
-        target = system.action(c.action)
-        targs = {p.name: q.enc.expr(a, env, pre) for p, a in zip(target.params, c.args)}
-        ok, expect, _ = q.enc.access(target, pre, targs)
-        ok = z3.And(ok, *[q.enc.in_domain(p.type, targs[p.name]) for p in target.params])
-    else:
-        ok, expect = z3.BoolVal(True), pre
-    same = z3.And(*[post[n] == expect[n] for n in post]) if post else z3.BoolVal(True)
-
-    def decode(m: z3.ModelRef, w: Witness) -> None:
-        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
-        w.steps = [(handler.name, {p.name: value_of(m, args[p.name], p.type, w.nr_vcpus) for p in handler.params})]
-
-    return q.solve(z3.Not(z3.And(ok, same)), decode, budget_ms=budget_ms)
-
-
-def access_possible(system: ir.System, prop: ir.Contract, setting: Setting) -> Answer:
-    """requires(a, s) and where(a, s): does some state allow the contract's access? Only the
-    action's `requires` and the `where` clause are encoded, not what the access does (a `where`
-    clause cannot name the value a read returns)."""
-    q = Query(system, setting)
-    action = system.action(prop.action)
-    pre = q.enc.fresh_state("@pre")
-    args = q.params(action, prop.params, "", prop.where)
-    act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
-    cond = z3.BoolVal(True) if action.requires is None else q.enc.expr(action.requires, act_args, pre)
-    if prop.where is not None:
-        cond = z3.And(cond, q.enc.expr(prop.where, args, pre))
-
-    def decode(m: z3.ModelRef, w: Witness) -> None:
-        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
-
-    return q.solve(cond, decode, minimize=False)
-
-
 def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
     m = (1 << width) - 1
     for hi, lo in ranges:
@@ -514,6 +498,9 @@ def pre_goal(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
     reachable one) from which one access makes `goal` true. Its pre-state, minimized, guides
     the search from reset."""
     q = Query(system, req.setting)
+    # the SAT-based core's E-matching does not heed an interrupt: over the assumed invariants'
+    # quantifiers it has run one of these queries for over 15 minutes past its limit
+    q.sat_core_first = False
     s0 = q.enc.fresh_state("@0")
     for inv in req.assume:
         q.solver.add(q.enc.expr(inv, {}, s0))
@@ -588,7 +575,6 @@ __all__ = [
     "is_memory_out",
     "pre_goal",
     "reach",
-    "refinement",
     "value_of",
 ]
 

@@ -1,0 +1,85 @@
+"""Questions about one handler access from any state: does it refine the actions its `refines`
+clauses name (engines/refinement.py), and can a contract's access happen at all
+(engines/vacuity.py)."""
+
+from __future__ import annotations
+
+import z3
+
+from checker import ir
+from checker.smt.answers import Answer, Witness
+from checker.smt.decode import decode_state, value_of
+from checker.smt.query import Query
+from checker.smt.requests import Setting
+
+
+def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting, budget_ms: int | None = None) -> Answer:
+    """H(s, a, s') and not c_0(a, s) and ... and c_case(a, s) and not (A_case(s, args_case, s'')
+    and s' = s''): from any state, with any arguments that make `case` the first applicable
+    `refines` case (case == len(ref.cases): none applies, and A is the stutter), can the handler
+    do something other than that case's action? One query per case, not their disjunction
+    (bench/heuristics.md). With `budget_ms`, an answer must come within that time (or it is
+    Unknown)."""
+    q = Query(system, setting)
+    handler = system.action(ref.handler)
+    pre = q.enc.fresh_state("@pre")
+    args = q.params(handler, handler.params, "")
+    enabled, post, result = q.enc.access(handler, pre, args)
+    q.solver.add(enabled)
+    env = dict(args)
+    if ref.result is not None and result is not None:
+        env[ref.result.name] = result
+    for c in ref.cases[:case]:
+        if c.cond is not None:
+            q.solver.add(z3.Not(q.enc.expr(c.cond, env, pre)))
+    if case < len(ref.cases):
+        c = ref.cases[case]
+        if c.cond is not None:
+            q.solver.add(q.enc.expr(c.cond, env, pre))
+        target = system.action(c.action)
+        targs = {p.name: q.enc.expr(a, env, pre) for p, a in zip(target.params, c.args)}
+        ok, expect, _ = q.enc.access(target, pre, targs)
+        ok = z3.And(ok, *[q.enc.in_domain(p.type, targs[p.name]) for p in target.params])
+    else:
+        ok, expect = z3.BoolVal(True), pre
+    same = z3.And(*[post[n] == expect[n] for n in post]) if post else z3.BoolVal(True)
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
+        w.steps = [(handler.name, {p.name: value_of(m, args[p.name], p.type, w.nr_vcpus) for p in handler.params})]
+
+    return q.solve(z3.Not(z3.And(ok, same)), decode, budget_ms=budget_ms)
+
+
+def access_possible(system: ir.System, prop: ir.Contract, setting: Setting) -> Answer:
+    """requires(a, s) and where(a, s): does some state allow the contract's access? Only the
+    action's `requires` and the `where` clause are encoded, not what the access does (a `where`
+    clause cannot name the value a read returns)."""
+    q = Query(system, setting)
+    action = system.action(prop.action)
+    pre = q.enc.fresh_state("@pre")
+    args = q.params(action, prop.params, "", prop.where)
+    act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
+    cond = z3.BoolVal(True) if action.requires is None else q.enc.expr(action.requires, act_args, pre)
+    if prop.where is not None:
+        cond = z3.And(cond, q.enc.expr(prop.where, args, pre))
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
+
+    return q.solve(cond, decode, minimize=False)
+
+
+def state_possible(system: ir.System, goal: ir.Expr, assume: list[ir.Expr], setting: Setting) -> Answer:
+    """assume(s) and goal(s): is there a state (any, not only a reachable one) satisfying the
+    invariants `assume` in which `goal` holds?"""
+    q = Query(system, setting)
+    pre = q.enc.fresh_state("@pre")
+    for inv in assume:
+        q.solver.add(q.enc.expr(inv, {}, pre))
+    body, env = q.witness_vars(goal, ir.QuantKind.EXISTS, {})
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.pre_state = decode_state(m, system, pre, w.nr_vcpus)
+
+    return q.solve(q.enc.expr(body, env, pre), decode, minimize=False)

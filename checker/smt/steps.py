@@ -1,0 +1,77 @@
+"""The steps of unrollings from reset, each encoded once per process.
+
+Every state after a step of an unrolling is a set of constants named by the step (flat.named),
+so step t encodes to the same terms in every query of a search that runs the same system to the
+same vCPU bound, whatever the depth asked or the actions chosen before step t: a search that
+asks one query per sequence of actions, or depth after depth, shares the encoding of their
+common steps. Equal Z3 terms share one id while they live, so a pre-state is keyed by its
+terms' ids, and the entry holds those terms (and the system, keyed by its id) alive.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import z3
+
+from checker import ir
+from checker.smt import flat
+from checker.smt.encode import Encoder, Env, StateT
+
+# Entries are kept for the systems of the last few queries only: each property's search runs
+# its own cone, so an older system's steps are never asked for again, and their terms are large.
+_KEPT = 512
+_SYSTEMS_KEPT = 2
+_STEPS: OrderedDict[tuple[object, ...], Encoded] = OrderedDict()
+_RECENT: OrderedDict[int, None] = OrderedDict()  # ids of the systems entries are kept for
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One step as encoded: what it asserts, the definitions its encoding made (Encoder.defs),
+    its named next state, and the action choice and arguments its decoder reads."""
+
+    system: ir.System
+    pre: StateT
+    asserted: tuple[z3.BoolRef, ...]
+    defs: tuple[z3.BoolRef, ...]
+    nxt: StateT
+    sel: z3.ExprRef
+    args: dict[str, Env]
+
+
+def key(enc: Encoder, t: int, only: str | None, pre: StateT) -> tuple[object, ...]:
+    """What the encoding of step t depends on: the encoder's system, the vCPU bound its loops
+    unroll to and which arrays it makes Flat, the step (its arguments are named by it), the
+    action if one is given, and the pre-state's terms."""
+    return (id(enc.system), enc.max_n, enc.flat_max, t, only, tuple(_term_id(term) for term in pre.values()))
+
+
+def kept(k: tuple[object, ...] | None, system: ir.System) -> Encoded | None:
+    e = _STEPS.get(k) if k is not None else None
+    if k is None or e is None or e.system is not system:
+        return None
+    _STEPS.move_to_end(k)
+    return e
+
+
+def keep(k: tuple[object, ...] | None, e: Encoded) -> None:
+    if k is None:
+        return
+    sid = id(e.system)
+    _RECENT[sid] = None
+    _RECENT.move_to_end(sid)
+    if len(_RECENT) > _SYSTEMS_KEPT:
+        old, _ = _RECENT.popitem(last=False)
+        for stale in [key for key in _STEPS if key[0] == old]:
+            del _STEPS[stale]
+    _STEPS[k] = e
+    if len(_STEPS) > _KEPT:
+        _STEPS.popitem(last=False)
+
+
+def _term_id(term: flat.Term) -> object:
+    if isinstance(term, flat.Flat):
+        return (term.lo, tuple(_term_id(e) for e in term.elems), _term_id(term.other))
+    return term.get_id()
