@@ -18,7 +18,7 @@ from checker import ir, pipeline
 from checker.engines import Options, Solver, check_properties, induction
 from checker.engines.search import DEFAULT_POLICY
 from checker.results import PropertyResult, Proved, Unknown, Verdict
-from checker.smt import cvc5run, limits
+from checker.smt import cvc5run, limits, steps
 from checker.smt import query as q
 from tests.helpers import ROOT
 
@@ -178,6 +178,15 @@ def test_a_plain_query_stops_at_its_budget() -> None:
     res, _, why = query.check(budget_ms=500)
     assert res == z3.unknown and ("timeout" in why or "canceled" in why)
     assert time.monotonic() - t0 < 30
+
+
+def test_a_plain_querys_steps_are_never_shared_with_other_queries() -> None:
+    """An unrolling's steps are encoded once per process (smt/steps.py): a plain query's, which
+    has no first-match definitions, are kept apart from those of the queries that have them."""
+    system = pipeline.load_system(ENGINES, "gicv3", property_files=[ENGINES / "props.prop"])
+    usual, plain = (q.Query(system, q.Setting(system.vcpus, plain=p)).enc for p in (False, True))
+    state = usual.reset_state()
+    assert steps.key(usual, 0, None, state) != steps.key(plain, 0, None, state)
 
 
 # The agreement run: the shipped properties at a small configuration, each solver with the same
