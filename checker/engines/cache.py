@@ -5,11 +5,12 @@ The key hashes, each with its source spans and doc comments removed (irwalk.stri
 its cone (engines/prove.py: the state that can affect it and the actions that write that state);
 the handlers and functions those actions, the property's own action and the cone's `refines`
 claims reach; the invariants the check may assume; the options a verdict depends on (the
-solver, `--solver`, and its version among them); the checker's own source. A refinement claim is kept the same way, under
-its handler and the actions it names. Only answers no budget decides are kept: PROVED, VIOLATED
-and COVERED (a trace shown from the cache was replayed by the run that found it, under the same
-key). Entries are pickles of frozen results in the user's own cache directory, written whole or
-not at all (files.write_atomic); one that does not load is a miss.
+solver, `--solver`, and its version among them); the checker's own source. A refinement claim
+is kept the same way, under its handler and the actions it names. Only answers no budget
+decides are kept: PROVED, VIOLATED and COVERED (a trace shown from the cache was replayed by
+the run that found it, under the same key). Entries are pickles of frozen results in the user's
+own cache directory, written whole or not at all (files.write_atomic); one that does not load
+is a miss.
 """
 
 from __future__ import annotations
