@@ -199,9 +199,9 @@ AGREE_SEARCH_TIME = 30.0  # seconds for each property's search from reset
 _TIMEOUT = "solver timeout (cvc5: timeout)"
 _SEARCH_TIME = "the search time (30 s, --search-time) ran out"
 
-# (model, property): the reason cvc5's verdict gives where its kind is not z3's, in the full
-# agreement run (bench/solvers.py, docs/solvers.md): cvc5 does not decide one of its queries
-# within the limit. Such a property may also get z3's verdict kind (on a faster machine, say),
+# (model, property): the reason cvc5's verdict gave where its kind was not z3's, in either full
+# agreement run recorded (bench/solvers.py, docs/solvers.md): cvc5 did not decide one of its
+# queries, or its search, within the limit. Such a property may also get z3's verdict kind (on a faster machine, say),
 # never another with another reason.
 CVC5_CANNOT: dict[tuple[str, str], str] = {
     ("gicv3", "iar_spurious_exactly_when_nothing_ready"): _TIMEOUT,
