@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from enum import StrEnum
 
 from distributed import Client, KilledWorker, Worker, WorkerPlugin
 
@@ -27,6 +28,12 @@ from checker.engines import cache, pool
 # Seconds to reach the scheduler (Dask retries a refused connection until then), for a worker
 # to be there, and to close.
 CONNECT_SECONDS = 10.0
+
+
+class _ClientStatus(StrEnum):
+    """The states of a Dask Client (distributed keeps them as plain strings) that gicheck reads."""
+
+    RUNNING = "running"
 
 
 class _Systems(WorkerPlugin):
@@ -84,7 +91,7 @@ class Cluster:
             # queued units are cancelled; a unit a worker is running finishes there (Dask does
             # not stop a task's thread), its result dropped
             executor.shutdown(wait=False)
-            if self.client.status == "running":
+            if self.client.status == _ClientStatus.RUNNING:
                 with suppress(Exception):
                     self.client.unregister_worker_plugin(name)
 
