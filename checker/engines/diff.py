@@ -450,7 +450,7 @@ class Differ:
             ),
             lambda found: self.moved_from_reset(a, b, P.to_pair_witness(found, a.name, prefix=False)),
             policy.guides,
-            time.monotonic() + policy.guides_total_ms / 1000,
+            policy.guides_deadline(),
         )
 
 

@@ -61,7 +61,7 @@ def goal_guides(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr) ->
     # two vCPUs first: a guide only points the search, and the query is cheapest there
     ranges = list(dict.fromkeys([(lo, min(hi, lo + 1)), search_ranges(opts.vcpus, policy.small_vcpus)[0]]))
     assume = [ctx.proved[n] for n in ctx.assumable(system)]
-    deadline = time.monotonic() + policy.guides_total_ms / 1000
+    deadline = policy.guides_deadline()
 
     def ask(avoid: list[set[str]]) -> q.Answer:
         a: q.Answer = q.Unsat()

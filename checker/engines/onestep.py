@@ -6,7 +6,6 @@ called violated. Only the property's own access is folded to its offsets (engine
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -147,7 +146,7 @@ def _depth_search(
         nonlocal guides, widened
         if not widened:
             widened = True
-            guides = more_guides(guides[0], avoiding, minimize, policy.guides, time.monotonic() + policy.guides_total_ms / 1000)
+            guides = more_guides(guides[0], avoiding, minimize, policy.guides, policy.guides_deadline())
             for g in guides:
                 log.info("a one-step counterexample needs %s away from reset", ", ".join(sorted(g)))
         return guides

@@ -64,6 +64,10 @@ class SearchPolicy:
     # how each solver query spends its time (smt/query.py, Query.check)
     solver: q.SolverBudgets = field(default_factory=q.SolverBudgets)
 
+    def guides_deadline(self) -> float:
+        """When a search's guide queries, starting now, must stop (time.monotonic)."""
+        return time.monotonic() + self.guides_total_ms / 1000
+
 
 DEFAULT_POLICY = SearchPolicy()
 

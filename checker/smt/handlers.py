@@ -1,6 +1,6 @@
-"""Questions about one handler access from any state: does it refine the actions its `refines`
-clauses name (engines/refinement.py), and can a contract's access happen at all
-(engines/vacuity.py)."""
+"""Questions asked of any state, not only reachable ones: does a handler's access refine the
+actions its `refines` clauses name (engines/refinement.py), can a contract's access happen, and
+can an invariant's premise hold (engines/vacuity.py)."""
 
 from __future__ import annotations
 
