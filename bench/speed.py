@@ -54,9 +54,10 @@ PREPARE = {"prove-warm": ["prove"], "prove-patch": ["prove"]}
 
 
 def run_once(argv: list[str], prepare: list[str] | None = None) -> tuple[float, int, int]:
-    """Wall seconds, the exit code, and the peak RSS (KiB) of this run: wait4's figure for the
-    process, which on Linux covers the workers it waited for. The run has a proof cache of its
-    own, filled first by `prepare` when given."""
+    """Wall seconds, the exit code, and the peak RSS (KiB) of this run: wait4's figure, the
+    largest process of those waited for; the pool's workers are the fork server's children, so
+    for a parallel run it can be the main process alone (a lower bound). The run has a proof
+    cache of its own, filled first by `prepare` when given."""
     with tempfile.TemporaryDirectory(prefix="gicheck-bench-") as cache:
         env = {**os.environ, "XDG_CACHE_HOME": cache}
         if prepare is not None:
