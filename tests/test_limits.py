@@ -38,3 +38,27 @@ def test_the_watchdog_never_interrupts_a_check_that_has_ended(monkeypatch: pytes
     assert limits.check(s, (), None, timeout_ms=50)[0] == z3.sat
     time.sleep(0.2)
     assert fired == []
+
+
+def test_no_query_runs_without_a_limit_and_its_reason_names_the_one_it_used_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --timeout a query still has the budgets' query_ms; running out of it is Unknown,
+    and the reason says which query and which limit (issue 22: no query without a budget)."""
+    from checker import pipeline
+    from checker.smt import query as q
+    from tests.helpers import ROOT
+
+    monkeypatch.setattr(limits, "GRACE_FACTOR", 1)
+    monkeypatch.setattr(limits, "GRACE_MS", 0)
+    system = pipeline.load_system(ROOT / "tests/specs/engines", "gicv3", property_files=[], vcpus=(1, 2))
+    query = q.Query(system, q.Setting((1, 2), budgets=q.SolverBudgets(query_ms=1_000)))
+    assert query.timeout_ms == 1_000
+    hard = _hard()
+    query.solver.add(*hard.assertions())
+    res, model, why = query.check()
+    assert (res, model) == (z3.unknown, None)
+    assert why.startswith("timeout: a one-step query over vCPUs 1..2 used up the 1 s every query is allowed without --timeout (")
+    # --timeout, when given, is the limit instead, and its reason is the solver's own
+    given = q.Query(system, q.Setting((1, 2), timeout=0.5, budgets=q.SolverBudgets(query_ms=1_000)))
+    given.solver.add(*hard.assertions())
+    res, _, why = given.check()
+    assert res == z3.unknown and not why.startswith("timeout: a one-step query")

@@ -114,7 +114,7 @@ def _add_prove(sub: argparse._SubParsersAction[Parser]) -> None:
     shared = _check_options(
         "a count N or a range A..B (default: the model's range)",
         "steps from reset for BMC and the largest k for k-induction (default 4)",
-        "seconds per solver query (default: none)",
+        "seconds per solver query (default 300; the searches' own budgets are shorter)",
         "fix a spec parameter (param nr_irqs) to a value or a range (default: its whole range)",
         ["text", "json", "junit", "sarif", "c"],
     )
@@ -181,7 +181,7 @@ def _add_diff(sub: argparse._SubParsersAction[Parser]) -> None:
     shared = _check_options(
         "a count N or a range A..B (default: each model's range)",
         "steps from reset for the searches (default 4)",
-        "seconds per solver query",
+        "seconds per solver query (default 300; the searches' own budgets are shorter)",
         None,
         ["text", "json", "junit", "sarif"],
     )

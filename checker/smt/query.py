@@ -44,9 +44,10 @@ class Query:
         flat_max = self.budgets.flat_max if flat and not self.plain else 0
         self.enc = Encoder(system, self.n, self.hi, self.config, flat_max=flat_max, first_match=not self.plain)
         self.solver = z3.Solver()
-        self.timeout_ms = int(setting.timeout * 1000) if setting.timeout else 0
-        if self.timeout_ms:
-            self.solver.set("timeout", self.timeout_ms)
+        # no query runs without a time limit: --timeout's, else the budgets' default
+        self.default_limit = not setting.timeout
+        self.timeout_ms = int(setting.timeout * 1000) if setting.timeout else self.budgets.query_ms
+        self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
         # a query with transitions tries Z3's SAT-based core first, unless this is cleared
         self.sat_core_first = True
@@ -245,6 +246,11 @@ class Query:
                 f" (limit {limit} ms)" if limit is not None else "",
             )
         self._built = time.perf_counter()
+        if res == z3.unknown and self.default_limit and (limit is None or limit >= self.timeout_ms) and _timed_out(why):
+            why = (
+                f"timeout: a {'transition' if self.has_transitions else 'one-step'} query over vCPUs {self.lo}..{self.hi} "
+                f"used up the {self.timeout_ms // 1000} s every query is allowed without --timeout ({why})"
+            )
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
         # which depends on the order of its search (bench/heuristics.md): the query is asked
         # again, with another seed each time, while time is left.
@@ -292,7 +298,7 @@ class Query:
 
         first = self.budgets.one_step_incremental_ms if not limit_ms else min(self.budgets.one_step_incremental_ms, limit_ms)
         res, model, why = incremental(first)
-        if res != z3.unknown or "timeout" not in why and "canceled" not in why:
+        if res != z3.unknown or not _timed_out(why):
             return res, model, why
         rest = left()
         if rest is not None and rest <= 0:
@@ -357,6 +363,10 @@ class Query:
 
 
 # ---- the queries the engines ask -----------------------------------------------------------
+
+
+def _timed_out(why: str) -> bool:
+    return "timeout" in why or "canceled" in why
 
 
 def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:

@@ -30,11 +30,14 @@ class SolverBudgets:
     # the incremental solver again for the rest
     one_step_incremental_ms: int = 2_000
     one_step_sat_core_ms: int = 3_000
-    reseeds: tuple[int, ...] = (1, 2, 3)
+    reseeds: tuple[int, ...] = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers'
     # an unrolling from reset (reach) encodes a state array over at most this many indices as
     # one term per element (smt/flat.py): a choice between actions is then plain Booleans and
     # bit-vectors to the SAT-based core, not an If between arrays; 0 turns it off
-    flat_max: int = 64  # random seeds for asking again after 'incomplete quantifiers'
+    flat_max: int = 64
+    # every query's time limit when --timeout gives none: no query waits without one (a query
+    # past it is Unknown, and its reason says which limit it used up)
+    query_ms: int = 300_000
 
 
 @dataclass(frozen=True)
