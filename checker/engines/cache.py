@@ -30,7 +30,7 @@ from checker.engines.search import Options
 from checker.files import OutputError, write_atomic
 from checker.irwalk import reached, strip
 from checker.results import Covered, PropertyResult, Proved, Step, Violated
-from checker.smt.query import solver_version
+from checker.smt.cvc5run import solver_version
 
 log = logging.getLogger("gicheck.engines")
 

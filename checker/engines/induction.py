@@ -18,6 +18,7 @@ from checker.engines.search import (
     Target,
     deepening,
     find_trace,
+    has_wide_arrays,
     more_guides,
     search_ranges,
     shortest,
@@ -39,10 +40,20 @@ def _search(
     def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
         system = ctx.searched(k)
 
-        def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
-            return q.reach(system, goal, q.Steps(ctx.opts.setting(rng), k, path, budget_ms=budget))
+        def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None, window: bool = False) -> q.Answer:
+            return q.reach(system, goal, q.Steps(ctx.opts.setting(rng, window), k, path, budget_ms=budget))
 
-        target = Target(system, state_reads(p, ctx.system), ask, to_verdict, ctx.opts.policy)
+        def windowed(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
+            return ask(rng, path, budget, True)
+
+        target = Target(
+            system,
+            state_reads(p, ctx.system),
+            ask,
+            to_verdict,
+            ctx.opts.policy,
+            windowed=windowed if has_wide_arrays(system, ctx.opts.policy) else None,
+        )
         return find_trace(target, ctx.opts.vcpus, k, how)
 
     return at

@@ -18,6 +18,7 @@ from checker.engines.search import (
     Target,
     deepening,
     find_trace,
+    has_wide_arrays,
     more_guides,
     search_ranges,
     unknown_verdict,
@@ -154,10 +155,20 @@ def _depth_search(
     def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
         system = ctx.searched(k)
 
-        def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
-            return _ask(ctx, p, system, q.OneStep(opts.setting(rng), k, [], path, budget, None, final))
+        def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None, window: bool = False) -> q.Answer:
+            return _ask(ctx, p, system, q.OneStep(opts.setting(rng, window), k, [], path, budget, None, final))
 
-        target = Target(system, _final_reads(ctx.sub, p), ask, to_trace, policy)
+        def windowed(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
+            return ask(rng, path, budget, True)
+
+        target = Target(
+            system,
+            _final_reads(ctx.sub, p),
+            ask,
+            to_trace,
+            policy,
+            windowed=windowed if has_wide_arrays(system, policy) else None,
+        )
         return find_trace(target, opts.vcpus, k, replace(how, guides=guide_sets if how.guided and k >= 2 else None))
 
     return at

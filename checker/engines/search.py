@@ -61,6 +61,11 @@ class SearchPolicy:
     # a trace found past depths left undecided: this long to decide them one sequence at a
     # time (a shorter trace, or none) before the trace is reported with a note (deepening)
     shorter_budget_ms: int = 60_000
+    # a search whose system has state arrays too large to be Flat (the SPIs) first asks, at each
+    # depth from 2, for a run that touches only their first `window` indices (Setting.window),
+    # within window_budget_ms: a run it finds is a trace; its Unsat decides nothing
+    window: int = 4
+    window_budget_ms: int = 5_000
     # how each solver query spends its time (smt/query.py, Query.check)
     solver: q.SolverBudgets = field(default_factory=q.SolverBudgets)
 
@@ -97,9 +102,25 @@ class Options:
         """When a search from reset starting now must stop (time.monotonic), if ever."""
         return None if self.search_time is None else time.monotonic() + self.search_time
 
-    def setting(self, vcpus: tuple[int, int] | None = None) -> q.Setting:
-        """What every query of this run shares, over `vcpus` (the run's range by default)."""
-        return q.Setting(vcpus or self.vcpus, self.timeout, self.dump, self.policy.solver, self.memory_mb, self.solver)
+    def setting(self, vcpus: tuple[int, int] | None = None, window: bool = False) -> q.Setting:
+        """What every query of this run shares, over `vcpus` (the run's range by default); with
+        `window`, a query for runs only, over windows of the large arrays (Setting.window)."""
+        return q.Setting(
+            vcpus or self.vcpus,
+            self.timeout,
+            self.dump,
+            self.policy.solver,
+            self.memory_mb,
+            self.solver,
+            window=self.policy.window if window else 0,
+        )
+
+
+def has_wide_arrays(system: ir.System, policy: SearchPolicy) -> bool:
+    """Whether some state array is too large to be Flat in an unrolling, so that a search asks
+    for runs over windows of them first (Target.windowed)."""
+    types = [sv.type for sv in system.states.values()]
+    return any(isinstance(t, ir.ArrayT) and (t.index.hi or 0) - t.index.lo >= policy.solver.flat_max for t in types)
 
 
 def search_ranges(vcpus: tuple[int, int], small: int = DEFAULT_POLICY.small_vcpus) -> list[tuple[int, int]]:
@@ -243,6 +264,9 @@ class Target:
     to_verdict: Callable[[q.Witness], Verdict] | None = None
     policy: SearchPolicy = DEFAULT_POLICY
     given_rw: RW | None = None
+    # `ask` over windows of the large arrays (SearchPolicy.window): given only for a system
+    # that has some (has_wide_arrays)
+    windowed: Ask | None = None
 
     @cached_property
     def rw(self) -> RW:
@@ -289,7 +313,9 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     action can be out of the solver's reach where the one sequence that reaches the goal is
     easy (bench/heuristics.md). Every sequence answering Unsat is the same proof as the one
     query answering Unsat. With `how.whole_first` False (diff's product, whose queries keep
-    Z3 arrays), the guided runs come before the query over every action.
+    Z3 arrays), the guided runs come before the query over every action. Before all of these,
+    for a system with arrays too large to be Flat, one query over windows of them
+    (`t.windowed`, SearchPolicy.window): a run it finds is a trace, and it decides nothing else.
     """
     p = t.policy
     if how.guides is not None and not how.whole_first:
@@ -298,6 +324,10 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
             return found
     reason = how.undecided
     split_done = False
+    if reason is None and how.whole_first and k > 1:
+        in_window = _in_window(t, rng, how.deadline)
+        if in_window is not None:
+            return in_window
     if reason is None and how.whole_first and k > 1:
         # straight-line sequences are cheap (reset values fold through them, and their steps'
         # encodings are shared), where the query over every action encodes every handler at
@@ -327,6 +357,18 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
     if split is None:
         return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
     return split
+
+
+def _in_window(t: Target, rng: tuple[int, int], deadline: float | None) -> q.Sat | None:
+    """A run over windows of the large arrays (t.windowed), if there is one and it is found in
+    time; None otherwise, which decides nothing."""
+    if t.windowed is None:
+        return None
+    left = _limit(deadline, t.policy.window_budget_ms)()
+    if left is not None and left <= 0:
+        return None
+    found = t.windowed(rng, None, left)
+    return found if isinstance(found, q.Sat) else None
 
 
 # the time limit (ms) for the next query, None for none; 0 or less: the time has run out

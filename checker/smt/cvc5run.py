@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import z3
 
 from checker.smt import limits
+from checker.smt.requests import Solver
 
 # what z3 writes for its own extensions of SMT-LIB, which cvc5 does not read, and their names
 _Z3_ONLY = (
@@ -146,6 +147,13 @@ def version() -> str:
         return importlib.metadata.version("cvc5")
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def solver_version(solver: Solver = Solver.Z3) -> str:
+    """The versions of the solvers that answer with `solver` (a proof cache key part: another
+    version may answer otherwise). Z3's always: it writes cvc5's queries and checks its models."""
+    own = str(z3.get_full_version())
+    return own if solver == Solver.Z3 else f"{own}; cvc5 {version()}"
 
 
 def check(

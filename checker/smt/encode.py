@@ -114,11 +114,15 @@ class Encoder:
     _folded: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = field(default_factory=dict)  # id -> (condition, folded)
     # Definitions of the fresh constants the encoding introduces (_first_match): each is
     # satisfiable whatever the other constants are, and the solver must assert every one.
-    # Encoders that share a solver share this list.
+    # Encoders that share a solver share this list. With windows, it also holds the
+    # constraints that keep writes inside them, which are not definitions (Flat.window).
     defs: list[z3.BoolRef] = field(default_factory=list)
     _bound: int = 0  # quantifiers with Z3-bound variables around the expression being encoded
     # state arrays over index ranges of at most this many elements are Flat (smt/flat.py); 0: none
     flat_max: int = 0
+    # larger state arrays of one dimension with one reset value are Flat windows over their first
+    # this many indices, writes past them asserted to change nothing (smt/flat.py); 0: none
+    window: int = 0
     first_match: bool = True  # False: first-match loops are if-chains like any other (_first_match)
 
     def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
@@ -168,6 +172,11 @@ class Encoder:
         indices = range(self.max_n) if t.index.hi is None else range(t.index.lo, t.index.hi + 1)
         return indices if len(indices) <= self.flat_max else None
 
+    def _windowed(self, t: ir.ArrayT) -> bool:
+        """Whether a state array of type `t` is encoded as a window (given flat_range is None)."""
+        hi = t.index.hi
+        return bool(self.window) and hi is not None and hi - t.index.lo + 1 > self.window and not isinstance(t.elem, ir.ArrayT)
+
     def _reset(self, sv: ir.StateVar, t: ir.Type, env: Env, depth: int, flat_ok: bool = True) -> Term:
         """Reset values as constant arrays, with stores where the value depends on the index
         (or, for a small array in an unrolling from reset, as the tuple of its elements).
@@ -181,6 +190,9 @@ class Encoder:
             if small is not None and idx.name not in locals_used(sv.init):
                 same = self._reset(sv, t.elem, env, depth + 1)
                 return Flat(small.start, (same,) * len(small), same)
+            if small is None and flat_ok and self._windowed(t) and idx.name not in locals_used(sv.init):
+                same = self._reset(sv, t.elem, env, depth + 1, False)
+                return Flat(t.index.lo, (same,) * self.window, same, window=True)
             if small is not None:
                 elems = [self._reset(sv, t.elem, {**env, idx.name: z3.BitVecVal(i, t.index.width)}, depth + 1) for i in small]
                 return Flat(small.start, tuple(elems), _most_common(list(enumerate(elems))))
@@ -422,6 +434,11 @@ class Encoder:
                 if z3.is_false(guard):
                     return root
                 if isinstance(root, Flat):
+                    if root.window:
+                        # a write past the window must leave its element at the value they all hold
+                        changed = self.update(root.other, rest, value, index, guard)
+                        if not changed.eq(root.other):
+                            self.defs.append(mk_or(mk_not(flat.outside(root, idx)), changed == root.other))
                     return flat.update_at(root, idx, lambda e: self.update(e, rest, value, index, guard))
                 return store(root, idx, self.update(select(root, idx), rest, value, index, guard))
             case ir.PathBits(hi=hi, lo=lo):

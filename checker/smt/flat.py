@@ -11,6 +11,11 @@ An index outside the elements reads `other`, the value every such index holds at
 write there is dropped. Only the unrollings from reset that choose among every action use
 this form (Encoder.flat_max, Query(flat=True)), and every trace they find is replayed by the
 interpreter, which keeps every index.
+
+A `window` is a large array (the 992 SPIs) cut to its first few indices: the indices past them
+exist, and the encoder asserts that every write there leaves them at `other` (Encoder.update).
+A query over windows is an under-approximation: its runs are real runs, but an Unsat only says
+that no run touching the window alone has the goal (Setting.window).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class Flat:
     lo: int
     elems: tuple[Term, ...]
     other: Term
+    window: bool = False
 
     def eq(self, o: object) -> bool:
         """The same terms (z3's ExprRef.eq, element by element)."""
@@ -37,6 +43,7 @@ class Flat:
         return (
             isinstance(o, Flat)
             and o.lo == self.lo
+            and o.window == self.window
             and len(o.elems) == len(self.elems)
             and all(a.eq(b) for a, b in zip(self.elems, o.elems))
             and self.other.eq(o.other)
@@ -56,7 +63,7 @@ def ite(c: z3.BoolRef, a: Term, b: Term) -> Term:
         return a
     if isinstance(a, Flat):
         assert isinstance(b, Flat) and b.lo == a.lo and len(b.elems) == len(a.elems)
-        return Flat(a.lo, tuple(ite(c, x, y) for x, y in zip(a.elems, b.elems)), ite(c, a.other, b.other))
+        return Flat(a.lo, tuple(ite(c, x, y) for x, y in zip(a.elems, b.elems)), ite(c, a.other, b.other), a.window)
     assert not isinstance(b, Flat)
     return z3.If(c, a, b)
 
@@ -90,8 +97,18 @@ def update_at(arr: Flat, idx: z3.ExprRef, f: Callable[[Term], Term]) -> Flat:
         j = idx.as_long() - arr.lo
         if not 0 <= j < len(arr.elems):
             return arr
-        return Flat(arr.lo, arr.elems[:j] + (f(arr.elems[j]),) + arr.elems[j + 1 :], arr.other)
-    return Flat(arr.lo, tuple(ite(_at(arr, idx, j), f(e), e) for j, e in enumerate(arr.elems)), arr.other)
+        return Flat(arr.lo, arr.elems[:j] + (f(arr.elems[j]),) + arr.elems[j + 1 :], arr.other, arr.window)
+    return Flat(arr.lo, tuple(ite(_at(arr, idx, j), f(e), e) for j, e in enumerate(arr.elems)), arr.other, arr.window)
+
+
+def outside(arr: Flat, idx: z3.ExprRef) -> z3.BoolRef:
+    """`idx` names no element of `arr`."""
+    assert isinstance(idx, z3.BitVecRef)
+    w = idx.size()
+    lo, hi = arr.lo, arr.lo + len(arr.elems)  # hi is past the last element
+    below = z3.ULT(idx, z3.BitVecVal(lo, w)) if lo > 0 else z3.BoolVal(False)
+    above = z3.UGE(idx, z3.BitVecVal(hi, w)) if hi < 1 << w else z3.BoolVal(False)
+    return z3.simplify(z3.Or(below, above))
 
 
 def equal(a: Term, b: Term) -> z3.BoolRef:
@@ -111,6 +128,7 @@ def named(name: str, term: Term, add: Callable[[z3.BoolRef], None]) -> Term:
             term.lo,
             tuple(named(f"{name}[{term.lo + j}]", e, add) for j, e in enumerate(term.elems)),
             term.other,
+            term.window,
         )
     v = z3.Const(name, term.sort())
     add(v == z3.simplify(term))

@@ -111,3 +111,16 @@ def interrupt() -> None:
     z3.main_ctx().interrupt()
     for stop in _stoppers:
         stop()
+
+
+def timed_out(why: str) -> bool:
+    """Whether an unknown's reason is a time limit (the solver's own, or the watchdog's)."""
+    return "timeout" in why or "canceled" in why
+
+
+def default_limit_reason(kind: str, vcpus: tuple[int, int], limit_ms: int, why: str) -> str:
+    """The reason of a query that used up the time every query has when --timeout gives none."""
+    return (
+        f"timeout: a {kind} query over vCPUs {vcpus[0]}..{vcpus[1]} used up the {limit_ms // 1000} s every query is "
+        f"allowed without --timeout ({why})"
+    )

@@ -42,7 +42,17 @@ class Query:
         self.config = {p.name: z3.BitVec(p.name, p.type.width) for p in system.params.values()}
         self.plain = setting.plain
         flat_max = self.budgets.flat_max if flat and not self.plain else 0
-        self.enc = Encoder(system, self.n, self.hi, self.config, flat_max=flat_max, first_match=not self.plain)
+        # an Unsat of a query over windows decides nothing, so no fewer vCPUs are ruled out either
+        self.windowed = bool(flat_max and setting.window)
+        self.enc = Encoder(
+            system,
+            self.n,
+            self.hi,
+            self.config,
+            flat_max=flat_max,
+            window=setting.window if self.windowed else 0,
+            first_match=not self.plain,
+        )
         self.solver = z3.Solver()
         # no query runs without a time limit: --timeout's, else the budgets' default
         self.default_limit = not setting.timeout
@@ -136,7 +146,11 @@ class Query:
             chosen = sel == k
             for p in a.params:
                 add(z3.Implies(chosen, self.enc.in_domain(p.type, args[p.name])))
-            enabled, post = self.enc.run(a, state, args)
+            if self.windowed:
+                # a write past a window is ruled out only in the action chosen (Encoder.update)
+                enabled, post, _ = self.enc.access(a, state, args, chosen)
+            else:
+                enabled, post = self.enc.run(a, state, args)
             add(z3.Implies(chosen, enabled))
             for name, term in post.items():
                 if not term.eq(state[name]):
@@ -246,10 +260,9 @@ class Query:
                 f" (limit {limit} ms)" if limit is not None else "",
             )
         self._built = time.perf_counter()
-        if res == z3.unknown and self.default_limit and (limit is None or limit >= self.timeout_ms) and _timed_out(why):
-            why = (
-                f"timeout: a {'transition' if self.has_transitions else 'one-step'} query over vCPUs {self.lo}..{self.hi} "
-                f"used up the {self.timeout_ms // 1000} s every query is allowed without --timeout ({why})"
+        if res == z3.unknown and self.default_limit and (limit is None or limit >= self.timeout_ms) and limits.timed_out(why):
+            why = limits.default_limit_reason(
+                "transition" if self.has_transitions else "one-step", (self.lo, self.hi), self.timeout_ms, why
             )
         # An unknown that is not a timeout is Z3's model-based quantifier instantiation giving up,
         # which depends on the order of its search (bench/heuristics.md): the query is asked
@@ -298,7 +311,7 @@ class Query:
 
         first = self.budgets.one_step_incremental_ms if not limit_ms else min(self.budgets.one_step_incremental_ms, limit_ms)
         res, model, why = incremental(first)
-        if res != z3.unknown or not _timed_out(why):
+        if res != z3.unknown or not limits.timed_out(why):
             return res, model, why
         rest = left()
         if rest is not None and rest <= 0:
@@ -357,16 +370,12 @@ class Query:
                     decided = decided and r == z3.unsat
                     lo = mid + 1
         w = Witness(nr, {k: model.eval(v, model_completion=True).as_long() for k, v in self.config.items()})
-        w.fewest_vcpus = nr == self.lo or (minimize and decided)
+        w.fewest_vcpus = nr == self.lo or (minimize and decided and not self.windowed)
         decode(model, w)
         return Sat(w)
 
 
 # ---- the queries the engines ask -----------------------------------------------------------
-
-
-def _timed_out(why: str) -> bool:
-    return "timeout" in why or "canceled" in why
 
 
 def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
@@ -587,10 +596,3 @@ __all__ = [
     "reach",
     "value_of",
 ]
-
-
-def solver_version(solver: Solver = Solver.Z3) -> str:
-    """The versions of the solvers that answer with `solver` (a proof cache key part: another
-    version may answer otherwise). Z3's always: it writes cvc5's queries and checks its models."""
-    own = str(z3.get_full_version())
-    return own if solver == Solver.Z3 else f"{own}; cvc5 {cvc5run.version()}"

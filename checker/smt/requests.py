@@ -48,7 +48,7 @@ class Setting:
     encoding's shortcuts (first-match definitions, Flat arrays) and goes to a fresh solver with
     its default parameters (Z3's, or cvc5 with `solver` cvc5), within its budget and the time
     limit, never Z3's strategies or reseeds: a proof checked again with nothing the proof's own
-    query relied on."""
+    query relied on. A `window` query looks for runs only: see the field."""
 
     vcpus: tuple[int, int]
     timeout: float | None = None
@@ -57,6 +57,9 @@ class Setting:
     memory_mb: int | None = None
     solver: Solver = Solver.Z3
     plain: bool = False
+    # > 0: the unrollings from reset keep each state array too large to be Flat to a window of
+    # its first `window` indices (smt/flat.py): its runs are real, its Unsat decides nothing
+    window: int = 0
 
 
 @dataclass(frozen=True)

@@ -43,10 +43,10 @@ class Encoded:
 
 def key(enc: Encoder, t: int, only: str | None, pre: StateT) -> tuple[object, ...]:
     """What the encoding of step t depends on: the encoder's system, the vCPU bound its loops
-    unroll to, which arrays it makes Flat and whether it defines first matches (a plain query's
+    unroll to, which arrays it makes Flat or windows and whether it defines first matches (a plain query's
     encoder does neither), the step (its arguments are named by it), the action if one is
     given, and the pre-state's terms."""
-    shortcuts = (enc.flat_max, enc.first_match)
+    shortcuts = (enc.flat_max, enc.window, enc.first_match)
     return (id(enc.system), enc.max_n, shortcuts, t, only, tuple(_term_id(term) for term in pre.values()))
 
 
