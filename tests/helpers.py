@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from checker.cli import main
@@ -14,6 +17,21 @@ def run(*argv: str | Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main([str(a) for a in argv], out, err)
     return code, out.getvalue(), err.getvalue()
+
+
+def run_fresh(*argv: str | Path) -> tuple[int, str, str]:
+    """The CLI in a new process, as a user runs it. For the long example runs: Z3's search
+    follows the ids of its terms, so in a process where earlier tests have built millions of
+    terms, a query that a fresh process answers in seconds can take minutes."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "checker", *[str(a) for a in argv]],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONUTF8": "1"},
+        check=False,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def shown(path: Path) -> str:

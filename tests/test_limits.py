@@ -12,11 +12,16 @@ from checker.smt import limits
 
 
 def _hard() -> z3.Solver:
-    """A query Z3 does not answer in seconds: factor a 128-bit product of two 64-bit primes."""
-    x, y = z3.BitVecs("x y", 128)
+    """A query no solver answers in seconds, on any machine: 13 pigeons in 12 holes, as clauses
+    (unsatisfiable, and every resolution refutation of it is exponentially long, so CDCL cannot be
+    quick; factoring a product of two primes was, once, on a faster machine)."""
+    holes = 12
+    p = [[z3.Bool(f"p{i}_{j}") for j in range(holes)] for i in range(holes + 1)]
     s = z3.Solver()
-    n = 0xFFFFFFFFFFFFFFC5 * 0xFFFFFFFFFFFFFF43
-    s.add(x * y == n, z3.UGT(x, 1), z3.UGT(y, 1), z3.ULT(x, 2**64), z3.ULT(y, 2**64))
+    s.add(*[z3.Or(*row) for row in p])
+    for j in range(holes):
+        for i in range(holes + 1):
+            s.add(*[z3.Or(z3.Not(p[i][j]), z3.Not(p[k][j])) for k in range(i + 1, holes + 1)])
     return s
 
 

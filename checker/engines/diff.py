@@ -212,6 +212,9 @@ class Differ:
             )
         if kind == ActionClass.FRAME_ACCESS:
             return self.frame_action(a, b, d)
+        first = self.first_access(a, b)
+        if first is not None:
+            return replace(d, status=ActionStatus.DIFFERENT, one_step=first, reached=first)
         ans = self.one_step(a, b)
         if isinstance(ans, q.Unknown):
             return replace(d, status=ActionStatus.UNKNOWN, detail=f"the solver gave up: {ans.reason}")
@@ -346,6 +349,18 @@ class Differ:
                 if strip(self.old.action(h)) != strip(self.new.action(h)):
                     return False
         return True
+
+    def first_access(self, a: ir.Action, b: ir.Action) -> Distinction | None:
+        """The first access from reset, with a few vCPUs, if it tells the sides apart (within the
+        policy's first_access_budget_ms): the commonest difference of a patch, and a query over
+        the reset state, whose values are known, where the one over every shared state can take
+        the solver much longer. It is then both the one-step difference and the shortest run."""
+        small = search_ranges(self.vcpus, self.opts.policy.small_vcpus)[0]
+        req = P.PairReach(0, [], budget_ms=self.opts.policy.first_access_budget_ms)
+        ans = self.pair(small).reach(a, b, req)
+        if not isinstance(ans, q.Sat):
+            return None
+        return self.replay(a, b, P.to_pair_witness(ans.witness, a.name, prefix=True))
 
     def one_step(self, a: ir.Action, b: ir.Action, assume: list[ir.Expr] | None = None, scope: Scope | None = None) -> q.Answer:
         """Small vCPU counts first (a loop over vCPUs unrolls only that far), then the rest."""

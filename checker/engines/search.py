@@ -37,6 +37,8 @@ class SearchPolicy:
     whole_depth_budget_ms: int = 5_000
     # the same for diff's search from reset (engines/diff.py, Differ.search_from_reset)
     reach_whole_budget_ms: int = 10_000
+    # diff asks first whether the first access from reset tells the sides apart (Differ.action)
+    first_access_budget_ms: int = 5_000
     # k-induction steps for k >= 2, on the first pass (engines/induction.py)
     induction_budget_ms: int = 10_000
     # the plain re-check of the step that proves an invariant (engines/induction.py, _proved):
