@@ -5,7 +5,7 @@ script (bench/scenarios/<model>-<name>.run) takes, and the wall time of the comm
 
     python bench/scenarios.py                          # every scenario, one run each
     python bench/scenarios.py --only gicv3 --repeat 3 --record bench/scenarios/results.md
-    python bench/scenarios.py --ranges small -- --depth 8 --search-time 60
+    python bench/scenarios.py --ranges small -- --search-time 60
                                                        # options after `--` go to gicheck prove
 
 A scenario passes when it is COVERED (a cover) or VIOLATED (a false property) by a replayed

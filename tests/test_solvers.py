@@ -115,7 +115,7 @@ def test_the_memory_limit_is_named() -> None:
 def test_prove_says_which_solver_answered(cli, root: Path) -> None:  # type: ignore[no-untyped-def]
     argv = ["prove", "--jobs", "1", "--spec", ENGINES, ENGINES / "props.prop", "--property", "x_small"]
     code, out, _ = cli(*argv, "--solver", "cvc5")
-    assert code == 0 and "depth 4, solver cvc5\n" in out and "PROVED     x_small" in out
+    assert code == 0 and "depth 8, solver cvc5\n" in out and "PROVED     x_small" in out
     code, out, _ = cli(*argv)
     assert code == 0 and "solver" not in out.splitlines()[0]
 
