@@ -101,7 +101,10 @@ def _child(argv: list[str], directory: str, conn: Connection, memory_mb: int) ->
     os.chdir(directory)  # whatever the run writes where it stands stays in the case's directory
     start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out, err = io.StringIO(), io.StringIO()
-    code = main(argv, out, err)
+    try:
+        code = main(argv, out, err)
+    except SystemExit as e:  # --help: argparse prints to sys.stdout and exits, as the program does
+        code = e.code if isinstance(e.code, int) else 2
     grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start) / 1024
     conn.send((code, _clip(out.getvalue(), _KEEP), _clip(err.getvalue(), _KEEP), grew))
     conn.close()
