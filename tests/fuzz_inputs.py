@@ -196,15 +196,32 @@ def _prove_small(props: str, spec: str = SMALL_SPEC) -> Case:
     )
 
 
+def _test_spec(name: str) -> tuple[str, str]:
+    """One of tests/specs/: its model and its properties (a fact, for those with none)."""
+    d = ROOT / "tests/specs" / name
+    props = d / "props.prop"
+    return (d / "model.gic").read_text(), props.read_text() if props.exists() else "use model gicv3\nfact t: true\n"
+
+
+# the specs whose text the spec kind mutates, with their properties: the SGI part of the shipped
+# GICv3 spec, and the small ones of tests/specs/ (frames, loops, every kind of branch)
+SPECS = [(SPEC, PROPS), *(_test_spec(n) for n in ("engines", "mmio", "transfer", "loops", "branches"))]
+
+
 def spec_cases() -> st.SearchStrategy[Case]:
-    """The SGI part of the shipped GICv3 spec, mutated, with its properties."""
-    return mutations(SPEC, TOKENS).map(
-        lambda spec: Case(
-            Kind.SPEC,
-            ("prove", "--spec", "{dir}/spec", "{dir}/p.prop", "--vcpus", "2", "--depth", "1", "--timeout", "5", "-j", "1"),
-            (("spec/model.gic", spec), ("p.prop", PROPS)),
-        )
-    )
+    """A spec mutated, or its properties, proved."""
+
+    @st.composite
+    def case(draw: st.DrawFn) -> Case:
+        spec, props = draw(st.sampled_from(SPECS))
+        if draw(st.integers(0, 3)) > 0:
+            spec = draw(mutations(spec, TOKENS))
+        else:
+            props = draw(mutations(props, TOKENS))
+        argv = ("prove", "--spec", "{dir}/spec", "{dir}/p.prop", "--vcpus", "1..2", "--depth", "1", "--timeout", "5", "-j", "1")
+        return Case(Kind.SPEC, argv, (("spec/model.gic", spec), ("p.prop", props)))
+
+    return case()
 
 
 def props_cases() -> st.SearchStrategy[Case]:

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.fuzz import ROOT, Case, Kind, check
+from checker.cli.codes import ExitCode
+from tests.fuzz import ROOT, Case, Kind, Outcome, broken_rule, check, run_case
 from tests.fuzz_inputs import STRATEGIES
+from tests.helpers import SMALL_SPEC
 
 # examples of each kind in CI: the cheap ones more (a prove of the small spec, a replay), the
 # ones that load the whole shipped spec fewer
@@ -60,3 +62,44 @@ test_fuzzed_soup = _fuzz(Kind.SOUP)
 @pytest.mark.parametrize("path", REGRESSIONS, ids=[p.stem for p in REGRESSIONS])
 def test_an_input_a_fuzz_run_found_keeps_the_rule(path: Path) -> None:
     check(Case.from_json(path.read_text()))
+
+
+# ---- the harness itself ----------------------------------------------------------------------
+
+SMALL = Case(
+    Kind.ARGS,
+    ("prove", "--spec", "{dir}/spec", "{dir}/p.prop", "--vcpus", "2", "-j", "1"),
+    (("spec/model.gic", SMALL_SPEC), ("p.prop", (ROOT / "tests/fuzz-inputs/small.prop").read_text())),
+)
+
+
+def test_a_run_keeps_the_rule_with_its_verdict() -> None:
+    outcome = check(SMALL)
+    assert outcome.code == ExitCode.VIOLATED
+    assert "VIOLATED   not_two" in outcome.out
+
+
+def test_a_run_past_its_time_limit_breaks_the_rule() -> None:
+    assert broken_rule(run_case(SMALL, time_limit=0.001)) == "no exit within the time limit of 0.001 s"
+
+
+def test_a_run_past_its_memory_limit_breaks_the_rule() -> None:
+    outcome = run_case(SMALL, memory_mb=1)
+    assert outcome.code != ExitCode.VIOLATED
+    assert broken_rule(outcome) is not None
+
+
+@pytest.mark.parametrize(
+    ("outcome", "wrong"),
+    [
+        (Outcome(70, err="gicheck: internal error: this is a bug"), "exit 70"),
+        (Outcome(1, out="Traceback (most recent call last):"), "an internal error or a traceback in the output"),
+        (Outcome(2, err="usage: gicheck"), "exit 2 with no 'gicheck: error:' message"),
+        (Outcome(3, err="gicheck: 1 error\n"), "exit 3 with no located error"),
+        (Outcome(3, err="p.prop:2:1: error: unknown name x\n"), None),
+        (Outcome(3, err="gicheck replay: t.itf.json: states[0]: no value for pending\n"), None),
+        (Outcome(9), "exit 9"),
+    ],
+)
+def test_the_rule(outcome: Outcome, wrong: str | None) -> None:
+    assert broken_rule(outcome) == wrong
