@@ -15,6 +15,8 @@ import os
 import re
 import resource
 import signal
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -54,15 +56,16 @@ class Case:
     kind: Kind
     argv: tuple[str, ...]
     files: tuple[tuple[str, str], ...] = ()
+    program: bool = False  # run as `python -m checker`, not main() in the child
 
     def to_json(self) -> str:
-        doc = {"kind": str(self.kind), "argv": list(self.argv), "files": dict(self.files)}
+        doc = {"kind": str(self.kind), "argv": list(self.argv), "files": dict(self.files), "program": self.program}
         return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
     @staticmethod
     def from_json(text: str) -> Case:
         doc = json.loads(text)
-        return Case(Kind(doc["kind"]), tuple(doc["argv"]), tuple(doc["files"].items()))
+        return Case(Kind(doc["kind"]), tuple(doc["argv"]), tuple(doc["files"].items()), doc.get("program", False))
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,31 @@ def _clip(text: str, keep: int) -> str:
     return text if len(text) <= keep else text[: keep // 2] + "\n[...]\n" + text[-keep // 2 :]
 
 
-def _child(argv: list[str], directory: str, conn: Connection, memory_mb: int) -> None:
-    """The case's run, in a process group of its own (so a hang's workers go with it)."""
+def _in_process(argv: list[str]) -> tuple[int, str, str]:
     from checker.cli import main
 
+    # the standard streams too: argparse writes --help to sys.stdout
+    out = sys.stdout = io.StringIO()
+    err = sys.stderr = io.StringIO()
+    try:
+        code = main(argv, out, err)
+    except SystemExit as e:  # --help: argparse prints and exits, as the program does
+        code = e.code if isinstance(e.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
+def _program(argv: list[str], directory: str) -> tuple[int, str, str]:
+    """`python -m checker ARGV`, this checkout's: what the interpreter's exit adds (an object's
+    finalizer, an atexit handler) is in its output too."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", *argv], check=False, cwd=directory, env=env, capture_output=True, text=True
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def _child(argv: list[str], directory: str, conn: Connection, memory_mb: int, program: bool) -> None:
+    """The case's run, in a process group of its own (so a hang's workers go with it)."""
     os.setpgid(0, 0)
     # only the soft limit: the cvc5 worker sets its own, which may not pass a hard one
     soft = (_vm_size_kb() // 1024 + memory_mb) * 2**20
@@ -100,13 +124,12 @@ def _child(argv: list[str], directory: str, conn: Connection, memory_mb: int) ->
     os.environ["XDG_CACHE_HOME"] = str(Path(directory) / ".cache")
     os.chdir(directory)  # whatever the run writes where it stands stays in the case's directory
     start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        code = main(argv, out, err)
-    except SystemExit as e:  # --help: argparse prints to sys.stdout and exits, as the program does
-        code = e.code if isinstance(e.code, int) else 2
+    if program:
+        code, text_out, text_err = _program(argv, directory)
+    else:
+        code, text_out, text_err = _in_process(argv)
     grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start) / 1024
-    conn.send((code, _clip(out.getvalue(), _KEEP), _clip(err.getvalue(), _KEEP), grew))
+    conn.send((code, _clip(text_out, _KEEP), _clip(text_err, _KEEP), grew))
     conn.close()
 
 
@@ -135,7 +158,7 @@ def run_case(case: Case, time_limit: float = TIME_LIMIT_S, memory_mb: int = MEMO
         argv = [a.replace("{dir}", d) for a in case.argv]
         ctx = _context()
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child, args=(argv, d, send, memory_mb))  # type: ignore[attr-defined]
+        child = ctx.Process(target=_child, args=(argv, d, send, memory_mb, case.program))  # type: ignore[attr-defined]
         child.start()
         send.close()
         try:

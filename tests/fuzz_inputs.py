@@ -404,6 +404,8 @@ _OPTIONS: dict[str, st.SearchStrategy[str]] = {
     "--expect-broken": _ANY,
     "--properties": _PATHS,
     "--rev": st.sampled_from(["HEAD..HEAD", "nope..HEAD", "..", "HEAD"]),
+    "--scheduler": st.one_of(st.sampled_from(["nowhere", "foo://x:1", "tcp://[::1", "ucx://h:1", "tcp://h"]), _ANY),
+    "--solver": st.one_of(st.sampled_from(["z3", "cvc5"]), _ANY),
 }
 _FLAGS = ["--cti", "--strict", "--quiet", "--no-cache", "--no-properties", "--debug", "--help", "-v"]
 _COMMANDS = {
@@ -424,6 +426,8 @@ _COMMANDS = {
             "--jobs",
             "--spec",
             "--overlay",
+            "--scheduler",
+            "--solver",
         ],
     ),
     "diff": (
@@ -475,7 +479,8 @@ def args_cases() -> st.SearchStrategy[Case]:
             ("s.run", "vcpus 2\ncpu 0 write ICC_SGI1R_EL1 TargetList=1 INTID=1\n"),
             ("t.itf.json", TRACES[0].read_text()),
         )
-        return Case(Kind.ARGS, tuple(argv), files)
+        # now and then the whole program: what only its exit shows (a finalizer's traceback)
+        return Case(Kind.ARGS, tuple(argv), files, program=draw(st.integers(0, 3)) == 0)
 
     return case()
 
