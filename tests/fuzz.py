@@ -60,7 +60,8 @@ class Case:
 
     def to_json(self) -> str:
         doc = {"kind": str(self.kind), "argv": list(self.argv), "files": dict(self.files), "program": self.program}
-        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+        # ASCII: a file's bytes that are not UTF-8 are lone surrogates here (surrogateescape)
+        return json.dumps(doc, indent=1) + "\n"
 
     @staticmethod
     def from_json(text: str) -> Case:

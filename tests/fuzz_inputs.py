@@ -120,6 +120,8 @@ TOKENS = [
     "\x00",
     "\u00e9",
     "\ufeff",
+    "\udcff",  # written as the byte 0xff: a file that is not UTF-8
+    "\udcc3\udc28",
 ]
 
 # the words of gicheck run scripts (docs/run.md), besides TOKENS

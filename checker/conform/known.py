@@ -167,7 +167,10 @@ def _value_fields(
 
 def load_known(path: Path) -> KnownFile:
     """The declared differences of a file; a malformed file is a SpecError at its place."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:  # as a spec file's (syntax/parser.py)
+        raise SpecError([Diagnostic(f"cannot read file: {err}", Span(str(path), 1, 1, 1, 1), quote=False)]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -69,9 +69,11 @@ def _validate(doc: Any, name: str) -> None:
 
 def load(path: Path) -> Any:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise BadTraceFile(f"cannot read it: {e.strerror}") from None
+    except UnicodeDecodeError as e:  # JSON is UTF-8 (RFC 8259)
+        raise BadTraceFile(f"byte {e.start}: not UTF-8 text ({e.reason})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
