@@ -125,7 +125,7 @@ def _child(argv: list[str], directory: str, conn: Connection, memory_mb: int, pr
     os.environ["XDG_CACHE_HOME"] = str(Path(directory) / ".cache")
     os.chdir(directory)  # whatever the run writes where it stands stays in the case's directory
     start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if program:
+    if program and not any("\0" in a for a in argv):  # no command line holds a NUL
         code, text_out, text_err = _program(argv, directory)
     else:
         code, text_out, text_err = _in_process(argv)

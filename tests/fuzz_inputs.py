@@ -382,7 +382,10 @@ _PARAMS = st.one_of(
 )
 _SECONDS = st.one_of(st.sampled_from(["0", "0.0001", "0.001", "5", "-1", "1e309", "nan", "inf", "1e-9"]), _ANY)
 _PATHS = st.sampled_from(
-    ["{dir}/out", "{dir}", "{dir}/p.prop", "{dir}/spec", "{dir}/spec/model.gic", "{dir}/none/deeper/x", "{dir}/p.prop/x", "", "."]
+    [
+        *("{dir}/out", "{dir}", "{dir}/p.prop", "{dir}/spec", "{dir}/spec/model.gic", "{dir}/none/deeper/x"),
+        *("{dir}/p.prop/x", "", ".", "{dir}/\udcff/out", "{dir}/p\udcff.prop"),
+    ]
 )
 # option -> its values; prove's and diff's (check options) first, then the other commands'
 _OPTIONS: dict[str, st.SearchStrategy[str]] = {
@@ -462,7 +465,9 @@ def args_cases() -> st.SearchStrategy[Case]:
     def case(draw: st.DrawFn) -> Case:
         command = draw(st.sampled_from(sorted(_COMMANDS)))
         positional, options = _COMMANDS[command]
-        argv = [command, *draw(st.sampled_from([positional, [], positional * 2, ["{dir}/missing"]]))]
+        # the property file also under a name that is not UTF-8 (the byte 0xff)
+        other = [p.replace("p.prop", "p\udcff.prop") for p in positional]
+        argv = [command, *draw(st.sampled_from([positional, [], positional * 2, ["{dir}/missing"], other]))]
         if command != "diff" and draw(st.integers(0, 3)) > 0:
             argv += ["--spec", "{dir}/spec"]
         for option in draw(st.lists(st.sampled_from(options), max_size=5)):
@@ -478,6 +483,7 @@ def args_cases() -> st.SearchStrategy[Case]:
         files = (
             ("spec/model.gic", SMALL_SPEC),
             ("p.prop", SMALL_PROPS),
+            ("p\udcff.prop", SMALL_PROPS),
             ("s.run", "vcpus 2\ncpu 0 write ICC_SGI1R_EL1 TargetList=1 INTID=1\n"),
             ("t.itf.json", TRACES[0].read_text()),
         )
