@@ -50,7 +50,11 @@ def fuzz_round(kind: Kind, n: int, seed: int, tally: Tally) -> tuple[Case, str] 
     @with_seed(seed)
     @given(case=STRATEGIES[kind])
     def one(case: Case) -> None:
-        outcome = run_case(case)
+        try:
+            outcome = run_case(case)
+        except Exception as e:  # the harness's own fault: kept with its input, as a finding is
+            found.append((case, f"the harness failed: {e!r}"))
+            raise Broken("harness") from e
         tally.examples += 1
         tally.codes[str(outcome.code) if outcome.code is not None else "none"] += 1
         tally.grew_mb = max(tally.grew_mb, outcome.grew_mb)
@@ -61,8 +65,11 @@ def fuzz_round(kind: Kind, n: int, seed: int, tally: Tally) -> tuple[Case, str] 
 
     try:
         one()
-    except Broken:
-        return found[-1]  # Hypothesis runs the shrunk input last
+    except Exception as e:  # Broken, or Hypothesis's Flaky when the shrunk input kept the rule
+        if not found:
+            raise
+        case, why = found[-1]  # Hypothesis runs the shrunk input last
+        return case, why if isinstance(e, Broken) else f"{why} (not every time: {type(e).__name__})"
     return None
 
 

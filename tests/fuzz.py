@@ -110,10 +110,9 @@ def _program(argv: list[str], directory: str) -> tuple[int, str, str]:
     """`python -m checker ARGV`, this checkout's: what the interpreter's exit adds (an object's
     finalizer, an atexit handler) is in its output too."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run(
-        [sys.executable, "-m", "checker", *argv], check=False, cwd=directory, env=env, capture_output=True, text=True
-    )
-    return done.returncode, done.stdout, done.stderr
+    done = subprocess.run([sys.executable, "-m", "checker", *argv], check=False, cwd=directory, env=env, capture_output=True)
+    # a file name that is not UTF-8 is printed as its bytes
+    return done.returncode, done.stdout.decode(errors="surrogateescape"), done.stderr.decode(errors="surrogateescape")
 
 
 def _child(argv: list[str], directory: str, conn: Connection, memory_mb: int, program: bool) -> None:

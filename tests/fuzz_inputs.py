@@ -121,7 +121,7 @@ TOKENS = [
     "\u00e9",
     "\ufeff",
     "\udcff",  # written as the byte 0xff: a file that is not UTF-8
-    "\udcc3\udc28",
+    "\udcc3(",  # the bytes 0xc3 0x28: a lead byte and no continuation byte
 ]
 
 # the words of gicheck run scripts (docs/run.md), besides TOKENS
