@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from checker.cli.codes import ExitCode
 from tests.fuzz import ROOT, Case, Kind, Outcome, broken_rule, check, run_case
-from tests.fuzz_inputs import STRATEGIES
+from tests.fuzz_inputs import SCRIPT_TOKENS, STRATEGIES, TOKENS
 from tests.helpers import SMALL_SPEC
 
 # examples of each kind in CI: the cheap ones more (a prove of the small spec, a replay), the
@@ -77,6 +77,19 @@ def test_a_run_keeps_the_rule_with_its_verdict() -> None:
     outcome = check(SMALL)
     assert outcome.code == ExitCode.VIOLATED
     assert "VIOLATED   not_two" in outcome.out
+
+
+def test_a_whole_program_run_that_names_a_file_not_utf8_keeps_the_rule() -> None:
+    argv = ("prove", "--spec", "{dir}/spec", "{dir}/p\udcff.prop", "--vcpus", "2", "-j", "1")
+    files = (SMALL.files[0], ("p\udcff.prop", SMALL.files[1][1]))
+    outcome = check(Case(Kind.ARGS, argv, files, program=True))
+    assert outcome.code == ExitCode.VIOLATED
+    assert "p\udcff.prop:2:1" in outcome.out
+
+
+def test_every_token_can_be_written_to_a_file() -> None:
+    for token in TOKENS + SCRIPT_TOKENS:
+        token.encode(errors="surrogateescape")
 
 
 def test_a_run_past_its_time_limit_breaks_the_rule() -> None:
