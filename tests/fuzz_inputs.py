@@ -124,6 +124,9 @@ TOKENS = [
     "\udcc3(",  # the bytes 0xc3 0x28: a lead byte and no continuation byte
 ]
 
+# a number of more digits than int() converts (4300)
+HUGE = "9" * 5000
+
 # the words of gicheck run scripts (docs/run.md), besides TOKENS
 SCRIPT_TOKENS = [
     "cpu",
@@ -289,6 +292,7 @@ def _json_values() -> st.SearchStrategy[Any]:
         st.text(max_size=10),
         st.integers(-(2**70), 2**70).map(lambda n: {"#bigint": str(n)}),
         st.text(max_size=6).map(lambda s: {"#bigint": s}),
+        st.just({"#bigint": HUGE}),
     )
     return st.recursive(
         leaves,
@@ -334,7 +338,8 @@ def trace_cases() -> st.SearchStrategy[Case]:
                 doc = _json_edit(draw, doc)
             text = json.dumps(doc, allow_nan=True)
         else:
-            text = draw(mutations(path.read_text(), TOKENS + ['{"#bigint":"-1"}', "[]", "{}", "null", '"#map"']))
+            extra = ['{"#bigint":"-1"}', "[]", "{}", "null", '"#map"', '{"#map":[[true,', HUGE, f'{{"#bigint":"{HUGE}"}}']
+            text = draw(mutations(path.read_text(), TOKENS + extra))
         files = (("t.itf.json", text), ("spec/model.gic", SMALL_SPEC), ("properties/p.prop", SMALL_PROPS))
         return Case(Kind.TRACE, ("replay", "{dir}/t.itf.json", "--spec", "{dir}/spec"), files)
 
@@ -372,12 +377,15 @@ _ANY = st.one_of(
     st.sampled_from(["", "-", "--", " ", "-1", "0", "1e999", "nan", "inf", "0x10", "1..", "..", "\x00", "é", "--help=x"]),
     st.text(max_size=8),
 )
-_COUNTS = st.one_of(st.sampled_from(["0", "1", "2", "3", "-1", "4096", "99999999999999999999", "1.5", "0x2"]), _ANY)
+_COUNTS = st.one_of(st.sampled_from(["0", "1", "2", "3", "-1", "4096", "99999999999999999999", "1.5", "0x2", HUGE]), _ANY)
 _VCPUS = st.one_of(
-    st.sampled_from(["1", "2", "1..2", "2..1", "0", "0..2", "1..99999999", "513", "1 .. 2", "a..b", "1..2..3"]), _ANY
+    st.sampled_from(["1", "2", "1..2", "2..1", "0", "0..2", "1..99999999", "513", "1 .. 2", "a..b", "1..2..3", "02", HUGE]),
+    st.sampled_from(["1..", ""]).map(lambda s: s + HUGE),
+    _ANY,
 )
 _PARAMS = st.one_of(
     st.sampled_from(["nr_irqs=64", "nr_irqs=1..2", "nr_irqs=99999999999999999999", "nope=1", "=", "nr_irqs=", "nr_vcpus=2"]),
+    st.sampled_from(["nr_irqs=010", "nr_irqs=0x40", "nr_irqs=0X", f"nr_irqs={HUGE}", f"nr_irqs=64..{HUGE}", f"nr_irqs=0x{HUGE}"]),
     _ANY,
 )
 _SECONDS = st.one_of(st.sampled_from(["0", "0.0001", "0.001", "5", "-1", "1e309", "nan", "inf", "1e-9"]), _ANY)
