@@ -177,6 +177,10 @@ def load_known(path: Path) -> KnownFile:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         raise SpecError([Diagnostic(str(e).split(" (at line")[0], Span(str(path), line, col, line, col + 1))]) from None
+    except ValueError:  # tomllib's int() of a decimal number of more than 4300 digits
+        raise SpecError([Diagnostic("a number of more than 4300 digits", Span(str(path), 1, 1, 1, 1), quote=False)]) from None
+    except RecursionError:  # tomllib recurses into arrays and inline tables
+        raise SpecError([Diagnostic("arrays or tables nested too deeply", Span(str(path), 1, 1, 1, 1), quote=False)]) from None
     extra = sorted(set(data) - {"difference", "avoid"})
     if extra:
         raise SpecError(
