@@ -44,7 +44,9 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise OutputError(f"cannot write {path}: {reason(e)}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode() if isinstance(text, str) else text)
+            # a file name that is not UTF-8 (decoded with surrogateescape, as Python decodes
+            # names) written back as its bytes, as the standard streams write it
+            f.write(text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; a report is not

@@ -537,6 +537,9 @@ class VcpuRange(NamedTuple):
         m = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", text)
         if not m:
             raise UsageError(f"--vcpus takes a count N or a range A..B, not '{text}'")
+        longest = max(len(g or "") for g in m.groups())
+        if longest > 20:  # more than any model allows; and int() refuses more than 4300 digits
+            raise UsageError(f"--vcpus takes numbers of at most 20 digits, not one of {longest}")
         lo = int(m.group(1))
         hi = int(m.group(2)) if m.group(2) else lo
         if lo < 1:

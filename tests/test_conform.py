@@ -127,6 +127,16 @@ def test_a_malformed_known_file_is_an_error_at_its_place(tmp_path: Path, text: s
         assert (d.span.line, d.span.col) == (2, 8)
 
 
+def test_a_known_file_that_is_not_utf8_is_an_error_at_its_start(tmp_path: Path) -> None:
+    p = tmp_path / "k.toml"
+    p.write_bytes(b'a = "\xff"\n')
+    with pytest.raises(SpecError) as e:
+        load_known(p)
+    (d,) = e.value.diagnostics
+    assert d.message == "cannot read file: 'utf-8' codec can't decode byte 0xff in position 5: invalid start byte"
+    assert (d.span.file, d.span.line, d.span.col, d.quote) == (str(p), 1, 1, False)
+
+
 @pytest.mark.parametrize("gic", [2, 3])
 def test_generated_accesses_are_valid_reproducible_and_scripts(models: dict[int, api.Model], gic: int) -> None:
     model = models[gic]

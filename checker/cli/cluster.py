@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from enum import StrEnum
 
 from distributed import Client, KilledWorker, Worker, WorkerPlugin
+from distributed.comm.addressing import get_address_host_port
 
 from checker import ir
 from checker.cli.codes import Unavailable
@@ -101,6 +102,9 @@ def connect(address: str) -> Iterator[Cluster]:
     """The cluster whose scheduler is at `address`, its workers checked; the client is closed on
     the way out however the run ends (an error, Ctrl-C, SIGTERM)."""
     try:
+        # before a Client exists: one whose address is refused within its constructor is left
+        # half-made, and its finalizer at exit waits for a loop that never ran, then prints a traceback
+        get_address_host_port(address)
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except ValueError as e:  # not an address: a missing port, an unknown protocol
         raise UsageError(f"--scheduler {address}: {e}") from None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from checker import ir, pipeline
+from checker.cli.values import option_number
 from checker.diagnostics import Diagnostic, SpecError, UsageError
 from checker.files import OutputError, tree_files, writable_dir, write_atomic
 from checker.params import value_error
@@ -37,8 +38,8 @@ def parse_params(items: list[str], system: ir.System) -> dict[str, tuple[int, in
         m = re.fullmatch(r"\s*(\w+)\s*=\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", item)
         if not m:
             raise UsageError(f"--param takes NAME=V or NAME=A..B, not '{item}'")
-        name, lo = m.group(1), int(m.group(2))
-        hi = int(m.group(3)) if m.group(3) else lo
+        name, lo = m.group(1), option_number(m.group(2), "--param")
+        hi = option_number(m.group(3), "--param") if m.group(3) else lo
         if name not in system.params:
             known = ", ".join(sorted(system.params)) or "none"
             raise UsageError(f"--param {name}: the model has no parameter '{name}' (parameters: {known})")

@@ -14,6 +14,7 @@ from typing import TextIO
 from checker import api, runner
 from checker.cli.codes import ExitCode
 from checker.cli.common import find_models, spec_root
+from checker.cli.values import option_number
 from checker.diagnostics import UsageError
 from checker.render import run as render_run
 from checker.syntax.script import parse_script
@@ -27,7 +28,7 @@ def _params(items: list[str]) -> dict[str, int] | None:
         m = re.fullmatch(r"\s*(\w+)\s*=\s*(0[xX][0-9a-fA-F]+|\d+)\s*", item)
         if not m:
             raise UsageError(f"--param takes NAME=V (one value: a run is one machine), not '{item}'")
-        out[m.group(1)] = int(m.group(2), 0)
+        out[m.group(1)] = option_number(m.group(2), "--param")
     return out
 
 
@@ -36,7 +37,7 @@ def _vcpus(text: str | None) -> int | None:
         return None
     if not re.fullmatch(r"\s*\d+\s*", text):
         raise UsageError(f"--vcpus takes one count N (a run is one machine), not '{text}'")
-    return int(text)
+    return option_number(text.strip(), "--vcpus")
 
 
 def _read(path: Path) -> str:

@@ -6,9 +6,23 @@ from __future__ import annotations
 import argparse
 import math
 
+from checker.diagnostics import UsageError
+
 # The solver takes its timeout in whole milliseconds, as an unsigned 32-bit number: a value
 # that rounds down to 0 would mean no timeout, and a larger one wraps.
 _MS_MAX = 2**32 - 1
+# The most digits of a number --vcpus or --param gives: more than any range a spec declares,
+# and int() refuses a decimal number of more than 4300 digits.
+MAX_DIGITS = 20
+
+
+def option_number(text: str, option: str) -> int:
+    """A number --vcpus or --param gives: decimal, or hexadecimal after 0x."""
+    hexadecimal = text[:2] in ("0x", "0X")
+    digits = text[2:] if hexadecimal else text
+    if len(digits) > MAX_DIGITS:
+        raise UsageError(f"{option} takes numbers of at most {MAX_DIGITS} digits, not one of {len(digits)}")
+    return int(digits, 16 if hexadecimal else 10)
 
 
 def count(text: str) -> int:

@@ -167,13 +167,20 @@ def _value_fields(
 
 def load_known(path: Path) -> KnownFile:
     """The declared differences of a file; a malformed file is a SpecError at its place."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:  # as a spec file's (syntax/parser.py)
+        raise SpecError([Diagnostic(f"cannot read file: {err}", Span(str(path), 1, 1, 1, 1), quote=False)]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         raise SpecError([Diagnostic(str(e).split(" (at line")[0], Span(str(path), line, col, line, col + 1))]) from None
+    except ValueError:  # tomllib's int() of a decimal number of more than 4300 digits
+        raise SpecError([Diagnostic("a number of more than 4300 digits", Span(str(path), 1, 1, 1, 1), quote=False)]) from None
+    except RecursionError:  # tomllib recurses into arrays and inline tables
+        raise SpecError([Diagnostic("arrays or tables nested too deeply", Span(str(path), 1, 1, 1, 1), quote=False)]) from None
     extra = sorted(set(data) - {"difference", "avoid"})
     if extra:
         raise SpecError(

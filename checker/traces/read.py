@@ -21,6 +21,12 @@ class BadTraceFile(Exception):
 
 Inputs = dict[str, int | bool]
 
+# Levels of nesting a trace file may have; gicheck writes about three per dimension of a state
+# array. The JSON decoder and the schema's validator recurse, and would overflow the stack.
+MAX_NESTING = 64
+# Digits of a JSON integer: as many as a #bigint's (2**4096 has 1234); int() refuses over 4300.
+_MAX_DIGITS = 1234
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -69,13 +75,39 @@ def _validate(doc: Any, name: str) -> None:
 
 def load(path: Path) -> Any:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise BadTraceFile(f"cannot read it: {e.strerror}") from None
+    except UnicodeDecodeError as e:  # JSON is UTF-8 (RFC 8259)
+        raise BadTraceFile(f"byte {e.start}: not UTF-8 text ({e.reason})") from None
     try:
-        return json.loads(text)
+        doc = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as e:
         raise BadTraceFile(f"line {e.lineno}, column {e.colno}: not JSON: {e.msg}") from None
+    except RecursionError:
+        raise BadTraceFile(f"nested more than {MAX_NESTING} levels deep") from None
+    if _deeper_than(doc, MAX_NESTING):
+        raise BadTraceFile(f"nested more than {MAX_NESTING} levels deep")
+    return doc
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise BadTraceFile(f"an integer of {len(text.lstrip('-'))} digits: at most {_MAX_DIGITS}")
+    return int(text)
+
+
+def _deeper_than(doc: Any, limit: int) -> bool:
+    todo = [(doc, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            todo.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            todo.extend((v, depth + 1) for v in node)
+    return False
 
 
 def scalar(v: Any) -> int | bool:
