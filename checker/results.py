@@ -159,6 +159,19 @@ class PropertyResult:
         return isinstance(self.verdict, (Proved, Covered))
 
 
+@dataclass(frozen=True)
+class Explored:
+    """The explicit-state engine's account of one property (engines/explicit.py, `gicheck
+    explore`): its result, and how much of the state space the finite input sample reaches it
+    saw."""
+
+    result: PropertyResult
+    states: int  # distinct states checked, summed over the vCPU counts searched
+    depth: int  # every state within this many steps of reset was checked (the last count searched)
+    complete: bool  # every state the sample reaches was checked: no limit on states or steps was hit
+    inputs: str  # the input sample, in words
+
+
 # ---- gicheck replay -----------------------------------------------------------------------
 
 
