@@ -172,6 +172,14 @@ class Explored:
     inputs: str  # the input sample, in words
 
 
+class Agreement(StrEnum):
+    """How an explicit-state verdict compares with the symbolic engines' (engines/explicit.py)."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    UNDECIDED = "undecided"  # the symbolic verdict decides nothing the explicit search could contradict
+
+
 # ---- gicheck replay -----------------------------------------------------------------------
 
 

@@ -38,13 +38,16 @@ from checker.engines import replay, specialize
 from checker.engines.inputs import Args, InputSet
 from checker.irwalk import cone, state_reads, state_writes
 from checker.results import (
+    Agreement,
     Bounded,
     Covered,
     Explored,
     InternalError,
     PropertyKind,
     PropertyResult,
+    Proved,
     Trace,
+    Unknown,
     Unreached,
     Verdict,
     Violated,
@@ -390,3 +393,24 @@ def _verdict(p: ir.Property, found: _Found | None, tally: _Tally, config: Config
         scope = f"stopped at {limits.max_states} states or {limits.max_depth} steps, incomplete"
     reason = f"{how} ({scope}); not a proof, the inputs are a sample: {sample.describe()}"
     return Unreached(tally.depth, reason) if isinstance(p, ir.Cover) else Bounded(tally.depth, reason)
+
+
+def agreement(symbolic: Verdict, found: Verdict) -> Agreement:
+    """The agreement rule of the cross-check: PROVED, no violation found; VIOLATED, a violation
+    found (within the input sample: one it cannot express is a disagreement); COVERED, the goal
+    found. A symbolic search that stopped (BOUNDED, UNREACHED within d steps) is contradicted
+    only by a trace of at most d steps."""
+    match symbolic:
+        case Proved():
+            return Agreement.DISAGREE if isinstance(found, Violated) else Agreement.AGREE
+        case Violated():
+            return Agreement.AGREE if isinstance(found, Violated) else Agreement.DISAGREE
+        case Covered():
+            return Agreement.AGREE if isinstance(found, Covered) else Agreement.DISAGREE
+        case Bounded(depth=d) | Unreached(depth=d):
+            if isinstance(found, (Violated, Covered)) and len(found.trace.steps) <= d:
+                return Agreement.DISAGREE
+            return Agreement.UNDECIDED
+        case Unknown() | InternalError():
+            return Agreement.UNDECIDED
+    raise AssertionError(f"unhandled verdict {type(symbolic).__name__}")

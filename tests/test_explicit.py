@@ -1,0 +1,189 @@
+"""The explicit-state engine (checker/engines/explicit.py, `gicheck explore`) against the symbolic
+engines, at the small configuration: vCPUs 1..2, nr_irqs 64 (issue 18).
+
+The agreement rule is `explicit.agreement`: symbolic PROVED, the explicit search finds no
+violation; VIOLATED, it finds one (within its input sample); COVERED, it reaches the goal.
+CI checks every broken variant of tests/test_broken.py and the v1 overlay (the symbolic verdict
+of each is VIOLATED, which test_broken.py shows at 1..8 vCPUs and the slow test here recomputes
+at the small configuration), the same properties on the shipped spec, and the shipped covers the
+search reaches within its cap. bench/explicit.py runs the whole table (every shipped property
+of both models, symbolic and explicit) into bench/explicit.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, run
+
+from checker import ir, pipeline
+from checker.engines import Options, check_properties, explicit
+from checker.engines.search import VacuityCheck
+from checker.results import Agreement, Bounded, Covered, Explored, Proved, Violated
+from checker.sema.overlay import load_overlays
+from tests.test_broken import VARIANTS, Variant
+
+VCPUS = (1, 2)
+PARAMS = (("nr_irqs", 64),)
+CI_LIMITS = explicit.Limits(max_states=200, max_depth=12)  # CI: enough for every variant's trace
+V1 = Variant(
+    "sgi-broadcast-v1",
+    "gicv3/sgi.gic",
+    "",
+    "",
+    "sgi.prop",
+    "broadcast_reaches_all_others",
+    "1..2",
+    (),
+)
+BROKEN = [*VARIANTS, V1]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One property of one spec (shipped, or a broken variant) at the small configuration."""
+
+    label: str  # "shipped" or the variant's name
+    model: str
+    system: ir.System
+    prop: ir.Property
+
+
+def model_of(v: Variant) -> str:
+    return v.file.split("/")[0]
+
+
+def small(design: pipeline.Design) -> ir.System:
+    return pipeline.lower(design, VCPUS, {n: (v, v) for n, v in PARAMS})
+
+
+@functools.cache
+def shipped_system(model: str, props: tuple[Path, ...] | None = None) -> ir.System:
+    files = list(props) if props is not None else sorted((ROOT / "properties").rglob("*.prop"))
+    groups = pipeline.group_properties(files)
+    return small(pipeline.load_design(ROOT / "spec", model, property_files=groups.get(model, [])))
+
+
+def variant_system(v: Variant, tmp: Path) -> ir.System:
+    """The shipped spec with the variant's edit (the v1 overlay for V1), and its property file."""
+    model = model_of(v)
+    props = pipeline.group_properties([ROOT / "properties" / v.props]).get(model, [])
+    if v is V1:
+        overlay = load_overlays([ROOT / "examples/sgi-broadcast-v1/v1.overlay"])
+        return small(pipeline.load_design(ROOT / "spec", model, property_files=props, overlay=overlay))
+    spec = tmp / f"spec-{v.name}"
+    shutil.copytree(ROOT / "spec", spec)
+    target = spec / v.file
+    text = target.read_text()
+    assert text.count(v.old) == 1, f"{v.name}: the text to break is not in {v.file} exactly once"
+    target.write_text(text.replace(v.old, v.new))
+    return small(pipeline.load_design(spec, model, property_files=props))
+
+
+def prop(system: ir.System, name: str) -> ir.Property:
+    return next(p for p in system.properties if p.name == name)
+
+
+def explore(system: ir.System, name: str, limits: explicit.Limits = CI_LIMITS) -> Explored:
+    return explicit.explore(system, prop(system, name), explicit.Config(VCPUS, PARAMS, limits))
+
+
+def symbolic(system: ir.System, names: set[str]) -> dict[str, Proved | Violated | object]:
+    """The symbolic engines' verdicts at the small configuration, without the proof cache."""
+    results = check_properties(system, Options(VCPUS, vacuity=VacuityCheck.NONE), names)
+    return {r.name: r.verdict for r in results if r.name in names}
+
+
+# ---- CI: the broken variants, the same properties unbroken, the covers -----------------------
+
+
+@pytest.mark.parametrize("v", BROKEN, ids=[v.name for v in BROKEN])
+def test_variant_violated_explicitly(v: Variant, tmp_path: Path) -> None:
+    """Every broken variant is VIOLATED symbolically (tests/test_broken.py); the explicit search
+    finds a violation too, with a trace the interpreter replayed."""
+    e = explore(variant_system(v, tmp_path), v.prop)
+    assert isinstance(e.result.verdict, Violated), (v.name, e.result.verdict)
+    assert e.result.verdict.trace.failure.property == v.prop
+    assert explicit.agreement(Violated(e.result.verdict.trace), e.result.verdict) == Agreement.AGREE
+
+
+@pytest.mark.parametrize("v", BROKEN, ids=[v.name for v in BROKEN])
+def test_unbroken_property_not_violated_explicitly(v: Variant) -> None:
+    """The same property on the shipped spec (PROVED symbolically, tests/test_broken.py): no
+    violation, and the verdict says what was searched and that it is not a proof."""
+    e = explore(shipped_system(model_of(v), (ROOT / "properties" / v.props,)), v.prop)
+    verdict = e.result.verdict
+    assert isinstance(verdict, Bounded), (v.name, verdict)
+    assert "not a proof, the inputs are a sample" in verdict.reason
+    assert f"{e.states} state" in verdict.reason
+    assert explicit.agreement(Proved("symbolic"), verdict) == Agreement.AGREE
+
+
+def test_cover_found_shortest() -> None:
+    """GICv3's sgi_taken (COVERED symbolically): pend an SGI, enable the distributor, take it."""
+    e = explore(shipped_system("gicv3", (ROOT / "properties/sgi.prop",)), "sgi_taken", explicit.Limits(3000, 12))
+    v = e.result.verdict
+    assert isinstance(v, Covered), v
+    assert len(v.trace.steps) == 3 and v.trace.nr_vcpus == 1
+    assert [s.action for s in v.trace.steps][-1] == "ICC_IAR1_EL1.read"
+
+
+def test_cap_is_incomplete_not_proof() -> None:
+    """A search stopped by its cap says so."""
+    e = explore(shipped_system("gicv3", (ROOT / "properties/sgi.prop",)), "active_sgi_enabled", explicit.Limits(50, 12))
+    assert not e.complete and isinstance(e.result.verdict, Bounded)
+    assert "stopped at 50 states or 12 steps, incomplete" in e.result.verdict.reason
+
+
+def test_agreement_rule_flags_disagreements() -> None:
+    """The rule the comparison asserts with can fail: a violation where the symbolic engine
+    proved, none where it found one, a cover missed."""
+    t = explore(shipped_system("gicv3", (ROOT / "properties/sgi.prop",)), "sgi_taken", explicit.Limits(3000, 12)).result.verdict
+    assert isinstance(t, Covered)
+    none = Bounded(3, "explicit")
+    assert explicit.agreement(Proved("k-induction"), Violated(t.trace)) == Agreement.DISAGREE
+    assert explicit.agreement(Violated(t.trace), none) == Agreement.DISAGREE
+    assert explicit.agreement(Covered(t.trace), none) == Agreement.DISAGREE
+    assert explicit.agreement(Bounded(2, "bmc"), Violated(t.trace)) == Agreement.UNDECIDED
+    assert explicit.agreement(Bounded(3, "bmc"), Violated(t.trace)) == Agreement.DISAGREE
+
+
+def test_explore_command() -> None:
+    code, out, err = run(
+        "explore", "--vcpus", "1", "--property", "sgi_taken", "--max-states", "3000", ROOT / "properties/sgi.prop"
+    )
+    assert (code, err) == (0, ""), out + err
+    assert "gicheck explore: model gicv3" in out and "vCPUs 1..1, nr_irqs 64" in out
+    assert "COVERED    sgi_taken  reached in 3 steps with 1 vCPU (replayed)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--vcpus", "4"), "--vcpus 4..4: the explicit-state engine takes at most 3 vCPUs"),
+        (("--param", "nr_irqs=64..128"), "--param nr_irqs=64..128: the explicit-state engine takes one value"),
+        (("--param", "nr_irqs=65"), "--param nr_irqs=65:"),
+        (("--property", "no_such"), "--property no_such: no such property"),
+    ],
+)
+def test_explore_refuses(argv: tuple[str, ...], message: str) -> None:
+    code, out, err = run("explore", *argv, ROOT / "properties/sgi.prop")
+    assert code == 2 and out == "", err
+    assert message in err, err
+
+
+# ---- slow: the symbolic verdicts of the variants recomputed at the small configuration -------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("v", BROKEN, ids=[v.name for v in BROKEN])
+def test_variant_symbolic_verdict_at_small_configuration(v: Variant, tmp_path: Path) -> None:
+    system = variant_system(v, tmp_path)
+    sym = symbolic(system, {v.prop})[v.prop]
+    assert isinstance(sym, Violated), sym
+    e = explore(system, v.prop)
+    assert explicit.agreement(sym, e.result.verdict) == Agreement.AGREE
