@@ -10,14 +10,15 @@ register maps. Nothing here looks at the properties or at a solver's counterexam
   `intid`, an acknowledge's) takes those of them its type allows, else its type's lowest value.
 - **vCPUs**: every vCPU of the configuration (a parameter of type `vcpu`).
 - **Register element indices** (a handler's `n`, a range such as `1..31` or `32..1019`): the
-  range's ends, and the element that holds each interrupt above, and nr_irqs itself (the first
-  INTID the configuration lacks), for each way the GIC's registers pack interrupts: one per
-  element (IROUTER), 4 (priority and target bytes), 16 (configuration pairs) or 32 (bit words)
-  per 32-bit element.
+  range's lowest, and the element that holds each interrupt above and nr_irqs itself (the first
+  INTID the configuration lacks). How many interrupts an element packs follows from the
+  register's element count: 1024 / count for the shared registers (IROUTER 1, priority and
+  target bytes 4, configuration pairs 16, bit words 32), 32 / count for the banked first words.
 - **Plain values** `bits(w)`: 0, all ones, one bit per interrupt above (bit INTID mod 32) and a
   priority in every byte (0xa0).
-- **Layout values** (ICC_SGI1R_EL1, GICD_IROUTER, an EOIR...): every field is 0, 1, its largest
-  value, or an interrupt above that fits; at most two fields are non-zero in one value.
+- **Layout values** (ICC_SGI1R_EL1, GICD_IROUTER, an EOIR...): every field 0 but at most one,
+  which is 1, its largest value, or (a field of 10 bits or more, wide enough for an INTID) an
+  interrupt above.
 - **Frame accesses** (`GICD.write(self, offset, width, val)`, the actions only contracts name):
   for every register of the frame, the offset of each element index above; its first byte at
   every width the frame takes (8, 16, 32, 64), and bytes 1-3 (and 4) at 8 bits (32 bits); for a
