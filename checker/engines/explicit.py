@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from checker import interp, ir
 from checker.engines import replay, specialize
@@ -83,6 +83,7 @@ class _Search:
     sample: InputSet
     reset: interp.State
     parents: dict[Key, tuple[Key, str, Args] | None]
+    unkept: set[Key] = field(default_factory=set)  # checked as they arrived, past the cap
     depth: int = 0  # every state within this many steps of reset was checked
     complete: bool = True  # every state the sample reaches was checked (no limit was hit)
 
@@ -146,39 +147,81 @@ def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
     return cone(system, state_reads(p, system))
 
 
-Check = Callable[[_Search, Key, interp.State], _Found | None]
+StepCheck = Callable[[_Search, Key, interp.State], "_Found | None"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a property asks of the search: of each state taken from the queue (a contract's
+    access from it), or of each state as it arrives (an invariant, a cover: `hit`, true where
+    the search stops, and the trace it then shows)."""
+
+    each: StepCheck | None = None
+    hit: Callable[[_Search, interp.State], bool] | None = None
+    trace: Callable[[_Search, Witness], Trace] | None = None
+
+    def arrived(self, search: _Search, s: interp.State, parent: Key, last: Path) -> _Found | None:
+        """`s`, reached from the state `parent` by the accesses `last`, if the search stops there."""
+        if self.hit is None or not self.hit(search, s):
+            return None
+        assert self.trace is not None
+        return _Found(self.trace(search, search.witness(parent, last)))
 
 
 def _bfs(search: _Search, check: Check, limits: Limits) -> _Found | None:
-    """Breadth-first from reset; `check` each state as it is taken from the queue. Past the cap
-    on states no state is expanded, and every state stored is still checked."""
+    """Breadth-first from reset. A state property is checked as each state arrives; past the
+    cap on states the level being expanded is still expanded and its successors checked, but
+    not kept. A contract is checked from every state kept, as it is taken from the queue."""
     transitions = [(a, search.sample.action_inputs(search.sub, a)) for a in search.sub.actions.values()]
     start = search.key(search.reset)
     search.parents[start] = None
-    frontier, level, expand = [start], 0, True
-    while frontier:
-        if level >= limits.max_depth and expand:
-            search.depth, expand, search.complete = level, False, False
+    found = check.arrived(search, search.reset, start, [])
+    frontier, level, whole = [start], 0, True  # whole: the frontier is every state at its level
+    while frontier and found is None:
+        if level >= limits.max_depth:
+            search.complete = False
+        grow = search.complete
         nxt: list[Key] = []
         for k in frontier:
             s = search.state(k)
-            found = check(search, k, s)
+            found = check.each(search, k, s) if check.each is not None else None
+            if found is None and grow and (search.complete or check.hit is not None):
+                found = _expand(search, (k, s), (transitions, check, limits), nxt)
             if found is not None:
                 return found
-            if not expand:
-                continue
-            for post, name, args in _successors(search, s, transitions):
-                pk = search.key(post)
-                if pk in search.parents:
-                    continue
-                if len(search.parents) >= limits.max_states:
-                    search.depth, expand, search.complete = level, False, False
-                    break
-                search.parents[pk] = (k, name, args)
-                nxt.append(pk)
-        if search.complete:
-            search.depth = level
+        if whole:
+            search.depth = level + 1 if grow and check.hit is not None else level
+        whole = whole and search.complete
         frontier, level = nxt, level + 1
+    return found
+
+
+def _expand(
+    search: _Search,
+    at: tuple[Key, interp.State],
+    how: tuple[list[tuple[ir.Action, list[Args]]], Check, Limits],
+    nxt: list[Key],
+) -> _Found | None:
+    """The successors of one state: each new one checked as it arrives, and kept (in `nxt`)
+    while the cap allows."""
+    k, s = at
+    transitions, check, limits = how
+    for post, name, args in _successors(search, s, transitions):
+        pk = search.key(post)
+        if pk in search.parents or pk in search.unkept:
+            continue
+        found = check.arrived(search, post, k, [(name, args)])
+        if found is not None:
+            return found
+        if search.complete and len(search.parents) >= limits.max_states:
+            search.complete = False
+            if check.hit is None:
+                return None
+        if search.complete:
+            search.parents[pk] = (k, name, args)
+            nxt.append(pk)
+        else:
+            search.unkept.add(pk)
     return None
 
 
@@ -197,22 +240,17 @@ def _successors(
 def _invariant_check(p: ir.Invariant) -> Check:
     bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
 
-    def check(search: _Search, k: Key, s: interp.State) -> _Found | None:
-        if search.it.eval(p.body, {}, s):
-            return None
-        w = search.witness(k)
-        return _Found(replay.state_trace(search.sub, p.name, bad, w, "the invariant is false in this state"))
+    def trace(search: _Search, w: Witness) -> Trace:
+        return replay.state_trace(search.sub, p.name, bad, w, "the invariant is false in this state")
 
-    return check
+    return Check(hit=lambda search, s: not search.it.eval(p.body, {}, s), trace=trace)
 
 
 def _cover_check(p: ir.Cover) -> Check:
-    def check(search: _Search, k: Key, s: interp.State) -> _Found | None:
-        if not search.it.eval(p.body, {}, s):
-            return None
-        return _Found(replay.state_trace(search.sub, p.name, p.body, search.witness(k), "reached"))
+    def trace(search: _Search, w: Witness) -> Trace:
+        return replay.state_trace(search.sub, p.name, p.body, w, "reached")
 
-    return check
+    return Check(hit=lambda search, s: bool(search.it.eval(p.body, {}, s)), trace=trace)
 
 
 def _stateless_where(system: ir.System, p: ir.Contract | ir.Independence, sample: InputSet, inputs: list[Args]) -> list[Args]:
@@ -245,7 +283,7 @@ def _contract_check(system: ir.System, p: ir.Contract, sample: InputSet) -> Chec
                 return _Found(replay.contract_trace(search.sub, p, search.witness(k, [(p.action, args)])))
         return None
 
-    return check
+    return Check(each=check)
 
 
 def _variants(p: ir.Independence, action: ir.Action, args: Args) -> list[Args]:
@@ -292,7 +330,7 @@ def _independence_check(system: ir.System, p: ir.Independence, sample: InputSet)
                     return _Found(replay.independence_trace(search.sub, p, w))
         return None
 
-    return check
+    return Check(each=check)
 
 
 def _fact(system: ir.System, p: ir.Fact, sample: InputSet) -> _Found | None:
@@ -341,7 +379,7 @@ def _search_at(system: ir.System, p: ir.Property, sample: InputSet, limits: Limi
     it = interp.Interp(sub, sample.nr, dict(sample.params))
     search = _Search(sub, it, sample, it.reset(), {})
     found = _bfs(search, _check_for(system, p, sample), limits)
-    tally.states += len(search.parents)
+    tally.states += len(search.parents) + len(search.unkept)
     tally.depth = search.depth
     tally.complete = tally.complete and search.complete
     return found

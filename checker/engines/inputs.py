@@ -92,7 +92,7 @@ class InputSet:
         return sorted(out)
 
     def layout_values(self, lay: ir.Layout) -> list[int]:
-        """Every value whose fields take their sample values, at most two of them non-zero."""
+        """Every value whose fields take their sample values, at most `_MAX_NONZERO_FIELDS` of them non-zero."""
         options: list[list[tuple[int, int]]] = []
         for _, hi, lo in lay.fields:
             top = (1 << (hi - lo + 1)) - 1
