@@ -3,89 +3,114 @@ every broken variant of tests/test_explicit.py, decided by the symbolic engines 
 no vacuity check) and by the explicit-state engine, at the small configuration (vCPUs 1..2,
 nr_irqs 64).
 
-    python bench/explicit.py [--max-states N] [MODEL...]      (default: gicv3 gicv2; 2000 states)
+    python bench/explicit.py [--max-states N] [--no-variants] [--write] [MODEL...]
+        (default: gicv3 gicv2; 2000 states per vCPU count)
 
-Prints Markdown: one row per property (model or variant, symbolic verdict, explicit verdict,
-states, whether the explicit search was complete, agreement), then the disagreements. Exits 1 if
-there is any.
+Prints Markdown as it goes: one row per property (model or variant, symbolic verdict, explicit
+verdict, states checked, whether the explicit search saw every state the sample reaches,
+agreement by `explicit.agreement`), then the counts and the disagreements. With --write, the
+same goes to bench/explicit.md, headed by the command, the commit and the date. Exits 1 if there
+is any disagreement.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from checker import ir
 from checker.engines import explicit
-from checker.results import Agreement, Verdict
+from checker.results import Agreement, Covered, Violated
 from tests.test_explicit import BROKEN, PARAMS, VCPUS, model_of, shipped_system, symbolic, variant_system
 
 _WORDS = {"Proved": "PROVED", "Violated": "VIOLATED", "Covered": "COVERED", "Bounded": "BOUNDED", "Unreached": "UNREACHED"}
+Row = tuple[str, str, str, str, str, str, str]
 
 
-def _word(v: Verdict) -> str:
+def _word(v: object) -> str:
     name = type(v).__name__
-    return _WORDS.get(name, name.upper())
+    word = _WORDS.get(name, name.upper())
+    if isinstance(v, (Violated, Covered)):
+        n = len(v.trace.steps)
+        word += f" ({n} step{'s' if n != 1 else ''}, {v.trace.nr_vcpus} vCPU{'s' if v.trace.nr_vcpus != 1 else ''})"
+    return word
 
 
-def _rows(label: str, system: ir.System, names: list[str], limits: explicit.Limits) -> list[tuple[str, ...]]:
+def _rows(label: str, system: ir.System, names: list[str], limits: explicit.Limits, out: list[str]) -> list[Row]:
     sym = symbolic(system, set(names))
     config = explicit.Config(VCPUS, PARAMS, limits)
-    rows = []
+    rows: list[Row] = []
     for p in system.properties:
         if p.name not in names:
             continue
         e = explicit.explore(system, p, config)
         s = sym[p.name]
-        agree = explicit.agreement(s, e.result.verdict)  # type: ignore[arg-type]
-        steps = getattr(e.result.verdict, "trace", None)
-        found = f" ({len(steps.steps)} steps)" if steps is not None else ""
-        row = (
-            p.name,
-            label,
-            _word(s),
-            _word(e.result.verdict) + found,
-            str(e.states),
-            "yes" if e.complete else "no",
-            agree.value,
-        )  # type: ignore[arg-type]
-        print("| " + " | ".join(row) + " |", flush=True)
+        agree = explicit.agreement(s, e.result.verdict)
+        row = (p.name, label, _word(s), _word(e.result.verdict), str(e.states), "yes" if e.complete else "no", agree.value)
+        out.append("| " + " | ".join(row) + " |")
+        print(out[-1], flush=True)
         rows.append(row)
     return rows
 
 
+def _header(argv: list[str], limits: explicit.Limits) -> list[str]:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "checker"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return [
+        "# The explicit-state engine against the symbolic engines (issue 18)\n",
+        (
+            f"Written by `python bench/explicit.py {' '.join(argv)}` at commit {commit.stdout.strip()}"
+            f"{' (with uncommitted changes)' if dirty.stdout.strip() else ''}, {datetime.date.today().isoformat()}.\n"
+        ),
+        (
+            f"Configuration: vCPUs {VCPUS[0]}..{VCPUS[1]}, {', '.join(f'{n} {v}' for n, v in PARAMS)}. Symbolic: "
+            "`check_properties` with the default options, no proof cache, no vacuity check. Explicit: `gicheck explore`'s "
+            f"engine, at most {limits.max_states} states per vCPU count and {limits.max_depth} steps; `states` is the sum "
+            "over the vCPU counts, `complete` whether the search saw every state the input sample reaches. Agreement "
+            "(`explicit.agreement`): PROVED needs no violation found, VIOLATED a violation, COVERED the goal; a symbolic "
+            "BOUNDED or UNREACHED within d steps is contradicted only by a trace of at most d steps, else `undecided`.\n"
+        ),
+        "| property | model / variant | symbolic | explicit | states | complete | agreement |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="*", default=["gicv3", "gicv2"])
     ap.add_argument("--max-states", type=int, default=2000)
     ap.add_argument("--no-variants", action="store_true")
+    ap.add_argument("--write", action="store_true", help="also write bench/explicit.md")
     args = ap.parse_args()
     limits = explicit.Limits(args.max_states, 12)
-    print(
-        f"vCPUs {VCPUS[0]}..{VCPUS[1]}, {', '.join(f'{n} {v}' for n, v in PARAMS)}; explicit: at most {limits.max_states} states, {limits.max_depth} steps\n"
-    )
-    print("| property | model / variant | symbolic | explicit | states | complete | agreement |")
-    print("|---|---|---|---|---|---|---|")
-    rows: list[tuple[str, ...]] = []
+    out = _header(sys.argv[1:], limits)
+    print("\n".join(out), flush=True)
+    rows: list[Row] = []
     for model in args.models:
         system = shipped_system(model)
-        rows += _rows(model, system, [p.name for p in system.properties], limits)
+        rows += _rows(model, system, [p.name for p in system.properties], limits, out)
     if not args.no_variants:
         with tempfile.TemporaryDirectory() as tmp:
             for v in BROKEN:
                 if model_of(v) in args.models:
-                    rows += _rows(v.name, variant_system(v, Path(tmp)), [v.prop], limits)
-    bad = [r for r in rows if r[-1] == Agreement.DISAGREE]
+                    rows += _rows(v.name, variant_system(v, Path(tmp)), [v.prop], limits, out)
     counts = {a: sum(1 for r in rows if r[-1] == a) for a in Agreement}
-    print(f"\n{len(rows)} rows: " + ", ".join(f"{n} {a}" for a, n in counts.items()))
-    for r in bad:
-        print(f"- disagreement: {r[0]} ({r[1]}): symbolic {r[2]}, explicit {r[3]}")
-    return 1 if bad else 0
+    tail = ["", f"{len(rows)} rows: " + ", ".join(f"{n} {a}" for a, n in counts.items())]
+    tail += [f"- disagreement: {r[0]} ({r[1]}): symbolic {r[2]}, explicit {r[3]}" for r in rows if r[-1] == Agreement.DISAGREE]
+    print("\n".join(tail))
+    if args.write:
+        (ROOT / "bench/explicit.md").write_text("\n".join(out + tail) + "\n")
+    return 1 if counts[Agreement.DISAGREE] else 0
 
 
 if __name__ == "__main__":

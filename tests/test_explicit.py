@@ -23,7 +23,8 @@ from helpers import ROOT, run
 from checker import ir, pipeline
 from checker.engines import Options, check_properties, explicit
 from checker.engines.search import VacuityCheck
-from checker.results import Agreement, Bounded, Covered, Explored, Proved, Violated
+from checker.model import Design
+from checker.results import Agreement, Bounded, Covered, Explored, Proved, Verdict, Violated
 from checker.sema.overlay import load_overlays
 from tests.test_broken import VARIANTS, Variant
 
@@ -57,7 +58,7 @@ def model_of(v: Variant) -> str:
     return v.file.split("/")[0]
 
 
-def small(design: pipeline.Design) -> ir.System:
+def small(design: Design) -> ir.System:
     return pipeline.lower(design, VCPUS, {n: (v, v) for n, v in PARAMS})
 
 
@@ -92,7 +93,7 @@ def explore(system: ir.System, name: str, limits: explicit.Limits = CI_LIMITS) -
     return explicit.explore(system, prop(system, name), explicit.Config(VCPUS, PARAMS, limits))
 
 
-def symbolic(system: ir.System, names: set[str]) -> dict[str, Proved | Violated | object]:
+def symbolic(system: ir.System, names: set[str]) -> dict[str, Verdict]:
     """The symbolic engines' verdicts at the small configuration, without the proof cache."""
     results = check_properties(system, Options(VCPUS, vacuity=VacuityCheck.NONE), names)
     return {r.name: r.verdict for r in results if r.name in names}
@@ -136,7 +137,7 @@ def test_cap_is_incomplete_not_proof() -> None:
     """A search stopped by its cap says so."""
     e = explore(shipped_system("gicv3", (ROOT / "properties/sgi.prop",)), "active_sgi_enabled", explicit.Limits(50, 12))
     assert not e.complete and isinstance(e.result.verdict, Bounded)
-    assert "stopped at 50 states or 12 steps, incomplete" in e.result.verdict.reason
+    assert "stopped at 50 states with 1 vCPU and at 50 states with 2 vCPUs, incomplete" in e.result.verdict.reason
 
 
 def test_agreement_rule_flags_disagreements() -> None:

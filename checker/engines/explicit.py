@@ -83,7 +83,6 @@ class _Search:
     sample: InputSet
     reset: interp.State
     parents: dict[Key, tuple[Key, str, Args] | None]
-    unkept: set[Key] = field(default_factory=set)  # checked as they arrived, past the cap
     depth: int = 0  # every state within this many steps of reset was checked
     complete: bool = True  # every state the sample reaches was checked (no limit was hit)
 
@@ -160,38 +159,38 @@ class Check:
     hit: Callable[[_Search, interp.State], bool] | None = None
     trace: Callable[[_Search, Witness], Trace] | None = None
 
-    def arrived(self, search: _Search, s: interp.State, parent: Key, last: Path) -> _Found | None:
-        """`s`, reached from the state `parent` by the accesses `last`, if the search stops there."""
+    def arrived(self, search: _Search, k: Key, s: interp.State) -> _Found | None:
+        """The state `s` (kept as `k`), if the search stops there."""
         if self.hit is None or not self.hit(search, s):
             return None
         assert self.trace is not None
-        return _Found(self.trace(search, search.witness(parent, last)))
+        return _Found(self.trace(search, search.witness(k)))
 
 
 def _bfs(search: _Search, check: Check, limits: Limits) -> _Found | None:
-    """Breadth-first from reset. A state property is checked as each state arrives; past the
-    cap on states the level being expanded is still expanded and its successors checked, but
-    not kept. A contract is checked from every state kept, as it is taken from the queue."""
+    """Breadth-first from reset. A state property is checked as each state arrives, a contract
+    from each state as it is taken from the queue. At the cap on states nothing more is
+    expanded; every state kept is still checked."""
     transitions = [(a, search.sample.action_inputs(search.sub, a)) for a in search.sub.actions.values()]
     start = search.key(search.reset)
     search.parents[start] = None
-    found = check.arrived(search, search.reset, start, [])
-    frontier, level, whole = [start], 0, True  # whole: the frontier is every state at its level
+    found = check.arrived(search, start, search.reset)
+    frontier, level = [start], 0
     while frontier and found is None:
+        whole = search.complete  # the frontier is every state `level` steps from reset
         if level >= limits.max_depth:
             search.complete = False
-        grow = search.complete
         nxt: list[Key] = []
         for k in frontier:
             s = search.state(k)
             found = check.each(search, k, s) if check.each is not None else None
-            if found is None and grow and (search.complete or check.hit is not None):
+            if found is None and search.complete:
                 found = _expand(search, (k, s), (transitions, check, limits), nxt)
             if found is not None:
                 return found
         if whole:
-            search.depth = level + 1 if grow and check.hit is not None else level
-        whole = whole and search.complete
+            # a state property has seen the next level too, if it was expanded in full
+            search.depth = level + 1 if search.complete and check.hit is not None else level
         frontier, level = nxt, level + 1
     return found
 
@@ -202,26 +201,22 @@ def _expand(
     how: tuple[list[tuple[ir.Action, list[Args]]], Check, Limits],
     nxt: list[Key],
 ) -> _Found | None:
-    """The successors of one state: each new one checked as it arrives, and kept (in `nxt`)
-    while the cap allows."""
+    """The successors of one state: each new one kept (in `nxt`) and checked as it arrives,
+    until the cap."""
     k, s = at
     transitions, check, limits = how
     for post, name, args in _successors(search, s, transitions):
         pk = search.key(post)
-        if pk in search.parents or pk in search.unkept:
+        if pk in search.parents:
             continue
-        found = check.arrived(search, post, k, [(name, args)])
+        if len(search.parents) >= limits.max_states:
+            search.complete = False
+            return None
+        search.parents[pk] = (k, name, args)
+        nxt.append(pk)
+        found = check.arrived(search, pk, post)
         if found is not None:
             return found
-        if search.complete and len(search.parents) >= limits.max_states:
-            search.complete = False
-            if check.hit is None:
-                return None
-        if search.complete:
-            search.parents[pk] = (k, name, args)
-            nxt.append(pk)
-        else:
-            search.unkept.add(pk)
     return None
 
 
@@ -367,8 +362,19 @@ class Config:
 @dataclass
 class _Tally:
     states: int = 0
-    depth: int = 0
-    complete: bool = True
+    depth: int | None = None  # the least depth of the vCPU counts searched
+    stops: list[str] = field(default_factory=list)  # where a search stopped short, in words
+
+    def add(self, search: _Search, limits: Limits) -> None:
+        self.states += len(search.parents)
+        self.depth = search.depth if self.depth is None else min(self.depth, search.depth)
+        if search.complete:
+            return
+        nr = search.sample.nr
+        if len(search.parents) >= limits.max_states:
+            self.stops.append(f"at {limits.max_states} states with {nr} vCPU{'s' if nr != 1 else ''}")
+        else:
+            self.stops.append(f"at {limits.max_depth} steps with {nr} vCPU{'s' if nr != 1 else ''}")
 
 
 def _search_at(system: ir.System, p: ir.Property, sample: InputSet, limits: Limits, tally: _Tally) -> _Found | None:
@@ -379,9 +385,7 @@ def _search_at(system: ir.System, p: ir.Property, sample: InputSet, limits: Limi
     it = interp.Interp(sub, sample.nr, dict(sample.params))
     search = _Search(sub, it, sample, it.reset(), {})
     found = _bfs(search, _check_for(system, p, sample), limits)
-    tally.states += len(search.parents) + len(search.unkept)
-    tally.depth = search.depth
-    tally.complete = tally.complete and search.complete
+    tally.add(search, limits)
     return found
 
 
@@ -414,7 +418,7 @@ def explore(system: ir.System, p: ir.Property, config: Config) -> Explored:
     result = PropertyResult(
         p.name, _KINDS[type(p)], p.doc, str(p.span), system.model, config.vcpus, verdict, time.perf_counter() - t0, ranges
     )
-    return Explored(result, tally.states, tally.depth, tally.complete, sample.describe())
+    return Explored(result, tally.states, tally.depth or 0, not tally.stops, sample.describe())
 
 
 def _verdict(p: ir.Property, found: _Found | None, tally: _Tally, config: Config, sample: InputSet) -> Verdict:
@@ -424,13 +428,13 @@ def _verdict(p: ir.Property, found: _Found | None, tally: _Tally, config: Config
         return Covered(found.trace, note) if isinstance(p, ir.Cover) else Violated(found.trace, note)
     if isinstance(p, ir.Fact):
         return Bounded(0, f"explicit evaluation over the whole domain at each of vCPUs {config.vcpus[0]}..{config.vcpus[1]}")
-    if tally.complete:
-        scope = "every state the input sample reaches was checked"
+    if tally.stops:
+        scope = f"stopped {' and '.join(tally.stops)}, incomplete"
     else:
-        limits = config.limits
-        scope = f"stopped at {limits.max_states} states or {limits.max_depth} steps, incomplete"
+        scope = "every state the input sample reaches was checked"
     reason = f"{how} ({scope}); not a proof, the inputs are a sample: {sample.describe()}"
-    return Unreached(tally.depth, reason) if isinstance(p, ir.Cover) else Bounded(tally.depth, reason)
+    depth = tally.depth or 0
+    return Unreached(depth, reason) if isinstance(p, ir.Cover) else Bounded(depth, reason)
 
 
 def agreement(symbolic: Verdict, found: Verdict) -> Agreement:
