@@ -4,7 +4,7 @@ no vacuity check) and by the explicit-state engine, at the small configuration (
 nr_irqs 64).
 
     python bench/explicit.py [--max-states N] [--no-variants] [--write] [MODEL...]
-        (default: gicv3 gicv2; 2000 states per vCPU count)
+        (default: gicv3 gicv2; 2000 states, 12 steps and 100000 accesses per vCPU count)
 
 Prints Markdown as it goes: one row per property (model or variant, symbolic verdict, explicit
 verdict, states checked, whether the explicit search saw every state the sample reaches,
@@ -75,8 +75,9 @@ def _header(argv: list[str], limits: explicit.Limits) -> list[str]:
         (
             f"Configuration: vCPUs {VCPUS[0]}..{VCPUS[1]}, {', '.join(f'{n} {v}' for n, v in PARAMS)}. Symbolic: "
             "`check_properties` with the default options, no proof cache, no vacuity check. Explicit: `gicheck explore`'s "
-            f"engine, at most {limits.max_states} states per vCPU count and {limits.max_depth} steps; `states` is the sum "
-            "over the vCPU counts, `complete` whether the search saw every state the input sample reaches. Agreement "
+            f"engine, at most {limits.max_states} states, {limits.max_depth} steps and {limits.max_accesses} accesses "
+            "per vCPU count; `states` is the sum over the vCPU counts, `complete` whether the search saw every state the "
+            "input sample reaches. Agreement "
             "(`explicit.agreement`): PROVED needs no violation found, VIOLATED a violation, COVERED the goal; a symbolic "
             "BOUNDED or UNREACHED within d steps is contradicted only by a trace of at most d steps, else `undecided`.\n"
         ),
@@ -89,10 +90,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="*", default=["gicv3", "gicv2"])
     ap.add_argument("--max-states", type=int, default=2000)
+    ap.add_argument("--max-accesses", type=int, default=100_000)
     ap.add_argument("--no-variants", action="store_true")
     ap.add_argument("--write", action="store_true", help="also write bench/explicit.md")
     args = ap.parse_args()
-    limits = explicit.Limits(args.max_states, 12)
+    limits = explicit.Limits(args.max_states, 12, args.max_accesses)
     out = _header(sys.argv[1:], limits)
     print("\n".join(out), flush=True)
     rows: list[Row] = []

@@ -168,6 +168,7 @@ def test_explore_command() -> None:
         (("--vcpus", "4"), "--vcpus 4..4: the explicit-state engine takes at most 3 vCPUs"),
         (("--param", "nr_irqs=64..128"), "--param nr_irqs=64..128: the explicit-state engine takes one value"),
         (("--param", "nr_irqs=65"), "--param nr_irqs=65:"),
+        (("--param", "nr_irqs=512"), "--param nr_irqs=512: the explicit-state engine takes values up to 256"),
         (("--property", "no_such"), "--property no_such: no such property"),
     ],
 )

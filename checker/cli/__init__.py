@@ -107,6 +107,13 @@ def _add_explore(sub: argparse._SubParsersAction[Parser]) -> None:
     ex.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
     ex.add_argument("--max-states", type=count, default=20000, metavar="N", help="stop a search after N states (default 20000)")
     ex.add_argument("--depth", type=count, default=12, help="stop a search this many steps from reset (default 12)")
+    ex.add_argument(
+        "--max-accesses",
+        type=count,
+        default=1_000_000,
+        metavar="N",
+        help="stop a search after N accesses run in the interpreter (default 1000000)",
+    )
     ex.add_argument("--output", type=Path, default=None, metavar="FILE", help="write the report to FILE (whole or not at all)")
 
 

@@ -43,6 +43,11 @@ def _params(args: argparse.Namespace, system: ir.System) -> tuple[tuple[str, int
             lo, hi = given[name]
             if lo != hi:
                 raise UsageError(f"--param {name}={lo}..{hi}: the explicit-state engine takes one value of each parameter")
+            if lo > explicit.MAX_PARAM:
+                raise UsageError(
+                    f"--param {name}={lo}: the explicit-state engine takes values up to {explicit.MAX_PARAM} "
+                    "(each access runs its loops over the whole range); use gicheck prove for more"
+                )
             out.append((name, lo))
             continue
         vcpus = (system.vcpus.lo, system.vcpus.hi)
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if overlay is not None:
         groups = {m: srcs for m, srcs in groups.items() if m == overlay.model} or {overlay.model: []}
     only = set(args.property) if args.property else None
-    limits = explicit.Limits(args.max_states, args.depth)
+    limits = explicit.Limits(args.max_states, args.depth, args.max_accesses)
     text: list[str] = []
     results: list[PropertyResult] = []
     declared: set[str] = set()
@@ -82,8 +87,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         shown = "".join(f", {n} {v}" for n, v in params)
         header = (
             f"gicheck explore: model {model} ({spec}), vCPUs {vcpus.lo}..{vcpus.hi}{shown}, {len(props)} "
-            f"propert{'y' if len(props) == 1 else 'ies'}, explicit-state, at most {limits.max_states} states "
-            f"and {limits.max_depth} steps"
+            f"propert{'y' if len(props) == 1 else 'ies'}, explicit-state, at most {limits.max_states} states, "
+            f"{limits.max_depth} steps and {limits.max_accesses} accesses per vCPU count"
         )
         text.append(render_text.render(found, header))
         results += found

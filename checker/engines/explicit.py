@@ -21,8 +21,9 @@ run again from reset before anything is shown. Handlers' `refines` claims are no
 are about one access from any state, which a search from reset cannot decide, and the symbolic
 engine decides them in one query each.
 
-The sample is finite and the search stops at `Limits.max_states` states or `Limits.max_depth`
-steps: no violation found is never a proof. Such a verdict is BOUNDED (a cover's, UNREACHED) and
+The sample is finite and the search stops at `Limits.max_states` states, `Limits.max_depth`
+steps or `Limits.max_accesses` interpreter runs (at each vCPU count): no violation found is never
+a proof. Such a verdict is BOUNDED (a cover's, UNREACHED) and
 its reason says how many states were checked, whether every state the sample reaches was, and
 with which inputs.
 """
@@ -57,14 +58,18 @@ from checker.smt.answers import Witness
 Key = tuple[object, ...]
 Path = list[tuple[str, Args]]
 MAX_VCPUS = 3  # the search's state grows as vCPUs to the power of what each one banks
+MAX_PARAM = 256  # a parameter's largest value: each access's loops run over its range (nr_irqs)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Where a search stops: after this many distinct states, or this many steps from reset."""
+    """Where a search at one vCPU count stops: after this many distinct states, this many steps
+    from reset, or (after the state that passes it) this many accesses run in the interpreter,
+    the contracts' own accesses from each state counted."""
 
     max_states: int = 20000
     max_depth: int = 12
+    max_accesses: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,13 @@ class _Search:
     reset: interp.State
     parents: dict[Key, tuple[Key, str, Args] | None]
     depth: int = 0  # every state within this many steps of reset was checked
-    complete: bool = True  # every state the sample reaches was checked (no limit was hit)
+    stopped: str | None = None  # the limit the search stopped at ("12 steps"); None: none was hit
+    accesses: int = 0  # run in the interpreter so far
+
+    def run(self, action: ir.Action, s: interp.State, args: Args) -> tuple[interp.State, interp.Value | None]:
+        """`action` from `s` (interp.Blocked if its `requires` is false), counted."""
+        self.accesses += 1
+        return self.it.access(action, s, args)
 
     def key(self, s: interp.State) -> Key:
         return tuple(_diff(s[n], self.reset[n]) for n in self.sub.states)
@@ -170,27 +181,31 @@ class Check:
 def _bfs(search: _Search, check: Check, limits: Limits) -> _Found | None:
     """Breadth-first from reset. A state property is checked as each state arrives, a contract
     from each state as it is taken from the queue. At the cap on states nothing more is
-    expanded; every state kept is still checked."""
+    expanded and every state kept is still checked; past the cap on accesses nothing more is
+    done."""
     transitions = [(a, search.sample.action_inputs(search.sub, a)) for a in search.sub.actions.values()]
     start = search.key(search.reset)
     search.parents[start] = None
     found = check.arrived(search, start, search.reset)
     frontier, level = [start], 0
     while frontier and found is None:
-        whole = search.complete  # the frontier is every state `level` steps from reset
-        if level >= limits.max_depth:
-            search.complete = False
+        whole = search.stopped is None  # the frontier is every state `level` steps from reset
+        if whole and level >= limits.max_depth:
+            search.stopped = f"{limits.max_depth} steps"
         nxt: list[Key] = []
         for k in frontier:
+            if search.accesses >= limits.max_accesses:
+                search.stopped = search.stopped or f"{limits.max_accesses} accesses"
+                return None  # a contract has not been checked from the rest of this level
             s = search.state(k)
             found = check.each(search, k, s) if check.each is not None else None
-            if found is None and search.complete:
+            if found is None and search.stopped is None:
                 found = _expand(search, (k, s), (transitions, check, limits), nxt)
             if found is not None:
                 return found
         if whole:
-            # a state property has seen the next level too, if it was expanded in full
-            search.depth = level + 1 if search.complete and check.hit is not None else level
+            # a state property has seen the next level too, if this one was expanded in full
+            search.depth = level + 1 if search.stopped is None and check.hit is not None else level
         frontier, level = nxt, level + 1
     return found
 
@@ -210,7 +225,7 @@ def _expand(
         if pk in search.parents:
             continue
         if len(search.parents) >= limits.max_states:
-            search.complete = False
+            search.stopped = f"{limits.max_states} states"
             return None
         search.parents[pk] = (k, name, args)
         nxt.append(pk)
@@ -226,7 +241,7 @@ def _successors(
     for action, inputs in transitions:
         for args in inputs:
             try:
-                post = search.it.run(action, s, args)
+                post = search.run(action, s, args)[0]
             except interp.Blocked:
                 continue
             yield post, action.name, args
@@ -269,7 +284,7 @@ def _contract_check(system: ir.System, p: ir.Contract, sample: InputSet) -> Chec
             if p.where is not None and not it.eval(p.where, env, s):
                 continue
             try:
-                post, result = it.access(action, s, args)
+                post, result = search.run(action, s, args)
             except interp.Blocked:
                 continue
             if p.result is not None and result is not None:
@@ -310,14 +325,14 @@ def _independence_check(system: ir.System, p: ir.Independence, sample: InputSet)
             if not allowed(it, args, s):
                 continue
             try:
-                one = it.access(action, s, args)
+                one = search.run(action, s, args)
             except interp.Blocked:
                 continue
             for alt in _variants(p, action, args):
                 if not allowed(it, alt, s):
                     continue
                 try:
-                    two = it.access(action, s, alt)
+                    two = search.run(action, s, alt)
                 except interp.Blocked:
                     continue
                 if search.key(one[0]) != search.key(two[0]) or one[1] != two[1]:
@@ -365,27 +380,20 @@ class _Tally:
     depth: int | None = None  # the least depth of the vCPU counts searched
     stops: list[str] = field(default_factory=list)  # where a search stopped short, in words
 
-    def add(self, search: _Search, limits: Limits) -> None:
+    def add(self, search: _Search) -> None:
         self.states += len(search.parents)
         self.depth = search.depth if self.depth is None else min(self.depth, search.depth)
-        if search.complete:
-            return
-        nr = search.sample.nr
-        if len(search.parents) >= limits.max_states:
-            self.stops.append(f"at {limits.max_states} states with {nr} vCPU{'s' if nr != 1 else ''}")
-        else:
-            self.stops.append(f"at {limits.max_depth} steps with {nr} vCPU{'s' if nr != 1 else ''}")
+        if search.stopped is not None:
+            nr = search.sample.nr
+            self.stops.append(f"at {search.stopped} with {nr} vCPU{'s' if nr != 1 else ''}")
 
 
-def _search_at(system: ir.System, p: ir.Property, sample: InputSet, limits: Limits, tally: _Tally) -> _Found | None:
-    """One vCPU count's search (a fact's evaluation), counted into `tally`."""
-    if isinstance(p, ir.Fact):
-        return _fact(system, p, sample)
-    sub = _cone_for(system, p)
+def _search_at(sub: ir.System, check: Check, sample: InputSet, limits: Limits, tally: _Tally) -> _Found | None:
+    """One vCPU count's search of the property's cone `sub`, counted into `tally`."""
     it = interp.Interp(sub, sample.nr, dict(sample.params))
     search = _Search(sub, it, sample, it.reset(), {})
-    found = _bfs(search, _check_for(system, p, sample), limits)
-    tally.add(search, limits)
+    found = _bfs(search, check, limits)
+    tally.add(search)
     return found
 
 
@@ -405,10 +413,14 @@ def explore(system: ir.System, p: ir.Property, config: Config) -> Explored:
     found: _Found | None = None
     verdict: Verdict
     sample = InputSet(config.vcpus[0], config.params)
+    sub = system if isinstance(p, ir.Fact) else _cone_for(system, p)
     try:
         for n in range(config.vcpus[0], config.vcpus[1] + 1):
             sample = InputSet(n, config.params)
-            found = _search_at(system, p, sample, config.limits, tally)
+            if isinstance(p, ir.Fact):
+                found = _fact(system, p, sample)
+            else:
+                found = _search_at(sub, _check_for(system, p, sample), sample, config.limits, tally)
             if found is not None:
                 break
         verdict = _verdict(p, found, tally, config, sample)
