@@ -13,8 +13,9 @@ of both models, symbolic and explicit) into bench/explicit.md.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,16 +43,6 @@ V1 = Variant(
     (),
 )
 BROKEN = [*VARIANTS, V1]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One property of one spec (shipped, or a broken variant) at the small configuration."""
-
-    label: str  # "shipped" or the variant's name
-    model: str
-    system: ir.System
-    prop: ir.Property
 
 
 def model_of(v: Variant) -> str:
@@ -97,6 +88,55 @@ def symbolic(system: ir.System, names: set[str]) -> dict[str, Verdict]:
     """The symbolic engines' verdicts at the small configuration, without the proof cache."""
     results = check_properties(system, Options(VCPUS, vacuity=VacuityCheck.NONE), names)
     return {r.name: r.verdict for r in results if r.name in names}
+
+
+# ---- the agreement table (bench/explicit.py writes it to bench/explicit.md) -----------------
+
+TABLE = ROOT / "bench/explicit.md"
+# A cover is searched until its goal is reached, so it gets the most states; an invariant costs
+# one evaluation per state; a contract runs every sampled access from each state.
+TABLE_LIMITS = {
+    ir.Cover: explicit.Limits(max_states=60_000, max_depth=12, max_accesses=1_000_000),
+    ir.Invariant: explicit.Limits(max_states=10_000, max_depth=12, max_accesses=200_000),
+}
+TABLE_OTHER_LIMITS = explicit.Limits(max_states=1000, max_depth=12, max_accesses=50_000)
+
+
+def table_limits(p: ir.Property) -> explicit.Limits:
+    return TABLE_LIMITS.get(type(p), TABLE_OTHER_LIMITS)
+
+
+Row = tuple[str, str, str, str, str, str, str]  # property, model or variant, symbolic, explicit, states, complete, agreement
+
+
+def verdict_word(v: Verdict) -> str:
+    """A verdict as the table shows it: its word, and a trace's length and vCPUs."""
+    word = type(v).__name__.upper().replace("INTERNALERROR", "INTERNAL ERROR")
+    if isinstance(v, (Violated, Covered)):
+        n, nr = len(v.trace.steps), v.trace.nr_vcpus
+        word += f" ({n} step{'s' if n != 1 else ''}, {nr} vCPU{'s' if nr != 1 else ''})"
+    return word
+
+
+def table_rows(label: str, system: ir.System, names: list[str]) -> Iterator[Row]:
+    """One row per property of `system` in `names`: both verdicts at the small configuration."""
+    sym = symbolic(system, set(names))
+    for p in system.properties:
+        if p.name in names:
+            e = explicit.explore(system, p, explicit.Config(VCPUS, PARAMS, table_limits(p)))
+            agree = explicit.agreement(sym[p.name], e.result.verdict)
+            complete = "yes" if e.complete else "no"
+            yield (p.name, label, verdict_word(sym[p.name]), verdict_word(e.result.verdict), str(e.states), complete, agree)
+
+
+def recorded_rows() -> dict[tuple[str, str], Row]:
+    """bench/explicit.md's rows, by property and model (or variant)."""
+    rows: dict[tuple[str, str], Row] = {}
+    for line in TABLE.read_text().splitlines():
+        cells = tuple(c.strip() for c in line.strip().strip("|").split("|"))
+        if line.startswith("| ") and len(cells) == 7 and cells[0] != "property":
+            rows[cells[0], cells[1]] = cells
+    return rows
 
 
 # ---- CI: the broken variants, the same properties unbroken, the covers -----------------------
@@ -178,6 +218,22 @@ def test_explore_refuses(argv: tuple[str, ...], message: str) -> None:
     assert message in err, err
 
 
+def test_recorded_table_covers_every_property_and_agrees() -> None:
+    """bench/explicit.md (every shipped property of both models and every broken variant,
+    symbolic and explicit at the small configuration) has a row for each, and no disagreement."""
+    rows = recorded_rows()
+    wanted = {(p.name, m) for m in ("gicv3", "gicv2") for p in shipped_system(m).properties}
+    wanted |= {(v.prop, v.name) for v in BROKEN}
+    missing = sorted(wanted - set(rows))
+    assert not missing, f"no row in {TABLE} for {missing}: run python bench/explicit.py --write"
+    assert sorted(set(rows) - wanted) == [], "rows for properties that are gone"
+    bad = [r for r in rows.values() if r[6] == Agreement.DISAGREE]
+    assert bad == []
+    assert all(
+        r[2] == "VIOLATED" and r[6] == Agreement.AGREE for (_, label), r in rows.items() if label not in ("gicv3", "gicv2")
+    )
+
+
 # ---- slow: the symbolic verdicts of the variants recomputed at the small configuration -------
 
 
@@ -189,3 +245,20 @@ def test_variant_symbolic_verdict_at_small_configuration(v: Variant, tmp_path: P
     assert isinstance(sym, Violated), sym
     e = explore(system, v.prop)
     assert explicit.agreement(sym, e.result.verdict) == Agreement.AGREE
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("GICHECK_EXPLICIT_TABLE"),
+    reason="the whole table, every shipped property decided both ways: set GICHECK_EXPLICIT_TABLE=1",
+)
+@pytest.mark.parametrize("model", ["gicv3", "gicv2"])
+def test_recorded_table_recomputed(model: str) -> None:
+    """Every shipped property of `model` decided again, both ways: the symbolic verdicts, and
+    the agreement, are those bench/explicit.md records."""
+    system = shipped_system(model)
+    recorded = recorded_rows()
+    for row in table_rows(model, system, [p.name for p in system.properties]):
+        old = recorded[row[0], model]
+        assert (row[2], row[6]) == (old[2], old[6]), (row, old)
+        assert row[6] != Agreement.DISAGREE, row

@@ -105,7 +105,7 @@ def _add_explore(sub: argparse._SubParsersAction[Parser]) -> None:
         help="a spec parameter's one value (default: its lowest allowed)",
     )
     ex.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
-    ex.add_argument("--max-states", type=count, default=20000, metavar="N", help="stop a search after N states (default 20000)")
+    ex.add_argument("--max-states", type=count, default=50_000, metavar="N", help="stop a search after N states (default 50000)")
     ex.add_argument("--depth", type=count, default=12, help="stop a search this many steps from reset (default 12)")
     ex.add_argument(
         "--max-accesses",

@@ -67,7 +67,7 @@ class Limits:
     from reset, or (after the state that passes it) this many accesses run in the interpreter,
     the contracts' own accesses from each state counted."""
 
-    max_states: int = 20000
+    max_states: int = 50_000
     max_depth: int = 12
     max_accesses: int = 1_000_000
 
