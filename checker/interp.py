@@ -8,7 +8,7 @@ written).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Union
 
@@ -72,6 +72,13 @@ def domain(t: ir.IndexT | ir.BoolT, nr_vcpus: int) -> list[int] | list[bool]:
     if t.hi is None:
         return list(range(nr_vcpus))
     return list(range(t.lo, t.hi + 1))
+
+
+def _inside(t: ir.IndexT | ir.BoolT, i: int, nr_vcpus: int) -> bool:
+    """Whether `i` is in `domain(t, nr_vcpus)`."""
+    if isinstance(t, ir.BoolT):
+        return i in (0, 1)
+    return t.lo <= i <= (nr_vcpus - 1 if t.hi is None else t.hi)
 
 
 def where_holds(system: ir.System, nr_vcpus: int, params: dict[str, int], param: ir.Param) -> bool:
@@ -184,7 +191,14 @@ class Interp:
         """Arrays are equal when every entry of the index domain is (entries outside it are
         never read)."""
         assert isinstance(a, Array) and isinstance(b, Array)
-        for i in domain(t.index, self.n):
+        indices: Iterable[int | bool]
+        if a.default is b.default:
+            # an entry neither holds is the same default in both: only those held are compared,
+            # and an array the explicit engine rebuilt from its differences stays small
+            indices = sorted(i for i in a.entries.keys() | b.entries.keys() if _inside(t.index, i, self.n))
+        else:
+            indices = domain(t.index, self.n)
+        for i in indices:
             x, y = a.get(int(i)), b.get(int(i))
             if isinstance(t.elem, ir.ArrayT):
                 if not self._array_eq(x, y, t.elem):

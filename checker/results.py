@@ -159,6 +159,27 @@ class PropertyResult:
         return isinstance(self.verdict, (Proved, Covered))
 
 
+@dataclass(frozen=True)
+class Explored:
+    """The explicit-state engine's account of one property (engines/explicit.py, `gicheck
+    explore`): its result, and how much of the state space the finite input sample reaches it
+    saw."""
+
+    result: PropertyResult
+    states: int  # distinct states checked, summed over the vCPU counts searched
+    depth: int  # every state within this many steps of reset was checked, at every vCPU count searched
+    complete: bool  # every state the sample reaches was checked: no limit on states or steps was hit
+    inputs: str  # the input sample, in words
+
+
+class Agreement(StrEnum):
+    """How an explicit-state verdict compares with the symbolic engines' (engines/explicit.py)."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    UNDECIDED = "undecided"  # the symbolic verdict decides nothing the explicit search could contradict
+
+
 # ---- gicheck replay -----------------------------------------------------------------------
 
 

@@ -81,7 +81,40 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--overlay", action="append", type=Path, default=[], metavar="FILE")
     _add_run(sub)
     _add_conform(sub)
+    _add_explore(sub)
     return p
+
+
+def _add_explore(sub: argparse._SubParsersAction[Parser]) -> None:
+    ex = sub.add_parser(
+        "explore",
+        help="cross-check the properties by explicit-state search: breadth-first from reset in the interpreter, "
+        "over a finite sample of inputs, at small configurations (never a proof)",
+    )
+    ex.add_argument("files", nargs="*", type=Path, help="property files or directories (default: properties/)")
+    ex.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+    ex.add_argument(
+        "--overlay", action="append", type=Path, default=[], metavar="FILE", help="patch the spec with an overlay file"
+    )
+    ex.add_argument("--vcpus", default=None, help="a count N or a range A..B, at most 3 (default 1..2)")
+    ex.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=V",
+        help="a spec parameter's one value (default: its lowest allowed)",
+    )
+    ex.add_argument("--property", action="append", default=None, help="check only this property (repeatable)")
+    ex.add_argument("--max-states", type=count, default=50_000, metavar="N", help="stop a search after N states (default 50000)")
+    ex.add_argument("--depth", type=count, default=12, help="stop a search this many steps from reset (default 12)")
+    ex.add_argument(
+        "--max-accesses",
+        type=count,
+        default=1_000_000,
+        metavar="N",
+        help="stop a search after N accesses run in the interpreter (default 1000000)",
+    )
+    ex.add_argument("--output", type=Path, default=None, metavar="FILE", help="write the report to FILE (whole or not at all)")
 
 
 def _add_run(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -271,6 +304,7 @@ _COMMANDS = {
     "run": "checker.cli.run",
     "conform": "checker.cli.conform",
     "replay": "checker.cli.replay",
+    "explore": "checker.cli.explore",
 }
 
 
