@@ -1,0 +1,224 @@
+"""gicheck mutate: how much of the spec's handlers the properties pin down.
+
+1. The original system's properties are checked (the baseline), with the run's options.
+2. Each mutant (checker/mutants.py) is a job for engines/pool.py, as a `prove` run's models are:
+   its properties are those whose cone of influence (prove.cone_for, with a contract's access
+   folded to its register) reaches the mutated handler, and that the original does not violate
+   (a cover: that the original covers). A property violated on the mutant, or a cover the
+   mutant no longer reaches, kills it, and its job stops there (pool.Work.stop).
+3. A mutant not killed is compared with the original by diff's one-step query
+   (engines/diff.py: Differ.one_step): the handler proved the same from every state with every
+   argument, or from every state that satisfies the invariants the original proved (so from
+   every reachable one), is an equivalent mutant, left out of the kill rate.
+
+Every answer holds for the run's vCPU range and depth only: a survivor may be killed at more
+vCPUs or a greater depth, and an equivalent mutant is equivalent for that range.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from checker import ir, mutants
+from checker.engines import pool, specialize
+from checker.engines.diff import Differ
+from checker.engines.prove import cone_for
+from checker.engines.search import Options
+from checker.irwalk import reached
+from checker.results import (
+    Bounded,
+    Covered,
+    InternalError,
+    MutantResult,
+    MutantStatus,
+    MutationReport,
+    PropertyKind,
+    PropertyResult,
+    Proved,
+    Unknown,
+    Unreached,
+    Violated,
+)
+from checker.smt import query as q
+
+# Runs jobs and reports each unit's results, skipping the rest of a job once `stop` says so:
+# pool.run_serial, pool.run_parallel on a local pool, or a Dask cluster (cli/cluster.py).
+Runner = Callable[[Sequence[pool.Job], pool.OnDone, pool.Stop], None]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One model's mutation run: the original system's source, the options of every check, the
+    mutants chosen and how many the model has."""
+
+    source: pool.Source
+    opts: Options
+    mutants: tuple[mutants.Mutant, ...]
+    enumerated: int
+
+
+def affected(system: ir.System) -> dict[str, set[str]]:
+    """Handler name -> the properties whose cone of influence reaches it."""
+    out: dict[str, set[str]] = {}
+    for p in system.properties:
+        sub = cone_for(system, p)
+        roots: list[ir.Action] = list(sub.actions.values())
+        names = set(sub.actions)
+        if isinstance(p, (ir.Contract, ir.Independence)):
+            roots.append(specialize.final_action(system, p))
+            names.add(p.action)
+        names |= {n.action for n in reached(tuple(roots), system) if isinstance(n, ir.Invoke)}
+        for n in names:
+            out.setdefault(n, set()).add(p.name)
+    return out
+
+
+def kills(r: PropertyResult, before: PropertyResult) -> bool:
+    """A mutant's result that tells it from the original: a violation the original does not
+    have, or a cover the original reaches and the mutant does not."""
+    if isinstance(r.verdict, Violated):
+        return not isinstance(before.verdict, Violated)
+    return isinstance(r.verdict, Unreached) and isinstance(before.verdict, Covered)
+
+
+def _can_kill(before: PropertyResult) -> bool:
+    if before.kind == PropertyKind.COVER:
+        return isinstance(before.verdict, Covered)
+    return not isinstance(before.verdict, (Violated, InternalError))
+
+
+@dataclass
+class _Tally:
+    """The mutants' results as units finish, and which are killed (by what, first)."""
+
+    before: dict[str, PropertyResult]
+    results: dict[int, list[PropertyResult]] = field(default_factory=dict)
+    killed: dict[int, PropertyResult] = field(default_factory=dict)
+    progress: Progress | None = None
+    labels: list[str] = field(default_factory=list)
+
+    def on_done(self, i: int, done: pool.Done) -> None:
+        for r in done.results:
+            self.results.setdefault(i, []).append(r)
+            if i not in self.killed and kills(r, self.before[r.name]):
+                self.killed[i] = r
+                if self.progress is not None:
+                    self.progress(f"{self.labels[i]}: killed by {r.name}")
+
+    def stop(self, i: int) -> bool:
+        return i in self.killed
+
+
+def baseline(plan: Plan, run: Runner) -> dict[str, PropertyResult]:
+    """The original system's results, by property."""
+    out: dict[str, PropertyResult] = {}
+
+    def keep(i: int, done: pool.Done) -> None:
+        out.update({r.name: r for r in done.results})
+
+    run([pool.Job(plan.source, plan.opts)], keep, lambda i: False)
+    return out
+
+
+def _result(m: mutants.Mutant, model: str, checked: tuple[str, ...], tally: _Tally, i: int | None) -> MutantResult:
+    """A mutant's status from its properties' results (before the equivalence check)."""
+    base = MutantResult(
+        model, m.index, m.handler, m.kind, str(m.span), m.span.file, m.description, MutantStatus.SURVIVED, checked=checked
+    )
+    if i is None:
+        return replace(base, note="no property's cone of influence reaches this handler")
+    if i in tally.killed:
+        r = tally.killed[i]
+        how = "violated" if isinstance(r.verdict, Violated) else "not reached (the original covers it)"
+        return replace(base, status=MutantStatus.KILLED, killed_by=r.name, note=how)
+    results = tally.results.get(i, [])
+    open_ = [r for r in results if isinstance(r.verdict, (Unknown, InternalError))]
+    if open_:
+        why = "; ".join(f"{r.name}: {getattr(r.verdict, 'reason', '')}" for r in open_)
+        return replace(base, status=MutantStatus.UNKNOWN, note=f"no answer from {why}")
+    bounded = [r.name for r in results if isinstance(r.verdict, Bounded) and isinstance(tally.before[r.name].verdict, Proved)]
+    if bounded:
+        return replace(base, note=f"proved on the original, only bounded here: {', '.join(bounded)}")
+    return base
+
+
+def equivalence(original: ir.System, m: mutants.Mutant, opts: Options, invariants: list[ir.Expr]) -> tuple[bool, str]:
+    """Whether the mutant's handler does what the original's does in one step: from every
+    state, or from every state the original's proved invariants allow; and what was found."""
+    mutated = mutants.apply(original, m)
+    differ = Differ(original, mutated, opts, set())
+    a, b = original.action(m.handler), mutated.action(m.handler)
+    lo, hi = opts.vcpus
+    ans = differ.one_step(a, b)
+    if isinstance(ans, q.Unsat):
+        return True, f"the same as the original from every state, with every argument (vCPUs {lo}..{hi})"
+    if invariants and isinstance(differ.one_step(a, b, assume=invariants), q.Unsat):
+        n = len(invariants)
+        return (
+            True,
+            f"the same as the original on every state that satisfies the {n} invariant(s) the original proved (vCPUs {lo}..{hi})",
+        )
+    if isinstance(ans, q.Unknown):
+        return False, f"whether it behaves as the original is unknown ({ans.reason})"
+    return False, "behaves differently from the original in one step"
+
+
+def _equivalents(
+    plan: Plan, out: list[MutantResult], before: dict[str, PropertyResult], progress: Progress | None
+) -> list[MutantResult]:
+    original = pool.system_for(plan.source)
+    proved = {r.name for r in before.values() if isinstance(r.verdict, Proved)}
+    invariants = [p.body for p in original.properties if isinstance(p, ir.Invariant) and p.name in proved]
+    by_index = {m.index: m for m in plan.mutants}
+    done = []
+    for r in out:
+        if r.status in (MutantStatus.SURVIVED, MutantStatus.UNKNOWN):
+            same, what = equivalence(original, by_index[r.index], plan.opts, invariants)
+            if same:
+                r = replace(r, status=MutantStatus.EQUIVALENT, note=what)
+            elif r.status == MutantStatus.SURVIVED:
+                r = replace(r, note="; ".join(x for x in (r.note, what) if x))
+            if progress is not None:
+                progress(f"mutant {r.index} ({r.location}): {r.status}")
+        done.append(r)
+    return done
+
+
+def run_plan(plan: Plan, run: Runner, progress: Progress | None = None) -> MutationReport:
+    """The baseline, every mutant's properties, then the equivalence checks of those left."""
+    t0 = time.perf_counter()
+    original = pool.system_for(plan.source)
+    before = baseline(plan, run)
+    if progress is not None:
+        progress(f"model {original.model}: the original's {len(before)} properties checked")
+    reach = affected(original)
+    jobs: list[pool.Job] = []
+    where: dict[int, int] = {}  # mutant index -> job index
+    checked: dict[int, tuple[str, ...]] = {}
+    for m in plan.mutants:
+        names = tuple(p.name for p in original.properties if p.name in reach.get(m.handler, set()) and _can_kill(before[p.name]))
+        checked[m.index] = names
+        if names:
+            where[m.index] = len(jobs)
+            jobs.append(pool.Job(replace(plan.source, mutant=m.index), plan.opts, frozenset(names)))
+    labels = [""] * len(jobs)
+    for m in plan.mutants:
+        if m.index in where:
+            labels[where[m.index]] = f"mutant {m.index} ({m.span}: {m.description})"
+    tally = _Tally(before, progress=progress, labels=labels)
+    run(jobs, tally.on_done, tally.stop)
+    out = [_result(m, original.model, checked[m.index], tally, where.get(m.index)) for m in plan.mutants]
+    out = _equivalents(plan, out, before, progress)
+    failed = tuple(n for n, r in before.items() if not r.passed)
+    return MutationReport(
+        original.model,
+        plan.opts.vcpus,
+        plan.opts.depth,
+        plan.enumerated,
+        tuple(out),
+        time.perf_counter() - t0,
+        failed,
+    )
