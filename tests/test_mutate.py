@@ -9,7 +9,8 @@ import re
 from checker import ir, mutants, pipeline
 from checker.cli.mutate import spread
 from checker.engines import Options
-from checker.engines.mutate import equivalence
+from checker.engines.mutate import equivalence, kills
+from checker.results import Covered, Failure, PropertyKind, PropertyResult, Proved, Step, Trace, Unreached, Verdict, Violated
 from tests.helpers import ROOT, run, shown
 
 SPEC = ROOT / "tests" / "specs" / "mutate"
@@ -85,7 +86,7 @@ def test_killed_surviving_and_equivalent_mutants() -> None:
         9: ("killed", "level_small"),
         10: ("killed", "level_small"),
         11: ("killed", "level_three"),
-        12: ("killed", "level_small"),
+        12: ("killed", "level_three"),  # 0, 2, 4: found by the quick pass, before the invariant
         13: ("survived", None),  # clear resets level: no property speaks of that
         14: ("survived", None),
         15: ("survived", None),
@@ -194,3 +195,17 @@ def test_the_local_pool_gives_the_serial_run_s_verdicts() -> None:
         return [(m["index"], m["status"], m["killed_by"]) for m in doc["models"][0]["mutants"]]  # type: ignore[index]
 
     assert verdicts(parallel) == verdicts(serial)
+
+
+def test_a_cover_kills_only_when_the_mutant_s_search_went_as_deep_as_the_original_s_trace() -> None:
+    def result(verdict: Verdict, kind: PropertyKind = PropertyKind.COVER) -> PropertyResult:
+        return PropertyResult("p", kind, "", "x:1:1", "tiny", (1, 2), verdict, 0.0)
+
+    step = Step("bump", None, None, (), ())
+    covered = result(Covered(Trace(1, (step, step, step), Failure("p", "reached"))))
+    assert kills(result(Unreached(3)), covered)
+    assert not kills(result(Unreached(2, "the search time ran out")), covered)
+    assert not kills(result(Unreached(4)), result(Unreached(4)))
+    violated = result(Violated(Trace(1, (step,), Failure("p", "violated"))), PropertyKind.INVARIANT)
+    assert kills(violated, result(Proved("k-induction"), PropertyKind.INVARIANT))
+    assert not kills(violated, violated)

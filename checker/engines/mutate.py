@@ -78,10 +78,13 @@ def affected(system: ir.System) -> dict[str, set[str]]:
 
 def kills(r: PropertyResult, before: PropertyResult) -> bool:
     """A mutant's result that tells it from the original: a violation the original does not
-    have, or a cover the original reaches and the mutant does not."""
+    have, or a cover the original reaches that the mutant does not within as many accesses (a
+    search whose time ran out decides fewer)."""
     if isinstance(r.verdict, Violated):
         return not isinstance(before.verdict, Violated)
-    return isinstance(r.verdict, Unreached) and isinstance(before.verdict, Covered)
+    if isinstance(r.verdict, Unreached) and isinstance(before.verdict, Covered):
+        return r.verdict.depth >= len(before.verdict.trace.steps)
+    return False
 
 
 def _can_kill(before: PropertyResult) -> bool:
@@ -92,24 +95,27 @@ def _can_kill(before: PropertyResult) -> bool:
 
 @dataclass
 class _Tally:
-    """The mutants' results as units finish, and which are killed (by what, first)."""
+    """One pass's results as units finish, by mutant, and which mutants are killed (by what,
+    first). `order` maps the pass's job index to the mutant's."""
 
     before: dict[str, PropertyResult]
+    order: list[int]
+    labels: dict[int, str]
+    progress: Progress | None = None
     results: dict[int, list[PropertyResult]] = field(default_factory=dict)
     killed: dict[int, PropertyResult] = field(default_factory=dict)
-    progress: Progress | None = None
-    labels: list[str] = field(default_factory=list)
 
     def on_done(self, i: int, done: pool.Done) -> None:
+        m = self.order[i]
         for r in done.results:
-            self.results.setdefault(i, []).append(r)
-            if i not in self.killed and kills(r, self.before[r.name]):
-                self.killed[i] = r
+            self.results.setdefault(m, []).append(r)
+            if m not in self.killed and kills(r, self.before[r.name]):
+                self.killed[m] = r
                 if self.progress is not None:
-                    self.progress(f"{self.labels[i]}: killed by {r.name}")
+                    self.progress(f"{self.labels[m]}: killed by {r.name}")
 
     def stop(self, i: int) -> bool:
-        return i in self.killed
+        return self.order[i] in self.killed
 
 
 def baseline(plan: Plan, run: Runner) -> dict[str, PropertyResult]:
@@ -123,25 +129,26 @@ def baseline(plan: Plan, run: Runner) -> dict[str, PropertyResult]:
     return out
 
 
-def _result(m: mutants.Mutant, model: str, checked: tuple[str, ...], tally: _Tally, i: int | None) -> MutantResult:
+def _result(
+    m: mutants.Mutant, model: str, checked: tuple[str, ...], killed: PropertyResult | None, results: list[PropertyResult]
+) -> MutantResult:
     """A mutant's status from its properties' results (before the equivalence check)."""
     base = MutantResult(
         model, m.index, m.handler, m.kind, str(m.span), m.span.file, m.description, MutantStatus.SURVIVED, checked=checked
     )
-    if i is None:
+    if not checked:
         return replace(base, note="no property's cone of influence reaches this handler")
-    if i in tally.killed:
-        r = tally.killed[i]
-        how = "violated" if isinstance(r.verdict, Violated) else "not reached (the original covers it)"
-        return replace(base, status=MutantStatus.KILLED, killed_by=r.name, note=how)
-    results = tally.results.get(i, [])
+    if killed is not None:
+        how = "violated" if isinstance(killed.verdict, Violated) else "not reached (the original covers it)"
+        return replace(base, status=MutantStatus.KILLED, killed_by=killed.name, note=how)
     open_ = [r for r in results if isinstance(r.verdict, (Unknown, InternalError))]
     if open_:
         why = "; ".join(f"{r.name}: {getattr(r.verdict, 'reason', '')}" for r in open_)
         return replace(base, status=MutantStatus.UNKNOWN, note=f"no answer from {why}")
-    bounded = [r.name for r in results if isinstance(r.verdict, Bounded) and isinstance(tally.before[r.name].verdict, Proved)]
+    before = {r.name: r for r in results}
+    bounded = [n for n, r in before.items() if isinstance(r.verdict, (Bounded, Unreached))]
     if bounded:
-        return replace(base, note=f"proved on the original, only bounded here: {', '.join(bounded)}")
+        return replace(base, note=f"only bounded here: {', '.join(bounded)}")
     return base
 
 
@@ -187,30 +194,37 @@ def _equivalents(
     return done
 
 
+def _pass(plan: Plan, run: Runner, todo: dict[int, tuple[str, ...]], assumed: tuple[str, ...], tally: _Tally) -> None:
+    """Each mutant of `todo` (index -> its properties) a job, stopped at its first kill."""
+    jobs = [pool.Job(replace(plan.source, mutant=m), plan.opts, frozenset(names), assumed) for m, names in todo.items() if names]
+    tally.order.extend(m for m, names in todo.items() if names)
+    run(jobs, tally.on_done, tally.stop)
+
+
 def run_plan(plan: Plan, run: Runner, progress: Progress | None = None) -> MutationReport:
-    """The baseline, every mutant's properties, then the equivalence checks of those left."""
+    """The baseline; a quick pass over every mutant: its properties but the invariants, assuming
+    the invariants the original proved (only its kills are kept); every mutant it does not kill
+    checked again in full, its invariants first as `gicheck prove` does; then the equivalence
+    checks of those left."""
     t0 = time.perf_counter()
     original = pool.system_for(plan.source)
     before = baseline(plan, run)
     if progress is not None:
         progress(f"model {original.model}: the original's {len(before)} properties checked")
     reach = affected(original)
-    jobs: list[pool.Job] = []
-    where: dict[int, int] = {}  # mutant index -> job index
-    checked: dict[int, tuple[str, ...]] = {}
-    for m in plan.mutants:
-        names = tuple(p.name for p in original.properties if p.name in reach.get(m.handler, set()) and _can_kill(before[p.name]))
-        checked[m.index] = names
-        if names:
-            where[m.index] = len(jobs)
-            jobs.append(pool.Job(replace(plan.source, mutant=m.index), plan.opts, frozenset(names)))
-    labels = [""] * len(jobs)
-    for m in plan.mutants:
-        if m.index in where:
-            labels[where[m.index]] = f"mutant {m.index} ({m.span}: {m.description})"
-    tally = _Tally(before, progress=progress, labels=labels)
-    run(jobs, tally.on_done, tally.stop)
-    out = [_result(m, original.model, checked[m.index], tally, where.get(m.index)) for m in plan.mutants]
+    checked = {
+        m.index: tuple(p.name for p in original.properties if p.name in reach.get(m.handler, set()) and _can_kill(before[p.name]))
+        for m in plan.mutants
+    }
+    invariants = {p.name for p in original.properties if isinstance(p, ir.Invariant)}
+    proved = tuple(p.name for p in original.properties if p.name in invariants and isinstance(before[p.name].verdict, Proved))
+    labels = {m.index: f"mutant {m.index} ({m.span}: {m.description})" for m in plan.mutants}
+    quick = _Tally(before, [], labels, progress)
+    _pass(plan, run, {m: tuple(n for n in names if n not in invariants) for m, names in checked.items()}, proved, quick)
+    full = _Tally(before, [], labels, progress)
+    _pass(plan, run, {m: names for m, names in checked.items() if m not in quick.killed}, (), full)
+    killed = {**quick.killed, **full.killed}
+    out = [_result(m, original.model, checked[m.index], killed.get(m.index), full.results.get(m.index, [])) for m in plan.mutants]
     out = _equivalents(plan, out, before, progress)
     failed = tuple(n for n, r in before.items() if not r.passed)
     return MutationReport(

@@ -187,6 +187,10 @@ class Job:
     source: Source
     opts: Options
     only: frozenset[str] | None = None
+    # invariants its properties may assume without their being checked here (gicheck mutate's
+    # first pass, which keeps only violations: each a trace replayed from reset, whatever the
+    # one-step query assumed); a job with invariants to check assumes only those it proves
+    assumed: tuple[str, ...] = ()
 
 
 def _asked(job: Job) -> list[ir.Property]:
@@ -194,12 +198,13 @@ def _asked(job: Job) -> list[ir.Property]:
 
 
 def first_units(job: Job) -> list[Unit]:
-    """The model's invariants, one unit; or, with none, every property a unit of its own."""
+    """The model's invariants, one unit; or, with none, every property a unit of its own,
+    assuming the job's `assumed`."""
     props = _asked(job)
     invariants = tuple(p.name for p in props if isinstance(p, ir.Invariant))
     if invariants:
         return [Unit(job.source, invariants, job.opts, invariants=True)]
-    return _others(job, ())
+    return _others(job, job.assumed)
 
 
 def _others(job: Job, proved: tuple[str, ...], claims: tuple[PropertyResult, ...] = ()) -> list[Unit]:
