@@ -194,18 +194,51 @@ def _equivalents(
     return done
 
 
-def _pass(plan: Plan, run: Runner, todo: dict[int, tuple[str, ...]], assumed: tuple[str, ...], tally: _Tally) -> None:
-    """Each mutant of `todo` (index -> its properties) a job, stopped at its first kill."""
-    jobs = [pool.Job(replace(plan.source, mutant=m), plan.opts, frozenset(names), assumed) for m, names in todo.items() if names]
-    tally.order.extend(m for m, names in todo.items() if names)
+def _pass(plan: Plan, run: Runner, todo: dict[int, tuple[str, ...]], assumed: dict[int, tuple[str, ...]], tally: _Tally) -> None:
+    """Each mutant of `todo` (index -> its properties) a job assuming its `assumed` invariants,
+    stopped at its first kill."""
+    order = [m for m, names in todo.items() if names]
+    jobs = [pool.Job(replace(plan.source, mutant=m), plan.opts, frozenset(todo[m]), assumed.get(m, ())) for m in order]
+    tally.order.extend(order)
     run(jobs, tally.on_done, tally.stop)
 
 
+def _passes(
+    plan: Plan, before: dict[str, PropertyResult], checked: dict[int, tuple[str, ...]], run: Runner, progress: Progress | None
+) -> tuple[dict[int, PropertyResult], dict[int, list[PropertyResult]]]:
+    """run_plan's three passes: the property that killed each mutant killed, and each mutant's
+    results."""
+    original = pool.system_for(plan.source)
+    invariants = {p.name for p in original.properties if isinstance(p, ir.Invariant)}
+    proved = tuple(p.name for p in original.properties if p.name in invariants and isinstance(before[p.name].verdict, Proved))
+    labels = {m.index: f"mutant {m.index} ({m.span}: {m.description})" for m in plan.mutants}
+    others = {m: tuple(n for n in names if n not in invariants) for m, names in checked.items()}
+    quick = _Tally(before, [], labels, progress)
+    _pass(plan, run, others, dict.fromkeys(checked, proved), quick)
+    left = [m for m in checked if m not in quick.killed]
+    inv = _Tally(before, [], labels, progress)
+    _pass(plan, run, {m: tuple(n for n in checked[m] if n in invariants) for m in left}, {}, inv)
+    again: dict[int, tuple[str, ...]] = {}
+    for m in left:
+        needed = set(proved) & set(checked[m])  # the invariants the original proved that the mutant may break
+        holds = {r.name for r in inv.results.get(m, []) if isinstance(r.verdict, Proved)}
+        if m not in inv.killed and not needed <= holds:
+            again[m] = tuple(n for n in proved if n not in needed or n in holds)
+    full = _Tally(before, [], labels, progress)
+    _pass(plan, run, {m: others[m] for m in again}, again, full)
+    killed = {**quick.killed, **inv.killed, **full.killed}
+    results = {m: inv.results.get(m, []) + (full if m in again else quick).results.get(m, []) for m in checked}
+    return killed, results
+
+
 def run_plan(plan: Plan, run: Runner, progress: Progress | None = None) -> MutationReport:
-    """The baseline; a quick pass over every mutant: its properties but the invariants, assuming
-    the invariants the original proved (only its kills are kept); every mutant it does not kill
-    checked again in full, its invariants first as `gicheck prove` does; then the equivalence
-    checks of those left."""
+    """The baseline; then three passes, each over the mutants the ones before did not kill: (1)
+    each mutant's properties but the invariants, assuming the invariants the original proved
+    (only its kills count: traces from reset); (2) its invariants, checked; a mutant on which
+    every invariant of its cone the original proved is proved again keeps the first pass's
+    results, now sound; (3) any other has its properties but the invariants checked again,
+    assuming the invariants it proved and those of the original's its handler does not reach.
+    Then the equivalence checks of those left."""
     t0 = time.perf_counter()
     original = pool.system_for(plan.source)
     before = baseline(plan, run)
@@ -216,15 +249,8 @@ def run_plan(plan: Plan, run: Runner, progress: Progress | None = None) -> Mutat
         m.index: tuple(p.name for p in original.properties if p.name in reach.get(m.handler, set()) and _can_kill(before[p.name]))
         for m in plan.mutants
     }
-    invariants = {p.name for p in original.properties if isinstance(p, ir.Invariant)}
-    proved = tuple(p.name for p in original.properties if p.name in invariants and isinstance(before[p.name].verdict, Proved))
-    labels = {m.index: f"mutant {m.index} ({m.span}: {m.description})" for m in plan.mutants}
-    quick = _Tally(before, [], labels, progress)
-    _pass(plan, run, {m: tuple(n for n in names if n not in invariants) for m, names in checked.items()}, proved, quick)
-    full = _Tally(before, [], labels, progress)
-    _pass(plan, run, {m: names for m, names in checked.items() if m not in quick.killed}, (), full)
-    killed = {**quick.killed, **full.killed}
-    out = [_result(m, original.model, checked[m.index], killed.get(m.index), full.results.get(m.index, [])) for m in plan.mutants]
+    killed, results = _passes(plan, before, checked, run, progress)
+    out = [_result(m, original.model, checked[m.index], killed.get(m.index), results[m.index]) for m in plan.mutants]
     out = _equivalents(plan, out, before, progress)
     failed = tuple(n for n, r in before.items() if not r.passed)
     return MutationReport(
