@@ -209,3 +209,21 @@ def test_a_cover_kills_only_when_the_mutant_s_search_went_as_deep_as_the_origina
     violated = result(Violated(Trace(1, (step,), Failure("p", "violated"))), PropertyKind.INVARIANT)
     assert kills(violated, result(Proved("k-induction"), PropertyKind.INVARIANT))
     assert not kills(violated, violated)
+
+
+def test_a_property_proved_assuming_an_invariant_the_mutant_breaks_is_checked_again() -> None:
+    """`y >= 15` for `y > 15` lets jump break x_small 16 steps from reset: x_small is only
+    bounded on it, and tick_keeps_x_small, which the first pass proved assuming x_small, is
+    checked again without it."""
+    spec = ROOT / "tests" / "specs" / "mutate-assume"
+    code, out, err = run("mutate", "--spec", spec, spec / "props.prop", "--jobs", "1", "--no-cache", "--format", "json")
+    assert (code, err) == (1, "")
+    (model,) = json.loads(out)["models"]
+    status = {m["index"]: (m["change"], m["status"], m["killed_by"], m["note"]) for m in model["mutants"]}
+    assert status[0] == ("negated condition `y > 15`", "killed", "x_small", "violated")
+    assert status[1] == (
+        "`>` -> `>=` in `y > 15`",
+        "survived",
+        None,
+        "only bounded here: x_small, tick_keeps_x_small; behaves differently from the original in one step",
+    )
