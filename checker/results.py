@@ -481,7 +481,7 @@ class MutantStatus(StrEnum):
     KILLED = "killed"  # a property violated (or a cover the original covers not reached), with a trace
     SURVIVED = "survived"  # every property checked held as far as it was checked
     EQUIVALENT = "equivalent"  # proved to behave as the original: left out of the kill rate
-    UNKNOWN = "unknown"  # not killed, and some property's check gave no answer
+    UNKNOWN = "unknown"  # not killed, and some property gave no answer (engines/mutate.py: no_answer)
 
 
 @dataclass(frozen=True)

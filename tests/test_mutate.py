@@ -9,8 +9,20 @@ import re
 from checker import ir, mutants, pipeline
 from checker.cli.mutate import spread
 from checker.engines import Options
-from checker.engines.mutate import equivalence, kills
-from checker.results import Covered, Failure, PropertyKind, PropertyResult, Proved, Step, Trace, Unreached, Verdict, Violated
+from checker.engines.mutate import Original, equivalence, kills, no_answer
+from checker.results import (
+    Bounded,
+    Covered,
+    Failure,
+    PropertyKind,
+    PropertyResult,
+    Proved,
+    Step,
+    Trace,
+    Unreached,
+    Verdict,
+    Violated,
+)
 from tests.helpers import ROOT, run, shown
 
 SPEC = ROOT / "tests" / "specs" / "mutate"
@@ -227,3 +239,18 @@ def test_a_property_proved_assuming_an_invariant_the_mutant_breaks_is_checked_ag
         None,
         "only bounded here: x_small, tick_keeps_x_small; behaves differently from the original in one step",
     )
+
+
+def test_a_search_stopped_short_by_its_time_is_no_answer() -> None:
+    def result(verdict: Verdict, kind: PropertyKind = PropertyKind.COVER) -> PropertyResult:
+        return PropertyResult("p", kind, "", "x:1:1", "tiny", (1, 2), verdict, 0.0)
+
+    step = Step("bump", None, None, (), ())
+    covered = Original("tiny", 4, {"p": result(Covered(Trace(1, (step, step, step), Failure("p", "reached"))))})
+    assert no_answer(result(Unreached(2, "the search time ran out")), covered) == (
+        "not reached within 2 accesses, fewer than the original's trace of 3 (the search time ran out)"
+    )
+    proved = Original("tiny", 4, {"p": result(Proved("k-induction"), PropertyKind.INVARIANT)})
+    short = result(Bounded(2, "not k-inductive for k <= 2; the search time ran out"), PropertyKind.INVARIANT)
+    assert no_answer(short, proved) == "checked to depth 2 of 4 only (not k-inductive for k <= 2; the search time ran out)"
+    assert no_answer(result(Bounded(4, "no violation within 4 steps"), PropertyKind.INVARIANT), proved) is None

@@ -129,24 +129,56 @@ def baseline(plan: Plan, run: Runner) -> dict[str, PropertyResult]:
     return out
 
 
+@dataclass(frozen=True)
+class Original:
+    """What a mutant's results are read against: the model, the run's depth, the original's
+    results by property."""
+
+    model: str
+    depth: int
+    results: dict[str, PropertyResult]
+
+
+def no_answer(r: PropertyResult, original: Original) -> str | None:
+    """Why a result that does not kill decides nothing: no verdict, or a search that stopped
+    (its time ran out) short of the run's depth, or, for a cover the original reaches, short of
+    the original's trace."""
+    before = original.results[r.name].verdict
+    match r.verdict:
+        case Unknown(reason=why) | InternalError(reason=why):
+            return why
+        case Bounded(depth=d, reason=why) if d < original.depth:
+            return f"checked to depth {d} of {original.depth} only ({why})"
+        case Unreached(depth=d, reason=why) if isinstance(before, Covered) and d < len(before.trace.steps):
+            n = len(before.trace.steps)
+            return f"not reached within {d} accesses, fewer than the original's trace of {n} ({why})"
+    return None
+
+
 def _result(
-    m: mutants.Mutant, model: str, checked: tuple[str, ...], killed: PropertyResult | None, results: list[PropertyResult]
+    m: mutants.Mutant, original: Original, checked: tuple[str, ...], killed: PropertyResult | None, results: list[PropertyResult]
 ) -> MutantResult:
     """A mutant's status from its properties' results (before the equivalence check)."""
     base = MutantResult(
-        model, m.index, m.handler, m.kind, str(m.span), m.span.file, m.description, MutantStatus.SURVIVED, checked=checked
+        original.model,
+        m.index,
+        m.handler,
+        m.kind,
+        str(m.span),
+        m.span.file,
+        m.description,
+        MutantStatus.SURVIVED,
+        checked=checked,
     )
     if not checked:
         return replace(base, note="no property's cone of influence reaches this handler")
     if killed is not None:
         how = "violated" if isinstance(killed.verdict, Violated) else "not reached (the original covers it)"
         return replace(base, status=MutantStatus.KILLED, killed_by=killed.name, note=how)
-    open_ = [r for r in results if isinstance(r.verdict, (Unknown, InternalError))]
+    open_ = [(r.name, why) for r in results if (why := no_answer(r, original)) is not None]
     if open_:
-        why = "; ".join(f"{r.name}: {getattr(r.verdict, 'reason', '')}" for r in open_)
-        return replace(base, status=MutantStatus.UNKNOWN, note=f"no answer from {why}")
-    before = {r.name: r for r in results}
-    bounded = [n for n, r in before.items() if isinstance(r.verdict, (Bounded, Unreached))]
+        return replace(base, status=MutantStatus.UNKNOWN, note="no answer from " + "; ".join(f"{n}: {w}" for n, w in open_))
+    bounded = [r.name for r in results if isinstance(r.verdict, (Bounded, Unreached))]
     if bounded:
         return replace(base, note=f"only bounded here: {', '.join(bounded)}")
     return base
@@ -250,7 +282,8 @@ def run_plan(plan: Plan, run: Runner, progress: Progress | None = None) -> Mutat
         for m in plan.mutants
     }
     killed, results = _passes(plan, before, checked, run, progress)
-    out = [_result(m, original.model, checked[m.index], killed.get(m.index), results[m.index]) for m in plan.mutants]
+    known = Original(original.model, plan.opts.depth, before)
+    out = [_result(m, known, checked[m.index], killed.get(m.index), results[m.index]) for m in plan.mutants]
     out = _equivalents(plan, out, before, progress)
     failed = tuple(n for n, r in before.items() if not r.passed)
     return MutationReport(
