@@ -480,3 +480,64 @@ class ConformReport:
     @property
     def passed(self) -> bool:
         return not self.undeclared and not self.errors
+
+
+# ---- gicheck mutate -------------------------------------------------------------------------
+
+
+class MutationKind(StrEnum):
+    """What a mutant changes in a handler (checker/mutants.py)."""
+
+    NEGATE = "negate-condition"
+    DROP_ASSIGNMENT = "drop-assignment"
+    DROP_BREAK = "drop-break"
+    DROP_CONTINUE = "drop-continue"
+    SWAP_COMPARISON = "swap-comparison"
+    NEIGHBOUR_FIELD = "neighbour-field"
+    CONSTANT = "constant"
+    W1S_W1C = "w1s-w1c"
+
+
+class MutantStatus(StrEnum):
+    KILLED = "killed"  # a property violated (or a cover the original covers not reached), with a trace
+    SURVIVED = "survived"  # every property checked held as far as it was checked
+    EQUIVALENT = "equivalent"  # proved to behave as the original: left out of the kill rate
+    UNKNOWN = "unknown"  # not killed, and some property gave no answer (engines/mutate.py: no_answer)
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    model: str
+    index: int  # the mutant's number in the model's enumeration
+    handler: str
+    kind: MutationKind
+    location: str  # path:line:col
+    file: str  # the spec file, as the report groups it
+    change: str  # "negated condition `x < y`"
+    status: MutantStatus
+    killed_by: str | None = None  # the property that killed it
+    note: str = ""  # why it is unknown, what the equivalence check found, what stayed bounded
+    checked: tuple[str, ...] = ()  # the properties run on it (those whose cone reaches its handler)
+
+
+@dataclass(frozen=True)
+class MutationReport:
+    model: str
+    vcpus: tuple[int, int]
+    depth: int
+    enumerated: int  # every mutant of the model, before --only and --limit
+    mutants: tuple[MutantResult, ...]
+    seconds: float = 0.0
+    baseline_failed: tuple[str, ...] = ()  # properties not proved or covered on the original
+
+    def count(self, status: MutantStatus, file: str | None = None) -> int:
+        return sum(1 for m in self.mutants if m.status == status and (file is None or m.file == file))
+
+    def kill_rate(self, file: str | None = None) -> float | None:
+        """Killed over killed and survived (equivalent and unknown mutants left out)."""
+        k, s = self.count(MutantStatus.KILLED, file), self.count(MutantStatus.SURVIVED, file)
+        return k / (k + s) if k + s else None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(sorted({m.file for m in self.mutants}))

@@ -179,3 +179,17 @@ def test_without_the_cluster_extra_scheduler_is_a_usage_error_naming_it(monkeypa
     assert (code, out) == (2, "")
     assert err.startswith("gicheck: error: --scheduler needs Dask distributed, which cannot be imported ("), err
     assert err.endswith("): pip install 'gicheck[cluster]'\n"), err
+
+
+@pytest.mark.slow
+def test_gicheck_mutate_on_the_cluster_gives_the_serial_run_s_verdicts(scheduler: str) -> None:
+    """The workers make each mutant's system from its base's, which this process sends."""
+    spec = ROOT / "tests/specs/mutate"
+    argv = ["mutate", "--spec", spec, spec / "props.prop", "--no-cache", "--format", "json"]
+    verdicts = {}
+    for where, extra in [("cluster", ["--scheduler", scheduler]), ("serial", ["--jobs", "1"])]:
+        code, out, err = run(*argv, *extra)
+        assert (code, err) == (1, ""), where
+        verdicts[where] = [(m["index"], m["status"], m["killed_by"]) for m in json.loads(out)["models"][0]["mutants"]]
+    assert verdicts["cluster"] == verdicts["serial"]
+    assert {s for _, s, _ in verdicts["serial"]} == {"killed", "survived", "equivalent"}

@@ -11,7 +11,7 @@ import pytest
 
 from checker import ir
 from checker.engines import replay, specialize
-from checker.engines.prove import Options, _cone_for, check_properties
+from checker.engines.prove import Options, check_properties, cone_for
 from checker.lower import lower
 from checker.results import Change, Trace, Violated
 from checker.sema import load_design, load_properties
@@ -60,7 +60,7 @@ def test_folded_final_access_after_a_whole_ctlr_write(tmp_path: Path) -> None:
     system = _system(tmp_path, "gicv3", (1, 1))
     p = next(p for p in system.properties if p.name == "isenabler0_write_sees_disabled_distributor")
     assert isinstance(p, ir.Contract)
-    sub = _cone_for(system, p)
+    sub = cone_for(system, p)
     final = specialize.final_action(sub, p)
     assert final.body != sub.action("GICD.write").body  # folded: the earlier step must not be
     a = q.contract(sub, p, q.OneStep(q.Setting((1, 1)), 1, path=("GICD_CTLR.write",), final=final))
@@ -78,7 +78,7 @@ def test_both_forms_violated_by_a_ctlr_write_then_the_isenabler0_write(
     system = _system(tmp_path, "gicv2", (1, 1), params)
     for p in system.properties:
         if p.name.startswith("isenabler0_"):
-            cone = _cone_for(system, p)
+            cone = cone_for(system, p)
             assert "GICC_IAR.read" not in cone.actions
     results = {r.name: r for r in check_properties(system, Options((1, 1)))}
     assert set(results) == {"isenabler0_write_sees_disabled_distributor", "isenabler0_write_sees_disabled_distributor_unfolded"}

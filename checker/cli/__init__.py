@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_conform(sub)
     _add_explore(sub)
+    _add_mutate(sub)
     return p
 
 
@@ -115,6 +116,40 @@ def _add_explore(sub: argparse._SubParsersAction[Parser]) -> None:
         help="stop a search after N accesses run in the interpreter (default 1000000)",
     )
     ex.add_argument("--output", type=Path, default=None, metavar="FILE", help="write the report to FILE (whole or not at all)")
+
+
+def _add_mutate(sub: argparse._SubParsersAction[Parser]) -> None:
+    mu = sub.add_parser(
+        "mutate", help="how strong the properties are: mutants of the spec's handlers, and which the properties kill"
+    )
+    mu.add_argument("files", nargs="*", type=Path, metavar="PROPS", help="property files or directories (default: properties/)")
+    mu.add_argument("--spec", type=Path, default=None, help="spec directory (default: spec/ of this checkout)")
+    mu.add_argument("--model", default=None, help="mutate only this model's handlers")
+    mu.add_argument("--vcpus", default="1..2", help="a count N or a range A..B, clipped to each model's (default 1..2)")
+    mu.add_argument("--depth", type=count, default=4, help="steps from reset for BMC and k-induction (default 4)")
+    mu.add_argument(
+        "--timeout",
+        type=seconds,
+        default=30.0,
+        metavar="S",
+        help="seconds per solver query, and for each property's search from reset (default 30)",
+    )
+    mu.add_argument("--limit", type=count, default=None, metavar="N", help="run at most N mutants per model, spread evenly")
+    mu.add_argument(
+        "--only",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="mutate only the handlers written in FILE (repeatable)",
+    )
+    mu.add_argument(
+        "--min-rate", type=float, default=90.0, metavar="PCT", help="exit 1 when a model's kill rate is under PCT (default 90)"
+    )
+    mu.add_argument("--format", choices=["text", "json"], default="text")
+    mu.add_argument("--no-cache", action="store_true", help="check every property again, without the proof cache")
+    mu.add_argument("--verbose", "-v", action="store_true", help="progress on stderr; list the killed mutants too")
+    _add_where(mu)
 
 
 def _add_run(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -305,6 +340,7 @@ _COMMANDS = {
     "conform": "checker.cli.conform",
     "replay": "checker.cli.replay",
     "explore": "checker.cli.explore",
+    "mutate": "checker.cli.mutate",
 }
 
 

@@ -77,13 +77,16 @@ class Cluster:
                 "install the same gicheck on every worker"
             )
 
-    def run(self, jobs: Sequence[pool.Job], on_done: pool.OnDone) -> None:
-        """Every job's units on the cluster (pool.run_parallel with pool.run_on_cluster)."""
+    def run(self, jobs: Sequence[pool.Job], on_done: pool.OnDone, stop: pool.Stop | None = None) -> None:
+        """Every job's units on the cluster (pool.run_parallel with pool.run_on_cluster); a job
+        `stop` says is done gets no more units. A mutant's system is made on the worker from its
+        base's (gicheck mutate)."""
         name = f"gicheck-systems-{uuid.uuid4().hex}"
-        self.client.register_plugin(_Systems({j.source: pool.system_for(j.source) for j in jobs}), name=name)
+        self.client.register_plugin(_Systems({j.source.base: pool.system_for(j.source.base) for j in jobs}), name=name)
         executor = self.client.get_executor(pure=False)  # pure=False: no task key from hashing the unit
+        work = pool.Work(pool.run_on_cluster, stop) if stop is not None else pool.Work(pool.run_on_cluster)
         try:
-            pool.run_parallel(executor, jobs, on_done, pool.run_on_cluster)
+            pool.run_parallel(executor, jobs, on_done, work)
         except concurrent.futures.CancelledError:
             raise Unavailable(f"the Dask cluster at {self.address} dropped the run's units (its scheduler was lost)") from None
         except KilledWorker as e:

@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from checker import ir
+from checker import ir, mutants
 from checker.engines import cache
 from checker.engines.prove import check_chain, selected
 from checker.engines.refinement import Refiner
@@ -45,8 +45,16 @@ class Source:
     overlays: tuple[Path, ...] = ()
     vcpus: tuple[int, int] | None = None
     params: tuple[tuple[str, int, int], ...] = ()
+    mutant: int | None = None  # gicheck mutate: the system with this mutant (checker/mutants.py)
+
+    @property
+    def base(self) -> Source:
+        """The source of the system without the mutant."""
+        return replace(self, mutant=None)
 
     def load(self) -> ir.System:
+        if self.mutant is not None:
+            return _mutant_system(self)
         from checker import pipeline  # a worker's first unit; the engines never need the front end otherwise
         from checker.sema.overlay import load_overlays
 
@@ -87,9 +95,11 @@ def forget(sources: Iterable[Source]) -> None:
         if _HELD[source] > 0:
             continue
         del _HELD[source]
-        _SYSTEMS.pop(source, None)
+        _MUTANTS.pop(source, None)
+        for held in [s for s in _SYSTEMS if s.base == source]:
+            del _SYSTEMS[held]
         for key in list(_REFINERS):
-            if key[0] == source:
+            if key[0].base == source:
                 _REFINERS.pop(key, None)
 
 
@@ -97,6 +107,24 @@ def system_for(source: Source) -> ir.System:
     if source not in _SYSTEMS:
         _SYSTEMS[source] = source.load()
     return _SYSTEMS[source]
+
+
+# gicheck mutate: a worker keeps the systems (and Refiners) of its last few mutants only; a
+# mutant's system is its base's with one handler replaced, remade at once when asked again.
+_MUTANTS_KEPT = 8
+_MUTANTS: dict[Source, list[mutants.Mutant]] = {}
+
+
+def _mutant_system(source: Source) -> ir.System:
+    base = system_for(source.base)
+    if source.base not in _MUTANTS:
+        _MUTANTS[source.base] = mutants.enumerate_mutants(base)
+    held = [s for s in _SYSTEMS if s.mutant is not None]
+    for old in held[: max(0, len(held) - _MUTANTS_KEPT + 1)]:
+        del _SYSTEMS[old]
+        for key in [k for k in _REFINERS if k[0] == old]:
+            del _REFINERS[key]
+    return mutants.apply(base, _MUTANTS[source.base][source.mutant])  # type: ignore[index]
 
 
 @dataclass(frozen=True)
@@ -159,6 +187,10 @@ class Job:
     source: Source
     opts: Options
     only: frozenset[str] | None = None
+    # invariants its properties may assume without their being checked here (gicheck mutate's
+    # first pass, which keeps only violations: each a trace replayed from reset, whatever the
+    # one-step query assumed); a job with invariants to check assumes only those it proves
+    assumed: tuple[str, ...] = ()
 
 
 def _asked(job: Job) -> list[ir.Property]:
@@ -166,12 +198,13 @@ def _asked(job: Job) -> list[ir.Property]:
 
 
 def first_units(job: Job) -> list[Unit]:
-    """The model's invariants, one unit; or, with none, every property a unit of its own."""
+    """The model's invariants, one unit; or, with none, every property a unit of its own,
+    assuming the job's `assumed`."""
     props = _asked(job)
     invariants = tuple(p.name for p in props if isinstance(p, ir.Invariant))
     if invariants:
         return [Unit(job.source, invariants, job.opts, invariants=True)]
-    return _others(job, ())
+    return _others(job, job.assumed)
 
 
 def _others(job: Job, proved: tuple[str, ...], claims: tuple[PropertyResult, ...] = ()) -> list[Unit]:
@@ -188,34 +221,57 @@ def follow_ups(job: Job, done: Done) -> list[Unit]:
 
 
 OnDone = Callable[[int, Done], None]  # (the job's index, a unit's results)
+Stop = Callable[[int], bool]  # whether a job needs no more of its units (gicheck mutate: killed)
 
 
-def run_serial(jobs: Sequence[Job], on_done: OnDone) -> None:
+def _never(i: int) -> bool:
+    return False
+
+
+def run_serial(jobs: Sequence[Job], on_done: OnDone, stop: Stop = _never) -> None:
     """Each job's units in order in this process: the serial run."""
     for i, job in enumerate(jobs):
         units = first_units(job)
-        while units:
+        while units and not stop(i):
             done = run_unit(units.pop(0))
             on_done(i, done)
             units += follow_ups(job, done)
 
 
-def run_parallel(executor: Executor, jobs: Sequence[Job], on_done: OnDone, work: Callable[[Unit], Done] = run_unit) -> None:
+@dataclass(frozen=True)
+class Work:
+    """How run_parallel runs units: the worker function, and when a job is done early."""
+
+    run: Callable[[Unit], Done] = run_unit
+    stop: Stop = _never
+
+
+def run_parallel(
+    executor: Executor, jobs: Sequence[Job], on_done: OnDone, work: Callable[[Unit], Done] | Work = run_unit
+) -> None:
     """Every job's units on `executor`, each run by `work` (run_unit, or run_on_cluster): the
     invariant units first, then, as each model's invariants finish, its other properties.
-    `on_done` runs in this process as units finish, in the order they finish."""
+    `on_done` runs in this process as units finish, in the order they finish. Once `work.stop`
+    says a job is done, its queued units are cancelled and its follow-ups never submitted."""
+    how = work if isinstance(work, Work) else Work(work)
     pending: dict[Future[Done], int] = {}
     for i, job in enumerate(jobs):
         for unit in first_units(job):
-            pending[executor.submit(work, unit)] = i
+            pending[executor.submit(how.run, unit)] = i
     while pending:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for f in sorted(finished, key=lambda f: pending[f]):
             i = pending.pop(f)
+            if f.cancelled():
+                continue
             done = f.result()
             on_done(i, done)
+            if how.stop(i):
+                for g in [g for g, j in pending.items() if j == i and g.cancel()]:
+                    del pending[g]
+                continue
             for unit in follow_ups(jobs[i], done):
-                pending[executor.submit(work, unit)] = i
+                pending[executor.submit(how.run, unit)] = i
 
 
 def default_jobs() -> int:
@@ -235,10 +291,10 @@ def _worker_start(systems: dict[Source, ir.System]) -> None:
 
 def local_pool(workers: int, sources: Sequence[Source]) -> ProcessPoolExecutor:
     """A process pool whose workers start with the systems `sources` name (sent once to each,
-    pickled: cheaper than loading them again). Workers come from a fork server, not a fork of
+    pickled: cheaper than loading them again; of a mutant's source, its base's). Workers come from a fork server, not a fork of
     this process, which may hold threads (a test runner's) whose locks a fork would copy held."""
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    systems = {s: system_for(s) for s in sources}
+    systems = {s.base: system_for(s.base) for s in sources}
     return ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context(method), initializer=_worker_start, initargs=(systems,)
     )

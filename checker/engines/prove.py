@@ -51,7 +51,7 @@ def _kind(p: ir.Property) -> PropertyKind:
     }[type(p)]
 
 
-def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
+def cone_for(system: ir.System, p: ir.Property) -> ir.System:
     if isinstance(p, (ir.Contract, ir.Independence)):
         # the access folded to the property's offsets: a property on one register of a frame
         # depends on that register's handler, not on everything the frame's decoder can reach
@@ -69,7 +69,7 @@ def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
 def _context(
     system: ir.System, p: ir.Property, opts: Options, proved: dict[str, ir.Expr], refiner: Refiner | None
 ) -> CheckContext:
-    sub = _cone_for(system, p)
+    sub = cone_for(system, p)
     pruned: list[ir.System] = []
 
     def searched(k: int) -> ir.System:
@@ -82,7 +82,7 @@ def _context(
         if not pruned:
             drop = refiner.proved(sub)
             if drop:
-                pruned.append(_cone_for(replace(system, actions={n: a for n, a in system.actions.items() if n not in drop}), p))
+                pruned.append(cone_for(replace(system, actions={n: a for n, a in system.actions.items() if n not in drop}), p))
             else:
                 pruned.append(sub)
         return pruned[0]
@@ -120,7 +120,7 @@ def check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[str
     its check asked for are asked for again, so the run lists the same claims), else checked."""
     if opts.cache_dir is None:
         return _check_one(system, p, opts, proved, refiner)
-    sub = _cone_for(system, p)
+    sub = cone_for(system, p)
     assumed = {n: e for n, e in proved.items() if state_reads(e, system) <= set(sub.states)}
     store = cache.ProofCache(opts.cache_dir)
     key = cache.property_key(system, sub, p, opts, assumed)
