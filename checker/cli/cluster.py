@@ -107,7 +107,8 @@ def connect(address: str) -> Iterator[Cluster]:
     try:
         # before a Client exists: one whose address is refused within its constructor is left
         # half-made, and its finalizer at exit waits for a loop that never ran, then prints a traceback
-        get_address_host_port(address)
+        if not address.startswith("inproc://"):  # a scheduler in this process has no host and port
+            get_address_host_port(address)
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except ValueError as e:  # not an address: a missing port, an unknown protocol
         raise UsageError(f"--scheduler {address}: {e}") from None
