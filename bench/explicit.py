@@ -4,6 +4,7 @@ no vacuity check) and by the explicit-state engine, at the small configuration (
 nr_irqs 64).
 
     python bench/explicit.py [--no-variants] [--write] [MODEL...]      (default: gicv3 gicv2)
+    python bench/explicit.py --only NAME [--only NAME...] --write     (rows for those properties)
 
 The explicit searches' limits are tests/test_explicit.py's `table_limits`, by property kind.
 
@@ -11,7 +12,9 @@ Prints Markdown as it goes: one row per property (model or variant, symbolic ver
 verdict, states checked, whether the explicit search saw every state the sample reaches,
 agreement by `explicit.agreement`), then the counts and the disagreements. With --write, the
 same goes to bench/explicit.md, headed by the command, the commit and the date; the test
-tests/test_explicit.py reads it. Exits 1 if there is any disagreement.
+tests/test_explicit.py reads it. With --only, just the shipped properties named (no variants),
+and --write puts their rows into the recorded table in place of any it had for them, with a
+line saying which rows came from which command and commit. Exits 1 if there is any disagreement.
 """
 
 from __future__ import annotations
@@ -84,7 +87,10 @@ def main() -> int:
     ap.add_argument("models", nargs="*", default=["gicv3", "gicv2"])
     ap.add_argument("--no-variants", action="store_true")
     ap.add_argument("--write", action="store_true", help=f"also write {TABLE.relative_to(ROOT)}")
+    ap.add_argument("--only", action="append", default=None, metavar="NAME", help="only this shipped property (repeatable)")
     args = ap.parse_args()
+    if args.only:
+        return _only(args.models, args.only, args.write)
     out = _header(sys.argv[1:])
     print("\n".join(out), flush=True)
     rows: list[Row] = []
@@ -110,6 +116,47 @@ def main() -> int:
     if args.write:
         TABLE.write_text("\n".join(out + tail) + "\n")
     return 1 if counts[Agreement.DISAGREE] else 0
+
+
+def _only(models: list[str], names: list[str], write: bool) -> int:
+    """The rows of the shipped properties `names`, put into the recorded table with --write."""
+    rows: list[Row] = []
+    for model in models:
+        system = shipped_system(model)
+        asked = [p.name for p in system.properties if p.name in names]
+        for row in table_rows(model, system, asked) if asked else []:
+            print("| " + " | ".join(row) + " |", flush=True)
+            rows.append(row)
+    if write:
+        keys = {(r[0], r[1]) for r in rows}
+        lines = [ln for ln in TABLE.read_text().splitlines() if _key(ln) not in keys]
+        end = max(i for i, ln in enumerate(lines) if ln.startswith("| ")) + 1
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+        note = (
+            f"Rows for {', '.join(sorted(set(names)))} written by `python bench/explicit.py {' '.join(sys.argv[1:])}` at "
+            f"commit {commit.stdout.strip()}, {datetime.date.today().isoformat()}; the counts below are of the whole table.\n"
+        )
+        body = lines[:end] + ["| " + " | ".join(r) + " |" for r in rows]
+        cells = [c for ln in body if (c := _cells(ln)) is not None and c[0] not in ("property", "---")]
+        counts = {a: sum(1 for c in cells if c[-1] == a) for a in Agreement}
+        tail = ["", f"{len(cells)} rows: " + ", ".join(f"{n} {a}" for a, n in counts.items())]
+        tail += [
+            f"- disagreement: {c[0]} ({c[1]}): symbolic {c[2]}, explicit {c[3]}" for c in cells if c[-1] == Agreement.DISAGREE
+        ]
+        at = next(i for i, ln in enumerate(body) if ln.startswith("Written by")) + 1
+        head = body[:at] + ["", note.rstrip("\n")] + body[at:]
+        TABLE.write_text("\n".join(head + tail) + "\n")
+    return 1 if any(r[-1] == Agreement.DISAGREE for r in rows) else 0
+
+
+def _cells(line: str) -> list[str] | None:
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    return cells if line.startswith("| ") and len(cells) == 7 else None
+
+
+def _key(line: str) -> tuple[str, str] | None:
+    cells = _cells(line)
+    return (cells[0], cells[1]) if cells is not None else None
 
 
 if __name__ == "__main__":
