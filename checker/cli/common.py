@@ -7,6 +7,7 @@ import argparse
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TextIO
 
 from checker import ir, pipeline
@@ -151,3 +152,14 @@ def output_file(output: Path | None) -> None:
     """--output FILE: its directory checked to be writable before the run."""
     if output is not None:
         output_dir(f"--output {output}", output.parent)
+
+
+def cluster_module() -> ModuleType:
+    """checker.cli.cluster, imported only for --scheduler: Dask distributed is optional."""
+    try:
+        from checker.cli import cluster
+    except ImportError as e:
+        raise UsageError(
+            f"--scheduler needs Dask distributed, which cannot be imported ({e}): pip install 'gicheck[cluster]'"
+        ) from None
+    return cluster

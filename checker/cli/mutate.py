@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from checker import ir, mutants, pipeline
 from checker.cli.codes import ExitCode
-from checker.cli.common import find_models, property_files, spec_root
+from checker.cli.common import cluster_module, find_models, property_files, spec_root
 from checker.diagnostics import UsageError
 from checker.engines import Options, cache, pool
 from checker.engines.mutate import Plan, Runner, run_plan
@@ -142,13 +142,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.scheduler is None:
         with _local(args.jobs or pool.default_jobs(), [p.source for p in plans]) as runner:
             return _mutate(args, plans, runner, out, err)
-    try:
-        from checker.cli import cluster
-    except ImportError as e:
-        raise UsageError(
-            f"--scheduler needs Dask distributed, which cannot be imported ({e}): pip install 'gicheck[cluster]'"
-        ) from None
-    with cluster.connect(args.scheduler) as remote:
+    with cluster_module().connect(args.scheduler) as remote:
         return _mutate(args, plans, _on_cluster(remote), out, err)
 
 

@@ -15,6 +15,7 @@ from checker import ir, pipeline
 from checker.cli.codes import ExitCode
 from checker.cli.common import (
     check_search_options,
+    cluster_module,
     find_models,
     output_dir,
     output_file,
@@ -251,13 +252,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--jobs and --scheduler: give one (on a cluster, its workers decide how many units run at once)")
     if args.dump_smt is not None:
         raise UsageError("--dump-smt writes the queries of one process: not with --scheduler")
-    try:
-        from checker.cli import cluster
-    except ImportError as e:
-        raise UsageError(
-            f"--scheduler needs Dask distributed, which cannot be imported ({e}): pip install 'gicheck[cluster]'"
-        ) from None
-    with cluster.connect(args.scheduler) as remote:
+    with cluster_module().connect(args.scheduler) as remote:
         return _prove(args, _Where(spec, files, remote), out, err)
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from checker import interp, ir
 from checker.engines import replay, specialize
 from checker.engines.inputs import Args, InputSet
-from checker.irwalk import cone, state_reads, state_writes
+from checker.irwalk import state_reads
 from checker.results import (
     Agreement,
     Bounded,
@@ -141,20 +141,6 @@ def _build(d: object, ref: interp.Value) -> interp.Value:
             out.entries[i] = _build(x, ref.get(i))
         return out
     return ref if d is None else d  # type: ignore[return-value]
-
-
-def _cone_for(system: ir.System, p: ir.Property) -> ir.System:
-    """The property's cone, as the symbolic engines take it (engines/prove.py)."""
-    if isinstance(p, (ir.Contract, ir.Independence)):
-        action = specialize.final_action(system, p)
-        roots = (
-            state_reads(p, system)
-            | state_writes(action.body, system)
-            | state_reads(action.body, system)
-            | state_reads(action.requires, system)
-        )
-        return cone(system, roots, keep_actions=[p.action])
-    return cone(system, state_reads(p, system))
 
 
 StepCheck = Callable[[_Search, Key, interp.State], "_Found | None"]
@@ -413,7 +399,7 @@ def explore(system: ir.System, p: ir.Property, config: Config) -> Explored:
     found: _Found | None = None
     verdict: Verdict
     sample = InputSet(config.vcpus[0], config.params)
-    sub = system if isinstance(p, ir.Fact) else _cone_for(system, p)
+    sub = system if isinstance(p, ir.Fact) else specialize.cone_for(system, p)
     try:
         for n in range(config.vcpus[0], config.vcpus[1] + 1):
             sample = InputSet(n, config.params)

@@ -2,7 +2,7 @@
 
 1. The original system's properties are checked (the baseline), with the run's options.
 2. Each mutant (checker/mutants.py) is a job for engines/pool.py, as a `prove` run's models are:
-   its properties are those whose cone of influence (prove.cone_for, with a contract's access
+   its properties are those whose cone of influence (specialize.cone_for, with a contract's access
    folded to its register) reaches the mutated handler, and that the original does not violate
    (a cover: that the original covers). A property violated on the mutant, or a cover the
    mutant no longer reaches, kills it, and its job stops there (pool.Work.stop).
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from checker import ir, mutants
 from checker.engines import pool, specialize
 from checker.engines.diff import Differ
-from checker.engines.prove import cone_for
 from checker.engines.search import Options
+from checker.engines.specialize import cone_for
 from checker.irwalk import reached
 from checker.results import (
     Bounded,

@@ -17,13 +17,14 @@ import time
 from dataclasses import replace
 
 from checker import ir
-from checker.engines import cache, replay, specialize
+from checker.engines import cache, replay
 from checker.engines.induction import check_cover, check_invariant
 from checker.engines.onestep import check_one_step
 from checker.engines.refinement import Refiner, check_refinement
 from checker.engines.search import DEFAULT_POLICY, CheckContext, Options, SearchPolicy, search_ranges, unknown_verdict
+from checker.engines.specialize import cone_for
 from checker.engines.vacuity import invariant_vacuity, vacuity
-from checker.irwalk import cone, state_reads, state_writes
+from checker.irwalk import state_reads
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
 from checker.smt import query as q
 
@@ -49,21 +50,6 @@ def _kind(p: ir.Property) -> PropertyKind:
         ir.Invariant: PropertyKind.INVARIANT,
         ir.Cover: PropertyKind.COVER,
     }[type(p)]
-
-
-def cone_for(system: ir.System, p: ir.Property) -> ir.System:
-    if isinstance(p, (ir.Contract, ir.Independence)):
-        # the access folded to the property's offsets: a property on one register of a frame
-        # depends on that register's handler, not on everything the frame's decoder can reach
-        action = specialize.final_action(system, p)
-        roots = (
-            state_reads(p, system)
-            | state_writes(action.body, system)
-            | state_reads(action.body, system)
-            | state_reads(action.requires, system)
-        )
-        return cone(system, roots, keep_actions=[p.action])
-    return cone(system, state_reads(p, system))
 
 
 def _context(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from checker import ir
+from checker.irwalk import cone, state_reads, state_writes
 
 Interval = tuple[int, int]  # [lo, hi)
 _TOP = 1 << 32  # offsets are bits(32)
@@ -214,3 +215,19 @@ def final_action(system: ir.System, p: ir.Contract | ir.Independence) -> ir.Acti
         return action
     # the action's own parameter is `offset`; the where clause names the property's local
     return replace(action, body=fold(action.body, iv, action.params[1].name))
+
+
+def cone_for(system: ir.System, p: ir.Property) -> ir.System:
+    """The part of `system` property `p` can depend on, as every engine takes it."""
+    if isinstance(p, (ir.Contract, ir.Independence)):
+        # the access folded to the property's offsets: a property on one register of a frame
+        # depends on that register's handler, not on everything the frame's decoder can reach
+        action = final_action(system, p)
+        roots = (
+            state_reads(p, system)
+            | state_writes(action.body, system)
+            | state_reads(action.body, system)
+            | state_reads(action.requires, system)
+        )
+        return cone(system, roots, keep_actions=[p.action])
+    return cone(system, state_reads(p, system))
