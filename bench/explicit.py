@@ -69,8 +69,8 @@ def _header(argv: list[str]) -> list[str]:
             f"Configuration: vCPUs {VCPUS[0]}..{VCPUS[1]}, {', '.join(f'{n} {v}' for n, v in PARAMS)}. Symbolic: "
             "`check_properties` with the default options, no proof cache, no vacuity check. Explicit: `gicheck explore`'s "
             f"engine, per vCPU count at most: {kinds}; the others {_limits(TABLE_OTHER_LIMITS)}. "
-            "`states` is the sum over the vCPU counts, `complete` whether no search (at any vCPU count) hit a limit: in a "
-            "row without a trace, whether every state the input sample reaches was checked. Agreement (`explicit.agreement`): PROVED needs no violation found, VIOLATED a "
+            "`states` is the sum over the vCPU counts, `complete` whether the search saw every state the "
+            "input sample reaches. Agreement (`explicit.agreement`): PROVED needs no violation found, VIOLATED a "
             "violation, COVERED the goal; a symbolic BOUNDED or UNREACHED within d steps is contradicted only by a trace "
             "of at most d steps, else `undecided`.\n"
         ),

@@ -168,7 +168,7 @@ class Explored:
     result: PropertyResult
     states: int  # distinct states checked, summed over the vCPU counts searched
     depth: int  # every state within this many steps of reset was checked, at every vCPU count searched
-    complete: bool  # no search hit a limit: without a trace, every state the sample reaches was checked
+    complete: bool  # every state the sample reaches was checked: no limit on states or steps was hit
     inputs: str  # the input sample, in words
 
 
