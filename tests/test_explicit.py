@@ -184,7 +184,7 @@ def test_shipped_cover_found_shortest(model: str, props: str, name: str, steps: 
     assert (len(v.trace.steps), v.trace.nr_vcpus) == (steps, 1)
     step = v.trace.steps[-1]
     assert (step.target or step.action).split(" ")[0].split(".")[0] == last, step
-    assert "breadth-first: no shorter trace with the input sample" in (v.note or "")
+    assert "breadth-first: no shorter trace with 1 vCPU and the input sample" in (v.note or "")
 
 
 def test_cap_is_incomplete_not_proof() -> None:

@@ -422,7 +422,8 @@ def explore(system: ir.System, p: ir.Property, config: Config) -> Explored:
 def _verdict(p: ir.Property, found: _Found | None, tally: _Tally, config: Config, sample: InputSet) -> Verdict:
     how = f"explicit-state search over {tally.states} state{'s' if tally.states != 1 else ''}"
     if found is not None:
-        note = f"{how}, breadth-first: no shorter trace with the input sample"
+        nr = f"{sample.nr} vCPU{'s' if sample.nr != 1 else ''}"
+        note = f"{how}, breadth-first: no shorter trace with {nr} and the input sample"
         return Covered(found.trace, note) if isinstance(p, ir.Cover) else Violated(found.trace, note)
     if isinstance(p, ir.Fact):
         return Bounded(0, f"explicit evaluation over the whole domain at each of vCPUs {config.vcpus[0]}..{config.vcpus[1]}")
