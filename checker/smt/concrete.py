@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import z3
 
 from checker import interp, ir
-from checker.smt import flat
+from checker.smt import flat, limits
 from checker.smt.encode import Encoder
 from checker.smt.flat import Flat, Term
 from checker.smt.query import value_of
@@ -48,6 +48,15 @@ def _to_term(enc: Encoder, v: interp.Value, t: ir.Type, nr: int) -> Term:
     return Flat(small.start, elems, elems[-1] if outside is None else _to_term(enc, v.get(outside), t.elem, nr))
 
 
+# A concrete access is a query over constants, yet some drawn at random run on for minutes
+# (the first-match definitions and the spec's quantifiers are still the solver's to unfold)
+CHECK_MS = 30_000
+
+
+class Undecided(Exception):
+    """The solver did not evaluate the concrete access within CHECK_MS: no answer to compare."""
+
+
 @dataclass(frozen=True)
 class At:
     """Where an action is run: the vCPU count, the pre-state, the configuration parameters, and
@@ -78,12 +87,15 @@ def run_access(
     z_args = {p.name: _to_z3(args[p.name], p.type, nr_vcpus) for p in a.params}
     enabled, post, result = enc.access(a, pre, z_args)
     s = z3.Solver()
+    s.set("timeout", CHECK_MS)
     s.add(*enc.defs)
     names = {k: flat.named(f"post.{k}", term, s.add) for k, term in post.items()}
     en = z3.Bool("enabled")
     s.add(en == enabled)
-    assert s.check() == z3.sat
-    m = s.model()
+    res, m, why = limits.check(s, (), None, CHECK_MS)
+    if res == z3.unknown or m is None:
+        raise Undecided(why)
+    assert res == z3.sat
     value = None if result is None or a.result is None else value_of(m, result, a.result, nr_vcpus)
     # a state the action leaves as it was (the same term) is read back from the pre-state as is
     post_values = {k: (state[k] if post[k].eq(pre[k]) else value_of(m, names[k], system.states[k].type, nr_vcpus)) for k in post}
