@@ -53,6 +53,16 @@ def test_a_param_given_twice_is_a_usage_error() -> None:
     assert (code, err) == (2, "gicheck: error: --param nr_irqs: given twice\n")
 
 
+@pytest.mark.parametrize(
+    ("given", "covers"),
+    [("nr_irqs=64", "vCPUs 1..2 and nr_irqs = 64"), ("nr_irqs=64..128", "vCPUs 1..2 and every allowed nr_irqs in 64..128")],
+)
+def test_a_verdict_says_which_param_values_it_covers(given: str, covers: str) -> None:
+    code, out, _ = run("prove", *SMALL, "--no-cache", "--param", given)
+    line = next(ln for ln in out.splitlines() if "broadcast_reaches_all_others" in ln)
+    assert code == 0 and line.startswith("  PROVED") and f"every count in {covers}  [" in line
+
+
 def test_diff_refuses_a_param_value_the_spec_excludes() -> None:
     code, out, err = run("diff", V1, "--no-properties", "--vcpus", "1..2", "--param", "nr_irqs=65")
     assert (code, err) == (2, f"gicheck: error: --param nr_irqs=65: nr_irqs = 65 is not allowed: {WHERE}\n")

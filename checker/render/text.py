@@ -55,7 +55,7 @@ def _vcpus(r: PropertyResult) -> str:
     lo, hi = r.vcpus
     out = f"vCPUs {lo}" if lo == hi else f"vCPUs {lo}..{hi}"
     for name, a, b in r.params:
-        out += f" and every allowed {name} in {a}" + (f"..{b}" if b != a else "")
+        out += f" and {name} = {a}" if a == b else f" and every allowed {name} in {a}..{b}"
     return out
 
 
