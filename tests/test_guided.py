@@ -325,3 +325,64 @@ def test_an_undecided_sequence_sends_the_depth_to_the_query_over_every_action() 
     assert isinstance(answer, q.Unknown) and answer.reason == "timeout"
     paths = E.live_paths(t.rw, 2, {"z"})
     assert asked == [((9, 255), p) for p in paths] + [((9, 255), None)]
+
+
+# Interrupt 7 ready on some vCPU: enabled and pended, two accesses from reset (ENABLE, DOORBELL).
+NOT_READY = """
+use model small
+
+/// False: enable 7, ring 7.
+invariant seven_never_ready: !(exists c: vcpu. pending[c][7] && enabled[7])
+"""
+
+# As on a deep scenario's depth: too many sequences to search one at a time.
+NO_SPLIT = replace(E.DEFAULT_POLICY, sequences_first_max=0, max_paths=0)
+
+
+def _invariant_system(tmp_path: Path):  # type: ignore[no-untyped-def]
+    write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/p.prop": NOT_READY})
+    return pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
+
+
+def _giving_up(monkeypatch: pytest.MonkeyPatch, times: int) -> list[tuple[int, tuple[str, ...] | None]]:
+    """q.reach made to give up the first `times` times it is asked over every action at depth 1."""
+    real = q.reach
+    asked: list[tuple[int, tuple[str, ...] | None]] = []
+
+    def reach(sys: ir.System, goal: ir.Expr, req: q.Steps) -> q.Answer:
+        asked.append((req.k, req.path))
+        if req.k == 1 and req.path is None and asked.count((1, None)) <= times:
+            return q.Unknown("timeout (made to give up by the test)")
+        return real(sys, goal, req)
+
+    monkeypatch.setattr(q, "reach", reach)
+    return asked
+
+
+def test_an_invariant_s_undecided_base_case_is_left_for_later_and_the_violation_found_deeper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base case at depth 1 gives up, and its sequences are too many to split: the
+    violation is searched for at depth 2 (found: enable, ring), and depth 1's query over every
+    action is then asked again and decided (no violation), so the trace is the shortest. Before,
+    the invariant was UNKNOWN at depth 1."""
+    asked = _giving_up(monkeypatch, 1)
+    [r] = check_properties(_invariant_system(tmp_path), Options((1, 2), policy=NO_SPLIT))
+    v = r.verdict
+    assert isinstance(v, Violated) and v.note is None and v.shortest, v
+    assert sorted((s.target or s.register or "").split()[0] for s in v.trace.steps) == ["DOORBELL", "ENABLE"]
+    assert v.trace.from_reset and asked.count((1, None)) == 2
+    assert asked.index((2, None)) < len(asked) - 1 - asked[::-1].index((1, None))  # depth 1 again, after depth 2
+
+
+def test_an_invariant_s_base_case_still_undecided_is_named_in_the_violation_s_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _giving_up(monkeypatch, 99)
+    [r] = check_properties(_invariant_system(tmp_path), Options((1, 2), policy=NO_SPLIT))
+    v = r.verdict
+    assert isinstance(v, Violated) and not v.shortest and len(v.trace.steps) == 2
+    assert v.note == (
+        "a shorter trace is not ruled out: the solver gave up on traces of 1 step (timeout (made to give up by the test); "
+        "and more than 0 action sequences of length 1 to search one by one)"
+    )

@@ -12,6 +12,7 @@ from dataclasses import replace
 from checker import interp, ir
 from checker.engines import replay
 from checker.engines.search import (
+    AtDepth,
     CheckContext,
     DepthPass,
     Stopped,
@@ -147,7 +148,9 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     past the first get a budget on this pass: a false invariant's counterexample to induction
     can be out of the solver's reach while the search from reset finds the violation
     (bench/heuristics.md). Steps left undecided are tried again, without a budget, once the
-    search has found none."""
+    search has found none. A base case the solver does not decide is left for later and the
+    violation searched for deeper, as a cover's goal is (_deeper); the induction steps go on
+    only once every base case to the depth is decided."""
     bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
     base = _search(
         ctx,
@@ -161,14 +164,19 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     cap = opts.policy.induction_budget_ms
     undecided: list[int] = []
     deadline = opts.deadline()
+    searched = False  # every base case to the depth decided: no violation
     for k in range(opts.depth + 1):
-        if deadline is not None and time.monotonic() >= deadline and k > 0:
-            return Bounded(k - 1, f"not k-inductive for k <= {k - 1}; {Stopped(k - 1, opts.search_time or 0).reason}")
-        found = base(k, DepthPass())
-        if isinstance(found, q.Unknown):
-            return unknown_verdict(found)
-        if not isinstance(found, q.Unsat):
-            return shortest(found)  # every shorter length had no trace
+        if not searched:
+            if deadline is not None and time.monotonic() >= deadline and k > 0:
+                return Bounded(k - 1, f"not k-inductive for k <= {k - 1}; {Stopped(k - 1, opts.search_time or 0).reason}")
+            found = base(k, DepthPass())
+            if isinstance(found, q.Unknown):
+                deeper = _deeper(ctx, p, bad, base, (k, found))
+                if deeper is not None:
+                    return deeper
+                searched = True
+            elif not isinstance(found, q.Unsat):
+                return shortest(found)  # every shorter length had no trace
         if k == opts.depth:
             break
         budget = cap if k >= 1 and not (opts.timeout and opts.timeout * 1000 <= cap) else None
@@ -188,6 +196,35 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")
 
 
+def _guided(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr, search: AtDepth) -> AtDepth:
+    """`search` with the runs a state one access from `goal` points at (goal_guides), asked
+    for once, the first time a pass wants them."""
+    guides: list[set[str]] = []
+
+    def guide_sets() -> list[set[str]]:
+        if not guides:
+            guides.extend(goal_guides(ctx, p, goal))
+        return guides
+
+    def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
+        return search(k, replace(how, guides=guide_sets if how.guided and k >= 2 else None))
+
+    return at
+
+
+def _deeper(ctx: CheckContext, p: ir.Invariant, bad: ir.Expr, base: AtDepth, undecided: tuple[int, q.Unknown]) -> Verdict | None:
+    """A base case left undecided: the violation searched for at the depths after it, guided
+    and deferring what the solver does not decide in time (search.deepening), then the depths
+    left. The violation found (with a note if a shorter one is not ruled out), or why the search
+    stopped; None when every depth to the run's depth is decided and has none."""
+    found = deepening(_guided(ctx, p, bad, base), ctx.opts.depth + 1, ctx.opts, after=undecided)
+    if isinstance(found, q.Unknown):
+        return unknown_verdict(found)
+    if isinstance(found, Stopped):
+        return Bounded(found.decided, f"not k-inductive for k <= {undecided[0]}; {found.reason}")
+    return found
+
+
 def check_cover(ctx: CheckContext, p: ir.Cover) -> Verdict:
     """BMC from reset, shortest trace first: depth by depth, the runs that a state one access
     from the goal points at first (goal_guides), a depth the solver does not decide in time left
@@ -196,17 +233,7 @@ def check_cover(ctx: CheckContext, p: ir.Cover) -> Verdict:
     reach = _search(
         ctx, p, p.body, simplified(ctx.sub, lambda w: Covered(replay.state_trace(ctx.sub, p.name, p.body, w, "reached")))
     )
-    guides: list[set[str]] = []
-
-    def guide_sets() -> list[set[str]]:
-        if not guides:
-            guides.extend(goal_guides(ctx, p, p.body))
-        return guides
-
-    def at(k: int, how: DepthPass) -> Verdict | q.Unsat | q.Unknown:
-        return reach(k, replace(how, guides=guide_sets if how.guided and k >= 2 else None))
-
-    found = deepening(at, ctx.opts.depth + 1, ctx.opts)
+    found = deepening(_guided(ctx, p, p.body, reach), ctx.opts.depth + 1, ctx.opts)
     if isinstance(found, q.Unknown):
         return unknown_verdict(found)
     if isinstance(found, Stopped):

@@ -49,6 +49,9 @@ class SearchPolicy:
     refinement_budget_ms: int = 180_000
     # more sequences than this at one depth and the split is not tried: the answer stays Unknown
     max_paths: int = 4_096
+    # ... unless the query over every action, asked again for a depth left undecided (a
+    # deepening's later pass), decides it within this (and the pass's deadline)
+    whole_again_budget_ms: int = 30_000
     # a depth with at most this many live sequences is searched one sequence at a time before
     # (rather than after) the query over every action
     sequences_first_max: int = 512
@@ -354,11 +357,27 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
         return q.Unknown(reason)
     paths = live_paths(t.rw, k, t.need, p.max_paths)
     if len(paths) > p.max_paths:
+        if how.undecided is not None:
+            again = _whole_again(t, rng, k, how)
+            if again is not None:
+                return again
         return q.Unknown(f"{reason}; and more than {p.max_paths} action sequences of length {k} to search one by one")
     split = _sequences(t, rng, paths, _limit(how.deadline, None))
     if split is None:
         return q.Unknown(f"{reason}; and the {len(paths)} action sequences of length {k} took more than the time given")
     return split
+
+
+def _whole_again(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer | None:
+    """A depth an earlier pass left undecided, with too many sequences to split: the query over
+    every action asked again, within whole_again_budget_ms and the pass's deadline (its
+    encoding is kept from the first time: smt/steps.py). Its answer when decided, else None."""
+    left = _limit(how.deadline, t.policy.whole_again_budget_ms)()
+    if left is not None and left <= 0:
+        return None
+    log.info("depth %d over vCPUs %s: the query over every action again, for %s ms", k, rng, left)
+    again = t.ask(rng, None, left)
+    return None if isinstance(again, q.Unknown) else again
 
 
 def _in_window(t: Target, rng: tuple[int, int], deadline: float | None) -> q.Sat | None:
@@ -514,7 +533,9 @@ class Stopped:
         return f"the search time ({self.seconds:g} s, --search-time) ran out: {done}"
 
 
-def deepening(at: AtDepth, depth: int, opts: Options, steps: int = 1) -> Verdict | q.Unknown | Stopped | None:
+def deepening(
+    at: AtDepth, depth: int, opts: Options, steps: int = 1, after: tuple[int, q.Unknown] | None = None
+) -> Verdict | q.Unknown | Stopped | None:
     """Depths 0..depth-1 in turn, over a few vCPUs (the first of search_ranges), guided runs
     first; a depth whose query over every action the solver does not decide within its budget,
     or whose vCPU counts above the few are not searched yet, is left for later, so that a guided trace deeper
@@ -525,15 +546,16 @@ def deepening(at: AtDepth, depth: int, opts: Options, steps: int = 1) -> Verdict
     verdict found, the Unknown of a depth that stays undecided, None when no depth has a trace,
     or Stopped when the run's search_time runs out first. A trace at depth k has
     k + `steps` - 1 accesses (a contract's final access is one more than its depth; a cover's
-    trace is its depth)."""
+    trace is its depth). `after`: a depth already tried and left undecided, every depth below
+    it known to have no trace; the search goes on from the depth after it."""
     deadline = opts.deadline()
-    deferred: list[tuple[int, q.Unknown]] = []
+    deferred: list[tuple[int, q.Unknown]] = [after] if after is not None else []
 
     def stopped(k: int) -> Stopped:
         first_open = min([d for d, _ in deferred] + [k])
         return Stopped(first_open + steps - 2, opts.search_time or 0.0)
 
-    for k in range(depth):
+    for k in range(after[0] + 1 if after is not None else 0, depth):
         if deadline is not None and k > 0 and time.monotonic() >= deadline:
             return stopped(k)
         found = at(k, DepthPass(guided=True, split=False, small_first=True))
@@ -577,7 +599,7 @@ def _shortest(at: AtDepth, found: Verdict, deferred: list[tuple[int, q.Unknown]]
             break
     if not undecided or not isinstance(found, (Violated, Covered)):
         return shortest(found)
-    gave_up = ", ".join(f"{d + steps - 1} steps ({u.reason})" for d, u in undecided)
+    gave_up = ", ".join(f"{d + steps - 1} step{'s' if d + steps - 1 != 1 else ''} ({u.reason})" for d, u in undecided)
     return replace(found, note=f"a shorter trace is not ruled out: the solver gave up on traces of {gave_up}")
 
 
