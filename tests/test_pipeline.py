@@ -3,6 +3,7 @@ exit codes, the stages logged with --debug, and the overlay's names checked in s
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -76,6 +77,8 @@ def test_debug_logs_each_stage(root: Path) -> None:
     assert "gicheck.pipeline: parse: 2 model(s) under" in r.stderr
     assert "gicheck.pipeline: parse: 1 property file(s) for 1 model(s)" in r.stderr
     assert "gicheck.pipeline: resolve: model gicv3:" in r.stderr
+    # each line says when, in ms since the start: where a run's time goes between checks
+    assert all(re.match(r" *\d+ ms gicheck\.", line) for line in r.stderr.splitlines()), r.stderr
 
 
 def test_expected_names_of_an_overlay_are_diagnostics_and_of_the_command_line_names(

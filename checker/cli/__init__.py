@@ -352,7 +352,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     debug = "--debug" in given
     verbose = "--verbose" in given or "-v" in given
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, stream=stderr or sys.stderr, format="%(name)s: %(message)s")
+    # --debug lines carry the time since start, to see where a run's time goes between checks
+    form = "%(relativeCreated)8.0f ms %(name)s: %(message)s" if debug else "%(name)s: %(message)s"
+    logging.basicConfig(level=level, stream=stderr or sys.stderr, format=form)
     try:
         with sigterm_unwinds(owner=argv is None):
             try:
