@@ -11,13 +11,11 @@ from dataclasses import replace
 
 from checker import interp, ir
 from checker.engines import replay
+from checker.engines.deepen import AtDepth, Stopped, deepening
 from checker.engines.search import (
-    AtDepth,
     CheckContext,
     DepthPass,
-    Stopped,
     Target,
-    deepening,
     find_trace,
     has_wide_arrays,
     more_guides,
@@ -214,7 +212,7 @@ def _guided(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr, search
 
 def _deeper(ctx: CheckContext, p: ir.Invariant, bad: ir.Expr, base: AtDepth, undecided: tuple[int, q.Unknown]) -> Verdict | None:
     """A base case left undecided: the violation searched for at the depths after it, guided
-    and deferring what the solver does not decide in time (search.deepening), then the depths
+    and deferring what the solver does not decide in time (deepen.deepening), then the depths
     left. The violation found (with a note if a shorter one is not ruled out), or why the search
     stopped; None when every depth to the run's depth is decided and has none."""
     found = deepening(_guided(ctx, p, bad, base), ctx.opts.depth + 1, ctx.opts, after=undecided)
@@ -228,7 +226,7 @@ def _deeper(ctx: CheckContext, p: ir.Invariant, bad: ir.Expr, base: AtDepth, und
 def check_cover(ctx: CheckContext, p: ir.Cover) -> Verdict:
     """BMC from reset, shortest trace first: depth by depth, the runs that a state one access
     from the goal points at first (goal_guides), a depth the solver does not decide in time left
-    for later (search.deepening), so that a scenario deeper than the search can enumerate is
+    for later (deepen.deepening), so that a scenario deeper than the search can enumerate is
     still found."""
     reach = _search(
         ctx, p, p.body, simplified(ctx.sub, lambda w: Covered(replay.state_trace(ctx.sub, p.name, p.body, w, "reached")))

@@ -11,12 +11,11 @@ from dataclasses import replace
 
 from checker import ir
 from checker.engines import replay, specialize
+from checker.engines.deepen import Stopped, deepening
 from checker.engines.search import (
     CheckContext,
     DepthPass,
-    Stopped,
     Target,
-    deepening,
     find_trace,
     has_wide_arrays,
     more_guides,
