@@ -386,3 +386,23 @@ def test_an_invariant_s_base_case_still_undecided_is_named_in_the_violation_s_no
         "a shorter trace is not ruled out: the solver gave up on traces of 1 step (timeout (made to give up by the test); "
         "and more than 0 action sequences of length 1 to search one by one)"
     )
+
+
+def test_a_quantifier_over_vcpus_is_expanded_when_loops_over_vcpus_unroll_short(tmp_path: Path) -> None:
+    """An induction step assuming a `forall c: vcpu` invariant: at up to 4 vCPUs the forall is
+    one case per vCPU, guarded by the count (Z3's quantifier instantiation had left such a step
+    unknown); past that it stays a quantifier."""
+    write_tree(
+        tmp_path,
+        {"spec/small.gic": SPEC, "properties/p.prop": "use model small\n\ninvariant i: forall c: vcpu. !pending[c][7]\n"},
+    )
+    dumped: dict[int, str] = {}
+    for hi in (2, 4, 5):
+        system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, hi))
+        [p] = system.properties
+        assert isinstance(p, ir.Invariant)
+        setting = q.Setting((1, hi), dump=lambda text, hi=hi: dumped.__setitem__(hi, text))  # type: ignore[misc]
+        ans = q.induction_step(system, p.body, q.Steps(setting, 1))
+        assert isinstance(ans, q.Sat)  # the doorbell pends 7 from a state where it was not
+    assert "forall" not in dumped[2] and "forall" not in dumped[4]
+    assert "forall" in dumped[5]

@@ -19,6 +19,11 @@ from checker.smt import flat
 from checker.smt.flat import Flat, Term
 
 _EXPAND_LIMIT = 64  # ranges up to this size are expanded rather than quantified
+# a quantifier over vCPUs is expanded, each case guarded by the vCPU count, when loops over
+# vCPUs unroll at most this far: left to Z3's quantifier instantiation, an induction step that
+# assumes a `forall c: vcpu` invariant came back "incomplete quantifiers" and ran to its limit
+# (bench/heuristics.md)
+_VCPU_EXPAND_LIMIT = 4
 
 Env = dict[str, Term]
 StateT = dict[str, Term]
@@ -284,6 +289,12 @@ class Encoder:
             values = [_TRUE, _FALSE] if isinstance(t, ir.BoolT) else [z3.BitVecVal(i, t.width) for i in range(t.lo, t.hi + 1)]  # type: ignore[operator, unused-ignore]
             parts = [self.quant(q, rest, {**env, v.name: x}, state, post) for x in values]
             return mk_and(*parts) if kind == ir.QuantKind.FORALL else mk_or(*parts)
+        if isinstance(t, ir.IndexT) and t.hi is None and self.max_n <= _VCPU_EXPAND_LIMIT:
+            ids = [z3.BitVecVal(i, t.width) for i in range(self.max_n)]
+            cases = [(z3.ULT(i, self.n), self.quant(q, rest, {**env, v.name: i}, state, post)) for i in ids]
+            if kind == ir.QuantKind.FORALL:
+                return mk_and(*[z3.Implies(live, x) for live, x in cases])
+            return mk_or(*[z3.And(live, x) for live, x in cases])
         self._fresh += 1
         x = z3.Const(f"{v.name}!q{self._fresh}", sort_of(t))
         self._bound += 1
