@@ -13,6 +13,7 @@ from checker.engines.search import NOT_YET_SEARCHED, DepthPass, Options, SearchP
 from checker.results import Covered, Verdict, Violated
 from checker.smt import query as q
 
+# (depth, the pass to make at it) -> a verdict, or the answer when there is no trace at that depth
 AtDepth = Callable[[int, DepthPass], "Verdict | q.Unsat | q.Unknown"]
 
 

@@ -221,15 +221,25 @@ def _expand(
     return None
 
 
+def _runs(
+    search: _Search, action: ir.Action, s: interp.State, inputs: list[Args], allowed: Callable[[Args], bool] = lambda a: True
+) -> Iterator[tuple[Args, tuple[interp.State, interp.Value | None]]]:
+    """Each of `inputs` that `allowed` admits, with its run of `action` from `s`, unless the
+    action is blocked with it."""
+    for args in inputs:
+        if not allowed(args):
+            continue
+        try:
+            yield args, search.run(action, s, args)
+        except interp.Blocked:
+            continue
+
+
 def _successors(
     search: _Search, s: interp.State, transitions: list[tuple[ir.Action, list[Args]]]
 ) -> Iterator[tuple[interp.State, str, Args]]:
     for action, inputs in transitions:
-        for args in inputs:
-            try:
-                post = search.run(action, s, args)[0]
-            except interp.Blocked:
-                continue
+        for args, (post, _) in _runs(search, action, s, inputs):
             yield post, action.name, args
 
 
@@ -306,21 +316,11 @@ def _independence_check(system: ir.System, p: ir.Independence, sample: InputSet)
         return p.where is None or bool(it.eval(p.where, env, s))
 
     def check(search: _Search, k: Key, s: interp.State) -> _Found | None:
-        it = search.it
-        for args in inputs:
-            if not allowed(it, args, s):
-                continue
-            try:
-                one = search.run(action, s, args)
-            except interp.Blocked:
-                continue
-            for alt in _variants(p, action, args):
-                if not allowed(it, alt, s):
-                    continue
-                try:
-                    two = search.run(action, s, alt)
-                except interp.Blocked:
-                    continue
+        def here(a: Args) -> bool:
+            return allowed(search.it, a, s)
+
+        for args, one in _runs(search, action, s, inputs, here):
+            for alt, two in _runs(search, action, s, _variants(p, action, args), here):
                 if search.key(one[0]) != search.key(two[0]) or one[1] != two[1]:
                     w = search.witness(k, [(p.action, args)], alt)
                     return _Found(replay.independence_trace(search.sub, p, w))

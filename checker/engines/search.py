@@ -521,9 +521,6 @@ def shortest(v: Verdict) -> Verdict:
     return replace(v, shortest=True) if isinstance(v, (Violated, Covered)) and v.trace.from_reset else v
 
 
-# (depth, the pass to make at it) -> a verdict, or the answer when there is no trace at that depth
-
-
 @dataclass(frozen=True)
 class CheckContext:
     """One property's check: the whole system, its cone for the property (`sub`), the system a
