@@ -389,6 +389,28 @@ def test_an_invariant_s_base_case_still_undecided_is_named_in_the_violation_s_no
     )
 
 
+def test_a_first_induction_step_out_of_its_budget_leaves_the_search_from_reset_to_find_the_violation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 1-induction step gives up (as a step that runs to its limit does): the base cases go
+    on and find the 2-access violation, and the step is never asked again. Before, the step had
+    no budget of its own and its Unknown was the invariant's verdict."""
+    budgets: list[int | None] = []
+    real = q.induction_step
+
+    def step(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
+        if req.k == 1:
+            budgets.append(req.budget_ms)
+            return q.Unknown("timeout (made to give up by the test)")
+        return real(system, prop, req)
+
+    monkeypatch.setattr(q, "induction_step", step)
+    [r] = check_properties(_invariant_system(tmp_path), Options((1, 2)))
+    v = r.verdict
+    assert isinstance(v, Violated) and v.shortest and len(v.trace.steps) == 2, v
+    assert budgets == [E.DEFAULT_POLICY.first_step_budget_ms]
+
+
 def test_a_quantifier_over_vcpus_is_expanded_when_loops_over_vcpus_unroll_short(tmp_path: Path) -> None:
     """An induction step assuming a `forall c: vcpu` invariant: at up to 4 vCPUs the forall is
     one case per vCPU, guarded by the count (Z3's quantifier instantiation had left such a step

@@ -145,8 +145,8 @@ def _proved(ctx: CheckContext, p: ir.Invariant, k: int, how: str) -> Proved | Un
 
 def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     """Base case at depth k, then the (k+1)-induction step, for k = 0..depth. Induction steps
-    past the first get a budget on this pass: a false invariant's counterexample to induction
-    can be out of the solver's reach while the search from reset finds the violation
+    get a budget on this pass (the first a longer one): a false invariant's counterexample to
+    induction can be out of the solver's reach while the search from reset finds the violation
     (bench/heuristics.md). Steps left undecided are tried again, without a budget, once the
     search has found none. A base case the solver does not decide is left for later and the
     violation searched for deeper, as a cover's goal is (_deeper); the induction steps go on
@@ -161,7 +161,6 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
         ),
     )
     opts = ctx.opts
-    cap = opts.policy.induction_budget_ms
     undecided: list[int] = []
     deadline = opts.deadline()
     searched = False  # every base case to the depth decided: no violation
@@ -179,7 +178,8 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
                 return shortest(found)  # every shorter length had no trace
         if k == opts.depth:
             break
-        budget = cap if k >= 1 and not (opts.timeout and opts.timeout * 1000 <= cap) else None
+        cap = opts.policy.induction_budget_ms if k >= 1 else opts.policy.first_step_budget_ms
+        budget = cap if not (opts.timeout and opts.timeout * 1000 <= cap) else None
         step, how = _step(ctx, p, k + 1, budget)
         if isinstance(step, q.Unsat):
             return _proved(ctx, p, k + 1, how)
