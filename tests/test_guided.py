@@ -411,6 +411,37 @@ def test_a_first_induction_step_out_of_its_budget_leaves_the_search_from_reset_t
     assert budgets == [E.DEFAULT_POLICY.first_step_budget_ms]
 
 
+def test_induction_steps_past_one_left_undecided_wait_for_the_search_from_reset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 3-access violation (enable, ring 7, ring 6) whose 2-induction step gives up: the
+    3-induction step is not asked on the first pass (before, it was, and gave up too, each
+    within its budget), and the base cases find the violation."""
+    write_tree(
+        tmp_path,
+        {
+            "spec/small.gic": SPEC,
+            "properties/p.prop": "use model small\n\n"
+            "invariant two_never_ready: !(exists c: vcpu. pending[c][7] && pending[c][6] && enabled[7])\n",
+        },
+    )
+    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
+    asked: list[int] = []
+    real = q.induction_step
+
+    def step(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
+        asked.append(req.k)
+        if req.k >= 2:
+            return q.Unknown("timeout (made to give up by the test)")
+        return real(system, prop, req)
+
+    monkeypatch.setattr(q, "induction_step", step)
+    [r] = check_properties(system, Options((1, 2)))
+    v = r.verdict
+    assert isinstance(v, Violated) and v.shortest and len(v.trace.steps) == 3, v
+    assert asked == [1, 2]
+
+
 def test_a_quantifier_over_vcpus_is_expanded_when_loops_over_vcpus_unroll_short(tmp_path: Path) -> None:
     """An induction step assuming a `forall c: vcpu` invariant: at up to 4 vCPUs the forall is
     one case per vCPU, guarded by the count (Z3's quantifier instantiation had left such a step

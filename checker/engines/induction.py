@@ -147,8 +147,9 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     """Base case at depth k, then the (k+1)-induction step, for k = 0..depth. Induction steps
     get a budget on this pass (the first a longer one): a false invariant's counterexample to
     induction can be out of the solver's reach while the search from reset finds the violation
-    (bench/heuristics.md). Steps left undecided are tried again, without a budget, once the
-    search has found none. A base case the solver does not decide is left for later and the
+    (bench/heuristics.md). Once one is left undecided, the deeper ones (harder still, as a rule)
+    wait: they are asked in turn, without a budget, once the search has found no violation.
+    A base case the solver does not decide is left for later and the
     violation searched for deeper, as a cover's goal is (_deeper); the induction steps go on
     only once every base case to the depth is decided."""
     bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
@@ -161,7 +162,7 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
         ),
     )
     opts = ctx.opts
-    undecided: list[int] = []
+    gave_up: int | None = None  # the first step left undecided: the later ones wait for it
     deadline = opts.deadline()
     searched = False  # every base case to the depth decided: no violation
     for k in range(opts.depth + 1):
@@ -178,6 +179,8 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
                 return shortest(found)  # every shorter length had no trace
         if k == opts.depth:
             break
+        if gave_up is not None:
+            continue
         cap = opts.policy.induction_budget_ms if k >= 1 else opts.policy.first_step_budget_ms
         budget = cap if not (opts.timeout and opts.timeout * 1000 <= cap) else None
         step, how = _step(ctx, p, k + 1, budget)
@@ -186,8 +189,8 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
         if isinstance(step, q.Unknown):
             if budget is None:
                 return unknown_verdict(step)
-            undecided.append(k + 1)
-    for k in undecided:
+            gave_up = k + 1
+    for k in range(gave_up or opts.depth + 1, opts.depth + 1):
         step, how = _step(ctx, p, k, None)
         if isinstance(step, q.Unsat):
             return _proved(ctx, p, k, how)
