@@ -18,6 +18,7 @@ from collections import OrderedDict
 import z3
 
 from checker import ir
+from checker.smt import limits
 from checker.smt.answers import Answer, Unknown, Witness
 from checker.smt.decode import decode_trans
 from checker.smt.encode import Env, StateT
@@ -95,6 +96,6 @@ class Unrolling:
         # the goal's own definitions land in the last step's scope, and go with it
         bad = self.query.enc.expr(self.body, self.env, self.states[k])
         ans = self.query.solve(bad, decode, budget_ms=budget_ms)
-        if isinstance(ans, Unknown) and "stopped" in ans.reason:
-            forget()  # interrupted by the watchdog (smt/limits.py): not asked again
+        if isinstance(ans, Unknown) and ("stopped" in ans.reason or limits.is_memory_out(ans.reason)):
+            forget()  # stopped by the watchdog or out of memory (smt/limits.py): not asked again
         return ans
