@@ -460,3 +460,23 @@ def test_a_quantifier_over_vcpus_is_expanded_when_loops_over_vcpus_unroll_short(
         assert isinstance(ans, q.Sat)  # the doorbell pends 7 from a state where it was not
     assert "forall" not in dumped[2] and "forall" not in dumped[4]
     assert "forall" in dumped[5]
+
+
+def test_a_search_stopped_before_any_length_is_decided_over_every_count_says_so() -> None:
+    """A range of many vCPUs: depth 0 is searched over a few first and left undecided for the
+    others; the search time then runs out. The verdict says no length was decided, not "no
+    trace of -1 accesses"."""
+    from checker.engines.deepen import Stopped, deepening
+    from checker.results import PropertyKind, PropertyResult
+
+    def at(k: int, how: E.DepthPass) -> q.Unknown:
+        return q.Unknown(f"{E.NOT_YET_SEARCHED} 8 vCPUs")
+
+    stopped = deepening(at, 4, Options((1, 255), search_time=0.0))
+    assert isinstance(stopped, Stopped)
+    assert (stopped.decided, stopped.reason) == (
+        -1,
+        "the search time (0 s, --search-time) ran out before any length of run was decided over every vCPU count",
+    )
+    r = PropertyResult("c", PropertyKind.COVER, "", "x:1:1", "small", (1, 255), Unreached(-1, stopped.reason), 0.0)
+    assert how(r).startswith("not reached in the runs from reset searched, vCPUs 1..255")

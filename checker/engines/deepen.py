@@ -20,15 +20,18 @@ AtDepth = Callable[[int, DepthPass], "Verdict | q.Unsat | q.Unknown"]
 @dataclass(frozen=True)
 class Stopped:
     """A search from reset stopped when its time (Options.search_time) ran out, with no trace
-    of `decided` accesses or fewer (the first depth is always searched)."""
+    of `decided` accesses or fewer (the first depth is always searched, but over a few vCPUs
+    only when the range has many: -1 when no length is decided over every count)."""
 
     decided: int
     seconds: float
 
     @property
     def reason(self) -> str:
-        done = f"no trace of {self.decided} access{'es' if self.decided != 1 else ''} or fewer"
-        return f"the search time ({self.seconds:g} s, --search-time) ran out: {done}"
+        ran_out = f"the search time ({self.seconds:g} s, --search-time) ran out"
+        if self.decided < 0:
+            return f"{ran_out} before any length of run was decided over every vCPU count"
+        return f"{ran_out}: no trace of {self.decided} access{'es' if self.decided != 1 else ''} or fewer"
 
 
 def deepening(

@@ -68,7 +68,7 @@ def how(r: PropertyResult) -> str:
             out = f"counterexample with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''}, {n} step{'s' if n != 1 else ''} (replayed)"
             return out + minimality(v.shortest, v.fewest_vcpus, n) + (f"; {note}" if note else "")
         case Bounded(depth=d, reason=why):
-            return f"no violation within {d} steps of reset, {_vcpus(r)}: {why}"
+            return f"no violation {_within(d)}, {_vcpus(r)}: {why}"
         case Unknown(reason=why):
             return why
         case Covered(trace=t, note=note) as c:
@@ -76,10 +76,15 @@ def how(r: PropertyResult) -> str:
             out = f"reached in {n} step{'s' if n != 1 else ''} with {t.nr_vcpus} vCPU{'s' if t.nr_vcpus != 1 else ''} (replayed)"
             return out + minimality(c.shortest, c.fewest_vcpus, n) + (f"; {note}" if note else "")
         case Unreached(depth=d, reason=why):
-            return f"not reached within {d} steps of reset, {_vcpus(r)}" + (f": {why}" if why else "")
+            return f"not reached {_within(d)}, {_vcpus(r)}" + (f": {why}" if why else "")
         case InternalError(reason=why):
             return f"{why}; this is a bug in gicheck, please report it"
     raise AssertionError(r.verdict)
+
+
+def _within(depth: int) -> str:
+    """How far a search from reset decided: a depth of -1 is a search stopped before any."""
+    return f"within {depth} steps of reset" if depth >= 0 else "in the runs from reset searched"
 
 
 def minimality(shortest: bool, fewest_vcpus: bool, steps: int) -> str:
