@@ -25,8 +25,9 @@ from checker.smt.encode import Env, StateT
 from checker.smt.query import Query
 from checker.smt.requests import Setting, Steps
 
-# the unrollings of the last few searches of this thread: a search asks one system and goal at
-# each depth, and the next property's search has another cone
+# the last two unrollings asked for, in any thread (the key has the thread: a solver is not
+# shared between threads): a search asks one system and goal at each depth, over at most two
+# vCPU ranges (search.search_ranges), and the next property's search has another cone
 _KEPT = 2
 _UNROLLINGS: OrderedDict[tuple[object, ...], Unrolling] = OrderedDict()
 
