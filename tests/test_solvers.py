@@ -146,7 +146,8 @@ def test_a_k_induction_proof_is_asked_again_as_a_plain_query(monkeypatch: pytest
     monkeypatch.setattr(induction.q, "induction_step", spy)
     verdicts = _invariants({"x_small", "y_follows"})
     assert verdicts == {"x_small": Proved("1-induction"), "y_follows": Proved("1-induction assuming the proved x_small")}
-    assert asked == [(False, None, "Unsat"), (True, DEFAULT_POLICY.recheck_budget_ms, "Unsat")] * 2
+    first = DEFAULT_POLICY.first_step_budget_ms  # the 1-induction step's budget on the first pass
+    assert asked == [(False, first, "Unsat"), (True, DEFAULT_POLICY.recheck_budget_ms, "Unsat")] * 2
 
 
 @pytest.mark.parametrize(
