@@ -16,7 +16,6 @@ from checker.engines import search as E
 from checker.render.text import how
 from checker.results import Covered, Unreached, Violated
 from checker.smt import query as q
-from checker.smt import unrolling
 from tests.helpers import write_tree
 from tests.test_diff import SPEC
 
@@ -195,7 +194,7 @@ def test_a_cover_is_found_along_the_runs_a_state_one_access_from_it_points_at(
     trace is the shortest and carries no note."""
     write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/p.prop": COVER})
     system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
-    real = unrolling.reach
+    real = q.reach
     asked: list[tuple[int, tuple[str, ...] | None]] = []
 
     def reach(sys: ir.System, goal: ir.Expr, req: q.Steps) -> q.Answer:
@@ -211,7 +210,7 @@ def test_a_cover_is_found_along_the_runs_a_state_one_access_from_it_points_at(
         guides.append(real_guides(*args))
         return guides[-1]
 
-    monkeypatch.setattr(unrolling, "reach", reach)
+    monkeypatch.setattr(q, "reach", reach)
     monkeypatch.setattr(induction, "goal_guides", goal_guides)
     [r] = check_properties(system, Options((1, 2), policy=WHOLE_FIRST))
     v = r.verdict
@@ -346,8 +345,8 @@ def _invariant_system(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def _giving_up(monkeypatch: pytest.MonkeyPatch, times: int) -> list[tuple[int, tuple[str, ...] | None]]:
-    """unrolling.reach made to give up the first `times` times it is asked over every action at depth 1."""
-    real = unrolling.reach
+    """q.reach made to give up the first `times` times it is asked over every action at depth 1."""
+    real = q.reach
     asked: list[tuple[int, tuple[str, ...] | None]] = []
 
     def reach(sys: ir.System, goal: ir.Expr, req: q.Steps) -> q.Answer:
@@ -356,7 +355,7 @@ def _giving_up(monkeypatch: pytest.MonkeyPatch, times: int) -> list[tuple[int, t
             return q.Unknown("timeout (made to give up by the test)")
         return real(sys, goal, req)
 
-    monkeypatch.setattr(unrolling, "reach", reach)
+    monkeypatch.setattr(q, "reach", reach)
     return asked
 
 

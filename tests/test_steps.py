@@ -9,7 +9,7 @@ import pytest
 
 from checker import ir, pipeline
 from checker.smt import query as q
-from checker.smt import steps, unrolling
+from checker.smt import steps
 from tests.helpers import ROOT
 
 ENGINES = ROOT / "tests/specs/engines"
@@ -23,7 +23,7 @@ def system() -> ir.System:
 
 
 def _ask(system: ir.System, path: tuple[str, ...] | None) -> str:
-    a = unrolling.reach(system, GOAL_X2, q.Steps(q.Setting((1, 2)), 2, path))
+    a = q.reach(system, GOAL_X2, q.Steps(q.Setting((1, 2)), 2, path))
     return type(a).__name__ + (str([name for name, _ in a.witness.steps]) if isinstance(a, q.Sat) else "")
 
 

@@ -185,16 +185,16 @@ TRANSFER = ROOT / "tests/specs/transfer"
 def test_trace_found_with_few_vcpus_is_replayed_at_a_count_in_the_range(monkeypatch: pytest.MonkeyPatch) -> None:
     """--vcpus 10..12: a trace is searched with 1..8 vCPUs first and kept only if the interpreter
     reaches the goal with it at 10 (or 12); otherwise the range itself is searched."""
-    from checker.smt import query, unrolling
+    from checker.smt import query
 
     asked: list[tuple[str, tuple[int, int], int]] = []
-    real = unrolling.reach
+    real = query.reach
 
     def spy(system: ir.System, goal: ir.Expr, req: query.Steps) -> query.Answer:
         asked.append((str(goal.span.line), req.setting.vcpus, req.k))
         return real(system, goal, req)
 
-    monkeypatch.setattr(unrolling, "reach", spy)
+    monkeypatch.setattr(query, "reach", spy)
     system = pipeline.load_system(TRANSFER, "gicv3", property_files=[TRANSFER / "props.prop"], vcpus=(10, 12))
     got = {r.name: r for r in check_properties(system, Options(system.vcpus, 4))}
     # found with 1 vCPU, replayed with 10: the range itself is never searched at depth 1

@@ -9,7 +9,6 @@ from dataclasses import replace
 from checker import interp, ir, pipeline
 from checker.engines import search as E
 from checker.smt import query as q
-from checker.smt import unrolling
 from tests.helpers import ROOT
 
 
@@ -25,7 +24,7 @@ def _goal(system: ir.System, name: str) -> ir.Expr:
 
 
 def _reach(system: ir.System, name: str, window: int) -> q.Answer:
-    return unrolling.reach(system, _goal(system, name), q.Steps(q.Setting((1, 2), window=window), 2))
+    return q.reach(system, _goal(system, name), q.Steps(q.Setting((1, 2), window=window), 2))
 
 
 def test_a_run_inside_the_window_is_found_and_replays() -> None:

@@ -27,7 +27,6 @@ from checker.engines.simplify import simplified
 from checker.irwalk import state_reads, state_writes
 from checker.results import Bounded, Covered, Proved, Unknown, Unreached, Verdict, Violated
 from checker.smt import query as q
-from checker.smt import unrolling
 
 log = logging.getLogger("gicheck.engines")
 
@@ -41,7 +40,7 @@ def _search(
         system = ctx.searched(k)
 
         def ask(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None, window: bool = False) -> q.Answer:
-            return unrolling.reach(system, goal, q.Steps(ctx.opts.setting(rng, window), k, path, budget_ms=budget))
+            return q.reach(system, goal, q.Steps(ctx.opts.setting(rng, window), k, path, budget_ms=budget))
 
         def windowed(rng: tuple[int, int], path: tuple[str, ...] | None, budget: int | None) -> q.Answer:
             return ask(rng, path, budget, True)
@@ -53,7 +52,6 @@ def _search(
             to_verdict,
             ctx.opts.policy,
             windowed=windowed if has_wide_arrays(system, ctx.opts.policy) else None,
-            keeps_solver=True,
         )
         return find_trace(target, ctx.opts.vcpus, k, how)
 

@@ -27,7 +27,6 @@ from checker.engines.vacuity import invariant_vacuity, vacuity
 from checker.irwalk import state_reads
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
 from checker.smt import query as q
-from checker.smt import unrolling
 
 log = logging.getLogger("gicheck.engines")
 
@@ -142,9 +141,6 @@ def _check_one(system: ir.System, p: ir.Property, opts: Options, proved: dict[st
             warn = invariant_vacuity(ctx.sub, p, opts, assumed, lambda c: check_property(system, c, opts, proved, refiner))
         except replay.ReplayMismatch as err:
             verdict = InternalError(f"the interpreter did not confirm the solver's run for the vacuity check ({err})")
-    # the property's searches are over: their kept solvers (smt/unrolling.py) hold much
-    # memory at many vCPUs, and a worker goes on to other properties
-    unrolling.forget()
     dt = time.perf_counter() - t0
     log.info("%s: %s in %.2fs", p.name, type(verdict).__name__, dt)
     ranges = tuple((c.name, c.type.lo, c.type.hi) for c in system.params.values())

@@ -274,9 +274,6 @@ class Target:
     # `ask` over windows of the large arrays (SearchPolicy.window): given only for a system
     # that has some (has_wide_arrays)
     windowed: Ask | None = None
-    # `ask` over every action keeps its solver across depths (smt/unrolling.py): a depth asked
-    # again resumes what the solver learned there and below
-    keeps_solver: bool = False
 
     @cached_property
     def rw(self) -> RW:
@@ -342,10 +339,6 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
         if not isinstance(first, q.Unknown) or k <= 1 or (not how.split and not how.whole_first) or split_done:
             return first  # a Sat's fewest_vcpus is the query's: it chose among every sequence
         reason = first.reason
-    elif t.keeps_solver:
-        again = _whole_again(t, rng, k, how)
-        if again is not None:
-            return again
     if how.guides is not None and how.whole_first:
         found = _guided(t, rng, k, how.guides())
         if found is not None:
@@ -354,7 +347,7 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
         return q.Unknown(reason)
     paths = live_paths(t.rw, k, t.need, p.max_paths)
     if len(paths) > p.max_paths:
-        again = _whole_again(t, rng, k, how) if how.undecided is not None and not t.keeps_solver else None
+        again = _whole_again(t, rng, k, how) if how.undecided is not None else None
         if again is not None:
             return again
         return q.Unknown(f"{reason}; and more than {p.max_paths} action sequences of length {k} to search one by one")
@@ -384,9 +377,8 @@ def _before_whole(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> tu
 
 
 def _whole_again(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer | None:
-    """A depth an earlier pass left undecided: the query over every action asked again, within
-    whole_again_budget_ms and the pass's deadline; before the split when the ask keeps its
-    solver (Target.keeps_solver), else only when the sequences are too many to split (its
+    """A depth an earlier pass left undecided, with too many sequences to split: the query over
+    every action asked again, within whole_again_budget_ms and the pass's deadline (its
     encoding is kept from the first time: smt/steps.py). Its answer when decided, else None."""
     left = _limit(how.deadline, t.policy.whole_again_budget_ms)()
     if left is not None and left <= 0:

@@ -1,4 +1,4 @@
-"""Solver queries behind the engines: one-step checks, k-induction steps (smt/unrolling.py: from reset).
+"""Solver queries behind the engines: one-step checks, unrollings from reset, k-induction steps.
 
 Each query answers with plain Python values (`Sat` with a `Witness`, `Unsat`, `Unknown`), so the
 engines never touch a solver object. Formulas follow Biere et al., "Bounded Model Checking"
@@ -73,8 +73,6 @@ class Query:
         self.memory_mb = setting.memory_mb
         self.decoders: list[Callable[[z3.ModelRef, Witness], None]] = []
         self._defs_added = 0
-        self.incremental = False  # transitions checked on `solver` itself (smt/unrolling.py)
-        self._marks: list[int] = []  # len(enc.defs) at each push()
         self._built = time.perf_counter()  # --debug logs how long encoding took before each check
 
     # ---- building blocks ----------------------------------------------------------------
@@ -167,12 +165,12 @@ class Query:
         states = [self.enc.reset_state()]
         trans = []
         for t in range(k):
-            e = self.unrolled_step(states[-1], t, path[t] if path is not None else None)
+            e = self._unrolled_step(states[-1], t, path[t] if path is not None else None)
             states.append(e.nxt)
             trans.append((e.sel, e.args))
         return states, trans
 
-    def unrolled_step(self, state: StateT, t: int, only: str | None) -> steps.Encoded:
+    def _unrolled_step(self, state: StateT, t: int, only: str | None) -> steps.Encoded:
         """Step t of an unrolling from `state`, its next state named `name@t+1`: encoded once
         per process for the same system, vCPU bound, arrays and pre-state (smt/steps.py), and
         its constraints asserted in this query."""
@@ -215,17 +213,6 @@ class Query:
         return e, env
 
     # ---- solving and decoding -------------------------------------------------------------
-    def push(self) -> None:
-        """A scope: what is asserted and defined from here on goes with the matching pop()."""
-        self.add_defs()
-        self.solver.push()
-        self._marks.append(len(self.enc.defs))
-
-    def pop(self) -> None:
-        self.solver.pop()
-        self._defs_added = n = self._marks.pop()
-        del self.enc.defs[n:]
-
     def add_defs(self) -> None:
         """Asserts the definitions the encoder has made since the last call."""
         new = self.enc.defs[self._defs_added :]
@@ -295,8 +282,6 @@ class Query:
         if not self.has_transitions:
             return self._one_step(extra, limit if limit is not None else self.timeout_ms)
         total = limit if limit is not None else self.timeout_ms  # None or 0: no limit
-        if self.incremental:
-            return self._incremental(extra, total)
         if not self.sat_core_first:
             return self._fresh(extra, total or 0, sat_core=False)
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
@@ -314,11 +299,18 @@ class Query:
         reach and quick on the SAT-based core (bench/heuristics.md)."""
         t0 = time.perf_counter()
 
+        def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
+            self.solver.set("timeout", ms if ms else _NO_TIMEOUT)
+            try:
+                return limits.check(self.solver, extra, self.memory_mb, ms or None)
+            finally:
+                self.solver.set("timeout", self.timeout_ms if self.timeout_ms else _NO_TIMEOUT)
+
         def left() -> int | None:
             return None if not limit_ms else limit_ms - int((time.perf_counter() - t0) * 1000)
 
         first = self.budgets.one_step_incremental_ms if not limit_ms else min(self.budgets.one_step_incremental_ms, limit_ms)
-        res, model, why = self._incremental(extra, first)
+        res, model, why = incremental(first)
         if res != z3.unknown or not limits.timed_out(why):
             return res, model, why
         rest = left()
@@ -334,15 +326,7 @@ class Query:
         rest = left()
         if rest is not None and rest <= 0:
             return res, model, why
-        return self._incremental(extra, rest)
-
-    def _incremental(self, extra: tuple[z3.BoolRef, ...], ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
-        """This query's own solver, `extra` as assumptions: what it learns stays for the next check."""
-        self.solver.set("timeout", ms if ms else _NO_TIMEOUT)
-        try:
-            return limits.check(self.solver, extra, self.memory_mb, ms or None)
-        finally:
-            self.solver.set("timeout", self.timeout_ms if self.timeout_ms else _NO_TIMEOUT)
+        return incremental(rest)
 
     def _fresh(
         self, extra: tuple[z3.BoolRef, ...], timeout_ms: int, sat_core: bool, seed: int | None = None
@@ -514,6 +498,20 @@ def _mask_except(width: int, ranges: list[tuple[int, int]]) -> z3.BitVecRef:
     return z3.BitVecVal(m, width)
 
 
+def reach(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
+    """Init(s0) and T(s0, s1) and ... and T(s_k-1, s_k) and goal(s_k): is a state satisfying
+    `goal` reachable in exactly k steps from reset (through the actions of `path`, if given)?
+    (BMC, one depth)"""
+    q = Query(system, req.setting, flat=req.path is None)
+    states, trans = q.unroll(req.k, req.path)
+    body, env = q.witness_vars(goal, ir.QuantKind.EXISTS, {})
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.steps = decode_trans(m, system, trans, w.nr_vcpus)
+
+    return q.solve(q.enc.expr(body, env, states[-1]), decode, budget_ms=req.budget_ms)
+
+
 def pre_goal(system: ir.System, goal: ir.Expr, req: Steps) -> Answer:
     """Assume(s0) and not goal(s0) and T(s0, s1) and goal(s1): a state (any, not only a
     reachable one) from which one access makes `goal` true. Its pre-state, minimized, guides
@@ -595,5 +593,6 @@ __all__ = [
     "induction_step",
     "is_memory_out",
     "pre_goal",
+    "reach",
     "value_of",
 ]
