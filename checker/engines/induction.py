@@ -146,10 +146,10 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     get a budget on this pass (the first a longer one): a false invariant's counterexample to
     induction can be out of the solver's reach while the search from reset finds the violation
     (bench/heuristics.md). Once one is left undecided, the deeper ones (harder still, as a rule)
-    wait: they are asked in turn, without a budget, once the search has found no violation.
-    A base case the solver does not decide is left for later and the
-    violation searched for deeper, as a cover's goal is (_deeper); the induction steps go on
-    only once every base case to the depth is decided."""
+    wait: they are asked in turn, without a budget, once the search has found no violation. A
+    base case the solver does not decide is left for later and the violation searched for
+    deeper, as a cover's goal is (_deeper); the induction steps go on only once every base case
+    to the depth is decided."""
     bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
     base = _search(
         ctx,
@@ -188,7 +188,7 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
             if budget is None:
                 return unknown_verdict(step)
             gave_up = k + 1
-    for k in range(gave_up or opts.depth + 1, opts.depth + 1):
+    for k in range(gave_up, opts.depth + 1) if gave_up is not None else ():
         step, how = _step(ctx, p, k, None)
         if isinstance(step, q.Unsat):
             return _proved(ctx, p, k, how)
