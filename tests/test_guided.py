@@ -14,7 +14,7 @@ from checker import interp, ir, irwalk, pipeline
 from checker.engines import Options, check_properties, induction, replay
 from checker.engines import search as E
 from checker.render.text import how
-from checker.results import Covered, Unreached, Violated
+from checker.results import Covered, Unknown, Unreached, Violated
 from checker.smt import query as q
 from tests.helpers import write_tree
 from tests.test_diff import SPEC
@@ -408,6 +408,65 @@ def test_a_first_induction_step_out_of_its_budget_leaves_the_search_from_reset_t
     v = r.verdict
     assert isinstance(v, Violated) and v.shortest and len(v.trace.steps) == 2, v
     assert budgets == [E.DEFAULT_POLICY.first_step_budget_ms]
+
+
+def test_a_step_that_had_all_of_timeout_still_leaves_the_base_cases_to_find_the_violation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under --timeout 30 (mutate's default) the 1-induction step's budget is --timeout itself.
+    Its Unknown used to be the invariant's verdict at once, before any base case past 0 was
+    searched; now the base cases go on and find the 2-access violation."""
+    asked: list[int | None] = []
+    real = q.induction_step
+
+    def step(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
+        asked.append(req.budget_ms)
+        if req.k == 1:
+            return q.Unknown("timeout (made to give up by the test)")
+        return real(system, prop, req)
+
+    monkeypatch.setattr(q, "induction_step", step)
+    [r] = check_properties(_invariant_system(tmp_path), Options((1, 2), timeout=30))
+    v = r.verdict
+    assert isinstance(v, Violated) and v.shortest and len(v.trace.steps) == 2, v
+    assert asked == [None]
+
+
+def test_a_step_that_had_all_of_timeout_is_the_verdict_once_no_violation_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An invariant whose violation needs 4 accesses, checked to depth 3, whose 1-induction step
+    runs out of --timeout: every base case to the depth is searched, then the step's Unknown is
+    the verdict; it is not asked again."""
+    write_tree(
+        tmp_path,
+        {
+            "spec/small.gic": SPEC,
+            "properties/p.prop": "use model small\n\ninvariant three_never_pending: "
+            "!(exists c: vcpu. pending[c][7] && pending[c][6] && pending[c][5] && enabled[0])\n",
+        },
+    )
+    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
+    asked: list[int] = []
+    reached: list[int] = []
+
+    def step(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
+        asked.append(req.k)
+        return q.Unknown("timeout (made to give up by the test)")
+
+    real_reach = q.reach
+
+    def reach(sys: ir.System, goal: ir.Expr, req: q.Steps) -> q.Answer:
+        reached.append(req.k)
+        return real_reach(sys, goal, req)
+
+    monkeypatch.setattr(q, "induction_step", step)
+    monkeypatch.setattr(q, "reach", reach)
+    [r] = check_properties(system, Options((1, 2), depth=3, timeout=30))
+    v = r.verdict
+    assert isinstance(v, Unknown) and "made to give up by the test" in v.reason, v
+    assert asked == [1]
+    assert max(reached) == 3
 
 
 def test_induction_steps_past_one_left_undecided_wait_for_the_search_from_reset(

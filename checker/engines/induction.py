@@ -146,7 +146,8 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     get a budget on this pass (the first a longer one): a false invariant's counterexample to
     induction can be out of the solver's reach while the search from reset finds the violation
     (bench/heuristics.md). Once one is left undecided, the deeper ones (harder still, as a rule)
-    wait: they are asked in turn, without a budget, once the search has found no violation. A
+    wait: they are asked in turn, without a budget, once the search has found no violation (a
+    step that had all of --timeout and ran out is the verdict then, not asked again). A
     base case the solver does not decide is left for later and the violation searched for
     deeper, as a cover's goal is (_deeper); the induction steps go on only once every base case
     to the depth is decided."""
@@ -161,6 +162,7 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     )
     opts = ctx.opts
     gave_up: int | None = None  # the first step left undecided: the later ones wait for it
+    spent: q.Unknown | None = None  # that step's answer, when --timeout rather than a budget bounded it
     deadline = opts.deadline()
     searched = False  # every base case to the depth decided: no violation
     for k in range(opts.depth + 1):
@@ -185,9 +187,11 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
         if isinstance(step, q.Unsat):
             return _proved(ctx, p, k + 1, how)
         if isinstance(step, q.Unknown):
-            if budget is None:
-                return unknown_verdict(step)
             gave_up = k + 1
+            if budget is None:
+                spent = step  # it had all of --timeout: asking again would only run out again
+    if spent is not None:
+        return unknown_verdict(spent)
     for k in range(gave_up, opts.depth + 1) if gave_up is not None else ():
         step, how = _step(ctx, p, k, None)
         if isinstance(step, q.Unsat):
