@@ -200,8 +200,61 @@ def enumerate_mutants(system: ir.System) -> list[Mutant]:
 
 def apply(system: ir.System, mutant: Mutant) -> ir.System:
     """The system with the mutant's handler in place of the original: a register handler is both
-    a transition and a callable (the frame accesses invoke it), and is replaced in both."""
+    a transition and a callable (the frame accesses invoke it), and is replaced in both.
+
+    A memory-mapped register's `requires` is its `where` clause, and the frame accesses test
+    that clause themselves before they invoke the handler (sema/mmio.py), so a mutant of it is
+    made in the frame accesses of the same kind too. Without that, only the handler as a
+    transition changed: the search reached states no guest access can, and no trace replayed."""
     name, new = mutant.handler, mutant.action
+    old = system.callables.get(name) or system.actions[name]
     actions = {**system.actions, name: new} if name in system.actions else system.actions
     callables = {**system.callables, name: new} if name in system.callables else system.callables
+    if old.register is not None and old.kind.is_mmio and old.requires is not None and new.requires != old.requires:
+        guard = _Guard(name, old.requires, new.requires)
+        callables = {
+            k: replace(a, body=guard.stmts(a.body)) if a.register in system.frames and a.kind == old.kind else a
+            for k, a in callables.items()
+        }
     return replace(system, actions=actions, callables=callables)
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """A register's `where` clause replaced in the conditions of a frame access's branches that
+    invoke its handler."""
+
+    handler: str
+    old: ir.Expr
+    new: ir.Expr | None
+
+    def stmts(self, body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        return tuple(self.stmt(s) for s in body)
+
+    def stmt(self, s: ir.Stmt) -> ir.Stmt:
+        if isinstance(s, ir.If):
+            cond = _swap(s.cond, self.old, self.new) if _invokes(s.then, self.handler) else s.cond
+            return replace(s, cond=cond, then=self.stmts(s.then), other=self.stmts(s.other))
+        if isinstance(s, ir.For):
+            return replace(s, body=self.stmts(s.body))
+        return s
+
+
+def _invokes(body: tuple[ir.Stmt, ...], handler: str) -> bool:
+    for s in body:
+        if isinstance(s, ir.Invoke) and s.action == handler:
+            return True
+        if isinstance(s, ir.If) and (_invokes(s.then, handler) or _invokes(s.other, handler)):
+            return True
+        if isinstance(s, ir.For) and _invokes(s.body, handler):
+            return True
+    return False
+
+
+def _swap(e: ir.Expr, old: ir.Expr, new: ir.Expr | None) -> ir.Expr:
+    """e with `old` (the `where` clause, the very expression sema placed there) made `new`."""
+    if e == old:
+        return new if new is not None else ir.Const(True, ir.BOOL, old.span)
+    if isinstance(e, ir.Binop):
+        return replace(e, left=_swap(e.left, old, new), right=_swap(e.right, old, new))
+    return e

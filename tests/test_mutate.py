@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from checker import ir, mutants, pipeline
+from checker import interp, ir, mutants, pipeline
 from checker.cli.mutate import spread
 from checker.engines import Options
 from checker.engines.mutate import Original, equivalence, kills, no_answer
@@ -254,3 +254,28 @@ def test_a_search_stopped_short_by_its_time_is_no_answer() -> None:
     short = result(Bounded(2, "not k-inductive for k <= 2; the search time ran out"), PropertyKind.INVARIANT)
     assert no_answer(short, proved) == "checked to depth 2 of 4 only (not k-inductive for k <= 2; the search time ran out)"
     assert no_answer(result(Bounded(4, "no violation within 4 steps"), PropertyKind.INVARIANT), proved) is None
+
+
+def test_a_mutant_of_a_where_clause_changes_what_a_guest_s_access_does() -> None:
+    """A register's `where` is its handlers' `requires`, and the frame accesses test it again
+    before they invoke the handler. A mutant of it is made there too, in the accesses of the
+    handler's kind only: before, only the handler as a transition changed, and no guest access
+    saw the mutant (20 of GICv3's dist.gic mutants survived so)."""
+    system = pipeline.load_system(ROOT / "tests" / "specs" / "mmio", "mmio", vcpus=(2, 2))
+    by_change = {(m.handler, m.description): m for m in mutants.enumerate_mutants(system)}
+    negated = by_change[("D_PRIO.write", "negated condition `4 * n < nr_irqs`")]
+    looser = by_change[("D_PRIO.write", "`<` -> `<=` in `4 * n < nr_irqs`")]
+
+    def prio_after_write(s: ir.System, nr: int, offset: int) -> tuple[int, int]:
+        it = interp.Interp(s, 2, {"nr_irqs": nr})
+        post, _ = it.access(s.callables["D.write"], it.reset(), {"self": 0, "offset": offset, "width": 32, "val": 0x5A})
+        _, read = it.access(s.callables["D.read"], post, {"self": 0, "offset": offset, "width": 32})
+        return post["prio"].get((offset - 0x400) // 4), read
+
+    assert prio_after_write(system, 64, 0x43C) == (0x5A, 0x5A)  # D_PRIO[15]: present
+    assert prio_after_write(system, 64, 0x440) == (0, 0)  # D_PRIO[16]: absent with 64 interrupts
+    assert prio_after_write(mutants.apply(system, negated), 64, 0x43C) == (0, 0)
+    # the write reaches the absent element; the read, whose handler is not the mutant's, does not
+    assert prio_after_write(mutants.apply(system, negated), 64, 0x440) == (0x5A, 0)
+    assert prio_after_write(mutants.apply(system, looser), 64, 0x440) == (0x5A, 0)
+    assert prio_after_write(mutants.apply(system, looser), 64, 0x444) == (0, 0)
