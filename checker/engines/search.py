@@ -46,8 +46,8 @@ class SearchPolicy:
     # the plain re-check of the step that proves an invariant (engines/induction.py, _proved):
     # a re-check past it leaves the invariant UNKNOWN, never PROVED
     recheck_budget_ms: int = 60_000
-    # each query of a `refines` claim: past it the claim is UNKNOWN and its handler stays a
-    # transition (searches are slower, never wrong) rather than the run waiting on it
+    # each case of a `refines` claim (all its checks): past it the claim is UNKNOWN and its
+    # handler stays a transition (searches are slower, never wrong) rather than the run waiting on it
     refinement_budget_ms: int = 180_000
     # more sequences than this at one depth and the split is not tried: the answer stays Unknown
     max_paths: int = 4_096
