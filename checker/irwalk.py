@@ -87,14 +87,79 @@ def reached(x: object, system: ir.System | None) -> Iterable[object]:
                 todo.append(system.functions[n.func].body)
 
 
+@dataclass(frozen=True, slots=True)
+class _Direct:
+    """What one IR value reads and writes itself, and the handlers and functions it names."""
+
+    of: object  # the value, held so that its id is not reused while this is kept
+    reads: frozenset[str]
+    writes: frozenset[str]
+    invokes: tuple[str, ...]
+    calls: tuple[str, ...]
+
+
+# by id: the same action bodies are walked for every property's cone and every search's
+# read/write sets (the main job walked 46 million nodes); cleared when it grows past the limit
+_DIRECT: dict[int, _Direct] = {}
+_DIRECT_LIMIT = 50_000
+
+
+def _direct(x: object) -> _Direct:
+    hit = _DIRECT.get(id(x))
+    if hit is not None and hit.of is x:
+        return hit
+    reads: set[str] = set()
+    writes: set[str] = set()
+    invokes: dict[str, None] = {}
+    calls: dict[str, None] = {}
+    for n in ir.walk(x):
+        if isinstance(n, ir.StateRef):
+            reads.add(n.name)
+        elif isinstance(n, ir.Assign) and n.target.is_state:
+            writes.add(n.target.root)
+        elif isinstance(n, ir.Invoke):
+            invokes[n.action] = None
+        elif isinstance(n, ir.Call):
+            calls[n.func] = None
+    if len(_DIRECT) >= _DIRECT_LIMIT:
+        _DIRECT.clear()
+    d = _DIRECT[id(x)] = _Direct(x, frozenset(reads), frozenset(writes), tuple(invokes), tuple(calls))
+    return d
+
+
+def _state_rw(x: object, system: ir.System | None) -> tuple[set[str], set[str]]:
+    """The state `x` reads and writes, with `system` also through the handlers it invokes and
+    the functions it calls (as `reached` walks them)."""
+    first = _direct(x)
+    reads, writes = set(first.reads), set(first.writes)
+    if system is None:
+        return reads, writes
+    seen: set[CallRef] = set()
+    todo = [first]
+    while todo:
+        d = todo.pop()
+        for name in d.invokes:
+            if ActionRef(name) not in seen:
+                seen.add(ActionRef(name))
+                a = system.action(name)
+                todo += [_direct(a.body), _direct(a.requires)]
+        for f in d.calls:
+            if FnRef(f) not in seen:
+                seen.add(FnRef(f))
+                todo.append(_direct(system.functions[f].body))
+        reads |= d.reads
+        writes |= d.writes
+    return reads, writes
+
+
 def state_reads(x: object, system: ir.System | None = None) -> set[str]:
     """State variables an expression, statement list or action reads (functions read none);
     with `system`, also through the handlers it invokes."""
-    return {n.name for n in reached(x, system) if isinstance(n, ir.StateRef)}
+    return _state_rw(x, system)[0]
 
 
 def state_writes(x: object, system: ir.System | None = None) -> set[str]:
-    return {n.target.root for n in reached(x, system) if isinstance(n, ir.Assign) and n.target.is_state}
+    return _state_rw(x, system)[1]
 
 
 def influence_graph(system: ir.System) -> nx.DiGraph:
