@@ -143,18 +143,21 @@ def test_in_a_terminal_a_live_line_shows_and_ctrl_c_exits_130_without_a_tracebac
     assert "Traceback" not in text
 
 
-def test_claims_the_invariants_unit_checked_are_handed_to_the_other_units(tmp_path: Path) -> None:
-    """The invariants' unit checks the `refines` claim its induction needs; the units after it
-    get that result, so no worker checks the claim again."""
+def test_claims_a_finished_unit_checked_are_handed_to_the_units_started_after_it(tmp_path: Path) -> None:
+    """The invariant's unit checks the `refines` claim its induction needs; the cover, whose
+    cone holds the invariant's state, starts after it, assuming it, with that claim's result,
+    so no worker checks the claim again."""
     props = "use model gicv3\ninvariant act_kept: forall c: vcpu, i: irq. act[c][i] -> act[c][i]\ncover some_active: exists c: vcpu, i: irq. act[c][i]\n"
     write_tree(tmp_path, {"spec/model.gic": SPEC, "p.prop": props})
     source = pool.Source(tmp_path / "spec", "gicv3", (tmp_path / "p.prop",), vcpus=(1, 2))
-    job = pool.Job(source, Options((1, 2), 3))
-    (first,) = pool.first_units(job)
+    plan = pool.Plan(pool.Job(source, Options((1, 2), 3)))
+    (first,) = plan.ready()
+    assert first.names == ("act_kept",) and first.proved == ()
+    assert plan.ready() == []  # the cover waits for the invariant
     done = pool.run_unit(first)
     assert [(r.name, type(r.verdict)) for r in done.refinements] == [("ACKR.read", Proved)]
-    (cover,) = pool.follow_ups(job, done)
-    assert cover.names == ("some_active",) and cover.claims == done.refinements
+    (cover,) = plan.finished(done)
+    assert cover.names == ("some_active",) and cover.claims == done.refinements and cover.proved == ("act_kept",)
     # a unit of a system no worker has seen yet: the claim it carries (marked) is the one used
     other = replace(source, vcpus=(1, 3))
     marked = replace(done.refinements[0], seconds=123.0)
@@ -162,3 +165,31 @@ def test_claims_the_invariants_unit_checked_are_handed_to_the_other_units(tmp_pa
     assert later.refinements == (marked,)
     (result,) = later.results
     assert result.name == "some_active" and type(result.verdict).__name__ == "Covered"
+
+
+def test_a_property_no_invariant_speaks_of_does_not_wait_for_the_invariants(tmp_path: Path) -> None:
+    """Two invariants over state apart (`act`, and a counter no action on `act` touches) start
+    at once, where they used to run one after the other in one unit; each cover waits only for
+    the invariant over its own state, and assumes it once it is proved."""
+    spec = SPEC.replace(
+        "model gicv3",
+        "state count : bits(2) = 0\n\naction tick() {\n    count := count + 1\n}\n\nmodel gicv3",
+    )
+    props = (
+        "use model gicv3\n"
+        "invariant act_kept: forall c: vcpu, i: irq. act[c][i] -> act[c][i]\n"
+        "invariant count_small: count <= 3\n"
+        "cover some_active: exists c: vcpu, i: irq. act[c][i]\n"
+        "cover count_three: count == 3\n"
+    )
+    write_tree(tmp_path, {"spec/model.gic": spec, "p.prop": props})
+    source = pool.Source(tmp_path / "spec", "gicv3", (tmp_path / "p.prop",), vcpus=(1, 2))
+    plan = pool.Plan(pool.Job(source, Options((1, 2), 3)))
+    assert plan.waits == {"act_kept": (), "count_small": (), "some_active": ("act_kept",), "count_three": ("count_small",)}
+    act_kept, count_small = plan.ready()
+    assert (act_kept.names, count_small.names) == (("act_kept",), ("count_small",))
+    (count_three,) = plan.finished(pool.run_unit(count_small))
+    assert count_three.names == ("count_three",) and count_three.proved == ("count_small",)
+    (some_active,) = plan.finished(pool.run_unit(act_kept))
+    assert some_active.names == ("some_active",) and some_active.proved == ("act_kept",)
+    assert plan.ready() == []

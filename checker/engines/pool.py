@@ -2,12 +2,14 @@
 loop that hands them to an executor (a local process pool, or a Dask cluster's executor from
 cli/cluster.py: cli/prove.py chooses).
 
-A model's invariants are one unit, checked in declaration order, because each may assume those
-proved before it, as in a serial run. Once they are done, every other property of the model is a
-unit of its own, assuming the invariants proved. Each worker keeps one Refiner per system, so a
-`refines` claim is proved at most once per worker, and a claim the invariants' unit checked is
-handed to the later units, so no worker checks it again (the serial run proves it once per run;
-the claims' verdicts are the same either way, and the results list each claim once).
+Each property is a unit of its own. An invariant may assume those proved before it, and any
+other property every invariant proved, as in a serial run, but only those whose state lies in
+its cone: a unit starts once those have finished (Plan), so the properties no invariant speaks
+of do not wait for the model's invariants. Each worker keeps one Refiner per system, so a
+`refines` claim is proved at most once per worker, and a claim a finished unit checked is
+handed to the units started after it, so no worker checks it again (two units running at once
+may both check it; the serial run proves it once per run; the claims' verdicts are the same
+either way, and the results list each claim once).
 
 A unit names its system by a Source. The local pool's workers receive the loaded systems when
 they start, a cluster's when they join the run (receive; forget at its end); a worker without
@@ -32,6 +34,8 @@ from checker.engines import cache
 from checker.engines.prove import check_chain, selected
 from checker.engines.refinement import Refiner
 from checker.engines.search import Options
+from checker.engines.specialize import cone_for
+from checker.irwalk import state_reads
 from checker.results import PropertyResult, Proved
 
 
@@ -130,13 +134,12 @@ def _mutant_system(source: Source) -> ir.System:
 @dataclass(frozen=True)
 class Unit:
     """Properties of one system checked in order by one worker, assuming `proved` (invariants
-    proved by an earlier unit)."""
+    proved by earlier units)."""
 
     source: Source
     names: tuple[str, ...]
     opts: Options
     proved: tuple[str, ...] = ()
-    invariants: bool = False  # the model's invariants, whose proofs the other units wait for
     # `refines` claims an earlier unit checked (the invariants' unit): no worker checks them again
     claims: tuple[PropertyResult, ...] = ()
 
@@ -197,27 +200,48 @@ def _asked(job: Job) -> list[ir.Property]:
     return selected(system_for(job.source), set(job.only) if job.only is not None else None)
 
 
-def first_units(job: Job) -> list[Unit]:
-    """The model's invariants, one unit; or, with none, every property a unit of its own,
-    assuming the job's `assumed`."""
-    props = _asked(job)
-    invariants = tuple(p.name for p in props if isinstance(p, ir.Invariant))
-    if invariants:
-        return [Unit(job.source, invariants, job.opts, invariants=True)]
-    return _others(job, job.assumed)
+class Plan:
+    """One job's units, each property a unit of its own, and when each may start: once every
+    invariant it could assume has finished. That is each asked invariant declared before it
+    (every one, for a property that is not an invariant) whose state lies within its cone,
+    since prove.check_one assumes no other (CheckContext.assumable); so each unit assumes what
+    it would in a serial run, and a property no invariant speaks of starts at once rather than
+    waiting for the model's invariants. The `refines` claims of finished units are handed to
+    the units started after them."""
 
+    def __init__(self, job: Job):
+        self.job = job
+        system = system_for(job.source)
+        props = _asked(job)
+        invariants = [p for p in props if isinstance(p, ir.Invariant)]
+        reads = {i.name: state_reads(i.body, system) for i in invariants}
+        self.waits: dict[str, tuple[str, ...]] = {}
+        for p in [*invariants, *(p for p in props if not isinstance(p, ir.Invariant))]:
+            before = invariants[: invariants.index(p)] if isinstance(p, ir.Invariant) else invariants
+            inside = set(cone_for(system, p).states)
+            self.waits[p.name] = tuple(i.name for i in before if reads[i.name] <= inside)
+        # a job that checks invariants assumes only those it proves (Job.assumed)
+        self.assumed = () if invariants else job.assumed
+        self.proved: dict[str, bool] = {}  # finished invariants: proved or not
+        self.claims: dict[str, PropertyResult] = {}
 
-def _others(job: Job, proved: tuple[str, ...], claims: tuple[PropertyResult, ...] = ()) -> list[Unit]:
-    return [Unit(job.source, (p.name,), job.opts, proved, claims=claims) for p in _asked(job) if not isinstance(p, ir.Invariant)]
+    def ready(self) -> list[Unit]:
+        """The units that may start now, in declaration order (invariants first); each once."""
+        out = []
+        for name, waits in list(self.waits.items()):
+            if all(w in self.proved for w in waits):
+                del self.waits[name]
+                proved = (*self.assumed, *(w for w in waits if self.proved[w]))
+                out.append(Unit(self.job.source, (name,), self.job.opts, proved, claims=tuple(self.claims.values())))
+        return out
 
-
-def follow_ups(job: Job, done: Done) -> list[Unit]:
-    """The units a finished one makes ready: after a model's invariants, each other property,
-    assuming the invariants proved, with the `refines` claims checked so far."""
-    if not done.unit.invariants:
-        return []
-    proved = tuple(r.name for r in done.results if isinstance(r.verdict, Proved))
-    return _others(job, proved, done.refinements)
+    def finished(self, done: Done) -> list[Unit]:
+        """Record a unit's results; the units that may start now."""
+        for r in done.results:
+            self.proved[r.name] = isinstance(r.verdict, Proved)
+        for c in done.refinements:
+            self.claims.setdefault(c.name, c)
+        return self.ready()
 
 
 OnDone = Callable[[int, Done], None]  # (the job's index, a unit's results)
@@ -231,11 +255,12 @@ def _never(i: int) -> bool:
 def run_serial(jobs: Sequence[Job], on_done: OnDone, stop: Stop = _never) -> None:
     """Each job's units in order in this process: the serial run."""
     for i, job in enumerate(jobs):
-        units = first_units(job)
+        plan = Plan(job)
+        units = plan.ready()
         while units and not stop(i):
             done = run_unit(units.pop(0))
             on_done(i, done)
-            units += follow_ups(job, done)
+            units += plan.finished(done)
 
 
 @dataclass(frozen=True)
@@ -249,14 +274,15 @@ class Work:
 def run_parallel(
     executor: Executor, jobs: Sequence[Job], on_done: OnDone, work: Callable[[Unit], Done] | Work = run_unit
 ) -> None:
-    """Every job's units on `executor`, each run by `work` (run_unit, or run_on_cluster): the
-    invariant units first, then, as each model's invariants finish, its other properties.
+    """Every job's units on `executor`, each run by `work` (run_unit, or run_on_cluster), each
+    submitted once the invariants it may assume have finished (Plan), invariants first.
     `on_done` runs in this process as units finish, in the order they finish. Once `work.stop`
     says a job is done, its queued units are cancelled and its follow-ups never submitted."""
     how = work if isinstance(work, Work) else Work(work)
     pending: dict[Future[Done], int] = {}
-    for i, job in enumerate(jobs):
-        for unit in first_units(job):
+    plans = [Plan(job) for job in jobs]
+    for i, plan in enumerate(plans):
+        for unit in plan.ready():
             pending[executor.submit(how.run, unit)] = i
     while pending:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -270,7 +296,7 @@ def run_parallel(
                 for g in [g for g, j in pending.items() if j == i and g.cancel()]:
                     del pending[g]
                 continue
-            for unit in follow_ups(jobs[i], done):
+            for unit in plans[i].finished(done):
                 pending[executor.submit(how.run, unit)] = i
 
 
