@@ -16,7 +16,7 @@ import z3
 from checker import ir
 from checker.irwalk import locals_used
 from checker.smt import flat
-from checker.smt.flat import Flat, Term
+from checker.smt.flat import Flat, Term, is_false, is_true
 
 _EXPAND_LIMIT = 64  # ranges up to this size are expanded rather than quantified
 # a quantifier over vCPUs is expanded, each case guarded by the vCPU count, when loops over
@@ -62,8 +62,8 @@ def _free_names(e: z3.ExprRef) -> set[str]:
 
 
 def mk_and(*xs: z3.BoolRef) -> z3.BoolRef:
-    out = [x for x in xs if not z3.is_true(x)]
-    if any(z3.is_false(x) for x in out):
+    out = [x for x in xs if not is_true(x)]
+    if any(is_false(x) for x in out):
         return _FALSE
     if not out:
         return _TRUE
@@ -71,8 +71,8 @@ def mk_and(*xs: z3.BoolRef) -> z3.BoolRef:
 
 
 def mk_or(*xs: z3.BoolRef) -> z3.BoolRef:
-    out = [x for x in xs if not z3.is_false(x)]
-    if any(z3.is_true(x) for x in out):
+    out = [x for x in xs if not is_false(x)]
+    if any(is_true(x) for x in out):
         return _TRUE
     if not out:
         return _FALSE
@@ -80,9 +80,9 @@ def mk_or(*xs: z3.BoolRef) -> z3.BoolRef:
 
 
 def mk_not(x: z3.BoolRef) -> z3.BoolRef:
-    if z3.is_true(x):
+    if is_true(x):
         return _FALSE
-    if z3.is_false(x):
+    if is_false(x):
         return _TRUE
     return z3.Not(x)
 
@@ -135,7 +135,7 @@ class Encoder:
 
     def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
         """`cv` as true or false if the facts decide it (it mentions only fact_vars), else as is."""
-        if not self.facts or z3.is_true(cv) or z3.is_false(cv):
+        if not self.facts or is_true(cv) or is_false(cv):
             return cv
         key = cv.get_id()
         hit = self._folded.get(key)
@@ -329,7 +329,7 @@ class Encoder:
         return enabled, new, flow.ret
 
     def block(self, stmts: tuple[ir.Stmt, ...], env: Env, state: StateT, flow: _Flow, path: z3.BoolRef) -> None:
-        if z3.is_false(path):
+        if is_false(path):
             # never runs: no write, break or return happens under a false path, and the block's
             # own locals are out of scope after it (a frame access at a pinned offset then
             # encodes one handler instead of all of them: bench/heuristics.md)
@@ -424,7 +424,7 @@ class Encoder:
                     return False
             case _:
                 return False
-        if not self.first_match or self._bound or z3.is_false(guard):
+        if not self.first_match or self._bound or is_false(guard):
             return False  # a fresh constant cannot stand for a term over a bound variable
         dom = loop.domain
         indices = range(self.max_n) if dom.hi is None else range(dom.lo, dom.hi + 1)
@@ -436,7 +436,7 @@ class Encoder:
         x = z3.FreshConst(z3.BitVecSort(dom.width), f"{loop.var}!first")
         found = mk_or(*[c for _, c in hits])
         first = [self.in_domain(dom, x), self.expr(cond, {**env, loop.var: x}, state)]
-        first += [z3.Implies(z3.ULT(iv, x), mk_not(c)) for iv, c in hits if not z3.is_false(c)]
+        first += [z3.Implies(z3.ULT(iv, x), mk_not(c)) for iv, c in hits if not is_false(c)]
         self.defs.append(z3.Implies(found, mk_and(*first)))
         val = self.expr(value, {**env, loop.var: x}, state)
         env[t.root] = self.update(env[t.root], (), val, lambda i: self.expr(i, env, state), mk_and(guard, found))
@@ -462,7 +462,7 @@ class Encoder:
         match step:
             case ir.PathIndex(index=i):
                 idx = index(i)
-                if z3.is_false(guard):
+                if is_false(guard):
                     return root
                 if isinstance(root, Flat):
                     if root.window:

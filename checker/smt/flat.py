@@ -53,11 +53,25 @@ class Flat:
 Term: TypeAlias = z3.ExprRef | Flat
 
 
+_TRUE_ID = z3.BoolVal(True).get_id()
+_FALSE_ID = z3.BoolVal(False).get_id()
+
+
+def is_true(c: z3.ExprRef) -> bool:
+    """z3.is_true by the term's id (true is one shared term in the context): z3.is_true builds
+    the term's declaration each time, and the encoder asks this of most terms it makes."""
+    return bool(c.get_id() == _TRUE_ID)
+
+
+def is_false(c: z3.ExprRef) -> bool:
+    return bool(c.get_id() == _FALSE_ID)
+
+
 def ite(c: z3.BoolRef, a: Term, b: Term) -> Term:
     """If(c, a, b), element by element for small arrays."""
-    if z3.is_true(c):
+    if is_true(c):
         return a
-    if z3.is_false(c):
+    if is_false(c):
         return b
     if a.eq(b):
         return a
