@@ -15,6 +15,7 @@ from checker.engines import Options, check_properties, induction, replay
 from checker.engines import search as E
 from checker.render.text import how
 from checker.results import Covered, Unknown, Unreached, Violated
+from checker.smt import handlers
 from checker.smt import query as q
 from tests.helpers import write_tree
 from tests.test_diff import SPEC
@@ -150,7 +151,7 @@ def test_fewest_vcpus_is_claimed_only_where_the_solver_ruled_the_lower_counts_ou
         return real(self, bad, *extra, budget_ms=budget_ms)
 
     monkeypatch.setattr(q.Query, "check", check)
-    a = q.fact(system, system.properties[0], q.Setting((1, 4)))  # type: ignore[arg-type]
+    a = handlers.fact(system, system.properties[0], q.Setting((1, 4)))  # type: ignore[arg-type]
     assert isinstance(a, q.Sat) and a.witness.nr_vcpus >= 3 and not a.witness.fewest_vcpus
     assert not E._one_sequence(q.Sat(q.Witness(2, fewest_vcpus=True)), (1, 3)).witness.fewest_vcpus
     assert E._one_sequence(q.Sat(q.Witness(2)), (2, 3)).witness.fewest_vcpus

@@ -26,6 +26,7 @@ from checker.engines.specialize import cone_for
 from checker.engines.vacuity import invariant_vacuity, vacuity
 from checker.irwalk import state_reads
 from checker.results import InternalError, PropertyKind, PropertyResult, Proved, Verdict, Violated
+from checker.smt import handlers
 from checker.smt import query as q
 
 log = logging.getLogger("gicheck.engines")
@@ -77,7 +78,7 @@ def _context(
 
 
 def _check_fact(ctx: CheckContext, p: ir.Fact) -> Verdict:
-    a = q.fact(ctx.sub, p, ctx.opts.setting())
+    a = handlers.fact(ctx.sub, p, ctx.opts.setting())
     if isinstance(a, q.Unsat):
         return Proved("fact: one query, the vCPU count a solver variable")
     if isinstance(a, q.Unknown):

@@ -362,25 +362,8 @@ class Encoder:
                 self.block(o, env, state, flow, mk_and(path, mk_not(cv)))
             case ir.For() if self._first_match(s, env, state, flow.guard(path)):
                 pass
-            case ir.For(var=var, domain=dom, body=body):
-                # a break or continue of an enclosing loop before this one stops it too
-                path = flow.guard(path)
-                outer_brk, outer_cont = flow.brk, flow.cont
-                outer_acc = self._accumulating
-                self._accumulating = outer_acc | self._assigned_in(body)
-                flow.brk = _FALSE
-                if dom.hi is None:
-                    indices = range(self.max_n)
-                else:
-                    indices = range(dom.lo, dom.hi + 1)
-                for i in indices:
-                    flow.cont = _FALSE
-                    iv = z3.BitVecVal(i, dom.width)
-                    env[var] = iv
-                    active = path if dom.hi is not None else mk_and(path, z3.ULT(iv, self.n))
-                    self.block(body, env, state, flow, active)
-                flow.brk, flow.cont = outer_brk, outer_cont
-                self._accumulating = outer_acc
+            case ir.For():
+                self._loop(s, env, state, flow, path)
             case ir.Break():
                 flow.brk = mk_or(flow.brk, flow.guard(path))
             case ir.Continue():
@@ -401,6 +384,24 @@ class Encoder:
                     env[res] = sub.ret
             case _:
                 raise AssertionError(f"unhandled statement {type(s).__name__}")
+
+    def _loop(self, s: ir.For, env: Env, state: StateT, flow: _Flow, path: z3.BoolRef) -> None:
+        """A loop unrolled over its domain (over vCPUs: to max_n, each iteration live below n)."""
+        # a break or continue of an enclosing loop before this one stops it too
+        path = flow.guard(path)
+        outer_brk, outer_cont = flow.brk, flow.cont
+        outer_acc = self._accumulating
+        self._accumulating = outer_acc | self._assigned_in(s.body)
+        flow.brk = _FALSE
+        dom = s.domain
+        for i in range(self.max_n) if dom.hi is None else range(dom.lo, dom.hi + 1):
+            flow.cont = _FALSE
+            iv = z3.BitVecVal(i, dom.width)
+            env[s.var] = iv
+            active = path if dom.hi is not None else mk_and(path, z3.ULT(iv, self.n))
+            self.block(s.body, env, state, flow, active)
+        flow.brk, flow.cont = outer_brk, outer_cont
+        self._accumulating = outer_acc
 
     def _assigned_in(self, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
         """The locals a loop body assigns (kept by the body's identity)."""

@@ -1,6 +1,7 @@
-"""Questions asked of any state, not only reachable ones: does a handler's access refine the
-actions its `refines` clauses name (engines/refinement.py), can a contract's access happen, and
-can an invariant's premise hold (engines/vacuity.py)."""
+"""Questions asked of any state, not only reachable ones, or of none: is a fact true for every
+vCPU count (engines/prove.py), does a handler's access refine the actions its `refines` clauses
+name (engines/refinement.py), can a contract's access happen, and can an invariant's premise
+hold (engines/vacuity.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,30 @@ import time
 import z3
 
 from checker import ir
+from checker.irwalk import leading_quants
 from checker.smt.answers import Answer, Unknown, Unsat, Witness
 from checker.smt.decode import decode_state, value_of
+from checker.smt.encode import Env, sort_of
 from checker.smt.query import Query
 from checker.smt.requests import Setting
+
+
+def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
+    """lo <= N <= hi  and  not body(x1..xn): a vCPU count and a binding of the outer `forall`s
+    under which the fact is false."""
+    q = Query(system, setting)
+    outer, body = leading_quants(prop.body, ir.QuantKind.FORALL)
+    env: Env = {}
+    for v in outer:
+        c = z3.Const(v.name, sort_of(v.type))
+        q.solver.add(q.enc.in_domain(v.type, c))
+        env[v.name] = c
+    bad = z3.Not(q.enc.expr(body, env, {}))
+
+    def decode(m: z3.ModelRef, w: Witness) -> None:
+        w.bindings = {v.name: value_of(m, env[v.name], v.type, w.nr_vcpus) for v in outer}
+
+    return q.solve(bad, decode)
 
 
 def refinement(system: ir.System, ref: ir.Refinement, case: int, setting: Setting, budget_ms: int | None = None) -> Answer:

@@ -76,12 +76,20 @@ class Query:
         self._built = time.perf_counter()  # --debug logs how long encoding took before each check
 
     # ---- building blocks ----------------------------------------------------------------
-    def params(self, action: ir.Action, names: tuple[ir.Local, ...], suffix: str, where: ir.Expr | None = None) -> Env:
+    def params(
+        self,
+        action: ir.Action,
+        names: tuple[ir.Local, ...],
+        suffix: str,
+        where: ir.Expr | None = None,
+        add: Callable[[z3.BoolRef], None] | None = None,
+    ) -> Env:
         """Fresh arguments for an action, each within its domain.
 
         A layout-typed argument is a concatenation of one variable per field, and a field the
         `where` clause pins to a constant (val.IRM == 1) is that constant: the handler's
-        conditions on it then fold away before the solver sees them.
+        conditions on it then fold away before the solver sees them. Their constraints go to
+        `add` (default: this query's solver).
         """
         env: Env = {}
         pins = pinned_fields(where)
@@ -91,7 +99,7 @@ class Query:
                 v = self.fielded(name, self.system.layouts[p.type.layout], pins.get(local.name, {}))
             else:
                 v = z3.Const(name, sort_of(p.type))
-            self.solver.add(self.enc.in_domain(p.type, v))
+            (add or self.solver.add)(self.enc.in_domain(p.type, v))
             env[local.name] = v
         return env
 
@@ -378,34 +386,28 @@ class Query:
 # ---- the queries the engines ask -----------------------------------------------------------
 
 
-def fact(system: ir.System, prop: ir.Fact, setting: Setting) -> Answer:
-    """lo <= N <= hi  and  not body(x1..xn): a vCPU count and a binding of the outer `forall`s
-    under which the fact is false."""
-    q = Query(system, setting)
-    outer, body = leading_quants(prop.body, ir.QuantKind.FORALL)
-    env: Env = {}
-    for v in outer:
-        c = z3.Const(v.name, sort_of(v.type))
-        q.solver.add(q.enc.in_domain(v.type, c))
-        env[v.name] = c
-    bad = z3.Not(q.enc.expr(body, env, {}))
-
-    def decode(m: z3.ModelRef, w: Witness) -> None:
-        w.bindings = {v.name: value_of(m, env[v.name], v.type, w.nr_vcpus) for v in outer}
-
-    return q.solve(bad, decode)
-
-
 def _final_action(
     q: Query, action: ir.Action, prop: ir.Contract | ir.Independence, pre: StateT, suffix: str
 ) -> tuple[Env, StateT, z3.ExprRef | None]:
-    args = q.params(action, prop.params, suffix, prop.where)
-    act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
-    enabled, post, result = q.enc.access(action, pre, act_args)
-    q.solver.add(enabled)
-    if prop.where is not None:
-        q.solver.add(q.enc.expr(prop.where, args, pre))
-    return args, post, result
+    """The property's own access from `pre`: encoded once per process for the same system,
+    vCPU bound, action, property and pre-state (smt/steps.py: Final), asserted in this query."""
+    key = None if q.enc.facts else steps.final_key(q.enc, action, prop, suffix, pre)
+    e = steps.kept_final(key, q.system)
+    if e is None:
+        added: list[z3.BoolRef] = []
+        first_def = len(q.enc.defs)
+        args = q.params(action, prop.params, suffix, prop.where, added.append)
+        act_args = {p.name: args[local.name] for p, local in zip(action.params, prop.params)}
+        enabled, post, result = q.enc.access(action, pre, act_args)
+        added.append(enabled)
+        if prop.where is not None:
+            added.append(q.enc.expr(prop.where, args, pre))
+        e = steps.Final(q.system, (action, prop), tuple(added), tuple(q.enc.defs[first_def:]), args, post, result)
+        steps.keep(key, e)
+    else:
+        q.enc.defs.extend(e.defs)
+    q.solver.add(*e.asserted)
+    return e.args, e.post, e.result
 
 
 def _pre_state(q: Query, req: OneStep) -> tuple[StateT, list[tuple[z3.ExprRef, dict[str, Env]]]]:
@@ -588,7 +590,6 @@ __all__ = [
     "contract",
     "decode_state",
     "decode_trans",
-    "fact",
     "independence",
     "induction_step",
     "is_memory_out",

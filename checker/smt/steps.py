@@ -23,7 +23,7 @@ from checker.smt.encode import Encoder, Env, StateT
 # its own cone, so an older system's steps are never asked for again, and their terms are large.
 _KEPT = 512
 _SYSTEMS_KEPT = 2
-_STEPS: OrderedDict[tuple[object, ...], Encoded] = OrderedDict()
+_STEPS: OrderedDict[tuple[object, ...], Encoded | Final] = OrderedDict()
 _RECENT: OrderedDict[int, None] = OrderedDict()  # ids of the systems entries are kept for
 
 
@@ -41,6 +41,38 @@ class Encoded:
     args: dict[str, Env]
 
 
+@dataclass(frozen=True)
+class Final:
+    """A contract's own access as encoded from a pre-state (query._final_action): what it
+    asserts, the definitions its encoding made, its arguments, post-state and result. A search
+    one sequence of actions at a time asks it from the same named state after each sequence of
+    one length, and encoding it (GICv3's acknowledge over 988 SPIs) cost more than solving."""
+
+    system: ir.System
+    held: tuple[object, ...]  # the action and property keyed by id, kept alive
+    asserted: tuple[z3.BoolRef, ...]
+    defs: tuple[z3.BoolRef, ...]
+    args: Env
+    post: StateT
+    result: z3.ExprRef | None
+
+
+def final_key(enc: Encoder, action: ir.Action, prop: object, suffix: str, pre: StateT) -> tuple[object, ...]:
+    """What the encoding of a contract's access depends on: as a step's (key), with the action
+    and the property (its parameters and `where`, which pins argument fields) in place of the
+    step, and the suffix of its arguments' names."""
+    shortcuts = (enc.flat_max, enc.window, enc.first_match)
+    return (id(enc.system), enc.max_n, shortcuts, "final", id(action), id(prop), suffix, tuple(_term_id(t) for t in pre.values()))
+
+
+def kept_final(k: tuple[object, ...] | None, system: ir.System) -> Final | None:
+    e = _STEPS.get(k) if k is not None else None
+    if k is None or not isinstance(e, Final) or e.system is not system:
+        return None
+    _STEPS.move_to_end(k)
+    return e
+
+
 def key(enc: Encoder, t: int, only: str | None, pre: StateT) -> tuple[object, ...]:
     """What the encoding of step t depends on: the encoder's system, the vCPU bound its loops
     unroll to, which arrays it makes Flat or windows and whether it defines first matches (a plain query's
@@ -52,13 +84,13 @@ def key(enc: Encoder, t: int, only: str | None, pre: StateT) -> tuple[object, ..
 
 def kept(k: tuple[object, ...] | None, system: ir.System) -> Encoded | None:
     e = _STEPS.get(k) if k is not None else None
-    if k is None or e is None or e.system is not system:
+    if k is None or not isinstance(e, Encoded) or e.system is not system:
         return None
     _STEPS.move_to_end(k)
     return e
 
 
-def keep(k: tuple[object, ...] | None, e: Encoded) -> None:
+def keep(k: tuple[object, ...] | None, e: Encoded | Final) -> None:
     if k is None:
         return
     sid = id(e.system)
