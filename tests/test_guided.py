@@ -14,7 +14,7 @@ from checker import interp, ir, irwalk, pipeline
 from checker.engines import Options, check_properties, induction, replay
 from checker.engines import search as E
 from checker.render.text import how
-from checker.results import Covered, Unknown, Unreached, Violated
+from checker.results import Covered, Proved, Unknown, Unreached, Violated
 from checker.smt import handlers
 from checker.smt import query as q
 from tests.helpers import write_tree
@@ -468,6 +468,43 @@ def test_a_step_that_had_all_of_timeout_is_the_verdict_once_no_violation_is_foun
     assert isinstance(v, Unknown) and "made to give up by the test" in v.reason, v
     assert asked == [1]
     assert max(reached) == 3
+
+
+def test_a_waiting_step_still_proves_the_invariant_when_the_base_cases_go_undecided(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A true invariant whose 1-induction step runs out of its first-pass budget (as under load,
+    GICv3 absent_spis_keep_reset_state in a test suite), and whose base cases from depth 2 on
+    are undecided: the step, which needs only the base case at 0, is asked again without a
+    budget and proves it. Before, the base cases' Unknown was the verdict (UNKNOWN)."""
+    write_tree(
+        tmp_path,
+        {
+            "spec/small.gic": SPEC,
+            "properties/p.prop": "use model small\n\ninvariant kept: forall c: vcpu, i: irq. pending[c][i] -> pending[c][i]\n",
+        },
+    )
+    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
+    budgets: list[int | None] = []
+    real_step, real_reach = q.induction_step, q.reach
+
+    def step(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
+        if not req.setting.plain:
+            budgets.append(req.budget_ms)
+        if req.budget_ms is not None and not req.setting.plain:
+            return q.Unknown("timeout (made to give up by the test)")
+        return real_step(system, prop, req)
+
+    def reach(sys: ir.System, goal: ir.Expr, req: q.Steps) -> q.Answer:
+        if req.k >= 2:
+            return q.Unknown("timeout (made to give up by the test)")
+        return real_reach(sys, goal, req)
+
+    monkeypatch.setattr(q, "induction_step", step)
+    monkeypatch.setattr(q, "reach", reach)
+    [r] = check_properties(system, Options((1, 2), depth=4))
+    assert r.verdict == Proved("1-induction"), r.verdict
+    assert budgets == [E.DEFAULT_POLICY.first_step_budget_ms, None]
 
 
 def test_induction_steps_past_one_left_undecided_wait_for_the_search_from_reset(

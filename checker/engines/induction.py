@@ -150,7 +150,8 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     step that had all of --timeout and ran out is the verdict then, not asked again). A
     base case the solver does not decide is left for later and the violation searched for
     deeper, as a cover's goal is (_deeper); the induction steps go on only once every base case
-    to the depth is decided."""
+    to the depth is decided. If the base cases end undecided at depth k, the steps left waiting
+    up to k are still asked, unbudgeted: they need only the base cases below k."""
     bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
     base = _search(
         ctx,
@@ -172,6 +173,11 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
             found = base(k, DepthPass())
             if isinstance(found, q.Unknown):
                 deeper = _deeper(ctx, p, bad, base, (k, found))
+                if isinstance(deeper, Unknown) and gave_up is not None and spent is None:
+                    # the base cases below k are decided: the steps left waiting up to k can
+                    # still prove it (the k-induction step needs only those)
+                    waited = _waiting_steps(ctx, p, gave_up, k)
+                    return waited if isinstance(waited, Proved) else deeper
                 if deeper is not None:
                     return deeper
                 searched = True
@@ -192,13 +198,23 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
                 spent = step  # it had all of --timeout: asking again would only run out again
     if spent is not None:
         return unknown_verdict(spent)
-    for k in range(gave_up, opts.depth + 1) if gave_up is not None else ():
+    waited = _waiting_steps(ctx, p, gave_up, opts.depth) if gave_up is not None else None
+    if waited is not None:
+        return waited
+    return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")
+
+
+def _waiting_steps(ctx: CheckContext, p: ir.Invariant, first: int, last: int) -> Verdict | None:
+    """The induction steps left waiting, first..last, asked in turn without a budget: PROVED
+    by the first that answers unsat (and its re-check), UNKNOWN at the first that does not
+    decide; None when each answers sat."""
+    for k in range(first, last + 1):
         step, how = _step(ctx, p, k, None)
         if isinstance(step, q.Unsat):
             return _proved(ctx, p, k, how)
         if isinstance(step, q.Unknown):
             return unknown_verdict(step)
-    return Bounded(opts.depth, f"not k-inductive for k <= {opts.depth}; no violation within {opts.depth} steps of reset")
+    return None
 
 
 def _guided(ctx: CheckContext, p: ir.Invariant | ir.Cover, goal: ir.Expr, search: AtDepth) -> AtDepth:

@@ -42,7 +42,7 @@ class SearchPolicy:
     # k-induction steps for k >= 2, on the first pass (engines/induction.py)
     induction_budget_ms: int = 10_000
     # the 1-induction step on the first pass: the proof of most invariants, given longer
-    first_step_budget_ms: int = 30_000
+    first_step_budget_ms: int = 60_000
     # the plain re-check of the step that proves an invariant (engines/induction.py, _proved):
     # a re-check past it leaves the invariant UNKNOWN, never PROVED
     recheck_budget_ms: int = 60_000
