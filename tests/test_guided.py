@@ -345,6 +345,12 @@ def _invariant_system(tmp_path: Path):  # type: ignore[no-untyped-def]
     return pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
 
 
+def _one_invariant(tmp_path: Path, text: str) -> ir.System:
+    """The small spec with the property file `text`, at vCPUs 1..2."""
+    write_tree(tmp_path, {"spec/small.gic": SPEC, "properties/p.prop": text})
+    return pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
+
+
 def _giving_up(monkeypatch: pytest.MonkeyPatch, times: int) -> list[tuple[int, tuple[str, ...] | None]]:
     """q.reach made to give up the first `times` times it is asked over every action at depth 1."""
     real = q.reach
@@ -439,15 +445,11 @@ def test_a_step_that_had_all_of_timeout_is_the_verdict_once_no_violation_is_foun
     """An invariant whose violation needs 4 accesses, checked to depth 3, whose 1-induction step
     runs out of --timeout: every base case to the depth is searched, then the step's Unknown is
     the verdict; it is not asked again."""
-    write_tree(
+    system = _one_invariant(
         tmp_path,
-        {
-            "spec/small.gic": SPEC,
-            "properties/p.prop": "use model small\n\ninvariant three_never_pending: "
-            "!(exists c: vcpu. pending[c][7] && pending[c][6] && pending[c][5] && enabled[0])\n",
-        },
+        "use model small\n\ninvariant three_never_pending: "
+        "!(exists c: vcpu. pending[c][7] && pending[c][6] && pending[c][5] && enabled[0])\n",
     )
-    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
     asked: list[int] = []
     reached: list[int] = []
 
@@ -477,14 +479,9 @@ def test_a_waiting_step_still_proves_the_invariant_when_the_base_cases_go_undeci
     GICv3 absent_spis_keep_reset_state in a test suite), and whose base cases from depth 2 on
     are undecided: the step, which needs only the base case at 0, is asked again without a
     budget and proves it. Before, the base cases' Unknown was the verdict (UNKNOWN)."""
-    write_tree(
-        tmp_path,
-        {
-            "spec/small.gic": SPEC,
-            "properties/p.prop": "use model small\n\ninvariant kept: forall c: vcpu, i: irq. pending[c][i] -> pending[c][i]\n",
-        },
+    system = _one_invariant(
+        tmp_path, "use model small\n\ninvariant kept: forall c: vcpu, i: irq. pending[c][i] -> pending[c][i]\n"
     )
-    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
     budgets: list[int | None] = []
     real_step, real_reach = q.induction_step, q.reach
 
@@ -513,15 +510,10 @@ def test_induction_steps_past_one_left_undecided_wait_for_the_search_from_reset(
     """A 3-access violation (enable, ring 7, ring 6) whose 2-induction step gives up: the
     3-induction step is not asked on the first pass (before, it was, and gave up too, each
     within its budget), and the base cases find the violation."""
-    write_tree(
+    system = _one_invariant(
         tmp_path,
-        {
-            "spec/small.gic": SPEC,
-            "properties/p.prop": "use model small\n\n"
-            "invariant two_never_ready: !(exists c: vcpu. pending[c][7] && pending[c][6] && enabled[7])\n",
-        },
+        "use model small\n\ninvariant two_never_ready: !(exists c: vcpu. pending[c][7] && pending[c][6] && enabled[7])\n",
     )
-    system = pipeline.load_system(tmp_path / "spec", "small", property_files=[tmp_path / "properties/p.prop"], vcpus=(1, 2))
     asked: list[int] = []
     real = q.induction_step
 
