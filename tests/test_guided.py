@@ -504,6 +504,26 @@ def test_a_waiting_step_still_proves_the_invariant_when_the_base_cases_go_undeci
     assert budgets == [E.DEFAULT_POLICY.first_step_budget_ms, None]
 
 
+def test_the_first_pass_s_induction_steps_do_not_spend_the_search_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--search-time is the search's from reset: a 1-induction step that uses it all up (as
+    under mutate's --timeout 30, which is also its search time) no longer ends the invariant
+    BOUNDED at depth 0 before the base case that has the violation is searched."""
+    clock = [1000.0]
+    real = q.induction_step
+
+    def step(system: ir.System, prop: ir.Expr, req: q.Steps) -> q.Answer:
+        if req.k == 1:
+            clock[0] += 100.0  # longer than the search time
+            return q.Unknown("timeout (made to give up by the test)")
+        return real(system, prop, req)
+
+    monkeypatch.setattr(induction.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(q, "induction_step", step)
+    [r] = check_properties(_invariant_system(tmp_path), Options((1, 2), search_time=30))
+    v = r.verdict
+    assert isinstance(v, Violated) and len(v.trace.steps) == 2, v
+
+
 def test_induction_steps_past_one_left_undecided_wait_for_the_search_from_reset(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

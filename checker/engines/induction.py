@@ -165,10 +165,11 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
     gave_up: int | None = None  # the first step left undecided: the later ones wait for it
     spent: q.Unknown | None = None  # that step's answer, when --timeout rather than a budget bounded it
     deadline = opts.deadline()
+    in_steps = 0.0  # --search-time is the search's: the first pass's steps do not spend it
     searched = False  # every base case to the depth decided: no violation
     for k in range(opts.depth + 1):
         if not searched:
-            if deadline is not None and time.monotonic() >= deadline and k > 0:
+            if deadline is not None and time.monotonic() - in_steps >= deadline and k > 0:
                 return Bounded(k - 1, f"not k-inductive for k <= {k - 1}; {Stopped(k - 1, opts.search_time or 0).reason}")
             found = base(k, DepthPass())
             if isinstance(found, q.Unknown):
@@ -189,7 +190,9 @@ def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
             continue
         cap = opts.policy.induction_budget_ms if k >= 1 else opts.policy.first_step_budget_ms
         budget = cap if not (opts.timeout and opts.timeout * 1000 <= cap) else None
+        t0 = time.monotonic()
         step, how = _step(ctx, p, k + 1, budget)
+        in_steps += time.monotonic() - t0
         if isinstance(step, q.Unsat):
             return _proved(ctx, p, k + 1, how)
         if isinstance(step, q.Unknown):
