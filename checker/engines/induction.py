@@ -142,16 +142,12 @@ def _proved(ctx: CheckContext, p: ir.Invariant, k: int, how: str) -> Proved | Un
 
 
 def check_invariant(ctx: CheckContext, p: ir.Invariant) -> Verdict:
-    """Base case at depth k, then the (k+1)-induction step, for k = 0..depth. Induction steps
-    get a budget on this pass (the first a longer one): a false invariant's counterexample to
-    induction can be out of the solver's reach while the search from reset finds the violation
-    (bench/heuristics.md). Once one is left undecided, the deeper ones (harder still, as a rule)
-    wait: they are asked in turn, without a budget, once the search has found no violation (a
-    step that had all of --timeout and ran out is the verdict then, not asked again). A
-    base case the solver does not decide is left for later and the violation searched for
-    deeper, as a cover's goal is (_deeper); the induction steps go on only once every base case
-    to the depth is decided. If the base cases end undecided at depth k, the steps left waiting
-    up to k are still asked, unbudgeted: they need only the base cases below k."""
+    """Base case at depth k, then the (k+1)-induction step, for k = 0..depth. The steps get a
+    budget on this pass (the first a longer one), and once one is undecided the deeper ones
+    wait for the search from reset (_waiting_steps): a false invariant's counterexample to
+    induction can be out of the solver's reach where that search finds the violation
+    (bench/heuristics.md); one that had all of --timeout is not asked again. An undecided base
+    case is left for later, the violation searched deeper (_deeper), and the steps up to it asked."""
     bad = ir.Unop(ir.UnOp.NOT, p.body, ir.BOOL, p.span)
     base = _search(
         ctx,
