@@ -140,7 +140,7 @@ class Unit:
     names: tuple[str, ...]
     opts: Options
     proved: tuple[str, ...] = ()
-    # `refines` claims an earlier unit checked (the invariants' unit): no worker checks them again
+    # `refines` claims earlier units checked: no worker checks them again
     claims: tuple[PropertyResult, ...] = ()
 
 

@@ -131,7 +131,6 @@ class Encoder:
     first_match: bool = True  # False: first-match loops are if-chains like any other (_first_match)
     # the locals the loops being encoded assign: their terms grow with every iteration
     _accumulating: frozenset[str] = frozenset()
-    _assigned: dict[int, tuple[object, frozenset[str]]] = field(default_factory=dict)  # id(loop body) -> locals
 
     def fold(self, cv: z3.BoolRef) -> z3.BoolRef:
         """`cv` as true or false if the facts decide it (it mentions only fact_vars), else as is."""
@@ -391,7 +390,9 @@ class Encoder:
         path = flow.guard(path)
         outer_brk, outer_cont = flow.brk, flow.cont
         outer_acc = self._accumulating
-        self._accumulating = outer_acc | self._assigned_in(s.body)
+        self._accumulating = outer_acc | {
+            n.target.root for n in ir.walk(s.body) if isinstance(n, ir.Assign) and not n.target.is_state
+        }
         flow.brk = _FALSE
         dom = s.domain
         for i in range(self.max_n) if dom.hi is None else range(dom.lo, dom.hi + 1):
@@ -402,15 +403,6 @@ class Encoder:
             self.block(s.body, env, state, flow, active)
         flow.brk, flow.cont = outer_brk, outer_cont
         self._accumulating = outer_acc
-
-    def _assigned_in(self, body: tuple[ir.Stmt, ...]) -> frozenset[str]:
-        """The locals a loop body assigns (kept by the body's identity)."""
-        hit = self._assigned.get(id(body))
-        if hit is not None and hit[0] is body:
-            return hit[1]
-        out = frozenset(n.target.root for n in ir.walk(body) if isinstance(n, ir.Assign) and not n.target.is_state)
-        self._assigned[id(body)] = (body, out)
-        return out
 
     def _first_match(self, loop: ir.For, env: Env, state: StateT, guard: z3.BoolRef) -> bool:
         """Encodes `for i in D { if C(i) { r := v(i); break } }` (r a local) as r := v(x), for a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TypeVar
 
 import z3
 
@@ -25,6 +26,7 @@ _KEPT = 512
 _SYSTEMS_KEPT = 2
 _STEPS: OrderedDict[tuple[object, ...], Encoded | Final] = OrderedDict()
 _RECENT: OrderedDict[int, None] = OrderedDict()  # ids of the systems entries are kept for
+_E = TypeVar("_E", "Encoded", "Final")
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,7 @@ def final_key(enc: Encoder, action: ir.Action, prop: object, suffix: str, pre: S
 
 
 def kept_final(k: tuple[object, ...] | None, system: ir.System) -> Final | None:
-    e = _STEPS.get(k) if k is not None else None
-    if k is None or not isinstance(e, Final) or e.system is not system:
-        return None
-    _STEPS.move_to_end(k)
-    return e
+    return _hit(k, system, Final)
 
 
 def key(enc: Encoder, t: int, only: str | None, pre: StateT) -> tuple[object, ...]:
@@ -83,8 +81,12 @@ def key(enc: Encoder, t: int, only: str | None, pre: StateT) -> tuple[object, ..
 
 
 def kept(k: tuple[object, ...] | None, system: ir.System) -> Encoded | None:
+    return _hit(k, system, Encoded)
+
+
+def _hit(k: tuple[object, ...] | None, system: ir.System, kind: type[_E]) -> _E | None:
     e = _STEPS.get(k) if k is not None else None
-    if k is None or not isinstance(e, Encoded) or e.system is not system:
+    if k is None or not isinstance(e, kind) or e.system is not system:
         return None
     _STEPS.move_to_end(k)
     return e
