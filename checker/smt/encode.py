@@ -482,13 +482,34 @@ class Encoder:
         raise AssertionError(f"unhandled path step {step}")
 
 
-def _same(i: z3.ExprRef, j: z3.ExprRef) -> bool | None:
-    """Whether two index terms are equal (True), differ (False), or cannot be told apart here."""
-    if i.eq(j):
+# A store this module made carries its parts as this attribute of the Python term, so that a
+# select can walk a chain of stores without asking Z3 for each store's arguments.
+_PARTS = "_gicheck_store"
+
+
+def _index_key(t: z3.ExprRef) -> tuple[bool, int]:
+    """(True, value) for a constant index, else (False, the term's id): Z3 shares equal terms, so
+    two indices are the same term exactly when their keys are equal."""
+    if z3.is_bv_value(t):
+        return (True, t.as_long())
+    return (False, t.get_id())
+
+
+def _same(i: tuple[bool, int], j: tuple[bool, int]) -> bool | None:
+    """Whether two index keys are the same term (True), differ (False), or cannot be told apart."""
+    if i == j:
         return True
-    if z3.is_bv_value(i) and z3.is_bv_value(j):
+    if i[0] and j[0]:
         return False
     return None
+
+
+def _parts(arr: z3.ExprRef) -> tuple[z3.ExprRef, tuple[bool, int], z3.ExprRef] | None:
+    """A store's array, index key and value: kept on the term if this module made it."""
+    parts: tuple[z3.ExprRef, tuple[bool, int], z3.ExprRef] | None = getattr(arr, _PARTS, None)
+    if parts is None and z3.is_store(arr):
+        parts = (arr.arg(0), _index_key(arr.arg(1)), arr.arg(2))
+    return parts
 
 
 def select(arr: Term, idx: Term) -> Term:
@@ -501,12 +522,13 @@ def select(arr: Term, idx: Term) -> Term:
     assert not isinstance(idx, Flat)
     if isinstance(arr, Flat):
         return flat.select(arr, idx)
-    while z3.is_store(arr):
-        same = _same(arr.arg(1), idx)
+    key = _index_key(idx)
+    while (parts := _parts(arr)) is not None:
+        same = _same(parts[1], key)
         if same is True:
-            return arr.arg(2)
+            return parts[2]
         if same is False:
-            arr = arr.arg(0)
+            arr = parts[0]
             continue
         break
     return z3.Select(arr, idx)
@@ -514,9 +536,13 @@ def select(arr: Term, idx: Term) -> Term:
 
 def store(arr: z3.ExprRef, idx: z3.ExprRef, value: z3.ExprRef) -> z3.ExprRef:
     """Store, replacing a store at the same index instead of stacking on it."""
-    if z3.is_store(arr) and arr.arg(1).eq(idx):
-        arr = arr.arg(0)
-    return z3.Store(arr, idx, value)
+    key = _index_key(idx)
+    parts = _parts(arr)
+    if parts is not None and parts[1] == key:
+        arr = parts[0]
+    new = z3.Store(arr, idx, value)
+    setattr(new, _PARTS, (arr, key, value))
+    return new
 
 
 def _most_common(values: list[tuple[int, Term]]) -> Term:
