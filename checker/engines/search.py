@@ -358,22 +358,22 @@ def bmc_depth(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answ
 
 
 def _before_whole(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> tuple[q.Answer | None, bool]:
-    """On a first pass from depth 2: a run over windows of the large arrays, then, when the
-    depth has at most sequences_first_max live sequences, each of them. A decided answer (or
-    None), and whether every sequence was asked."""
+    """On a first pass from depth 2: when the depth has at most sequences_first_max live
+    sequences, each of them; unless they decide it, a run over windows of the large arrays. A
+    decided answer (or None), and whether every sequence was asked."""
     if how.undecided is not None or not how.whole_first or k <= 1:
         return None, False
-    in_window = _in_window(t, rng, how.deadline)
-    if in_window is not None:
-        return in_window, False
     # straight-line sequences are cheap (reset values fold through them, and their steps'
     # encodings are shared), where the query over every action encodes every handler at
-    # every step and can run out of its budget (bench/heuristics.md)
+    # every step and can run out of its budget; they decide the depth, which the run over
+    # windows does not, and that query costs as much as the one over every action
+    # (bench/heuristics.md)
     few = live_paths(t.rw, k, t.need, t.policy.sequences_first_max)
-    if len(few) > t.policy.sequences_first_max:
-        return None, False
-    split = _sequences(t, rng, few, _limit(how.deadline, t.policy.guided_path_budget_ms))
-    return (split if split is not None and not isinstance(split, q.Unknown) else None), True
+    if len(few) <= t.policy.sequences_first_max:
+        split = _sequences(t, rng, few, _limit(how.deadline, t.policy.guided_path_budget_ms))
+        if split is not None and not isinstance(split, q.Unknown):
+            return split, True
+    return _in_window(t, rng, how.deadline), len(few) <= t.policy.sequences_first_max
 
 
 def _whole_again(t: Target, rng: tuple[int, int], k: int, how: DepthPass) -> q.Answer | None:
