@@ -167,6 +167,32 @@ def test_claims_a_finished_unit_checked_are_handed_to_the_units_started_after_it
     assert result.name == "some_active" and type(result.verdict).__name__ == "Covered"
 
 
+def test_a_claim_an_invariant_needs_is_a_unit_of_its_own_that_the_units_on_its_handler_wait_for(tmp_path: Path) -> None:
+    """With claims_first (gicheck prove's jobs), the `refines` claim the invariant's induction
+    will need is checked first, alone; the invariant, whose cone holds the handler, waits for
+    it and gets its result, so two workers never both check it. Without, the invariant starts
+    at once (the test above)."""
+    props = "use model gicv3\ninvariant act_kept: forall c: vcpu, i: irq. act[c][i] -> act[c][i]\ncover some_active: exists c: vcpu, i: irq. act[c][i]\n"
+    write_tree(tmp_path, {"spec/model.gic": SPEC, "p.prop": props})
+    source = pool.Source(tmp_path / "spec", "gicv3", (tmp_path / "p.prop",), vcpus=(1, 2))
+    plan = pool.Plan(pool.Job(source, Options((1, 2), 3), claims_first=True))
+    (claim,) = plan.ready()
+    assert (claim.claim, claim.names) == ("ACKR.read", ())
+    assert plan.ready() == []  # the invariant and the cover wait for the claim
+    done = pool.run_unit(claim)
+    assert done.results == () and [(r.name, type(r.verdict)) for r in done.refinements] == [("ACKR.read", Proved)]
+    (first,) = plan.finished(done)
+    assert first.names == ("act_kept",) and first.claims == done.refinements
+    (cover,) = plan.finished(pool.run_unit(first))
+    assert cover.names == ("some_active",) and cover.proved == ("act_kept",)
+    # a job that asks only a contract, which needs no search unless its one-step check fails,
+    # does not check the claim first
+    write_tree(tmp_path, {"q.prop": props + "property ack_reads: after ACKR.read(self) -> r: r.ID <= 4\n"})
+    other = replace(source, property_files=(tmp_path / "q.prop",))
+    only = pool.Plan(pool.Job(other, Options((1, 2), 3), frozenset({"ack_reads"}), claims_first=True))
+    assert [(u.claim, u.names) for u in only.ready()] == [(None, ("ack_reads",))]
+
+
 def test_a_property_no_invariant_speaks_of_does_not_wait_for_the_invariants(tmp_path: Path) -> None:
     """Two invariants over state apart (`act`, and a counter no action on `act` touches) start
     at once, where they used to run one after the other in one unit; each cover waits only for

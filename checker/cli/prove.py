@@ -171,6 +171,7 @@ def _load_model(run: _Run, model: str, srcs: list[A.SourceFile], paths: list[Pat
             cache_dir=None if args.no_cache or run.dump is not None else cache.default_dir(),
         ),
         frozenset(only) if only else None,
+        claims_first=True,
     )
     return _Model(job, ModelOut(model, shown_vcpus, header, names, claims, width), meta, {p.name for p in system.properties})
 

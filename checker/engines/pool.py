@@ -7,9 +7,10 @@ other property every invariant proved, as in a serial run, but only those whose 
 its cone: a unit starts once those have finished (Plan), so the properties no invariant speaks
 of do not wait for the model's invariants. Each worker keeps one Refiner per system, so a
 `refines` claim is proved at most once per worker, and a claim a finished unit checked is
-handed to the units started after it, so no worker checks it again (two units running at once
-may both check it; the serial run proves it once per run; the claims' verdicts are the same
-either way, and the results list each claim once).
+handed to the units started after it, so no worker checks it again. `gicheck prove` checks a
+claim an invariant or cover will need first, in a unit of its own that the units whose cone
+holds the handler wait for (Job.claims_first); otherwise two units running at once may both
+check it (the claims' verdicts are the same either way, and the results list each claim once).
 
 A unit names its system by a Source. The local pool's workers receive the loaded systems when
 they start, a cluster's when they join the run (receive; forget at its end); a worker without
@@ -142,6 +143,8 @@ class Unit:
     proved: tuple[str, ...] = ()
     # `refines` claims earlier units checked: no worker checks them again
     claims: tuple[PropertyResult, ...] = ()
+    # a unit with no properties that checks this handler's `refines` claim (Job.claims_first)
+    claim: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,8 @@ def run_unit(unit: Unit) -> Done:
     refiner = _REFINERS[key]
     for claim in unit.claims:
         refiner.results.setdefault(claim.name, claim)
+    if unit.claim is not None:
+        refiner.result(unit.claim)
     props = {p.name: p for p in system.properties}
     proved = {n: p.body for n in unit.proved if isinstance(p := props[n], ir.Invariant)}
     results = check_chain(system, [props[n] for n in unit.names], unit.opts, proved, refiner)
@@ -194,6 +199,12 @@ class Job:
     # first pass, which keeps only violations: each a trace replayed from reset, whatever the
     # one-step query assumed); a job with invariants to check assumes only those it proves
     assumed: tuple[str, ...] = ()
+    # a `refines` claim an asked invariant or cover will need (its induction or search from
+    # reset runs on the handler's transitions) is a unit of its own, started first, and the
+    # units whose cone holds the handler wait for it, so that two workers do not both check
+    # it; not for gicheck mutate, whose mutants' jobs stop at their first kill, often before
+    # any search needs the claim
+    claims_first: bool = False
 
 
 def _asked(job: Job) -> list[ir.Property]:
@@ -207,7 +218,8 @@ class Plan:
     since prove.check_one assumes no other (CheckContext.assumable); so each unit assumes what
     it would in a serial run, and a property no invariant speaks of starts at once rather than
     waiting for the model's invariants. The `refines` claims of finished units are handed to
-    the units started after them."""
+    the units started after them; with Job.claims_first, a claim an invariant or cover needs
+    is a unit started first, which the units whose cone holds its handler wait for."""
 
     def __init__(self, job: Job):
         self.job = job
@@ -215,21 +227,28 @@ class Plan:
         props = _asked(job)
         invariants = [p for p in props if isinstance(p, ir.Invariant)]
         reads = {i.name: state_reads(i.body, system) for i in invariants}
+        cones = {p.name: cone_for(system, p) for p in props}
         self.waits: dict[str, tuple[str, ...]] = {}
         for p in [*invariants, *(p for p in props if not isinstance(p, ir.Invariant))]:
             before = invariants[: invariants.index(p)] if isinstance(p, ir.Invariant) else invariants
-            inside = set(cone_for(system, p).states)
+            inside = set(cones[p.name].states)
             self.waits[p.name] = tuple(i.name for i in before if reads[i.name] <= inside)
+        searched = [cones[p.name] for p in props if isinstance(p, (ir.Invariant, ir.Cover))]
+        first = [r.handler for r in system.refinements if job.claims_first and any(r.handler in c.actions for c in searched)]
+        self.to_claim = list(first)  # claim units not yet handed out
+        self.claim_waits = {p.name: tuple(h for h in first if h in cones[p.name].actions) for p in props}
         # a job that checks invariants assumes only those it proves (Job.assumed)
         self.assumed = () if invariants else job.assumed
         self.proved: dict[str, bool] = {}  # finished invariants: proved or not
         self.claims: dict[str, PropertyResult] = {}
 
     def ready(self) -> list[Unit]:
-        """The units that may start now, in declaration order (invariants first); each once."""
-        out = []
+        """The units that may start now, in declaration order (claims, then invariants first);
+        each once."""
+        out = [Unit(self.job.source, (), self.job.opts, claim=h) for h in self.to_claim]
+        self.to_claim = []
         for name, waits in list(self.waits.items()):
-            if all(w in self.proved for w in waits):
+            if all(w in self.proved for w in waits) and all(h in self.claims for h in self.claim_waits[name]):
                 del self.waits[name]
                 proved = (*self.assumed, *(w for w in waits if self.proved[w]))
                 out.append(Unit(self.job.source, (name,), self.job.opts, proved, claims=tuple(self.claims.values())))
