@@ -56,8 +56,28 @@ def flat_state(system: ir.System, s: interp.State, nr: int) -> dict[str, int | b
 
 
 def changes(system: ir.System, before: interp.State, after: interp.State, nr: int) -> tuple[Change, ...]:
-    a, b = flat_state(system, before, nr), flat_state(system, after, nr)
-    return tuple(Change(k, a[k], b[k]) for k in a if a[k] != b.get(k))
+    """Every scalar that differs, in flat_state's order: only indices either array holds an
+    entry for can differ, when both have the same default."""
+    out: list[Change] = []
+    for n, v in before.items():
+        _differ(n, v, after[n], nr, system.states[n].type, out)
+    return tuple(out)
+
+
+def _differ(name: str, a: interp.Value, b: interp.Value, nr: int, t: ir.Type, out: list[Change]) -> None:
+    if a is b:
+        return
+    if isinstance(a, interp.Array):
+        assert isinstance(t, ir.ArrayT) and isinstance(b, interp.Array)
+        # two arrays with different defaults (one built anew) may differ anywhere
+        held = a.entries.keys() | b.entries.keys() if a.default is b.default else None
+        for i in interp.domain(t.index, nr):
+            if held is None or int(i) in held:
+                _differ(f"{name}[{int(i)}]", a.get(int(i)), b.get(int(i)), nr, t.elem, out)
+        return
+    assert not isinstance(b, interp.Array)
+    if a != b:
+        out.append(Change(name, a, b))
 
 
 S = TypeVar("S")
