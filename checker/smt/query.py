@@ -61,6 +61,7 @@ class Query:
         self.has_transitions = False  # set by step(): decides how check() solves
         # a query with transitions tries Z3's SAT-based core first, unless this is cleared
         self.sat_core_first = True
+        self.sat_core_ms = self.budgets.sat_core_ms  # how long, when first
         self.solver.add(
             z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH))
         )
@@ -170,6 +171,10 @@ class Query:
         """States s0..sk from reset and the k transitions between them: any enabled action at
         each step, or the actions of `path` in order."""
         assert path is None or len(path) == k
+        if path is not None:
+            # one sequence of actions, its arrays kept as Z3 arrays: the SAT-based core can
+            # stall on a run that the default core finds at once (bench/heuristics.md)
+            self.sat_core_ms = self.budgets.path_sat_core_ms
         states = [self.enc.reset_state()]
         trans = []
         for t in range(k):
@@ -293,7 +298,7 @@ class Query:
         if not self.sat_core_first:
             return self._fresh(extra, total or 0, sat_core=False)
         # Z3's SAT-based core first, for a bounded time; then the default core for the rest.
-        first = self.budgets.sat_core_ms if not total else min(self.budgets.sat_core_ms, total)
+        first = self.sat_core_ms if not total else min(self.sat_core_ms, total)
         res, model, why = self._fresh(extra, first, sat_core=True)
         if res != z3.unknown or (total and total <= first) or limits.is_memory_out(why):
             return res, model, why

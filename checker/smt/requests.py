@@ -26,6 +26,8 @@ class SolverBudgets:
     # a query with transitions runs this long on Z3's SAT-based core before the default core gets it:
     # the SAT core wins on small unrollings, the default core on loops unrolled to hundreds of vCPUs
     sat_core_ms: int = 10_000
+    # the same for a query along one given sequence of actions (its arrays not Flat)
+    path_sat_core_ms: int = 2_000
     # one-step queries: the incremental solver this long, then a fresh solver (Z3's
     # preprocessing tactics, which the incremental one skips) this long, then the SAT-based
     # core this long, then the incremental solver again for the rest: each of the three is
