@@ -306,11 +306,10 @@ class Query:
         return self._fresh(extra, rest, sat_core=False)
 
     def _one_step(self, extra: tuple[z3.BoolRef, ...], limit_ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
-        """A one-step query: the incremental solver briefly, then a fresh solver briefly,
-        then the SAT-based core briefly, then the incremental solver for the rest of the time:
-        most proofs are quick on the incremental solver, but some only after the fresh
-        solver's preprocessing, and a counterexample over nested boolean arrays can be out of
-        reach of both and quick on the SAT-based core (bench/heuristics.md)."""
+        """A one-step query: the incremental solver briefly, then the SAT-based core briefly,
+        then the incremental solver for the rest of the time: most proofs are quick on the
+        incremental solver, but a counterexample over nested boolean arrays can be out of its
+        reach and quick on the SAT-based core (bench/heuristics.md)."""
         t0 = time.perf_counter()
 
         def incremental(ms: int | None) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
@@ -327,13 +326,16 @@ class Query:
         res, model, why = incremental(first)
         if res != z3.unknown or not limits.timed_out(why):
             return res, model, why
-        for stage_ms, sat_core in ((self.budgets.one_step_tactic_ms, False), (self.budgets.one_step_sat_core_ms, True)):
-            rest = left()
-            if rest is not None and rest <= 0:
-                return res, model, why
-            res, model, why = self._fresh(extra, stage_ms if rest is None else min(stage_ms, rest), sat_core=sat_core)
-            if res != z3.unknown or limits.is_memory_out(why):
-                return res, model, why
+        rest = left()
+        if rest is not None and rest <= 0:
+            return res, model, why
+        res, model, why = self._fresh(
+            extra,
+            self.budgets.one_step_sat_core_ms if rest is None else min(self.budgets.one_step_sat_core_ms, rest),
+            sat_core=True,
+        )
+        if res != z3.unknown:
+            return res, model, why
         rest = left()
         if rest is not None and rest <= 0:
             return res, model, why

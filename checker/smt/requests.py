@@ -28,13 +28,10 @@ class SolverBudgets:
     sat_core_ms: int = 10_000
     # the same for a query along one given sequence of actions (its arrays not Flat)
     path_sat_core_ms: int = 2_000
-    # one-step queries: the incremental solver this long, then a fresh solver (Z3's
-    # preprocessing tactics, which the incremental one skips) this long, then the SAT-based
-    # core this long, then the incremental solver again for the rest: each of the three is
-    # the fastest by far on some of the shipped contracts and the slowest on others
+    # one-step queries: the incremental solver this long, then the SAT-based core this long, then
+    # the incremental solver again for the rest
     one_step_incremental_ms: int = 2_000
-    one_step_tactic_ms: int = 2_500
-    one_step_sat_core_ms: int = 4_000
+    one_step_sat_core_ms: int = 3_000
     reseeds: tuple[int, ...] = (1, 2, 3)  # random seeds for asking again after 'incomplete quantifiers'
     # an unrolling from reset (reach) encodes a state array over at most this many indices as
     # one term per element (smt/flat.py): a choice between actions is then plain Booleans and
