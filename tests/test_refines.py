@@ -194,3 +194,19 @@ def test_claim_past_its_budget_is_unknown_and_keeps_the_handler(shipped_systems:
     assert refiner.proved(system) == set()
     claim = refiner.results["GICC_IAR.read"].verdict
     assert isinstance(claim, Unknown) and claim.reason.startswith("solver timeout"), claim
+
+
+def test_refuted_claim_of_a_memory_mapped_register_has_a_counterexample(tmp_path: Path) -> None:
+    """The same broken handler as a register of a frame (GICC_IAR is one): the counterexample
+    shows the access as the frame access that reaches the register (a KeyError before)."""
+    mmio = SPEC.replace("sysreg ACKR : ACK read-only {", "frame CPU size 0x100 {\n    register ACKR at 0xC : ACK read-only {")
+    mmio = mmio.replace("        return ACK(ID = x)\n    }\n}\n", "        return ACK(ID = x)\n    }\n    }\n}\n")
+    old = "            pend[self][x[1:0]] := false\n"
+    assert old in mmio and "frame CPU" in mmio
+    write_tree(tmp_path, {"spec/model.gic": mmio.replace(old, ""), "p.prop": PROPS})
+    code, out, err = run("prove", "--spec", tmp_path / "spec", "--vcpus", "1..4", "--depth", "3", tmp_path / "p.prop")
+    assert code == 1, err
+    assert "VIOLATED   ACKR.read" in out
+    assert re.search(r"ACKR.read: the access does not do what take\(self=0, i=\d\) does", out), out
+    assert "reads ACKR (+0x000c)" in out, out
+    assert "COVERED    some_active" in out

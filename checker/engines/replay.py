@@ -451,7 +451,9 @@ def _refinement_trace(system: ir.System, ref: ir.Refinement, w: Witness) -> Trac
         post, result = it.access(handler, pre, hargs)
     except interp.Blocked:
         raise ReplayMismatch(f"{ref.handler}: the access is not enabled in the interpreter") from None
-    step = make_step(system, w.nr_vcpus, Ran(handler.name, hargs, pre, post, result))
+    # a memory-mapped register's handler is shown as the frame access that reaches it
+    shown, sargs = as_frame_access(system, handler.name, hargs)
+    step = make_step(system, w.nr_vcpus, Ran(shown, sargs, pre, post, result))
     env: dict[str, interp.Value] = dict(hargs)
     if ref.result is not None and result is not None:
         env[ref.result.name] = result
