@@ -495,15 +495,6 @@ def _index_key(t: z3.ExprRef) -> tuple[bool, int]:
     return (False, t.get_id())
 
 
-def _same(i: tuple[bool, int], j: tuple[bool, int]) -> bool | None:
-    """Whether two index keys are the same term (True), differ (False), or cannot be told apart."""
-    if i == j:
-        return True
-    if i[0] and j[0]:
-        return False
-    return None
-
-
 def _parts(arr: z3.ExprRef) -> tuple[z3.ExprRef, tuple[bool, int], z3.ExprRef] | None:
     """A store's array, index key and value: kept on the term if this module made it."""
     parts: tuple[z3.ExprRef, tuple[bool, int], z3.ExprRef] | None = getattr(arr, _PARTS, None)
@@ -524,13 +515,11 @@ def select(arr: Term, idx: Term) -> Term:
         return flat.select(arr, idx)
     key = _index_key(idx)
     while (parts := _parts(arr)) is not None:
-        same = _same(parts[1], key)
-        if same is True:
+        if parts[1] == key:
             return parts[2]
-        if same is False:
-            arr = parts[0]
-            continue
-        break
+        if not (parts[1][0] and key[0]):
+            break  # not both constants: they may be the same index
+        arr = parts[0]
     return z3.Select(arr, idx)
 
 

@@ -59,9 +59,8 @@ class Query:
         self.timeout_ms = int(setting.timeout * 1000) if setting.timeout else self.budgets.query_ms
         self.solver.set("timeout", self.timeout_ms)
         self.has_transitions = False  # set by step(): decides how check() solves
-        # a query with transitions tries Z3's SAT-based core first, unless this is cleared
-        self.sat_core_first = True
-        self.sat_core_ms = self.budgets.sat_core_ms  # how long, when first
+        # a query with transitions tries Z3's SAT-based core first (this long), unless cleared
+        self.sat_core_first, self.sat_core_ms = True, self.budgets.sat_core_ms
         self.solver.add(
             z3.ULE(z3.BitVecVal(self.lo, ir.VCPU_WIDTH), self.n), z3.ULE(self.n, z3.BitVecVal(self.hi, ir.VCPU_WIDTH))
         )
@@ -85,13 +84,10 @@ class Query:
         where: ir.Expr | None = None,
         add: Callable[[z3.BoolRef], None] | None = None,
     ) -> Env:
-        """Fresh arguments for an action, each within its domain.
-
-        A layout-typed argument is a concatenation of one variable per field, and a field the
+        """Fresh arguments for an action, each within its domain (constraints to `add`, default
+        this query's solver). A layout-typed argument is one variable per field, and a field the
         `where` clause pins to a constant (val.IRM == 1) is that constant: the handler's
-        conditions on it then fold away before the solver sees them. Their constraints go to
-        `add` (default: this query's solver).
-        """
+        conditions on it then fold away before the solver sees them."""
         env: Env = {}
         pins = pinned_fields(where)
         for p, local in zip(action.params, names):
@@ -171,9 +167,7 @@ class Query:
         """States s0..sk from reset and the k transitions between them: any enabled action at
         each step, or the actions of `path` in order."""
         assert path is None or len(path) == k
-        if path is not None:
-            # one sequence of actions, its arrays kept as Z3 arrays: the SAT-based core can
-            # stall on a run that the default core finds at once (bench/heuristics.md)
+        if path is not None:  # Z3 arrays along one sequence: the SAT core can stall (bench/heuristics.md)
             self.sat_core_ms = self.budgets.path_sat_core_ms
         states = [self.enc.reset_state()]
         trans = []
