@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from checker import interp, ir, pipeline
-from checker.engines.replay import flat_state
+from checker.engines.replay import changes, flat_state
+from checker.results import Change
 from checker.sema.overlay import load_overlays
 from checker.smt.concrete import At, Undecided, run_access, run_action
 
@@ -267,7 +268,9 @@ def step_both(
     assert enabled == (want is not None), f"enabled: interp={want is not None} z3={enabled} for {where()}"
     if want is None:
         return None
-    a, b = flat_state(system, want, n), flat_state(system, got, n)
+    moved = changes(system, state, want, n)  # before flat_state fills the arrays' entries
+    before, a, b = flat_state(system, state, n), flat_state(system, want, n), flat_state(system, got, n)
+    assert moved == tuple(Change(k, before[k], a[k]) for k in before if before[k] != a[k]), f"replay.changes for {where()}"
     assert a == b, f"post-states differ for {where()}:\n" + "\n".join(_diff(a, b))
     assert value == z_value, f"values read differ: interp={value!r} z3={z_value!r} for {where()}"
     return want
